@@ -1,0 +1,245 @@
+"""What checks see: a read-only view of the evidence store, and the audit's context.
+
+Checks never touch HTTP. A :class:`PageView` decodes a stored page lazily (bytes → text → lxml
+tree) and only once; a :class:`SiteView` streams pages and links from the store so a 100k-page
+site never sits in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
+from auditor.config import AuditConfig
+from auditor.model import Finding, LinkResult, Rule, Severity, Verdict
+from auditor.rulepacks import RulePack
+from auditor.store import EvidenceStore, decompress
+
+
+class UnknownRuleError(Exception):
+    """A plugin reported a finding for a rule nobody declared."""
+
+
+class PageView:
+    """One stored page (HTML or attachment), decoded on demand."""
+
+    def __init__(self, row: dict[str, Any], store: EvidenceStore | None = None, run_id: str | None = None,
+                 homepage_url: str | None = None):
+        self._row = row
+        self._store = store
+        self._run_id = run_id
+        self._homepage = homepage_url
+        self.url: str = row["url"]
+        self.final_url: str = row.get("final_url") or row["url"]
+        self.status: int | None = row.get("status")
+        self.content_type: str = row.get("content_type") or ""
+        self.encoding: str = row.get("encoding") or "utf-8"
+        self.depth: int | None = row.get("depth")
+        self.title: str = row.get("title") or ""
+        self.kind: str = row.get("kind") or "html"
+        self.headers: dict[str, str] = row.get("headers") or {}
+
+    @property
+    def is_html(self) -> bool:
+        return self.kind == "html"
+
+    @property
+    def is_homepage(self) -> bool:
+        return self._homepage is not None and self.url in (self._homepage, self._homepage.rstrip("/"))
+
+    @cached_property
+    def body(self) -> bytes:
+        return decompress(self._row.get("body"))
+
+    @cached_property
+    def text(self) -> str:
+        """The page source as text, decoded with the encoding the crawl settled on."""
+
+        return self.body.decode(_codec(self.encoding), errors="replace")
+
+    @cached_property
+    def tree(self) -> Any:
+        """The lxml HTML tree, or None for non-HTML pages and unparseable bodies."""
+
+        if not self.is_html or not self.text.strip():
+            return None
+        try:
+            return lxml.html.document_fromstring(self.text)
+        except (etree.ParserError, ValueError):
+            return None
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """``<meta name=… content=…>`` by name (case kept: SiteIDCode, PubDate…)."""
+
+        out: dict[str, str] = {}
+        if self.tree is None:
+            return out
+        for el in self.tree.iter("meta"):
+            name = el.get("name") or el.get("property")
+            if name and name not in out:
+                out[name] = (el.get("content") or "").strip()
+        return out
+
+    @cached_property
+    def visible_text(self) -> str:
+        """Text a reader sees: scripts, styles and comments removed, whitespace collapsed."""
+
+        if self.tree is None:
+            return ""
+        return visible_text(self.tree)
+
+    def links(self) -> list[dict[str, Any]]:
+        if self._store is None or self._run_id is None:
+            return []
+        return list(self._store.iter_links(self._run_id, source_url=self.url))
+
+
+def visible_text(tree: Any) -> str:
+    parts: list[str] = []
+    for el in tree.iter():
+        if el.tag in ("script", "style", "noscript", "template") or not isinstance(el.tag, str):
+            if el.tail:
+                parts.append(el.tail)
+            continue
+        if el.text:
+            parts.append(el.text)
+        if el.tail:
+            parts.append(el.tail)
+    return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+
+def _codec(encoding: str) -> str:
+    enc = (encoding or "utf-8").lower()
+    return "gb18030" if enc in ("gb2312", "gbk", "gb_2312-80", "x-gbk") else enc
+
+
+class SiteView:
+    """The whole stored audit, streamed from the evidence store."""
+
+    def __init__(self, store: EvidenceStore, run: dict[str, Any]):
+        self.store = store
+        self.run = run
+        self.run_id: str = run["id"]
+        self.homepage_url: str = run.get("stats", {}).get("homepage_url") if run.get("stats") else None
+        self.homepage_url = self.homepage_url or run["start_url"]
+        self.host = (urlsplit(self.homepage_url).hostname or "").lower()
+
+    def pages(self, kind: str | None = None) -> Iterator[PageView]:
+        for row in self.store.iter_pages(self.run_id):
+            if kind is None or row.get("kind") == kind:
+                yield PageView(row, self.store, self.run_id, self.homepage_url)
+
+    def page(self, url: str) -> PageView | None:
+        row = self.store.get_page(self.run_id, url)
+        return PageView(row, self.store, self.run_id, self.homepage_url) if row else None
+
+    @cached_property
+    def homepage(self) -> PageView | None:
+        return self.page(self.homepage_url)
+
+    def links(self, source_url: str | None = None, target_url: str | None = None) -> Iterator[dict[str, Any]]:
+        return self.store.iter_links(self.run_id, source_url=source_url, target_url=target_url)
+
+    def link_results(self, verdict: Verdict | None = None) -> Iterator[LinkResult]:
+        return self.store.iter_link_results(self.run_id, verdict)
+
+    def records(self, kind: str) -> Iterator[dict[str, Any]]:
+        return self.store.iter_records(kind, run_id=self.run_id)
+
+
+class CheckContext:
+    """The audit as a check sees it: configuration, rule pack, declared rules, probes, store."""
+
+    def __init__(
+        self,
+        config: AuditConfig,
+        pack: RulePack,
+        rules: dict[str, Rule],
+        store: EvidenceStore,
+        run_id: str,
+        probes: dict[str, Callable[[CheckContext], Any]] | None = None,
+        homepage_url: str | None = None,
+    ):
+        self.homepage_url = homepage_url or config.url
+        self.config = config
+        self.pack = pack
+        self.rules = rules
+        self.store = store
+        self.run_id = run_id
+        self._probe_factories = probes or {}
+        self._probes: dict[str, Any] = {}
+
+    @property
+    def lang(self) -> str:
+        return self.config.lang
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.config.as_of_date
+
+    @property
+    def profile(self) -> str:
+        return self.config.profile
+
+    def probe(self, name: str) -> Any:
+        """The named network probe (built once per audit), e.g. ``ctx.probe("dns")``."""
+
+        if name not in self._probes:
+            if name not in self._probe_factories:
+                raise KeyError(f"no plugin provides the probe {name!r}; known: {sorted(self._probe_factories)}")
+            self._probes[name] = self._probe_factories[name](self)
+        return self._probes[name]
+
+    def close_probes(self) -> None:
+        for probe in self._probes.values():
+            close = getattr(probe, "close", None)
+            if callable(close):
+                close()
+        self._probes.clear()
+
+    def record(self, kind: str, key: str | None, data: Any) -> None:
+        """Store a derived record (document metadata, probe result…) with this run."""
+
+        self.store.add_record(self.run_id, self.config.host, kind, key, data)
+
+    def finding(
+        self,
+        rule_id: str,
+        url: str,
+        message_zh: str,
+        message_en: str = "",
+        *,
+        key: str | None = None,
+        source_url: str | None = None,
+        column: str | None = None,
+        evidence: dict[str, Any] | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding filled in from the declared rule (severity, basis, remediation)."""
+
+        rule = self.rules.get(rule_id)
+        if rule is None:
+            raise UnknownRuleError(f"finding for undeclared rule {rule_id!r}")
+        return Finding(
+            rule=rule_id,
+            severity=severity or rule.severity,
+            url=url,
+            message_zh=message_zh,
+            message_en=message_en,
+            source_url=source_url,
+            column=column,
+            evidence=evidence or {},
+            key=key,
+            basis=rule.basis,
+            remediation_zh=rule.remediation_zh,
+            remediation_en=rule.remediation_en,
+            plugin=rule.plugin,
+        )

@@ -1,0 +1,287 @@
+"""What the crawl pulls out of a response: links with their place on the page, titles,
+soft-404 fingerprints, and links and text inside PDF/Office attachments.
+
+Pure functions over bytes/lxml trees, so checks and tests use the same code as the crawl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+from auditor.model import Region
+
+SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "sms:", "weixin:", "#", "blob:")
+LINK_ATTRS = {
+    "a": "href",
+    "area": "href",
+    "img": "src",
+    "script": "src",
+    "link": "href",
+    "iframe": "src",
+    "frame": "src",
+    "embed": "src",
+    "source": "src",
+    "object": "data",
+}
+ATTACHMENT_EXT = {
+    ".pdf": "pdf", ".doc": "doc", ".docx": "docx", ".xls": "xls", ".xlsx": "xlsx", ".wps": "wps",
+    ".et": "et", ".ppt": "ppt", ".pptx": "pptx", ".ofd": "ofd", ".zip": "zip", ".rar": "rar", ".7z": "7z",
+    ".txt": "txt", ".csv": "csv",
+}
+RESOURCE_EXT = {
+    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".svg", ".ico", ".css", ".js", ".mp4", ".mp3",
+    ".flv", ".swf", ".avi", ".wmv", ".woff", ".woff2", ".ttf", ".eot", ".apk",
+}
+PARSEABLE_ATTACHMENTS = {"pdf", "docx", "xlsx"}
+
+_FOOTER = re.compile(r"foot|bottom|copyright|dibu|banquan|bqxx|bq_|wzdb|gywm")
+_NAV = re.compile(r"nav|menu|daohang|lanmu|dh_|_dh|topbar|mainbar|channel")
+_HEADER = re.compile(r"header|banner|^top|[_-]top|top[_-]|logo|^head|[_-]head")
+_ERROR_TITLE = re.compile(r"404|not\s*found|页面不存在|找不到|无法找到|不存在|已删除|错误页|出错|访问的页面|error", re.I)
+_ERROR_TEXT = re.compile(
+    r"页面不存在|您访问的页面|找不到(该|此|您要)?页面|页面已(被)?删除|无法找到|页面未找到|not\s+found|404\s*错误|抱歉.{0,12}(不存在|找不到)", re.I
+)
+_URL_IN_TEXT = re.compile(r"https?://[\w\-.:%/?&=#~+@!$,;*()\[\]]+", re.I)
+
+
+@dataclass(slots=True)
+class FoundLink:
+    url: str
+    anchor: str
+    region: Region
+    tag: str
+    position: int
+
+
+def normalise_url(url: str, encoding: str = "utf-8") -> str | None:
+    """Absolute http(s) URL, fragment dropped, Chinese and spaces percent-encoded as a browser does
+    (path in UTF-8, query in the page's encoding); None for anything not worth fetching."""
+
+    try:
+        safe = safe_url_string(url.strip(), encoding=encoding)
+        parts = urlsplit(safe)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    netloc = parts.netloc.lower() if "@" not in parts.netloc else parts.netloc
+    if parts.port in (80,) and parts.scheme == "http" or parts.port == 443 and parts.scheme == "https":
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def url_kind(url: str) -> str:
+    """``attachment`` / ``resource`` / ``page`` from the path's extension."""
+
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    ext = path[dot:] if dot > path.rfind("/") else ""
+    if ext in ATTACHMENT_EXT:
+        return "attachment"
+    if ext in RESOURCE_EXT:
+        return "resource"
+    return "page"
+
+
+def attachment_type(url: str, content_type: str = "") -> str:
+    ct = content_type.lower()
+    if "pdf" in ct:
+        return "pdf"
+    if "wordprocessingml" in ct:
+        return "docx"
+    if "spreadsheetml" in ct:
+        return "xlsx"
+    if "html" in ct or "xhtml" in ct:
+        return "html"
+    path = urlsplit(url).path.lower()
+    for ext, kind in ATTACHMENT_EXT.items():
+        if path.endswith(ext):
+            return kind
+    return "other"
+
+
+def base_url(tree: object, page_url: str) -> str:
+    base = tree.find(".//base[@href]")  # type: ignore[attr-defined]
+    if base is not None:
+        return urljoin(page_url, base.get("href").strip())
+    return page_url
+
+
+def region_of(el: object, cache: dict[object, Region]) -> Region:
+    """nav / header / footer / content, from the nearest ancestor that says which."""
+
+    chain = []
+    node = el
+    result: Region | None = None
+    while node is not None:
+        if node in cache:
+            result = cache[node]
+            break
+        chain.append(node)
+        tag = node.tag if isinstance(node.tag, str) else ""  # type: ignore[attr-defined]
+        marker = f"{node.get('class') or ''} {node.get('id') or ''}".lower()  # type: ignore[attr-defined]
+        if tag == "footer" or _FOOTER.search(marker):
+            result = Region.FOOTER
+            break
+        if tag == "nav" or _NAV.search(marker):
+            result = Region.NAV
+            break
+        if tag == "header" or _HEADER.search(marker):
+            result = Region.HEADER
+            break
+        if tag in ("body", "html"):
+            result = Region.CONTENT
+            break
+        node = node.getparent()  # type: ignore[attr-defined]
+    if result is None:
+        result = Region.CONTENT
+    for n in chain:
+        cache[n] = result
+    return result
+
+
+def html_links(tree: object, page_url: str, encoding: str) -> Iterator[FoundLink]:
+    """Every fetchable link on an HTML page, in document order, with anchor text and region."""
+
+    base = base_url(tree, page_url)
+    cache: dict[object, Region] = {}
+    position = 0
+    for el in tree.iter(*LINK_ATTRS):  # type: ignore[attr-defined]
+        tag = el.tag
+        raw = el.get(LINK_ATTRS[tag])
+        if tag == "link" and (el.get("rel") or "").lower() in ("canonical", "alternate", "preconnect", "dns-prefetch"):
+            continue
+        if not raw:
+            continue
+        raw = raw.strip()
+        if not raw or raw.lower().startswith(SKIP_SCHEMES):
+            continue
+        url = normalise_url(urljoin(base, raw), encoding)
+        if url is None:
+            continue
+        if tag in ("a", "area"):
+            anchor = " ".join("".join(el.itertext()).split())[:200] or (el.get("title") or "")
+            if not anchor:
+                img = el.find(".//img")
+                anchor = (img.get("alt") or "") if img is not None else ""
+        else:
+            anchor = el.get("alt") or el.get("title") or ""
+        position += 1
+        yield FoundLink(url, anchor, region_of(el, cache), "a" if tag == "area" else tag, position)
+
+
+def page_title(tree: object) -> str:
+    t = tree.find(".//title")  # type: ignore[attr-defined]
+    return " ".join((t.text_content() if t is not None else "").split())[:300]
+
+
+def fingerprint(text: str) -> str:
+    """Hash of the page's visible text with digits, URLs and spacing removed.
+
+    CMS error pages echo the requested path or a timestamp; with those gone two error pages of
+    the same site hash alike, and real pages almost never do.
+    """
+
+    norm = _URL_IN_TEXT.sub("", text)
+    norm = re.sub(r"[\d\s]+", "", norm)
+    return hashlib.sha1(norm.encode("utf-8", "replace")).hexdigest()[:20]
+
+
+def looks_like_error_page(title: str, text: str) -> bool:
+    """A 200 page that says it is not there: error phrase in the title, or a short page saying so."""
+
+    if _ERROR_TITLE.search(title or "") and (_ERROR_TEXT.search(text) or len(text) < 1500):
+        return True
+    return len(text) < 800 and bool(_ERROR_TEXT.search(text))
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+def attachment_links(kind: str, body: bytes) -> list[str]:
+    """URLs inside a PDF (link annotations and text) or DOCX/XLSX (hyperlinks)."""
+
+    urls: list[str] = []
+    try:
+        if kind == "pdf":
+            from pypdf import PdfReader
+
+            reader = PdfReader(io.BytesIO(body))
+            for page in reader.pages:
+                for annot in page.get("/Annots") or []:
+                    obj = annot.get_object()
+                    action = obj.get("/A")
+                    if action is not None:
+                        uri = action.get_object().get("/URI")
+                        if uri:
+                            urls.append(str(uri))
+                urls.extend(_URL_IN_TEXT.findall(page.extract_text() or ""))
+        elif kind == "docx":
+            import docx
+
+            document = docx.Document(io.BytesIO(body))
+            for rel in document.part.rels.values():
+                if rel.is_external and "hyperlink" in rel.reltype:
+                    urls.append(rel.target_ref)
+            urls.extend(_URL_IN_TEXT.findall("\n".join(p.text for p in document.paragraphs)))
+        elif kind == "xlsx":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(io.BytesIO(body), read_only=False, data_only=True)
+            for ws in wb.worksheets:
+                for row in ws.iter_rows():
+                    for cell in row:
+                        if cell.hyperlink is not None and cell.hyperlink.target:
+                            urls.append(cell.hyperlink.target)
+                        elif isinstance(cell.value, str):
+                            urls.extend(_URL_IN_TEXT.findall(cell.value))
+    except Exception:  # noqa: BLE001 - a broken attachment yields no links, the crawl goes on
+        return []
+    seen: dict[str, None] = {}
+    for u in urls:
+        seen.setdefault(u.rstrip(".,;)）。，"), None)
+    return list(seen)
+
+
+def attachment_text(kind: str, body: bytes, limit: int = 2_000_000) -> str:
+    """Plain text of a PDF/DOCX/XLSX attachment (for text checks such as personal data)."""
+
+    out: list[str] = []
+    size = 0
+    try:
+        if kind == "pdf":
+            from pypdf import PdfReader
+
+            for page in PdfReader(io.BytesIO(body)).pages:
+                t = page.extract_text() or ""
+                out.append(t)
+                size += len(t)
+                if size > limit:
+                    break
+        elif kind == "docx":
+            import docx
+
+            document = docx.Document(io.BytesIO(body))
+            out.extend(p.text for p in document.paragraphs)
+            for table in document.tables:
+                for row in table.rows:
+                    out.append("\t".join(c.text for c in row.cells))
+        elif kind == "xlsx":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+            for ws in wb.worksheets:
+                for row in ws.iter_rows(values_only=True):
+                    out.append("\t".join("" if v is None else str(v) for v in row))
+                    size += len(out[-1])
+                    if size > limit:
+                        break
+    except Exception:  # noqa: BLE001 - unreadable attachment: no text, not a crash
+        return ""
+    return "\n".join(out)[:limit]

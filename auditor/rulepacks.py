@@ -1,0 +1,119 @@
+"""Rule packs: thresholds, scoring and required columns as versioned, schema-validated data.
+
+A pack is a JSON file. ``national`` is the baseline; a jurisdiction/year overlay names it in
+``extends`` and overrides values, adds indicators and columns, or removes columns. The effective
+pack records, for every value, which pack it came from, so ``govaudit rules --pack`` can show where
+each number comes from and a report can be reproduced from its pack id and version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from auditor.config import ConfigError
+
+
+@dataclass
+class RulePack:
+    """The effective pack after applying overlays."""
+
+    id: str
+    version: str
+    name_zh: str
+    name_en: str
+    chain: list[str]  # baseline first
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → {value, source, status, pack}
+    indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    columns: list[dict[str, Any]] = field(default_factory=list)
+
+    def value(self, key: str, default: Any = None) -> Any:
+        entry = self.values.get(key)
+        return entry["value"] if entry else default
+
+    def entry(self, key: str) -> dict[str, Any] | None:
+        return self.values.get(key)
+
+    def columns_for(self, profile: str) -> list[dict[str, Any]]:
+        return [c for c in self.columns if profile in c["profiles"]]
+
+    def describe(self) -> dict[str, Any]:
+        """What a report records so the month's score can be reproduced."""
+
+        return {"id": self.id, "version": self.version, "chain": self.chain, "name_zh": self.name_zh}
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("auditor").joinpath("rulepacks/rulepack.schema.json").read_text("utf-8"))
+
+
+def available_packs() -> list[str]:
+    folder = resources.files("auditor").joinpath("rulepacks")
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json") and "schema" not in p.name)
+
+
+def _read_pack(name_or_path: str) -> dict[str, Any]:
+    path = Path(name_or_path)
+    if path.suffix == ".json" and path.exists():
+        text = path.read_text("utf-8")
+        origin = str(path)
+    else:
+        res = resources.files("auditor").joinpath(f"rulepacks/{name_or_path}.json")
+        if not res.is_file():
+            raise ConfigError(
+                f"未知规则包 / unknown rule pack {name_or_path!r}; 可用 / available: {', '.join(available_packs())}"
+            )
+        text = res.read_text("utf-8")
+        origin = name_or_path
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"规则包不是有效 JSON / rule pack {origin} is not valid JSON: {exc}") from exc
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].path) or "(top)"
+        raise ConfigError(f"规则包校验失败 / rule pack {origin} invalid at {where}: {errors[0].message}")
+    return data
+
+
+def load_pack(name_or_path: str = "national") -> RulePack:
+    """Load a pack and its ``extends`` chain; values from later packs override earlier ones."""
+
+    chain: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    current: str | None = name_or_path
+    while current:
+        data = _read_pack(current)
+        if data["id"] in seen:
+            raise ConfigError(f"规则包循环继承 / rule pack inheritance loop at {data['id']}")
+        seen.add(data["id"])
+        chain.append(data)
+        current = data.get("extends")
+    chain.reverse()
+    top = chain[-1]
+    pack = RulePack(
+        id=top["id"],
+        version=top["version"],
+        name_zh=top["name_zh"],
+        name_en=top["name_en"],
+        chain=[f"{d['id']}@{d['version']}" for d in chain],
+    )
+    columns: dict[str, dict[str, Any]] = {}
+    for data in chain:
+        for key, entry in data.get("values", {}).items():
+            pack.values[key] = {**entry, "pack": data["id"]}
+        for key, ind in data.get("indicators", {}).items():
+            pack.indicators[key] = {**ind, "pack": data["id"]}
+        for col in data.get("columns", []):
+            columns[col["id"]] = {**col, "pack": data["id"]}
+        for col_id in data.get("columns_remove", []):
+            columns.pop(col_id, None)
+    pack.columns = list(columns.values())
+    return pack

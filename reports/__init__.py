@@ -1,0 +1,1 @@
+"""Report writers (JSON, HTML, …) and their templates and schema."""
