@@ -1,0 +1,17 @@
+"""Sites built by code for tests.
+
+The implementation is :mod:`auditor.testserver` (the demo site shares it, so there is one server
+in the project); this module is the import point the tests use:
+
+    site = Site()
+    site.page("/", "<a href='/a.html'>A</a>")
+    site.page("/gbk.html", html, encoding="gbk")
+    site.raw("/f.pdf", pdf_bytes, "application/pdf")
+    site.redirect("/old", "/new", status=301)
+    site.handler("/flaky", lambda req: (429, {"Retry-After": "1"}, "") if req.hits == 0 else (200, {}, "ok"))
+    site.fallback(lambda req: (302, {"Location": "/"}, ""))   # unknown paths
+"""
+
+from auditor.testserver import NOT_FOUND_HTML, Request, Response, Site, normalise_path
+
+__all__ = ["NOT_FOUND_HTML", "Request", "Response", "Site", "normalise_path"]
