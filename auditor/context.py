@@ -210,6 +210,38 @@ class CheckContext:
 
         self.store.add_record(self.run_id, self.config.host, kind, key, data)
 
+    def metric(
+        self,
+        name: str,
+        value: float | int | None,
+        *,
+        target: float | None = None,
+        label_zh: str = "",
+        label_en: str = "",
+        unit: str = "",
+        basis: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """A site-level figure for the report (IPv6 support ratio, interpretation coverage…).
+
+        ``target`` is the rule pack's target when there is one; reports show value against it.
+        """
+
+        self.record(
+            "metric",
+            name,
+            {
+                "name": name,
+                "value": value,
+                "target": target,
+                "label_zh": label_zh,
+                "label_en": label_en,
+                "unit": unit,
+                "basis": basis,
+                "detail": detail or {},
+            },
+        )
+
     def finding(
         self,
         rule_id: str,

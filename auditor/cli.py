@@ -1,0 +1,349 @@
+"""``govaudit``: the command line. Chinese by default (``--lang en`` for English).
+
+Exit status of ``check``/``demo``/``recheck``: 0 no single-veto finding, 1 at least one
+single-veto finding, 2 usage or configuration error, 3 the audit itself could not run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from auditor import __version__
+from auditor.config import PROFILES, AuditConfig, ConfigError, build_config, load_config_file, parse_resolve
+
+app = typer.Typer(
+    help="govaudit：政府网站与政务新媒体合规自查 / compliance self-check for government websites",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+EXIT_OK, EXIT_VETO, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _default_out(cfg: AuditConfig) -> str:
+    return str(Path("reports") / (cfg.host or "site") / cfg.as_of)
+
+
+def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> AuditConfig:
+    file_values = load_config_file(config_file) if config_file else {}
+    cli = dict(cli)
+    cli["url"] = url or file_values.get("url") or None
+    cfg = build_config(file_values, cli)
+    if not cfg.url:
+        raise ConfigError("需要网址 / a URL is required")
+    if not cfg.out:
+        cfg.out = _default_out(cfg)
+    return cfg
+
+
+# Shared options (typer has no option groups; these aliases keep the signatures readable).
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./reports/<host>/<as-of>/)")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en")]
+
+
+@app.command()
+def check(
+    url: Annotated[str, typer.Argument(help="网站首页地址 / the site's homepage URL")] = "",
+    out_dir: OutOpt = None,
+    db: DbOpt = None,
+    max_pages: Annotated[int | None, typer.Option("--max-pages", min=1, help="最多抓取页面数 / page budget")] = None,
+    max_depth: Annotated[int | None, typer.Option("--max-depth", min=0, help="最大链接深度 / link depth limit")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评估基准日 YYYY-MM-DD (default today)")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="|".join(PROFILES))] = None,
+    rules: Annotated[str | None, typer.Option("--rules", help="规则包 / rule pack (national, qinghai-2021, …)")] = None,
+    lang: LangOpt = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="TOML 配置文件 / config file")] = None,
+    dns_server: Annotated[str | None, typer.Option("--dns-server", help="HOST:PORT，所有解析走该服务器")] = None,
+    resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR（可重复）")] = None,
+    checks: Annotated[list[str] | None, typer.Option("--checks", help="只运行这些规则族 / only these families")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="跳过这些规则族 / skip families")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, max=256, help="每主机并发 / per-host concurrency")] = None,
+    delay: Annotated[float | None, typer.Option("--delay", min=0.0, help="请求间隔秒 / delay between requests")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help="单次请求超时秒 / per-request timeout (15)")] = None,
+    obey_robots: Annotated[bool | None, typer.Option("--obey-robots/--ignore-robots", help="遵守 robots.txt")] = None,
+    sibling_host: Annotated[list[str] | None, typer.Option("--sibling-host", help="同属本站的其他主机名")] = None,
+    column: Annotated[list[str] | None, typer.Option("--column", help="额外的栏目入口地址（种子）")] = None,
+    time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,…")] = None,
+    a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
+    insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
+) -> None:
+    """自查一个网站 / audit one site (the pre-assessment self-check)."""
+
+    try:
+        plugin_options: dict[str, dict[str, Any]] = {}
+        if a11y:
+            plugin_options["a11y"] = {"mode": a11y}
+        cli = {
+            "out": str(out_dir) if out_dir else None,
+            "db": str(db) if db else None,
+            "max_pages": max_pages,
+            "max_depth": max_depth,
+            "as_of": as_of,
+            "profile": profile,
+            "rules": rules,
+            "lang": lang,
+            "dns_server": dns_server,
+            "resolve": parse_resolve(resolve) or None,
+            "checks": _split(checks),
+            "skip": _split(skip),
+            "concurrency": concurrency,
+            "delay": delay,
+            "timeout": timeout,
+            "obey_robots": obey_robots,
+            "sibling_hosts": sibling_host,
+            "columns": column,
+            "time_budget": time_budget,
+            "formats": _split(formats),
+            "verify_tls": False if insecure else None,
+        }
+        cfg = _make_config(url, config_file, cli)
+        if plugin_options:
+            for name, opts in plugin_options.items():
+                cfg.plugin_options.setdefault(name, {}).update(opts)
+    except ConfigError as exc:
+        err.print(f"[red]错误 / error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    raise typer.Exit(run_audit(cfg))
+
+
+def run_audit(cfg: AuditConfig) -> int:
+    """Run one audit with a live progress display; return the exit status."""
+
+    from auditor.engine import AuditCannotRun, Engine, audit
+
+    zh = cfg.lang != "en"
+    try:
+        engine = Engine(cfg)
+    except ConfigError as exc:
+        err.print(f"[red]错误 / error:[/] {exc}")
+        return EXIT_USAGE
+    live_holder: dict[str, Any] = {}
+
+    def on_start(job: Any) -> None:
+        if not err.is_terminal:
+            err.print(("开始自查 " if zh else "Auditing ") + cfg.url)
+            return
+        live = Live(get_renderable=lambda: _progress(job, zh), console=err, refresh_per_second=4, transient=True)
+        live.start()
+        live_holder["live"] = live
+
+    try:
+        result = audit(cfg, engine, on_crawl_start=on_start)
+    except AuditCannotRun as exc:
+        _stop_live(live_holder)
+        err.print(f"[red]{exc}[/]")
+        return EXIT_CANNOT_RUN
+    except ConfigError as exc:
+        _stop_live(live_holder)
+        err.print(f"[red]错误 / error:[/] {exc}")
+        return EXIT_USAGE
+    _stop_live(live_holder)
+    _summary(result.report, result.paths, zh)
+    return EXIT_VETO if result.veto else EXIT_OK
+
+
+def _stop_live(holder: dict[str, Any]) -> None:
+    live = holder.pop("live", None)
+    if live is not None:
+        live.stop()
+
+
+def _progress(job: Any, zh: bool) -> Any:
+    s = job.stats
+    elapsed = max(0.001, time.time() - s.started)
+    labels = (
+        ("已抓取页面", "已检查链接", "链接目标", "疑似不可用", "层级", "用时")
+        if zh
+        else ("pages crawled", "links checked", "link targets", "suspected dead", "level", "elapsed")
+    )
+    values = (s.pages, s.checked, s.targets, s.suspect_dead, s.level, f"{elapsed:.0f}s ({s.pages / elapsed:.0f} p/s)")
+    t = Table.grid(padding=(0, 2))
+    for label, value in zip(labels, values, strict=True):
+        t.add_row(Text(label, style="bold"), str(value))
+    return Group(Text(job.config.url, style="cyan"), t)
+
+
+def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
+    score = report["score"]
+    table = Table(title=("自查结果 " if zh else "Audit result ") + report["site"]["host"], show_lines=False)
+    table.add_column("项目" if zh else "item")
+    table.add_column("结果" if zh else "value")
+    table.add_row("结论" if zh else "verdict", score["verdict_zh"] if zh else score["verdict_en"])
+    table.add_row("扣分部分得分" if zh else "deduction-part score", f"{score['score']} / 100")
+    vetoes = ", ".join(f"{k}×{v}" for k, v in score["veto_rules"].items()) or ("无" if zh else "none")
+    table.add_row("单项否决" if zh else "single veto", vetoes)
+    cov = report.get("coverage") or {}
+    table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
+    table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
+    table.add_row("状态" if zh else "status", report["status"] + (f" ({', '.join(cov.get('limited_by', []))})" if cov.get("limited_by") else ""))
+    out.print(table)
+    per_rule = report["stats"]["findings_per_rule"]
+    if per_rule:
+        rt = Table(title="各规则问题数" if zh else "Findings per rule")
+        rt.add_column("规则" if zh else "rule")
+        rt.add_column("名称" if zh else "name")
+        rt.add_column("数量" if zh else "count", justify="right")
+        for rid, n in per_rule.items():
+            info = report["rules"].get(rid, {})
+            rt.add_row(rid, info.get("name", ""), str(n))
+        out.print(rt)
+    for p in paths:
+        out.print(("报告：" if zh else "report: ") + str(p))
+    out.print(("运行编号：" if zh else "run id: ") + report["run_id"])
+
+
+@app.command()
+def demo(
+    out_dir: OutOpt = None,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评估基准日 (default today)")] = None,
+    checks: Annotated[list[str] | None, typer.Option("--checks")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip")] = None,
+) -> None:
+    """审计内置的演示政府网站（本机回环地址）/ audit the bundled demo government site on loopback."""
+
+    from auditor.demo import serve_demo
+
+    as_of_date = as_of or dt.date.today().isoformat()
+    try:
+        with serve_demo(as_of=dt.date.fromisoformat(as_of_date)) as site:
+            cli = {
+                "out": str(out_dir) if out_dir else None,
+                "db": str(db) if db else None,
+                "lang": lang,
+                "as_of": as_of_date,
+                "resolve": dict(site.resolve),
+                "checks": _split(checks),
+                "skip": _split(skip),
+                "timeout": 5.0,
+                "retry_after_cap": 2.0,
+                "obey_robots": True,
+            }
+            cfg = _make_config(site.url, None, cli)
+            code = run_audit(cfg)
+    except (ConfigError, ValueError) as exc:
+        err.print(f"[red]错误 / error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def recheck(
+    run_id: Annotated[str, typer.Argument(help="运行编号 / run id")],
+    out_dir: OutOpt = None,
+    db: DbOpt = None,
+    lang: LangOpt = None,
+    rules: Annotated[str | None, typer.Option("--rules", help="换用规则包 / another rule pack")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+) -> None:
+    """在已存储的审计上重新运行检查（不重新抓取）/ re-run checks on a stored audit without re-crawling."""
+
+    from auditor.engine import Engine
+    from auditor.engine import recheck as do_recheck
+    from auditor.store import EvidenceStore
+
+    try:
+        store = EvidenceStore(str(db) if db else None)
+        run = store.get_run(run_id)
+        if run is None:
+            raise ConfigError(f"没有这个运行记录 / no such run: {run_id}")
+        stored = {k: v for k, v in (run["options"] or {}).items() if k != "plugin_options"}
+        overrides = {"lang": lang, "rules": rules, "as_of": as_of, "db": str(db) if db else stored.get("db"),
+                     "out": str(out_dir) if out_dir else None}
+        cfg = build_config({**stored, **{k: v for k, v in overrides.items() if v is not None}}, {})
+        cfg.plugin_options = (run["options"] or {}).get("plugin_options") or {}
+        if not out_dir:
+            cfg.out = str(Path(_default_out(cfg)) / f"recheck-{run_id}")
+        engine = Engine(cfg)
+        result = do_recheck(cfg, run_id, engine, store)
+    except ConfigError as exc:
+        err.print(f"[red]错误 / error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    _summary(result.report, result.paths, cfg.lang != "en")
+    raise typer.Exit(EXIT_VETO if result.veto else EXIT_OK)
+
+
+@app.command("rules")
+def rules_cmd(
+    pack: Annotated[str | None, typer.Option("--pack", help="显示该规则包的有效取值 / show this pack's effective values")] = None,
+    profile: Annotated[str, typer.Option("--profile")] = "county",
+    lang: Annotated[str, typer.Option("--lang")] = "zh",
+) -> None:
+    """列出已注册的规则 / list every registered rule (and a rule pack's effective values)."""
+
+    from auditor.plugins import collect_rules, get_plugin_manager
+    from auditor.rulepacks import load_pack
+
+    zh = lang != "en"
+    try:
+        declared = collect_rules(get_plugin_manager())
+        table = Table(title="已注册规则" if zh else "Registered rules", show_lines=False)
+        for col in (("规则", "rule"), ("中文名称", "Chinese name"), ("英文名称", "English name"), ("严重程度", "severity"),
+                    ("依据", "basis"), ("插件", "plugin")):
+            table.add_column(col[0] if zh else col[1], overflow="fold")
+        for rid, r in declared.items():
+            table.add_row(rid, r.name_zh, r.name_en, str(r.severity), r.basis.zh if zh else (r.basis.en or r.basis.zh), r.plugin)
+        out.print(table)
+        if pack:
+            p = load_pack(pack)
+            vt = Table(title=f"{p.name_zh if zh else p.name_en} ({' → '.join(p.chain)})")
+            for col in (("键", "key"), ("取值", "value"), ("来源规则包", "from pack"), ("核实状态", "status"), ("出处", "source")):
+                vt.add_column(col[0] if zh else col[1], overflow="fold")
+            for key, entry in sorted(p.values.items()):
+                vt.add_row(key, str(entry["value"]), entry["pack"], entry["status"], entry["source"])
+            out.print(vt)
+            ct = Table(title=("必设栏目（" if zh else "Required columns (") + profile + ("）" if zh else ")"))
+            for col in (("栏目", "column"), ("分组", "group"), ("来源规则包", "from pack"), ("依据", "basis")):
+                ct.add_column(col[0] if zh else col[1], overflow="fold")
+            for c in p.columns_for(profile):
+                ct.add_row(c["name"], c["group"], c["pack"], f"{c['basis']['source']} ({c['basis']['status']})")
+            out.print(ct)
+    except ConfigError as exc:
+        err.print(f"[red]错误 / error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@app.command()
+def version() -> None:
+    """显示版本 / show the version."""
+
+    out.print(f"govaudit {__version__}")
+
+
+# --- extra commands (monitor, history, …) register below this line ---------------------------
+
+
+def main() -> None:
+    """Console-script entry point."""
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("已中断 / interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The report model every writer renders: one dict, built once from the evidence store.
+
+``report.json`` is this dict as validated by ``schema/report.schema.json`` (draft 2020-12);
+the other writers (HTML, XLSX, …) render the same dict, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+from auditor import __version__
+from auditor.model import SEVERITY_ORDER, Finding, Rule
+from auditor.store import EvidenceStore
+
+SCHEMA_VERSION = "1.0"
+
+
+class ReportWriter(Protocol):
+    """What ``govaudit_report_writers`` returns: a name (the ``--format`` value) and a writer."""
+
+    name: str
+
+    def write(self, report: dict[str, Any], out_dir: Path) -> Path: ...
+
+
+@dataclass
+class ReportInputs:
+    store: EvidenceStore
+    run_id: str
+    rules: dict[str, Rule]
+    lang: str
+    score: dict[str, Any]
+
+
+def finding_dict(f: Finding, rules: dict[str, Rule], lang: str) -> dict[str, Any]:
+    rule = rules.get(f.rule)
+    basis = f.basis.as_dict() if f.basis else (rule.basis.as_dict() if rule else None)
+    return {
+        "id": f.id,
+        "rule": f.rule,
+        "rule_name": rule.name(lang) if rule else f.rule,
+        "severity": str(f.severity),
+        "url": f.url,
+        "source_url": f.source_url,
+        "column": f.column,
+        "message": f.message(lang),
+        "message_zh": f.message_zh,
+        "message_en": f.message_en or None,
+        "evidence": f.evidence,
+        "basis": basis,
+        "remediation": (f.remediation_en if lang == "en" and f.remediation_en else f.remediation_zh)
+        or (rule.remediation(lang) if rule else ""),
+        "plugin": f.plugin or (rule.plugin if rule else ""),
+    }
+
+
+def build_report(inp: ReportInputs) -> dict[str, Any]:
+    store, run_id = inp.store, inp.run_id
+    run = store.get_run(run_id)
+    if run is None:
+        raise KeyError(f"no run {run_id}")
+    findings = [finding_dict(f, inp.rules, inp.lang) for f in store.iter_findings(run_id)]
+    findings.sort(key=lambda d: (SEVERITY_ORDER.get(d["severity"], 9), d["rule"], d["url"] or "", d["id"]))
+    per_rule = Counter(d["rule"] for d in findings)
+    per_sev = Counter(d["severity"] for d in findings)
+    stats = dict(run.get("stats") or {})
+    stats["findings"] = len(findings)
+    stats["findings_per_rule"] = dict(sorted(per_rule.items()))
+    stats["findings_per_severity"] = dict(sorted(per_sev.items()))
+    errors = list(store.iter_errors(run_id))
+    stats["errors"] = len(errors)
+    metrics = [r["data"] for r in store.iter_records("metric", run_id=run_id)]
+    options = run.get("options") or {}
+    used_rules = {d["rule"] for d in findings}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "govaudit", "version": __version__},
+        "run_id": run_id,
+        "status": run["status"],
+        "lang": inp.lang,
+        "site": {
+            "host": run["site"],
+            "url": run["start_url"],
+            "homepage_url": stats.get("homepage_url") or run["start_url"],
+            "profile": options.get("profile"),
+        },
+        "as_of": run["as_of"],
+        "started_at": _iso(run["started_at"]),
+        "finished_at": _iso(run.get("finished_at") or time.time()),
+        "rule_pack": inp.score.get("rule_pack"),
+        "stats": stats,
+        "coverage": run.get("coverage") or {},
+        "score": inp.score,
+        "metrics": sorted(metrics, key=lambda m: m.get("name", "")),
+        "rules": {
+            rid: {
+                "name": r.name(inp.lang),
+                "name_zh": r.name_zh,
+                "name_en": r.name_en,
+                "severity": str(r.severity),
+                "basis": r.basis.as_dict(),
+                "plugin": r.plugin,
+            }
+            for rid, r in inp.rules.items()
+            if rid in used_rules
+        },
+        "findings": findings,
+        "errors": [
+            {"stage": e["stage"], "plugin": e["plugin"], "url": e["url"], "message": e["message"]} for e in errors[:500]
+        ],
+    }
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(ts))
+
+
+def report_schema() -> dict[str, Any]:
+    return json.loads(resources.files("auditor.reports").joinpath("schema/report.schema.json").read_text("utf-8"))

@@ -1,0 +1,126 @@
+"""Built-in report writers: ``report.json`` (schema-validated) and ``report.html`` (self-contained).
+
+Registered through the ``govaudit`` entry points like any third-party writer. Crawled text is
+untrusted: the HTML report escapes everything (Jinja2 autoescape), only puts http(s) URLs in
+``href``, and carries a Content-Security-Policy that forbids scripts and remote loads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+import jsonschema
+
+from auditor.hookspecs import hookimpl
+from auditor.reports.base import ReportWriter, report_schema
+
+SEVERITY_ZH = {"veto": "单项否决", "major": "重要", "minor": "一般", "info": "提示"}
+SEVERITY_EN = {"veto": "single veto", "major": "major", "minor": "minor", "info": "info"}
+STATUS_ZH = {"confirmed": "已核实", "partial": "部分核实", "unconfirmed": "未核实", "local": "地方规定"}
+
+
+class JsonWriter:
+    name = "json"
+
+    def write(self, report: dict[str, Any], out_dir: Path) -> Path:
+        jsonschema.Draft202012Validator(report_schema()).validate(report)
+        path = out_dir / "report.json"
+        tmp = path.with_suffix(".json.tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(report, fh, ensure_ascii=False, indent=1, default=str)
+        tmp.replace(path)
+        return path
+
+
+def safe_href(url: Any) -> str:
+    """Only http(s) URLs become links; anything else (javascript:, data:) is rendered inert."""
+
+    if not isinstance(url, str):
+        return "#"
+    scheme = urlsplit(url).scheme.lower()
+    return url if scheme in ("http", "https") else "#"
+
+
+class HtmlWriter:
+    name = "html"
+    MAX_PAGES_LISTED = 200
+
+    def __init__(self) -> None:
+        loader = jinja2.FunctionLoader(
+            lambda name: resources.files("auditor.reports").joinpath(f"templates/{name}").read_text("utf-8")
+        )
+        self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        self.env.filters["href"] = safe_href
+
+    def write(self, report: dict[str, Any], out_dir: Path) -> Path:
+        lang = report.get("lang", "zh")
+        groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        for f in report["findings"]:
+            g = groups.setdefault(
+                f["rule"],
+                {"rule": f["rule"], "name": f.get("rule_name", f["rule"]), "severity": f["severity"], "basis": f["basis"],
+                 "remediation": f["remediation"], "findings": []},
+            )
+            g["findings"].append(f)
+        html = self.env.get_template("report.html").render(
+            r=report,
+            lang=lang,
+            groups=list(groups.values()),
+            sev=SEVERITY_EN if lang == "en" else SEVERITY_ZH,
+            status_names=STATUS_ZH if lang != "en" else {},
+            t=_texts(lang),
+            max_pages=self.MAX_PAGES_LISTED,
+            evidence_json=lambda ev: json.dumps(_trim(ev), ensure_ascii=False, indent=1, default=str),
+        )
+        path = out_dir / "report.html"
+        path.write_text(html, encoding="utf-8")
+        return path
+
+
+def _trim(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Evidence for display: long lists shortened (the full lists are in report.json)."""
+
+    out = {}
+    for k, v in evidence.items():
+        if k in ("sources", "pages") and isinstance(v, list):
+            continue
+        out[k] = v[:20] + [f"… {len(v) - 20} more"] if isinstance(v, list) and len(v) > 20 else v
+    return out
+
+
+def _texts(lang: str) -> dict[str, str]:
+    zh = {
+        "title": "政府网站合规自查报告", "site": "网站", "as_of": "评估基准日", "run": "运行编号", "status": "状态",
+        "score": "扣分部分得分", "verdict": "结论", "veto": "单项否决项", "none": "无", "findings": "问题清单",
+        "rule": "规则", "count": "数量", "basis": "依据", "remediation": "整改建议", "pages": "涉及页面",
+        "source": "来源页面", "evidence": "证据", "coverage": "覆盖范围", "metrics": "站点指标", "target": "目标",
+        "indicator": "指标", "points": "分值", "deducted": "扣分", "errors": "运行错误（不影响其他检查）",
+        "pack": "规则包", "partial_note": "本次审计未完整结束（预算用尽或被中断），结果为部分结果：",
+        "anchor": "锚文本", "region": "位置", "more": "更多页面见 report.json", "severity": "严重程度",
+        "pages_fetched": "抓取页面", "link_targets": "检查链接目标", "skipped": "跳过", "generated": "由 govaudit 生成",
+        "status_of_basis": "依据核实状态",
+    }
+    en = {
+        "title": "Government website compliance self-check", "site": "Site", "as_of": "Assessment date", "run": "Run",
+        "status": "Status", "score": "Deduction-part score", "verdict": "Verdict", "veto": "Single-veto items",
+        "none": "none", "findings": "Findings", "rule": "Rule", "count": "Count", "basis": "Basis",
+        "remediation": "Remediation", "pages": "Pages involved", "source": "Source page", "evidence": "Evidence",
+        "coverage": "Coverage", "metrics": "Site figures", "target": "Target", "indicator": "Indicator",
+        "points": "Points", "deducted": "Deducted", "errors": "Run errors (other checks unaffected)", "pack": "Rule pack",
+        "partial_note": "This audit did not finish (budget exhausted or interrupted); results are partial:",
+        "anchor": "Anchor", "region": "Region", "more": "more pages in report.json", "severity": "Severity",
+        "pages_fetched": "Pages fetched", "link_targets": "Link targets checked", "skipped": "Skipped",
+        "generated": "Generated by govaudit", "status_of_basis": "basis status",
+    }
+    return en if lang == "en" else zh
+
+
+@hookimpl
+def govaudit_report_writers() -> list[ReportWriter]:
+    return [JsonWriter(), HtmlWriter()]
