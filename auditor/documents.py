@@ -1,0 +1,1188 @@
+"""The document model: one stored page → one document record, with where each value came from.
+
+Government pages carry their facts in several places at once — page meta tags (``ArticleTitle``,
+``PubDate``, ``ColumnName``…), the 信息公开 metadata table (索引号, 发布机构, 成文日期, 发文字号,
+有效性, 发布日期 — as a ``table``, a ``dl`` or "label：value" ``div``/``span``/``li`` layouts), the
+breadcrumb, the URL (``…/t20230104_…``) and the body (发布时间：…, 有效期至…, 自…起施行，有效期X年,
+落款 date). Checks must not each re-read HTML their own way: this module reads them once, picks a
+value per field by a fixed priority, and keeps the source (``meta:PubDate``, ``table:发布日期``,
+``url``, ``body:…``) so a finding can show why the tool believes a date.
+
+Pure and deterministic: a page's bytes (and URL) in, a :class:`DocumentRecord` out; no clock,
+no network. A field the page does not state stays ``None`` — unknown is not false.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+from auditor.dates import add_years, date_from_url, find_dates, normalize, parse_date
+from auditor.extract import base_url, normalise_url
+
+__all__ = [
+    "KINDS",
+    "VALIDITY_ZH",
+    "DocumentRecord",
+    "classify_kind",
+    "extract_document",
+    "extract_html",
+    "find_doc_numbers",
+    "parse_doc_number",
+    "same_doc_number",
+    "title_key",
+    "validity_from_text",
+]
+
+# Document kinds: code → the name users see.
+KINDS: dict[str, str] = {
+    "normative": "行政规范性文件",
+    "policy": "其他政策文件",
+    "interpretation": "政策解读",
+    "news": "新闻",
+    "notice": "通知公告",
+    "annual_report": "年度报告",
+    "consultation": "征集意见",
+    "other": "其他",
+}
+VALIDITY_ZH = {"valid": "有效", "expired": "失效", "repealed": "废止", "amended": "已修改"}
+
+
+# --------------------------------------------------------------------------------------------
+# 文号 (document numbers): 示政发〔2023〕5号, 示政发[2023]5号, 示政发（2023）5号, 示政发(2023)第5号
+# --------------------------------------------------------------------------------------------
+
+_OPEN = "〔[［(（【{｛"
+_CLOSE = "〕]］)）】}｝"
+_DOCNO = re.compile(
+    rf"(?P<org>[\u4e00-\u9fa5A-Za-z]{{1,12}}?)\s*[{re.escape(_OPEN)}]\s*(?P<year>(?:19|20)\d{{2}})\s*[{re.escape(_CLOSE)}]"
+    r"\s*第?\s*(?P<num>\d{1,5})\s*号"
+)
+# Words that precede a number in prose but are not part of the issuing organ's prefix.
+_DOCNO_LEAD = re.compile(r"^.*?(?:根据|按照|依据|依照|参照|执行|印发|转发|贯彻|落实|结合|关于|的|和|及|与|见|号|即|为|是)")
+
+
+@dataclass(frozen=True, slots=True)
+class DocNumber:
+    org: str
+    year: int
+    num: int
+
+    def __str__(self) -> str:
+        return f"{self.org}〔{self.year}〕{self.num}号"
+
+
+def _clean_org(org: str) -> str:
+    if len(org) > 2:
+        stripped = _DOCNO_LEAD.sub("", org)
+        if len(stripped) >= 1:
+            org = stripped
+    return org[-10:]
+
+
+def find_doc_numbers(text: str) -> list[tuple[DocNumber, tuple[int, int]]]:
+    """Every 文号 in ``text`` with its span, bracket variants and full-width digits included."""
+
+    out = []
+    norm = normalize(text or "")
+    for m in _DOCNO.finditer(norm):
+        org = _clean_org(m["org"])
+        out.append((DocNumber(org, int(m["year"]), int(m["num"])), m.span()))
+    return out
+
+
+def parse_doc_number(text: str | None) -> DocNumber | None:
+    hits = find_doc_numbers(text or "")
+    return hits[0][0] if hits else None
+
+
+def same_doc_number(a: str | DocNumber | None, b: str | DocNumber | None) -> bool:
+    """Same document number, tolerant of bracket style and of a prose prefix on one side."""
+
+    da = a if isinstance(a, DocNumber) or a is None else parse_doc_number(a)
+    db = b if isinstance(b, DocNumber) or b is None else parse_doc_number(b)
+    if da is None or db is None:
+        return False
+    if (da.year, da.num) != (db.year, db.num):
+        return False
+    short, long_ = sorted((da.org, db.org), key=len)
+    return len(short) >= 2 and long_.endswith(short) or da.org == db.org
+
+
+# --------------------------------------------------------------------------------------------
+# Labels of the metadata table / article info line
+# --------------------------------------------------------------------------------------------
+
+LABELS: dict[str, tuple[str, ...]] = {
+    "index_number": ("信息索引号", "索引号", "索取号", "索引编号"),
+    "publisher": ("发布机构", "发文机关", "发文单位", "发布单位", "发文机构", "制发机关", "公开主体", "发布主体",
+                  "制发单位", "成文单位"),
+    "written_date": ("成文日期", "生成日期", "发文日期", "印发日期", "制发日期", "形成日期", "签发日期", "成文时间",
+                     "生成时间", "发文时间", "印发时间", "制文日期"),
+    "publish_date": ("信息发布日期", "信息公开日期", "发布日期", "发布时间", "公开日期", "公开时间", "发表时间", "发表日期",
+                     "发稿时间", "发稿日期", "上网时间", "上网日期", "上线时间", "刊发时间", "发布于"),
+    "publish_generic": ("更新时间", "更新日期", "日期", "时间"),
+    "doc_number": ("发文字号", "文号", "发文号", "文件编号", "文件字号", "发文编号"),
+    "validity": ("有效性", "效力状态", "时效性", "有效状态", "是否有效", "效力级别", "效力", "时效", "有效标识", "文件效力"),
+    "effective_date": ("施行日期", "实施日期", "生效日期", "生效时间", "施行时间", "实施时间", "执行日期"),
+    "end_date": ("废止日期", "失效日期", "失效时间", "废止时间", "有效期至", "有效截止日期", "有效期截止"),
+    "valid_period": ("有效期", "有效期限"),
+    "title": ("文件名称", "信息名称", "文章标题", "名称", "标题"),
+    "topic": ("主题分类", "主题词", "体裁分类", "组配分类", "信息分类", "文件类型", "信息类别", "文种", "分类", "类别"),
+    "source": ("信息来源", "稿件来源", "文章来源", "来源"),
+    "registration": ("规范性文件登记号", "统一登记号", "统一编号", "登记编号", "登记号"),
+    "consult_period": ("征求意见时间", "意见征集时间", "征集时间", "征求意见期限", "征集期限", "征求意见日期", "征集日期"),
+    "consult_end": ("反馈截止时间", "意见反馈截止时间", "截止时间", "截止日期", "征集截止时间", "结束时间", "结束日期"),
+    "consult_start": ("开始时间", "开始日期"),
+    # Labels we do not use but must recognise, so their value is not read as the previous label's.
+    "ignore": ("浏览次数", "访问次数", "点击数", "点击量", "点击次数", "访问量", "阅读量", "阅读次数", "浏览量", "作者", "责任编辑",
+               "编辑", "字号", "字体", "分享到", "分享", "打印", "关闭", "审核", "校对", "公开方式", "公开范围", "公开时限",
+               "关键词", "关键字", "所属机构", "摘要", "内容概述", "附件", "相关附件", "扫一扫", "【字体"),
+}
+_LABEL_FIELD: dict[str, str] = {}
+for _f, _names in LABELS.items():
+    for _n in _names:
+        _LABEL_FIELD.setdefault(_n, _f)
+_LABEL_ORDER = sorted(_LABEL_FIELD, key=len, reverse=True)
+# A label may be spread with spaces ("索 引 号", "文　　号"); the colon may be full- or half-width.
+_LABEL_ALT = "|".join(r"\s*".join(map(re.escape, name)) for name in _LABEL_ORDER)
+_RE_LABEL_CELL = re.compile(rf"^[\s【\[(（<《]*(?P<label>{_LABEL_ALT})\s*(?P<colon>[:：])?\s*(?P<rest>.*)$", re.S)
+_RE_LABEL_INLINE = re.compile(rf"(?P<label>{_LABEL_ALT})\s*[:：]")
+_PUNCT_ONLY = re.compile(r"^[\s:：|｜/\\\-—_·•【】\[\]()（）]*$")
+
+
+_STRONG_FIELDS = {"index_number", "publisher", "written_date", "publish_date", "doc_number", "validity", "registration",
+                  "effective_date", "end_date", "consult_period", "consult_end"}
+_WEAK_FIELDS = {"publish_generic", "title", "topic", "source", "consult_start"}
+
+
+def _label_field(raw: str) -> tuple[str, str]:
+    name = re.sub(r"\s+", "", raw)
+    return _LABEL_FIELD.get(name, "ignore"), name
+
+
+# --------------------------------------------------------------------------------------------
+# Walking the page: text cells outside navigation, footers and sidebars
+# --------------------------------------------------------------------------------------------
+
+_SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "head", "nav", "footer", "aside",
+              "button", "textarea", "iframe", "object", "svg"}
+_BLOCK_TAGS = {"p", "div", "td", "th", "li", "dt", "dd", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "br",
+               "section", "article", "ul", "ol", "dl", "header", "blockquote", "pre", "center", "form", "hr"}
+_NOISE_MARK = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|sidebar|side|aside|sider|footer|foot|copyright|banquan|related|relate|xgwz|xgxx|"
+    r"xgwj|hot|hotnews|rank|ranking|recommend|tuijian|friend|yqlj|links|share|bdshare|toolbar|tools|print|"
+    r"dibu|bottom|topbar|top-bar|header-top|login|search|weather|qrcode|ewm)([\s_-]|\d|$)",
+    re.I,
+)
+_HEADING_MARK = re.compile(r"title|biaoti|(^|[\s_-])bt|tit|headline|article-h|art_h|news_h|xl_h|detail-h", re.I)
+_BAD_HEADING_MARK = re.compile(r"site|logo|list|nav|column|lanmu|menu|subtitle|small|side|related|hot|btn|button", re.I)
+_NAV_ANCESTOR = re.compile(r"(^|[\s_-])(nav|navbar|menu|footer|foot|header|top|dh|daohang)([\s_-]|\d|$)", re.I)
+_BREADCRUMB_MARK = re.compile(r"crumb|position|location|dqwz|curpos|current|place|local|path|weizhi|wz[_-]|lujing", re.I)
+_BREADCRUMB_TEXT = re.compile(r"^\s*(?:当前位置|您的位置|您现在的位置|所在位置|当前的位置|位置)\s*[:：]?")
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|>|›|»|＞|→|/|\\|»|>)\s*")
+
+
+def _marker(el: Any) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
+
+
+def _is_noise(el: Any) -> bool:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _SKIP_TAGS:
+        return True
+    style = (el.get("style") or "").replace(" ", "").lower()
+    if "display:none" in style or "visibility:hidden" in style:
+        return True
+    if el.get("hidden") is not None:
+        return True
+    mark = _marker(el)
+    return bool(mark.strip()) and bool(_NOISE_MARK.search(mark))
+
+
+def _cells(root: Any) -> list[tuple[str, Any]]:
+    """Visible text pieces in document order with the element that holds them.
+
+    Each text node becomes its own cell (a ``td``, a ``span``, a line broken by ``br``), which is
+    what lets one label parser read table, ``dl`` and inline "label：value" layouts alike.
+    """
+
+    out: list[tuple[str, Any]] = []
+
+    def add(text: str | None, holder: Any) -> None:
+        if text:
+            t = " ".join(text.split())
+            if t:
+                out.append((t, holder))
+
+    def walk(el: Any) -> None:
+        if not isinstance(el.tag, str):
+            return
+        if _is_noise(el):
+            return
+        add(el.text, el)
+        for child in el:
+            walk(child)
+            add(child.tail, el)
+
+    walk(root)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The record
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DocumentRecord:
+    """What one page says about the document it shows. Dates are ``datetime.date`` or None."""
+
+    url: str
+    title: str | None = None
+    column: str | None = None
+    kind: str = "other"
+    subkind: str | None = None
+    publish_date: dt.date | None = None
+    written_date: dt.date | None = None
+    effective_date: dt.date | None = None
+    end_date: dt.date | None = None
+    end_basis: str | None = None  # stated | period | repeal_stated | field
+    validity: str | None = None  # valid | expired | repealed | amended | None (not marked)
+    validity_raw: str | None = None
+    validity_period_years: float | None = None
+    doc_number: str | None = None
+    doc_number_raw: str | None = None
+    index_number: str | None = None
+    publisher: str | None = None
+    registration: str | None = None
+    topic: str | None = None
+    related: list[dict[str, str]] = field(default_factory=list)
+    refs: dict[str, list[str]] = field(default_factory=dict)  # titles (《…》) and numbers cited
+    formats: list[str] = field(default_factory=list)  # 图解 / 视频 / 动画 / H5 (interpretations)
+    report: dict[str, Any] | None = None  # annual reports: {"type": "xxgk"|"website", "year", "owner"}
+    catalogue_year: int | None = None  # 重大行政决策事项目录
+    consultation: dict[str, Any] | None = None  # {"start", "end", "explained"}
+    repeal_list: dict[str, list[str]] | None = None  # a 废止/失效 list: {"numbers", "titles"}
+    sources: dict[str, str] = field(default_factory=dict)
+    conflicts: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    @property
+    def kind_zh(self) -> str:
+        return KINDS.get(self.kind, "其他")
+
+    @property
+    def validity_zh(self) -> str | None:
+        return VALIDITY_ZH.get(self.validity or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in list(data.items()):
+            if isinstance(value, dt.date):
+                data[key] = value.isoformat()
+        if data["consultation"]:
+            data["consultation"] = {k: (v.isoformat() if isinstance(v, dt.date) else v)
+                                    for k, v in data["consultation"].items()}
+        data["kind_zh"] = self.kind_zh
+        data["validity_zh"] = self.validity_zh
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentRecord:
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        for key in ("publish_date", "written_date", "effective_date", "end_date"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = dt.date.fromisoformat(kwargs[key])
+        if kwargs.get("consultation"):
+            kwargs["consultation"] = {k: (dt.date.fromisoformat(v) if k in ("start", "end") and isinstance(v, str) else v)
+                                      for k, v in kwargs["consultation"].items()}
+        return cls(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Validity
+# --------------------------------------------------------------------------------------------
+
+_EMPTY_VALUE = re.compile(r"^[\s\-—/／*＊无暂空缺未知不详null none]*$", re.I)
+
+
+def validity_from_text(value: str | None) -> str | None:
+    """有效 / 失效 / 废止 / 已修改 as a code, None when the value says nothing."""
+
+    if not value:
+        return None
+    v = normalize(value).strip()
+    if _EMPTY_VALUE.match(v) or v in ("暂无", "待定"):
+        return None
+    if "废止" in v or "撤销" in v:
+        return "repealed"
+    if re.search(r"部分(失效|废止|修改|有效)|修改|修订|修正", v):
+        return "amended"
+    if re.search(r"失效|过期|不再有效|无效|停止(执行|施行)|已届满|到期", v):
+        return "expired"
+    if re.search(r"有效|现行|施行中|生效|是", v):
+        return "valid"
+    return None
+
+
+_DATE_CN = r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十廿卅]{1,3}日)"
+_NUM_CN = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两半]+)"
+_RE_VALID_UNTIL = re.compile(rf"有效期(?:限)?(?:为|是)?\s*[:：]?\s*(?:自\s*{_DATE_CN}\s*(?:起)?\s*)?(?:至|到|截至|截止(?:到|至)?|止于)\s*({_DATE_CN})")
+_RE_VALID_RANGE = re.compile(rf"有效期(?:限)?(?:为|是)?\s*[:：]?\s*({_DATE_CN})\s*(?:起)?\s*(?:至|到|-|—|－|~|～)\s*({_DATE_CN})")
+_RE_VALID_PERIOD = re.compile(rf"有效期(?:限)?(?:为|是|暂定为?)?\s*[:：]?\s*({_NUM_CN})\s*(年|个月)")
+_RE_START = re.compile(
+    rf"自\s*(?P<date>{_DATE_CN}|印发之日|发布之日|公布之日|颁布之日|印发|发布|公布|颁布|下发之日|签发之日|发文之日)\s*(?:之日)?\s*起\s*(?:施行|实施|执行|生效|试行)"
+)
+_RE_START_BARE = re.compile(rf"(?:^|[，。；,\s])(?:本(?:办法|规定|通知|意见|细则|文件|规则|方案|决定|措施|制度|标准|实施细则|实施意见)\s*)?({_DATE_CN})\s*起\s*(?:施行|实施|执行|生效)")
+_RE_OWN_REPEAL = re.compile(
+    rf"本(?:办法|规定|通知|意见|细则|文件|规则|方案|决定|措施|制度|标准|实施细则|实施意见)[^。；《》]{{0,24}}?(?:于|自)\s*({_DATE_CN})\s*(?:起)?\s*(?:废止|失效|停止执行)"
+)
+_RE_BANNER = re.compile(
+    rf"(?:该|本|此)(?:规范性)?(?:文件|件|文|政策|办法|规定|通知)?\s*(?:已于\s*({_DATE_CN})\s*|已经|已|现已)\s*(?:被)?\s*(宣布失效|废止|失效|修改|修订|停止执行)"
+)
+_RE_TITLE_VALIDITY = re.compile(r"[（(【\[]\s*(已废止|废止|已失效|失效|已修改|已修订|部分失效|现行有效|有效)\s*[）)】\]]")
+_CN_SIMPLE = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
+
+
+def _number(text: str) -> float | None:
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text in _CN_SIMPLE:
+        return float(_CN_SIMPLE[text])
+    if text.startswith("十") and len(text) == 2 and text[1] in _CN_SIMPLE:
+        return 10.0 + _CN_SIMPLE[text[1]]
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Kind classification
+# --------------------------------------------------------------------------------------------
+
+_ANNUAL_XXGK = re.compile(r"(政府信息公开|信息公开|政务公开)(工作)?(年度)?(报告|年报)|政府信息公开年报")
+_ANNUAL_SITE = re.compile(r"(政府)?网站(工作)?年度报表|网站年报|网站工作年度报告")
+_INTERP_TITLE = re.compile(r"解读|图解|一图(读懂|看懂|了解|速览|读|看|解)|图说|答记者问|政策问答|答问|问答|读懂|起草说明|政策说明|一图全览|划重点")
+_INTERP_NOT = re.compile(r"解读会|解读培训|宣讲会|召开|举办|开展|座谈|调研|走访|培训班|会议")
+_CONSULT_FEEDBACK = re.compile(r"采纳情况|意见采纳|意见(?:的)?反馈|反馈情况|采纳结果|征求意见(?:情况|结果)|征集(?:情况|结果)|意见建议(?:采纳|办理)")
+_CONSULT_CALL = re.compile(r"征求意见|征集意见|意见征集|公开征求|征求.{0,40}?(?:意见|建议)|征求意见稿|草案.{0,6}征求|公开征集")
+_NORMATIVE_CUE = re.compile(r"规范性文件")
+_NOT_NORMATIVE_COL = re.compile(r"其他文件|其它文件|非规范性|政策解读|解读|清理")
+_POLICY_COL = re.compile(r"政策文件|政府文件|部门文件|其他文件|其它文件|政府规章|规章|文件发布|文件公开|政策法规|法规文件|政策$|文件$|公文")
+_POLICY_TITLE = re.compile(r"关于印发|办法|规定|细则|实施意见|实施方案|若干措施|决定|^.{0,30}令$|条例|通知$|意见$|规划")
+_NOTICE_TITLE = re.compile(r"通知|公告|公示|通告|启事|公布|名单|招聘|招考|遴选|选调|拍卖|出让|挂牌|结果")
+_NOTICE_COL = re.compile(r"通知公告|公示公告|通知|公告|公示")
+_NEWS_COL = re.compile(r"动态|要闻|新闻|资讯|图片|视频|媒体|工作|头条|聚焦|快讯|简讯|信息$|播报|报道")
+_DECISION_CATALOGUE = re.compile(r"重大行政决策.{0,8}(事项)?(目录|清单|计划)")
+_REPEAL_LIST = re.compile(r"(废止|失效|宣布失效|清理).{0,30}(规范性文件|文件|规章|政策)|规范性文件.{0,12}(清理|废止|失效)|(废止|失效)(文件)?(目录|清单)")
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年?度?|([〇○零一二三四五六七八九]{4})\s*年")
+
+
+def classify_kind(title: str | None, column: str | None = None, *, topic: str | None = None, has_doc_number: bool = False,
+                  has_validity_field: bool = False, has_registration: bool = False) -> tuple[str, str | None, str]:
+    """(kind, subkind, reason) from the cues a human assessor uses: title, column, metadata.
+
+    Order matters: an interpretation quotes its document's 文号, a consultation notice is a 公告,
+    an annual report sits in a 通知 column — so the more specific kinds are decided first.
+    """
+
+    t = normalize(title or "")
+    c = normalize(column or "")
+    tp = normalize(topic or "")
+    if _ANNUAL_SITE.search(t):
+        return "annual_report", "website_annual_report", "title:网站年度报表"
+    if _ANNUAL_XXGK.search(t) and re.search(r"年度|年报|\d{4}|[〇○零一二三四五六七八九]{4}", t):
+        return "annual_report", "xxgk_annual_report", "title:信息公开年度报告"
+    if _INTERP_TITLE.search(t) and not _INTERP_NOT.search(t):
+        return "interpretation", None, "title:解读"
+    if re.search(r"解读", c) and not re.search(r"通知公告|动态|新闻", c):
+        return "interpretation", None, "column:解读"
+    if re.search(r"解读", tp):
+        return "interpretation", None, "topic:解读"
+    if _CONSULT_FEEDBACK.search(t) and re.search(r"意见|征集|征求|建议", t):
+        return "consultation", "consultation_feedback", "title:意见采纳反馈"
+    if _CONSULT_CALL.search(t):
+        return "consultation", "consultation_call", "title:征求意见"
+    if re.search(r"征集|征求|意见", c) and re.search(r"意见|征集|征求", c):
+        return "consultation", None, "column:意见征集"
+    if has_registration:
+        return "normative", None, "field:登记号"
+    if _NORMATIVE_CUE.search(tp) and not re.search(r"非规范性|其他", tp):
+        return "normative", None, "topic:规范性文件"
+    if _NORMATIVE_CUE.search(c) and not _NOT_NORMATIVE_COL.search(c):
+        return "normative", None, "column:规范性文件"
+    if has_doc_number and has_validity_field and not _POLICY_COL.search(c):
+        return "normative", None, "文号+有效性"
+    if _POLICY_COL.search(c) or re.search(r"政策文件|公文|文件", tp):
+        return "policy", None, "column:政策文件"
+    if has_doc_number and (_POLICY_TITLE.search(t) or not c):
+        return "policy", None, "文号"
+    if _NOTICE_COL.search(c):
+        return "notice", None, "column:通知公告"
+    if _NEWS_COL.search(c):
+        return "news", None, "column:动态"
+    if has_doc_number:
+        return "policy", None, "文号"
+    if re.search(r"通知|公告|公示|通告", tp):
+        return "notice", None, "topic:通知公告"
+    if _NOTICE_TITLE.search(t):
+        return "notice", None, "title:通知公告"
+    return "other", None, "no cue"
+
+
+def title_key(title: str | None) -> str:
+    """A title reduced to what identifies a document across pages.
+
+    Strips the wrapper an interpretation or consultation puts around a title ("关于印发《…》的通知",
+    "《…》政策解读", "（征求意见稿）"), brackets, punctuation and whitespace.
+    """
+
+    t = normalize(title or "")
+    t = re.sub(r"[（(【\[]\s*(征求意见稿|草案|送审稿|试行|暂行|修订|修订稿|讨论稿|已废止|废止|已失效|失效|有效|已修改)\s*[）)】\]]", "", t)
+    t = re.sub(r"[\s\u3000《》〈〉“”\"'‘’「」『』、，,。.：:；;！!？?·•\-—_（）()【】\[\]〔〕]+", "", t)
+    t = re.sub(r"(政策)?(解读|图解|问答)(材料|稿)?$", "", t)
+    t = re.sub(r"^(一图(读懂|看懂|了解)|图解|解读|政策解读)", "", t)
+    t = re.sub(r"^.{0,30}?关于(印发|转发|公布|发布)?", "", t)
+    t = re.sub(r"^(印发|转发|公布|发布)", "", t)
+    t = re.sub(r"的(通知|公告|通告|决定|批复|函)$", "", t)
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# Extraction
+# --------------------------------------------------------------------------------------------
+
+_ARTICLE_META = {"articletitle": "ArticleTitle", "title": "title", "og:title": "og:title"}
+_PUBDATE_META = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "dc.date", "dc.date.issued",
+                 "publishtime", "releasedate", "createdate", "updatetime")
+_RELATION = (
+    ("interpretation", re.compile(r"解读|图解|一图|问答|答记者问|图说|政策说明|起草说明")),
+    ("original", re.compile(r"原文|原件|文件全文|政策文件|相关文件|关联文件|相关政策|相关链接|原政策")),
+)
+_RELATED_LABEL = re.compile(
+    r"^[\s【\[]*(相关解读|政策解读|解读材料|相关政策解读|解读文章|解读链接|图文解读|图片解读|视频解读|文字解读|"
+    r"原文链接|政策原文|文件原文|原文件|相关文件|关联文件|相关政策|关联政策|相关链接|关联解读|解读)[\s】\]]*[:：]?\s*$"
+)
+
+
+@dataclass
+class _Found:
+    value: Any
+    source: str
+
+
+class _Collector:
+    """Keeps, per field, the first value found and any later one that disagrees."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, _Found] = {}
+        self.conflicts: dict[str, list[dict[str, str]]] = {}
+
+    def put(self, name: str, value: Any, source: str) -> None:
+        if value is None or value == "":
+            return
+        if name not in self.values:
+            self.values[name] = _Found(value, source)
+        elif self.values[name].value != value:
+            self.conflicts.setdefault(name, [{"value": str(self.values[name].value), "source": self.values[name].source}])
+            self.conflicts[name].append({"value": str(value), "source": source})
+
+    def get(self, name: str) -> Any:
+        found = self.values.get(name)
+        return found.value if found else None
+
+    def source(self, name: str) -> str | None:
+        found = self.values.get(name)
+        return found.source if found else None
+
+
+def _label_pairs(cells: list[tuple[str, Any]]) -> list[tuple[str, str, str, int]]:
+    """(field, label as written, value, cell index) for each "label：value" in the cells."""
+
+    pairs: list[tuple[str, str, str, int]] = []
+    n = len(cells)
+    i = 0
+    while i < n:
+        text = normalize(cells[i][0])
+        m = _RE_LABEL_CELL.match(text)
+        consumed_next = False
+        if m:
+            fld, name = _label_field(m["label"])
+            rest = m["rest"].strip()
+            if m["colon"] is None and rest:
+                # "日期范围…" or a heading that begins like a label: not a label cell.
+                m = None
+            else:
+                segments = _split_inline(rest)
+                first_value = segments[0][1] if segments else rest
+                if not first_value.strip() or _PUNCT_ONLY.match(first_value):
+                    # value sits in the next cell (table/dl/span layouts)
+                    j = i + 1
+                    while j < n and _PUNCT_ONLY.match(cells[j][0]):
+                        j += 1
+                    if j < n and not _starts_with_label(normalize(cells[j][0])):
+                        value = normalize(cells[j][0]).strip()
+                        pairs.append((fld, name, value, i))
+                        consumed_next = True
+                        i = j
+                    else:
+                        pairs.append((fld, name, "", i))
+                else:
+                    pairs.append((fld, name, first_value.strip(), i))
+                for sub_label, sub_value in segments[1:]:
+                    sf, sn = _label_field(sub_label)
+                    pairs.append((sf, sn, sub_value.strip(), i))
+        if not m:
+            # labels inside running text: "来源：市政府办 发布时间：2023-05-29 浏览次数：12"
+            for sub_label, sub_value in _split_inline(text, require_start=False):
+                sf, sn = _label_field(sub_label)
+                pairs.append((sf, sn, sub_value.strip(), i))
+        if not consumed_next:
+            i += 1
+        else:
+            i += 1
+    return pairs
+
+
+def _starts_with_label(text: str) -> bool:
+    m = _RE_LABEL_CELL.match(text)
+    return bool(m and (m["colon"] is not None or not m["rest"].strip()))
+
+
+def _split_inline(text: str, require_start: bool = True) -> list[tuple[str, str]]:
+    """Split "A：x B：y" into [(A, x), (B, y)]; with require_start the text starts with a value."""
+
+    hits = list(_RE_LABEL_INLINE.finditer(text))
+    out: list[tuple[str, str]] = []
+    if require_start:
+        # text is the rest after a first label: its value runs up to the first inline label
+        cut = hits[0].start() if hits else len(text)
+        out.append(("", text[:cut]))
+    for k, h in enumerate(hits):
+        end = hits[k + 1].start() if k + 1 < len(hits) else len(text)
+        if not require_start and h.start() > 0 and re.match(r"[\u4e00-\u9fa5]", text[h.start() - 1]):
+            # "本次会议时间：" – the label is the tail of a longer phrase, not a field label;
+            # only accept generic words when they start a segment.
+            name = re.sub(r"\s+", "", h["label"])
+            if _LABEL_FIELD.get(name) in ("publish_generic", "title", "topic", "source", "ignore") or len(name) <= 2:
+                continue
+        out.append((h["label"], text[h.end():end]))
+    return out
+
+
+def _tree_of(html: str | bytes, encoding: str | None = None) -> Any:
+    if isinstance(html, bytes):
+        html = html.decode(_codec(encoding), errors="replace")
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _codec(encoding: str | None) -> str:
+    enc = (encoding or "utf-8").lower()
+    return "gb18030" if enc in ("gb2312", "gbk", "gb_2312-80", "x-gbk") else enc
+
+
+def _meta(tree: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        name = el.get("name") or el.get("property") or el.get("itemprop")
+        if name and name not in out:
+            out[name] = (el.get("content") or "").strip()
+    return out
+
+
+def _text(el: Any) -> str:
+    return " ".join(" ".join(el.itertext()).split())
+
+
+def _title_tag(tree: Any) -> str:
+    t = tree.find(".//title")
+    return " ".join((t.text_content() if t is not None else "").split())
+
+
+def _heading(tree: Any, body: Any, title_tag: str) -> tuple[str | None, str]:
+    """The article heading: an h1/h2 or a title-marked block that agrees with ``<title>``."""
+
+    tnorm = re.sub(r"\s+", "", title_tag)
+    candidates: list[tuple[int, str, str]] = []
+    order = 0
+    for el in body.iter():
+        if not isinstance(el.tag, str):
+            continue
+        order += 1
+        if any(_is_noise(a) for a in el.iterancestors()) or _is_noise(el):
+            continue
+        tag = el.tag
+        mark = _marker(el)
+        is_h = tag in ("h1", "h2", "h3")
+        is_marked = bool(mark.strip()) and bool(_HEADING_MARK.search(mark)) and not _BAD_HEADING_MARK.search(mark)
+        if not (is_h or is_marked):
+            continue
+        text = _text(el)
+        if not (4 <= len(text) <= 200):
+            continue
+        if len(el.findall(".//a")) > 1 or el.find(".//li") is not None or el.find(".//table") is not None:
+            continue  # a list, not a heading
+        score = 0
+        compact = re.sub(r"\s+", "", text)
+        if tnorm and compact and (compact in tnorm or tnorm in compact):
+            score += 4
+        if tag == "h1":
+            score += 2
+        elif is_marked:
+            score += 2
+        elif tag == "h2":
+            score += 1
+        if _RE_LABEL_CELL.match(normalize(text)):
+            continue
+        candidates.append((score, text, f"heading:{tag}" + (f".{(el.get('class') or el.get('id') or '').split()[0]}" if mark.strip() else "")))
+    if not candidates:
+        return None, ""
+    best = max(candidates, key=lambda c: c[0])  # first of the best (max keeps the first)
+    return best[1], best[2]
+
+
+def _title_from_title_tag(title_tag: str, site_hint: str | None = None) -> str | None:
+    if not title_tag:
+        return None
+    parts = [p.strip() for p in re.split(r"\s*(?:_|\||｜|--|—|–| - |-)\s*", title_tag) if p.strip()]
+    if not parts:
+        return None
+    # the site name is the short part ending in 政府/网/门户…; the article title is the longest part
+    parts.sort(key=len, reverse=True)
+    return parts[0]
+
+
+def _breadcrumb(body: Any) -> str | None:
+    for el in body.iter("div", "p", "span", "nav", "ul", "ol", "td"):
+        mark = _marker(el)
+        text = _text(el)
+        if not text or len(text) > 160:
+            continue
+        if (mark.strip() and _BREADCRUMB_MARK.search(mark)) or _BREADCRUMB_TEXT.match(text):
+            anchors = [_text(a) for a in el.iter("a") if _text(a)]
+            body_text = _BREADCRUMB_TEXT.sub("", text)
+            parts = [p for p in _CRUMB_SPLIT.split(body_text) if p.strip()]
+            if len(parts) < 2 and len(anchors) < 2:
+                continue
+            items = anchors if len(anchors) >= len(parts) - 1 and anchors else parts
+            items = [i for i in items if i not in ("正文", "详情", "内容", "浏览", "文章", "正文内容", "详细内容")]
+            if items and items[-1] not in ("首页", "网站首页"):
+                return items[-1].strip()
+    return None
+
+
+def _content_block(body: Any) -> Any:
+    """The element holding the article text: the parent of the most paragraph text."""
+
+    best, best_len = None, 0
+    scores: dict[Any, int] = {}
+    for p in body.iter("p", "div", "span", "font", "td"):
+        if any(_is_noise(a) for a in p.iterancestors()):
+            continue
+        own = "".join(t for t in [p.text or ""] + [c.tail or "" for c in p]).strip()
+        if len(own) < 8:
+            continue
+        parent = p.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + len(own)
+    for el, n in scores.items():
+        if n > best_len:
+            best, best_len = el, n
+    return best
+
+
+def extract_html(url: str, html: str | bytes, encoding: str | None = None) -> DocumentRecord | None:
+    """Convenience for tests and tools: extract from raw HTML."""
+
+    tree = _tree_of(html, encoding)
+    if tree is None:
+        return None
+    return extract_document_tree(url, tree, _meta(tree))
+
+
+def extract_document(page: Any) -> DocumentRecord | None:
+    """The document record of a stored page (:class:`auditor.context.PageView`), None if the page
+    is not a document (a list page, the homepage, an error page, an attachment)."""
+
+    if getattr(page, "kind", "html") != "html" or getattr(page, "tree", None) is None:
+        return None
+    status = getattr(page, "status", 200)
+    if status is not None and status >= 400:
+        return None
+    return extract_document_tree(page.final_url or page.url, page.tree, dict(page.meta or {}),
+                                 encoding=getattr(page, "encoding", "utf-8"), key_url=page.url)
+
+
+def _prose_length(block: Any) -> int:
+    """Characters of text in the block that are not link text."""
+
+    total = len(_text(block))
+    links = sum(len(_text(a)) for a in block.iter("a"))
+    return max(0, total - links)
+
+
+def _dated_links(root: Any) -> int:
+    """How many links outside sidebars and menus sit next to a date: a list page has many."""
+
+    count = 0
+    for a in root.iter("a"):
+        if any(_is_noise(x) for x in a.iterancestors()):
+            continue
+        parent = a.getparent()
+        if parent is None:
+            continue
+        around = _text(parent)
+        if len(around) < 120 and find_dates(around, year_hint=2000):
+            count += 1
+    return count
+
+
+def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding: str = "utf-8",
+                          key_url: str | None = None) -> DocumentRecord | None:
+    body = tree.find(".//body")
+    if body is None:
+        body = tree
+    col = _Collector()
+    title_tag = _title_tag(tree)
+
+    # 1. meta tags
+    meta_l = {k.lower(): v for k, v in meta.items()}
+    if meta_l.get("articletitle"):
+        col.put("title", " ".join(meta_l["articletitle"].split()), "meta:ArticleTitle")
+    for name in _PUBDATE_META:
+        d = parse_date(meta_l.get(name)) or parse_date(meta_l.get(name), compact=True)
+        if d:
+            col.put("publish_date", d, f"meta:{_meta_name(meta, name)}")
+            break
+    if meta_l.get("columnname"):
+        col.put("column", meta_l["columnname"].strip(), "meta:ColumnName")
+
+    # 2. metadata table / info lines
+    cells = _cells(body)
+    pairs = _label_pairs(cells)
+    heading, heading_src = _heading(tree, body, title_tag)
+    heading_idx = None
+    if heading:
+        heading_idx = next((i for i, (c, _) in enumerate(cells) if c.strip() == heading.strip()), None)
+    # Strong labels only occur in a metadata table or info line; weak ones (名称, 日期, 分类, 来源…)
+    # also occur in ordinary prose and tables, so they count only next to a strong one or the heading.
+    strong_idx = [idx for fld, _, _, idx in pairs if fld in _STRONG_FIELDS]
+    labelled_fields: set[str] = set()
+    generic_far = None
+    for fld, name, value, idx in pairs:
+        if fld == "ignore":
+            continue
+        near_strong = any(abs(idx - k) <= 8 for k in strong_idx)
+        near_heading = heading_idx is not None and 0 <= idx - heading_idx <= 6
+        if fld in _WEAK_FIELDS and not (near_strong or near_heading):
+            if fld == "publish_generic" and generic_far is None:
+                generic_far = (parse_date(value), f"table:{name}")
+            continue
+        labelled_fields.add(fld)
+        src = f"table:{name}"
+        if fld in ("written_date", "publish_date", "effective_date"):
+            col.put(fld, parse_date(value), src)
+        elif fld == "publish_generic":
+            col.put("publish_generic", parse_date(value), src)
+        elif fld == "end_date":
+            col.put("end_date_field", parse_date(value), src)
+        elif fld == "valid_period":
+            dates = find_dates(value)
+            if len(dates) >= 2:
+                col.put("effective_date", dates[0][0], src)
+                col.put("end_date_field", dates[1][0], src)
+            elif len(dates) == 1 and re.search(r"至|到|截", value):
+                col.put("end_date_field", dates[0][0], src)
+            else:
+                pm = re.match(rf"\s*({_NUM_CN})\s*(年|个月)", value)
+                if pm and _number(pm[1]):
+                    years = _number(pm[1]) or 0
+                    col.put("period_years", years / 12 if pm[2] == "个月" else years, src)
+            col.put("validity_hint", value, src)
+        elif fld == "validity":
+            col.put("validity_raw", value or "", src)
+            ends = find_dates(value)
+            if ends:
+                col.put("end_date_field", ends[-1][0], src)
+        elif fld == "doc_number":
+            col.put("doc_number_raw", value, src)
+        elif fld == "title":
+            if 4 <= len(value) <= 300:
+                col.put("title", value, src)
+        elif fld == "consult_period":
+            dates = find_dates(value)
+            if dates:
+                col.put("consult_start", dates[0][0], src)
+            if len(dates) >= 2:
+                col.put("consult_end", dates[1][0], src)
+        elif fld == "consult_end":
+            col.put("consult_end", parse_date(value), src)
+        elif fld == "consult_start":
+            col.put("consult_start", parse_date(value), src)
+        else:
+            col.put(fld, value[:200], src)
+
+    # 3. headings, <title>, breadcrumb
+    if heading:
+        col.put("title", heading, heading_src)
+    col.put("title", _title_from_title_tag(title_tag), "title-tag")
+    col.put("column", _breadcrumb(body), "breadcrumb")
+    title = col.get("title")
+
+    # 4. body text: the article block, for dates near the title, the 落款 and validity phrases
+    block = _content_block(body)
+    block_text = normalize(_text(block)) if block is not None else ""
+    all_text = normalize(" ".join(c for c, _ in cells))
+
+    # an unlabelled date just under the heading ("2023-05-29 来源：…")
+    if col.get("publish_date") is None and col.get("publish_generic") is None and heading_idx is not None:
+        for c, _ in cells[heading_idx + 1: heading_idx + 4]:
+            cn = normalize(c)
+            if len(cn) <= 80 and not _RE_LABEL_CELL.match(cn) or re.search(r"来源|浏览|点击|作者", cn):
+                d = parse_date(cn)
+                if d:
+                    col.put("publish_date", d, "body:near-title")
+                    break
+    if col.get("publish_date") is None and col.get("publish_generic") is not None:
+        col.put("publish_date", col.get("publish_generic"), col.source("publish_generic") or "table:日期")
+    url_date = date_from_url(url)
+    if url_date:
+        col.put("publish_date", url_date, "url")
+    if generic_far and generic_far[0]:
+        col.put("publish_date", generic_far[0], generic_far[1] + "(far)")
+
+    # 落款: a date alone on the last lines of the article block (often Chinese numerals)
+    if block is not None:
+        block_cells = _cells(block)
+        for c, _ in reversed(block_cells[-6:]):
+            cn = normalize(c).strip()
+            hits = find_dates(cn)
+            if hits and len(cn) <= 20 and hits[-1][1][1] - hits[-1][1][0] >= len(cn) - 2:
+                col.put("written_date", hits[-1][0], "body:落款")
+                break
+
+    # 5. 文号
+    raw_no = col.get("doc_number_raw")
+    number = parse_doc_number(raw_no) if raw_no else None
+    number_src = col.source("doc_number_raw") if number else None
+    if number is None and title:
+        number = parse_doc_number(title)
+        number_src = "title" if number else None
+    if number is None:
+        head = block_text[:160] if block_text else ""
+        hits = find_doc_numbers(head)
+        if hits and hits[0][1][0] < 80:
+            number, number_src = hits[0][0], "body:head"
+
+    # 6. validity: marking, stated end, period
+    validity_raw = col.get("validity_raw")
+    validity = validity_from_text(validity_raw) if validity_raw is not None else None
+    validity_src = col.source("validity_raw") if validity else None
+    if validity is None and col.get("validity_hint"):
+        v = validity_from_text(col.get("validity_hint"))
+        if v:
+            validity, validity_src = v, col.source("validity_hint")
+    if validity is None and title:
+        tm = _RE_TITLE_VALIDITY.search(normalize(title)) or _RE_TITLE_VALIDITY.search(normalize(title_tag))
+        if tm:
+            validity, validity_src, validity_raw = validity_from_text(tm[1]), "title", tm[1]
+    banner_text = normalize(all_text)
+    bm = _RE_BANNER.search(banner_text)
+    banner_end = None
+    if bm:
+        v = validity_from_text(bm[2])
+        if validity is None and v:
+            validity, validity_src, validity_raw = v, "body:banner", bm[0]
+        if bm[1]:
+            banner_end = parse_date(bm[1])
+    text_for_rules = block_text or all_text
+    effective = col.get("effective_date")
+    eff_src = col.source("effective_date")
+    sm = _RE_START.search(text_for_rules)
+    if sm and effective is None:
+        token = sm["date"]
+        d = parse_date(token)
+        if d:
+            effective, eff_src = d, "body:自…起施行"
+        elif "印发" in token or "下发" in token or "签发" in token or "发文" in token:
+            effective = col.get("written_date") or col.get("publish_date")
+            eff_src = "body:自印发之日起施行→" + (col.source("written_date") or col.source("publish_date") or "")
+        else:
+            effective = col.get("publish_date") or col.get("written_date")
+            eff_src = "body:自发布之日起施行→" + (col.source("publish_date") or col.source("written_date") or "")
+    if effective is None:
+        bare = _RE_START_BARE.search(text_for_rules)
+        if bare:
+            effective, eff_src = parse_date(bare[1]), "body:…起施行"
+    end_date, end_basis, end_src = None, None, None
+    if col.get("end_date_field"):
+        end_date, end_basis, end_src = col.get("end_date_field"), "field", col.source("end_date_field")
+    period = col.get("period_years")
+    m_until = _RE_VALID_UNTIL.search(text_for_rules) or _RE_VALID_RANGE.search(text_for_rules)
+    if end_date is None and m_until:
+        end_date = parse_date(m_until.groups()[-1])
+        end_basis, end_src = "stated", "body:有效期至"
+        if m_until.re is _RE_VALID_RANGE and effective is None:
+            effective, eff_src = parse_date(m_until[1]), "body:有效期"
+    if period is None:
+        pm = _RE_VALID_PERIOD.search(text_for_rules)
+        if pm and _number(pm[1]):
+            n = _number(pm[1]) or 0
+            period = n / 12 if pm[2] == "个月" else n
+            col.put("period_years", period, "body:有效期X年")
+    if end_date is None and period:
+        start = effective or col.get("written_date") or col.get("publish_date")
+        if start:
+            end_date = _add_period(start, period)
+            start_src = eff_src if effective else (col.source("written_date") if col.get("written_date") else col.source("publish_date"))
+            end_basis, end_src = "period", f"{col.source('period_years')}+{start_src}"
+    own = _RE_OWN_REPEAL.search(text_for_rules)
+    if own and (end_date is None or end_basis == "period"):
+        end_date, end_basis, end_src = parse_date(own[1]), "repeal_stated", "body:自…起废止"
+    if banner_end and end_date is None:
+        end_date, end_basis, end_src = banner_end, "repeal_stated", "body:banner"
+
+    # 7. page type: only article pages become documents
+    has_table = len(labelled_fields & {"index_number", "publisher", "written_date", "doc_number", "validity",
+                                       "publish_date"}) >= 2
+    if not title:
+        return None
+    dated_links = _dated_links(body)
+    prose = _prose_length(block) if block is not None else 0
+    article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60
+    if dated_links >= 6 and not has_table and not meta_l.get("articletitle") and prose < 30 * dated_links:
+        return None  # a list/column page: many dated links, little prose of its own
+    if not article_signals:
+        return None
+
+    column = col.get("column")
+    topic = col.get("topic")
+    kind, subkind, kind_reason = classify_kind(
+        title, column, topic=topic, has_doc_number=number is not None,
+        has_validity_field="validity" in labelled_fields or validity is not None,
+        has_registration=bool(col.get("registration")),
+    )
+
+    rec = DocumentRecord(url=key_url or url, title=title, column=column, kind=kind, subkind=subkind)
+    rec.publish_date = col.get("publish_date")
+    rec.written_date = col.get("written_date")
+    rec.effective_date = effective
+    rec.end_date = end_date
+    rec.end_basis = end_basis
+    rec.validity = validity
+    rec.validity_raw = validity_raw if validity_raw not in ("",) else None
+    rec.validity_period_years = period
+    rec.doc_number = str(number) if number else None
+    rec.doc_number_raw = raw_no
+    rec.index_number = col.get("index_number")
+    rec.publisher = col.get("publisher")
+    rec.registration = col.get("registration")
+    rec.topic = topic
+    sources = {k: f.source for k, f in col.values.items()
+               if k in ("title", "column", "publish_date", "written_date", "index_number", "publisher", "topic",
+                        "registration")}
+    sources["kind"] = kind_reason
+    if number_src:
+        sources["doc_number"] = number_src
+    if validity_src:
+        sources["validity"] = validity_src
+    if eff_src and effective:
+        sources["effective_date"] = eff_src
+    if end_src and end_date:
+        sources["end_date"] = end_src
+    rec.sources = sources
+    rec.conflicts = {k: v for k, v in col.conflicts.items()
+                     if k in ("publish_date", "written_date") or k == "title" and all(c["source"] != "title-tag" for c in v)}
+
+    # 8. links to and from interpretations / originals
+    rec.related = list(_related_links(body, url, encoding))
+    refs_titles = [t for t in re.findall(r"《([^《》]{4,80})》", text_for_rules)][:20]
+    if title:
+        refs_titles = re.findall(r"《([^《》]{4,80})》", normalize(title)) + refs_titles
+    refs_numbers = [str(n) for n, _ in find_doc_numbers(text_for_rules[:4000])][:20]
+    rec.refs = {"titles": _dedupe(refs_titles)[:20], "numbers": _dedupe(refs_numbers)[:20]}
+
+    # 9. kind-specific details
+    if kind == "interpretation":
+        rec.formats = _formats(title, body)
+    if kind == "annual_report":
+        year = _year_of(title)
+        owner = title.split(str(year))[0].strip() if year and str(year) in title else None
+        rec.report = {"type": "website" if subkind == "website_annual_report" else "xxgk", "year": year,
+                      "owner": owner or None}
+    if _DECISION_CATALOGUE.search(normalize(title)):
+        rec.subkind = rec.subkind or "decision_catalogue"
+        rec.catalogue_year = _year_of(title) or (rec.publish_date.year if rec.publish_date else None)
+    if kind == "consultation":
+        rec.consultation = _consultation(col, text_for_rules, rec.publish_date)
+        if rec.subkind is None:
+            rec.subkind = "consultation_feedback" if _CONSULT_FEEDBACK.search(normalize(title)) else "consultation_call"
+    if _REPEAL_LIST.search(normalize(title)) and kind not in ("interpretation", "news"):
+        numbers = [str(n) for n, _ in find_doc_numbers(text_for_rules)]
+        own_no = rec.doc_number
+        rec.repeal_list = {
+            "numbers": _dedupe([n for n in numbers if not (own_no and same_doc_number(n, own_no))])[:500],
+            "titles": _dedupe(re.findall(r"《([^《》]{4,120})》", text_for_rules))[:500],
+        }
+        rec.subkind = rec.subkind or "repeal_list"
+    return rec
+
+
+def _meta_name(meta: dict[str, str], lower: str) -> str:
+    for k in meta:
+        if k.lower() == lower:
+            return k
+    return lower
+
+
+def _add_period(start: dt.date, years: float) -> dt.date:
+    """End of a validity period: "自2023年1月1日起施行，有效期5年" ends on 2027-12-31."""
+
+    if float(years).is_integer():
+        return add_years(start, int(years)) - dt.timedelta(days=1)
+    months = round(years * 12)
+    y, m = divmod(start.month - 1 + months, 12)
+    day = min(start.day, 28)
+    return dt.date(start.year + y, m + 1, day) - dt.timedelta(days=1)
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _year_of(title: str | None) -> int | None:
+    t = normalize(title or "")
+    for m in _YEAR_IN_TITLE.finditer(t):
+        if m[1]:
+            y = int(m[1])
+        else:
+            digits = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+            y = int("".join(str(digits[ch]) for ch in m[2]))
+        if 1990 <= y <= 2100:
+            return y
+    return None
+
+
+def _formats(title: str, body: Any) -> list[str]:
+    t = normalize(title or "")
+    out = []
+    if re.search(r"图解|一图|图说|长图|漫画|图读|图文解读|海报", t):
+        out.append("图解")
+    has_video = body.find(".//video") is not None or any(
+        re.search(r"\.(mp4|flv|m3u8|mov)(\?|$)", (el.get("src") or el.get("href") or el.get("data") or ""), re.I)
+        for el in body.iter("source", "embed", "a", "iframe", "object")
+    )
+    if re.search(r"视频|微视频|短视频|访谈", t) or has_video:
+        out.append("视频")
+    if re.search(r"动画|动漫|漫解", t):
+        out.append("动画")
+    if re.search(r"(?<![A-Za-z])H5(?![A-Za-z0-9])", t, re.I):
+        out.append("H5")
+    if not out:
+        out.append("文字")
+    return out
+
+
+_CONSULT_SENT = re.compile(r"[^。；;\n]*?(?:征求意见|征集|反馈|意见|建议|截止)[^。；;\n]*")
+
+
+def _consultation(col: _Collector, text: str, publish: dt.date | None) -> dict[str, Any]:
+    start = col.get("consult_start")
+    end = col.get("consult_end")
+    source = col.source("consult_end") or col.source("consult_start")
+    if start is None or end is None:
+        for m in _CONSULT_SENT.finditer(text):
+            sentence = m.group(0)
+            hits = find_dates(sentence)
+            if not hits:
+                continue
+            between = sentence[hits[0][1][1]: hits[1][1][0]] if len(hits) >= 2 else ""
+            if len(hits) >= 2 and re.fullmatch(r"\s*(?:起)?\s*(?:至|到|-|—|－|~|～)\s*", between):
+                start = start or hits[0][0]
+                end = end or hits[1][0]
+                source = source or "body:征求意见时间"
+                break
+            if re.search(r"截止|截至|前|之前|止", sentence[hits[-1][1][1]: hits[-1][1][1] + 8]) or "截止" in sentence:
+                end = end or hits[-1][0]
+                source = source or "body:截止"
+                break
+    start_src = "stated" if start else None
+    if start is None and publish is not None:
+        start, start_src = publish, "publish_date"
+    explained = bool(re.search(r"(少于|不足|短于)\s*30\s*(日|天)|缩短.{0,10}(期限|时间)|紧急|情况特殊", text))
+    return {"start": start, "end": end, "start_source": start_src, "end_source": source, "explained": explained}
+
+
+def _related_links(body: Any, page_url: str, encoding: str) -> Iterator[dict[str, str]]:
+    """Links to interpretations and originals: by their anchor text or a 相关解读/原文链接 label."""
+
+    base = base_url(body.getroottree().getroot(), page_url)
+    seen: set[str] = set()
+
+    def emit(a: Any, relation_hint: str | None) -> dict[str, str] | None:
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            return None
+        url = normalise_url(urljoin(base, href), encoding)
+        if url is None or url in seen or url.split("#")[0] == page_url:
+            return None
+        anchor = _text(a) or a.get("title") or ""
+        relation = relation_hint
+        for rel, rx in _RELATION:
+            if rx.search(anchor):
+                relation = relation or rel
+                break
+        if relation is None:
+            return None
+        if re.fullmatch(r"\s*(政策解读|解读|政策文件|文件|相关文件|相关政策|原文)\s*", anchor) and re.search(r"/$|/index\.s?html?$", url):
+            return None  # a link to a column, not to a document
+        seen.add(url)
+        return {"url": url, "anchor": anchor[:200], "relation": relation}
+
+    # labelled blocks: "相关解读：<a>…</a>", <div><h4>相关解读</h4><ul><li><a>…
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag == "a":
+            continue
+        own = normalize(" ".join((el.text or "").split()))
+        if not own or not _RELATED_LABEL.match(own):
+            continue
+        if any(a.tag in ("nav", "header", "footer") or _NAV_ANCESTOR.search(_marker(a)) for a in el.iterancestors()):
+            continue  # a menu entry named 政策解读, not a block of related links
+        label = _RELATED_LABEL.match(own)[1]
+        relation = "interpretation" if "解读" in label else "original"
+        container = el if el.findall(".//a") else el.getparent()
+        # a heading's links live in its following sibling list
+        if container is not None and container is el.getparent() and len(container.findall(".//a")) == 0:
+            continue
+        anchors = list(container.iter("a")) if container is not None else []
+        for a in anchors[:15]:
+            item = emit(a, relation)
+            if item:
+                yield item
+    for a in body.iter("a"):
+        if any(_is_noise(x) and not _RELATED_LABEL.search(normalize(_text(x))[:12]) for x in a.iterancestors()):
+            continue
+        item = emit(a, None)
+        if item:
+            yield item
