@@ -184,6 +184,22 @@ class Site:
         return status, _header_list(headers), data
 
 
+class Hosts:
+    """Name-based virtual hosts on one server: the Host header picks the site.
+
+    Lets one loopback port stand in for several names (``--resolve`` maps them all to it);
+    requests for an unknown name go to ``default`` (the first site when not given).
+    """
+
+    def __init__(self, sites: Mapping[str, Site], default: Site | None = None) -> None:
+        self.sites = {k.lower(): v for k, v in sites.items()}
+        self.default = default or next(iter(self.sites.values()))
+        self.name = "+".join(self.sites) or "hosts"
+
+    def respond(self, req: Request) -> tuple[int, HeaderList, bytes]:
+        return self.sites.get(req.host.lower(), self.default).respond(req)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "govaudit-testserver/1"
@@ -243,7 +259,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, site: Site) -> None:
+    def __init__(self, host: str, port: int, site: Site | Hosts) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self.site = site
@@ -256,7 +272,7 @@ class Running:
 
     host: str
     port: int
-    site: Site
+    site: Site | Hosts
     _server: _Server | None = None
 
     @property
@@ -277,8 +293,8 @@ class Running:
 
 
 @contextlib.contextmanager
-def serve(site: Site, host: str = "127.0.0.1", port: int = 0) -> Iterator[Running]:
-    """Serve ``site`` on ``host:port`` (0 = any free port) in a daemon thread until the block ends."""
+def serve(site: Site | Hosts, host: str = "127.0.0.1", port: int = 0) -> Iterator[Running]:
+    """Serve ``site`` (or several name-based :class:`Hosts`) on ``host:port`` (0 = any free port) in a daemon thread until the block ends."""
 
     server = _Server(host, port, site)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name=f"serve-{site.name}")

@@ -10,8 +10,9 @@ in the project); this module is the import point the tests use:
     site.redirect("/old", "/new", status=301)
     site.handler("/flaky", lambda req: (429, {"Retry-After": "1"}, "") if req.hits == 0 else (200, {}, "ok"))
     site.fallback(lambda req: (302, {"Location": "/"}, ""))   # unknown paths
+    Hosts({"www.a.gov.cn": site, "www.b.gov.cn": other})      # name-based hosts on one port
 """
 
-from auditor.testserver import NOT_FOUND_HTML, Request, Response, Site, normalise_path
+from auditor.testserver import NOT_FOUND_HTML, Hosts, Request, Response, Site, normalise_path
 
-__all__ = ["NOT_FOUND_HTML", "Request", "Response", "Site", "normalise_path"]
+__all__ = ["NOT_FOUND_HTML", "Hosts", "Request", "Response", "Site", "normalise_path"]
