@@ -35,6 +35,8 @@ __all__ = [
     "extract_document",
     "extract_html",
     "find_doc_numbers",
+    "load_documents",
+    "record_from_title",
     "parse_doc_number",
     "same_doc_number",
     "title_key",
@@ -1041,6 +1043,45 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         }
         rec.subkind = rec.subkind or "repeal_list"
     return rec
+
+
+def record_from_title(url: str, title: str, *, publish_date: dt.date | None = None, title_source: str = "anchor",
+                      date_source: str | None = None, column: str | None = None) -> DocumentRecord:
+    """A record for a page known only by its title (an attachment, a list entry): kind and the
+    kind-specific details that a title carries (annual report year, catalogue year)."""
+
+    kind, subkind, reason = classify_kind(title, column)
+    rec = DocumentRecord(url=url, title=title, column=column, kind=kind, subkind=subkind)
+    rec.publish_date = publish_date or date_from_url(url)
+    rec.sources = {"title": title_source, "kind": reason}
+    if rec.publish_date:
+        rec.sources["publish_date"] = date_source or ("url" if publish_date is None else "list")
+    number = parse_doc_number(title)
+    if number:
+        rec.doc_number, rec.sources["doc_number"] = str(number), "title"
+    if kind == "annual_report":
+        year = _year_of(title)
+        owner = title.split(str(year))[0].strip() if year and str(year) in title else None
+        rec.report = {"type": "website" if subkind == "website_annual_report" else "xxgk", "year": year,
+                      "owner": owner or None}
+    if _DECISION_CATALOGUE.search(normalize(title)):
+        rec.subkind = rec.subkind or "decision_catalogue"
+        rec.catalogue_year = _year_of(title) or (rec.publish_date.year if rec.publish_date else None)
+    rec.refs = {"titles": re.findall(r"《([^《》]{4,80})》", normalize(title)), "numbers": []}
+    return rec
+
+
+def load_documents(site: Any) -> list[DocumentRecord]:
+    """Every document record the enrichment stored for this run (``site.records("document")``)."""
+
+    out = []
+    for row in site.records("document"):
+        data = row.get("data") or {}
+        try:
+            out.append(DocumentRecord.from_dict(data))
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 def _meta_name(meta: dict[str, str], lower: str) -> str:

@@ -1,0 +1,351 @@
+"""Policy documents: validity, publication time and the yearly reports (政务公开 document checks).
+
+Reads the document records of :mod:`auditor.plugins.documents`, never HTML. Rules:
+
+* ``documents.expired`` — a document whose validity ended before ``--as-of`` (a stated end date,
+  or start + stated period, or "自…起废止") or that the site's own 废止/失效 list names, but that is
+  still shown as 有效 or not marked at all. A document correctly marked 失效/废止/已修改 is fine:
+  that is exactly what the rule asks offices to do.
+* ``documents.validity_unmarked`` — a 行政规范性文件 with no 有效性 marking and no stated validity
+  period (兴庆区 2023 要点 (9): "有效性或有效期明确标注").
+* ``documents.late_publication`` — published more than N working days (national: 20, 条例第二十六条)
+  after it was written (成文/生成日期), counted on the official holiday calendar.
+* ``documents.annual_report_missing`` — the 政府信息公开工作年度报告 for the previous year not
+  published by 31 Jan (departments) / 31 Mar (a government's own report, 条例第四十九条), gaps in
+  the run of past years, and the 政府网站工作年度报表 by 31 Jan (国办函〔2018〕12号).
+
+Unknown dates are never read as violations: a document without a written date is not "late".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from auditor.context import CheckContext, SiteView
+from auditor.documents import DocumentRecord, load_documents, record_from_title, same_doc_number, title_key
+from auditor.hookspecs import hookimpl
+from auditor.model import Basis, Finding, Rule, Severity
+from auditor.workdays import WorkCalendar, caveat_for
+
+EXPIRED_BASIS = Basis(
+    zh="行政规范性文件“统一登记、统一编号、统一印发”并定期清理，页面标注有效性（有效/失效/废止）"
+    "（国办发〔2018〕37号；rules.md §12 normative_doc_validity、outdated_content）；"
+    "地方要点要求清理修改、失效、废止的文件（兴庆区2023要点(9)、丰城市2023要点(3)）",
+    en="Normative documents are registered, cleaned up regularly and marked valid/expired/repealed "
+       "(国办发〔2018〕37号; rules.md §12); local plans require expired documents to be cleared",
+    source="国办发〔2018〕37号（细节未核实）; rules.md §12; seed-rules.md 002(9), 004(3)",
+    status="partial",
+)
+UNMARKED_BASIS = Basis(
+    zh="行政规范性文件应明确标注有效性或有效期（兴庆区2023年政务公开工作要点(9)；国办发〔2018〕37号 有效性管理，"
+    "rules.md §12 normative_doc_validity）",
+    en="Normative documents must state their validity or validity period (兴庆区 2023 plan item 9; 国办发〔2018〕37号)",
+    source="seed-rules.md 002(9) (local); 国办发〔2018〕37号 (details unconfirmed)",
+    status="local",
+)
+LATE_BASIS = Basis(
+    zh="《中华人民共和国政府信息公开条例》第二十六条：属于主动公开范围的政府信息，应当自该政府信息形成或者变更之日起"
+    "20个工作日内及时公开（rules.md §6 proactive_20wd）",
+    en="Regulations on Open Government Information, Art. 26: proactive information is published within 20 working days "
+       "of being created or changed",
+    source="国务院令第711号 第二十六条",
+    status="confirmed",
+)
+ANNUAL_BASIS = Basis(
+    zh="《中华人民共和国政府信息公开条例》第四十九条：县级以上人民政府部门每年1月31日前公布上一年度政府信息公开工作年度报告；"
+    "县级以上地方人民政府的政府信息公开工作主管部门每年3月31日前公布本级政府上一年度年度报告。"
+    "国办函〔2018〕12号：每年1月31日前在网站首页显著位置发布《政府网站工作年度报表》（rules.md §5、§6、§12）",
+    en="Regulations on OGI Art. 49 (department reports by 31 Jan, a government's own report by 31 Mar); "
+       "国办函〔2018〕12号 (website annual report by 31 Jan)",
+    source="国务院令第711号 第四十九条; 国办函〔2018〕12号",
+    status="confirmed",
+)
+
+_GOV_OWNER = re.compile(r"(人民政府|政府|省|市|县|区|旗|镇|乡|街道|自治州|盟)$")
+
+
+@hookimpl
+def govaudit_rules() -> list[Rule]:
+    return [
+        Rule(
+            id="documents.expired",
+            name_zh="过期文件仍标为有效或未标注",
+            name_en="Expired document still shown as valid",
+            severity=Severity.MAJOR,
+            basis=EXPIRED_BASIS,
+            remediation_zh="将已过有效期或已被废止的文件标注为“失效”/“废止”，并在规范性文件库中同步更新有效性。",
+            remediation_en="Mark documents past their validity period or repealed as 失效/废止 and update the document library.",
+            indicator="documents",
+        ),
+        Rule(
+            id="documents.validity_unmarked",
+            name_zh="行政规范性文件未标注有效性",
+            name_en="Normative document without validity marking",
+            severity=Severity.MINOR,
+            basis=UNMARKED_BASIS,
+            remediation_zh="在文件页面的信息公开元数据中标注有效性（有效/失效/废止）或有效期。",
+            remediation_en="Add the 有效性 (valid/expired/repealed) field or the validity period to the document page.",
+            indicator="documents",
+        ),
+        Rule(
+            id="documents.late_publication",
+            name_zh="政府信息未在规定工作日内公开",
+            name_en="Published later than the working-day limit",
+            severity=Severity.MINOR,
+            basis=LATE_BASIS,
+            remediation_zh="自信息形成或变更之日起20个工作日内公开；核对成文日期与发布日期。",
+            remediation_en="Publish within 20 working days of creation; check the written and published dates.",
+            indicator="documents",
+        ),
+        Rule(
+            id="documents.annual_report_missing",
+            name_zh="年度报告缺失或逾期",
+            name_en="Annual report missing or late",
+            severity=Severity.MAJOR,
+            basis=ANNUAL_BASIS,
+            remediation_zh="在“政府信息公开年报”栏目按期发布上一年度政府信息公开工作年度报告，在首页显著位置发布政府网站工作年度报表，并补齐缺失年份。",
+            remediation_en="Publish last year's OGI annual report in the 年报 column and the website annual report on the "
+                           "homepage by the deadline; fill gaps in past years.",
+            indicator="documents",
+        ),
+    ]
+
+
+def _entry_source(ctx: CheckContext, key: str) -> dict[str, Any]:
+    entry = ctx.pack.entry(key) or {}
+    return {"key": key, "value": entry.get("value"), "source": entry.get("source"), "status": entry.get("status"),
+            "pack": entry.get("pack")}
+
+
+def _doc_evidence(doc: DocumentRecord) -> dict[str, Any]:
+    return {
+        "title": doc.title,
+        "kind": doc.kind_zh,
+        "doc_number": doc.doc_number,
+        "publish_date": doc.publish_date.isoformat() if doc.publish_date else None,
+        "written_date": doc.written_date.isoformat() if doc.written_date else None,
+        "validity": doc.validity_zh,
+        "validity_raw": doc.validity_raw,
+        "sources": doc.sources,
+    }
+
+
+@hookimpl
+def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    docs = load_documents(site)
+    yield from check_expired(docs, ctx)
+    yield from check_unmarked(docs, ctx)
+    yield from check_late_publication(docs, ctx)
+    yield from check_annual_reports(docs, site, ctx)
+
+
+# --- documents.expired ---------------------------------------------------------------------------
+
+def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
+    as_of = ctx.as_of
+    lists = [d for d in docs if d.repeal_list and (d.publish_date is None or d.publish_date <= as_of)]
+    deduction = ctx.pack.value("documents.deduction_expired", 0.0)
+    for doc in docs:
+        if doc.validity not in (None, "valid") or doc.repeal_list:
+            continue
+        shown = "有效" if doc.validity == "valid" else "未标注有效性"
+        shown_en = "valid" if doc.validity == "valid" else "no validity marking"
+        if doc.end_date is not None and doc.end_date < as_of:
+            how = {"stated": "文件载明有效期至", "field": "页面载明有效期至", "period": "按施行日期和有效期推算，有效期至",
+                   "repeal_stated": "文件载明废止日期"}.get(doc.end_basis or "", "有效期至")
+            yield ctx.finding(
+                "documents.expired",
+                doc.url,
+                f"《{doc.title}》{how}{doc.end_date.isoformat()}，已于{ctx.as_of.isoformat()}前到期，但页面仍显示“{shown}”。",
+                f"“{doc.title}” was valid until {doc.end_date.isoformat()} ({doc.end_basis}) but is still shown as {shown_en}.",
+                key=f"end:{doc.url}",
+                column=doc.column,
+                evidence={**_doc_evidence(doc), "end_date": doc.end_date.isoformat(), "end_basis": doc.end_basis,
+                          "effective_date": doc.effective_date.isoformat() if doc.effective_date else None,
+                          "validity_period_years": doc.validity_period_years, "as_of": as_of.isoformat(),
+                          "deduction": deduction},
+            )
+            continue
+        for lst in lists:
+            if lst.url == doc.url:
+                continue
+            hit = None
+            if doc.doc_number and any(same_doc_number(doc.doc_number, n) for n in lst.repeal_list.get("numbers", [])):
+                hit = f"文号 {doc.doc_number}"
+            elif doc.title and title_key(doc.title) and any(
+                    title_key(t) == title_key(doc.title) for t in lst.repeal_list.get("titles", [])):
+                hit = "标题"
+            if hit:
+                yield ctx.finding(
+                    "documents.expired",
+                    doc.url,
+                    f"《{doc.title}》已列入本站《{lst.title}》（按{hit}匹配），但页面仍显示“{shown}”。",
+                    f"“{doc.title}” is named in this site's repeal list “{lst.title}” but is still shown as {shown_en}.",
+                    key=f"list:{doc.url}",
+                    source_url=lst.url,
+                    column=doc.column,
+                    evidence={**_doc_evidence(doc), "repeal_list_url": lst.url, "repeal_list_title": lst.title,
+                              "matched_by": hit, "deduction": deduction},
+                )
+                break
+
+
+# --- documents.validity_unmarked ------------------------------------------------------------------
+
+def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
+    deduction = ctx.pack.value("documents.deduction_validity_unmarked", 0.0)
+    for doc in docs:
+        if doc.kind != "normative" or doc.validity is not None:
+            continue
+        if doc.end_date is not None or doc.validity_period_years:
+            continue  # the period is stated in the document: the seed accepts "有效期" as the marking
+        yield ctx.finding(
+            "documents.validity_unmarked",
+            doc.url,
+            f"行政规范性文件《{doc.title}》未标注有效性（有效/失效/废止）或有效期。",
+            f"Normative document “{doc.title}” has no validity marking or validity period.",
+            key=doc.url,
+            column=doc.column,
+            evidence={**_doc_evidence(doc), "deduction": deduction},
+        )
+
+
+# --- documents.late_publication -------------------------------------------------------------------
+
+def check_late_publication(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
+    limit = int(ctx.pack.value("documents.late_publication_working_days", 20))
+    deduction = ctx.pack.value("documents.deduction_late_publication", 0.0)
+    cal = WorkCalendar()
+    for doc in docs:
+        if doc.written_date is None or doc.publish_date is None or doc.publish_date > ctx.as_of:
+            continue
+        if doc.publish_date < doc.written_date:
+            continue  # contradictory dates: not evidence of lateness
+        deadline, estimated = cal.deadline_span(doc.written_date, limit)
+        if doc.publish_date <= deadline:
+            continue
+        span = cal.span(doc.written_date, doc.publish_date)
+        years = tuple(sorted(set(estimated) | set(span.estimated_years)))
+        caveat = caveat_for(years)
+        note_zh = f"（{caveat['zh']}）" if caveat else ""
+        note_en = f" ({caveat['en']})" if caveat else ""
+        yield ctx.finding(
+            "documents.late_publication",
+            doc.url,
+            f"《{doc.title}》成文于{doc.written_date.isoformat()}，发布于{doc.publish_date.isoformat()}，"
+            f"间隔{span.days}个工作日，超过{limit}个工作日（应于{deadline.isoformat()}前公开）{note_zh}。",
+            f"“{doc.title}” written {doc.written_date.isoformat()}, published {doc.publish_date.isoformat()}: "
+            f"{span.days} working days, more than {limit} (deadline {deadline.isoformat()}){note_en}.",
+            key=doc.url,
+            column=doc.column,
+            evidence={**_doc_evidence(doc), "working_days": span.days, "limit_working_days": limit,
+                      "deadline": deadline.isoformat(), "calendar_caveat": caveat,
+                      "rule_value": _entry_source(ctx, "documents.late_publication_working_days"),
+                      "deduction": deduction},
+        )
+
+
+# --- documents.annual_report_missing --------------------------------------------------------------
+
+def _md(value: str, year: int) -> dt.date:
+    month, day = (int(x) for x in str(value).split("-"))
+    return dt.date(year, month, day)
+
+
+def _due_year(as_of: dt.date, deadline_md: str) -> int:
+    """The latest report year whose deadline has passed on ``as_of`` (report for Y due in Y+1)."""
+
+    return as_of.year - 1 if as_of > _md(deadline_md, as_of.year) else as_of.year - 2
+
+
+def _is_government_report(doc: DocumentRecord) -> bool:
+    owner = (doc.report or {}).get("owner") or ""
+    owner = re.sub(r"[\s《》“”]", "", owner)
+    return not owner or bool(_GOV_OWNER.search(owner))
+
+
+def _anchor_reports(site: SiteView, known: set[str]) -> Iterable[DocumentRecord]:
+    """Annual reports known only from link text (a list entry whose page was not crawled)."""
+
+    for edge in site.links():
+        anchor = (edge.get("anchor") or "").strip()
+        if len(anchor) < 8 or edge["target_url"] in known or ("年度报" not in anchor and "年报" not in anchor):
+            continue
+        rec = record_from_title(edge["target_url"], anchor, title_source=f"anchor:{edge['source_url']}")
+        if rec.report and rec.report.get("year"):
+            known.add(edge["target_url"])
+            yield rec
+
+
+def check_annual_reports(docs: list[DocumentRecord], site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    as_of = ctx.as_of
+    department = ctx.profile == "department"
+    xxgk_key = "documents.annual_report_deadline_department" if department else "documents.annual_report_deadline_government"
+    xxgk_deadline = str(ctx.pack.value(xxgk_key, "01-31" if department else "03-31"))
+    site_key = "documents.site_annual_report_deadline"
+    site_deadline = str(ctx.pack.value(site_key, "01-31"))
+    deduction = ctx.pack.value("documents.deduction_annual_report", 0.0)
+    reports = [d for d in docs if d.report and d.report.get("year")]
+    need_anchor_scan = True
+    for rtype, deadline_md, key in (("xxgk", xxgk_deadline, xxgk_key), ("website", site_deadline, site_key)):
+        due = _due_year(as_of, deadline_md)
+        mine = [d for d in reports if d.report["type"] == rtype and (rtype == "website" or department or _is_government_report(d))]
+        if need_anchor_scan and not any(d.report["year"] == due for d in mine):
+            known = {d.url for d in reports}
+            extra = list(_anchor_reports(site, known))
+            reports += extra
+            need_anchor_scan = False
+            mine = [d for d in reports if d.report["type"] == rtype and (rtype == "website" or department or _is_government_report(d))]
+        name_zh = "政府信息公开工作年度报告" if rtype == "xxgk" else "政府网站工作年度报表"
+        name_en = "OGI annual report" if rtype == "xxgk" else "website annual report"
+        whose = ("本部门" if department else "本级政府") if rtype == "xxgk" else "本网站"
+        deadline = _md(deadline_md, due + 1)
+        by_year: dict[int, list[DocumentRecord]] = {}
+        for d in mine:
+            by_year.setdefault(d.report["year"], []).append(d)
+        base_evidence = {"report_type": rtype, "profile": ctx.profile, "as_of": as_of.isoformat(),
+                         "deadline_rule": _entry_source(ctx, key), "deduction": deduction,
+                         "reports_found": sorted({(d.report["year"], d.url) for d in mine})[:30]}
+        found = by_year.get(due)
+        if not found:
+            yield ctx.finding(
+                "documents.annual_report_missing",
+                site.homepage_url,
+                f"未找到{whose}{due}年度{name_zh}（应于{deadline.isoformat()}前公布；检查日期{as_of.isoformat()}，"
+                f"在已抓取的页面和链接中未找到）。",
+                f"No {due} {name_en} found (due by {deadline.isoformat()}; as of {as_of.isoformat()}, "
+                "searched the crawled pages and links).",
+                key=f"{rtype}:{due}:missing",
+                evidence={**base_evidence, "year": due, "deadline": deadline.isoformat()},
+            )
+        else:
+            dated = [d for d in found if d.publish_date]
+            if dated and all(d.publish_date > deadline for d in dated):
+                first = min(dated, key=lambda d: d.publish_date)
+                yield ctx.finding(
+                    "documents.annual_report_missing",
+                    first.url,
+                    f"{whose}{due}年度{name_zh}《{first.title}》发布于{first.publish_date.isoformat()}，"
+                    f"晚于{deadline.isoformat()}的期限。",
+                    f"The {due} {name_en} “{first.title}” was published {first.publish_date.isoformat()}, "
+                    f"after the {deadline.isoformat()} deadline.",
+                    key=f"{rtype}:{due}:late",
+                    evidence={**base_evidence, "year": due, "deadline": deadline.isoformat(),
+                              "publish_date": first.publish_date.isoformat(), "sources": first.sources},
+                )
+        years = sorted(y for y in by_year if y <= due)
+        if years:
+            for gap in range(years[0] + 1, due):
+                if gap in by_year:
+                    continue
+                yield ctx.finding(
+                    "documents.annual_report_missing",
+                    site.homepage_url,
+                    f"{whose}{name_zh}缺少{gap}年度（已找到{years[0]}–{years[-1]}年间的报告）。",
+                    f"The run of {name_en}s has a gap: {gap} missing (found years {years[0]}–{years[-1]}).",
+                    key=f"{rtype}:{gap}:gap",
+                    evidence={**base_evidence, "year": gap, "years_found": years},
+                )

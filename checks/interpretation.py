@@ -1,0 +1,251 @@
+"""Policy interpretation (政策解读): present, linked both ways, published in time; coverage figures.
+
+National rule: policy documents and their interpretations are 同步组织、同步审签、同步部署
+(国办发〔2016〕80号) and inspectors deduct for 政策文件未被解读 and 解读稿未与原文双向关联
+(rules.md §4, §8). Local plans set a working-day allowance (兴庆区 2023: 图解 within 3 working days)
+and targets (解读 coverage 100%, diverse formats 20% / 70%) — all rule-pack values.
+
+Documents in scope: every 行政规范性文件, plus policy documents whose 文号 says a government or its
+office issued them (pack ``interpretation.scope_doc_number_pattern``); documents marked 失效/废止 are
+left out. An interpretation belongs to a document when either page links to the other, or the
+interpretation cites the document's 文号 or its title (in 《》 or as its own title). Documents are
+matched from their records (:mod:`auditor.documents`); link edges of the crawl count as links too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from auditor.context import CheckContext, SiteView
+from auditor.documents import DocumentRecord, load_documents, same_doc_number, title_key
+from auditor.hookspecs import hookimpl
+from auditor.model import Basis, Finding, Rule, Severity
+from auditor.workdays import WorkCalendar, caveat_for
+
+DIVERSE_FORMATS = {"图解", "视频", "动画", "H5"}
+
+MISSING_BASIS = Basis(
+    zh="国办发〔2016〕80号：政策文件与解读方案、解读材料同步组织、同步审签、同步部署（谁起草、谁解读）；"
+    "检查通报扣分项“政策文件未被解读”（rules.md §4、§8 interp_sync、interp_scope）",
+    en="国办发〔2016〕80号: documents and interpretations prepared, approved and released together; inspections deduct "
+       "for uninterpreted policy documents (rules.md §4, §8)",
+    source="国办发〔2016〕80号; 株洲2022通报; 辽政办〔2022〕43号（解读范围）",
+    status="partial",
+)
+UNLINKED_BASIS = Basis(
+    zh="解读稿与政策原文双向关联（检查通报扣分项“解读稿未与原文双向关联”，rules.md §8 interp_link_bidirectional）",
+    en="Interpretation and document linked both ways (inspection deduction item, rules.md §8)",
+    source="株洲2022年政府网站检查通报 https://bjadzs.com/www/c15169/20230203/i1998225",
+    status="confirmed",
+)
+LATE_BASIS = Basis(
+    zh="国办发〔2016〕80号“同步部署”：解读材料与文件同步发布；地方规则可放宽为文件公开后N个工作日内（如兴庆区2023要点(10)：3个工作日），"
+    "以规则包为准（rules.md §8 interp_sync、interp_3wd）",
+    en="国办发〔2016〕80号: interpretation released together with the document; local packs allow N working days "
+       "(e.g. 兴庆区 2023: 3)",
+    source="国办发〔2016〕80号; seed-rules.md 002(10) (local)",
+    status="partial",
+)
+
+
+@hookimpl
+def govaudit_rules() -> list[Rule]:
+    return [
+        Rule(
+            id="interpretation.missing",
+            name_zh="政策文件未解读",
+            name_en="Policy document without interpretation",
+            severity=Severity.MAJOR,
+            basis=MISSING_BASIS,
+            remediation_zh="按“谁起草、谁解读”为该文件制作解读材料（文字、图解、视频等），与文件同步发布并相互链接。",
+            remediation_en="Prepare an interpretation (text, graphic, video…), publish it with the document and link both.",
+            indicator="interpretation",
+        ),
+        Rule(
+            id="interpretation.unlinked",
+            name_zh="解读与原文未双向关联",
+            name_en="Interpretation and document not linked both ways",
+            severity=Severity.MINOR,
+            basis=UNLINKED_BASIS,
+            remediation_zh="在文件页面添加“相关解读”链接，在解读页面添加“政策原文”链接。",
+            remediation_en="Add a 相关解读 link on the document page and a 政策原文 link on the interpretation page.",
+            indicator="interpretation",
+        ),
+        Rule(
+            id="interpretation.late",
+            name_zh="解读发布不及时",
+            name_en="Interpretation published late",
+            severity=Severity.MINOR,
+            basis=LATE_BASIS,
+            remediation_zh="解读材料与政策文件同步发布（或在规则包允许的工作日内发布）。",
+            remediation_en="Publish the interpretation together with the document (or within the pack's allowance).",
+            indicator="interpretation",
+        ),
+    ]
+
+
+def in_scope(doc: DocumentRecord, pattern: str | None) -> bool:
+    if doc.validity in ("expired", "repealed"):
+        return False
+    if doc.kind == "normative":
+        return True
+    if doc.kind == "policy" and doc.doc_number and pattern:
+        return bool(re.search(pattern, doc.doc_number.split("〔")[0]))
+    return False
+
+
+class _Links:
+    """Does page A link to page B? From the document records and the crawl's link edges."""
+
+    def __init__(self, site: SiteView, docs: list[DocumentRecord]):
+        self.site = site
+        self.related = {d.url: {r["url"] for r in d.related} for d in docs}
+        self._edges: dict[str, set[str]] = {}
+
+    def targets(self, url: str) -> set[str]:
+        if url not in self._edges:
+            self._edges[url] = {e["target_url"] for e in self.site.links(source_url=url)
+                                if e.get("tag", "a") == "a" and e.get("region") not in ("nav", "footer")}
+        return self._edges[url] | self.related.get(url, set())
+
+    def links(self, a: str, b: str) -> bool:
+        return b in self.targets(a)
+
+
+def match_interpretations(doc: DocumentRecord, interps: list[DocumentRecord], links: _Links) -> dict[str, list[str]]:
+    """Interpretation URL → how it was matched (linked_from_doc, links_to_doc, doc_number, title)."""
+
+    out: dict[str, list[str]] = {}
+    doc_key = title_key(doc.title)
+    for it in interps:
+        how = []
+        if links.links(doc.url, it.url):
+            how.append("linked_from_doc")
+        if links.links(it.url, doc.url):
+            how.append("links_to_doc")
+        if doc.doc_number and any(same_doc_number(doc.doc_number, n) for n in (it.refs or {}).get("numbers", [])):
+            how.append("doc_number")
+        if doc_key and len(doc_key) >= 4:
+            keys = [title_key(t) for t in (it.refs or {}).get("titles", [])] + [title_key(it.title)]
+            if any(k and (k == doc_key or len(k) >= 6 and (k in doc_key or doc_key in k)) for k in keys):
+                how.append("title")
+        if how:
+            out[it.url] = how
+    return out
+
+
+@hookimpl
+def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    docs = load_documents(site)
+    pattern = ctx.pack.value("interpretation.scope_doc_number_pattern", None)
+    scope = [d for d in docs if in_scope(d, pattern)]
+    interps = [d for d in docs if d.kind == "interpretation"]
+    by_url = {d.url: d for d in docs}
+    links = _Links(site, docs)
+    allowance = int(ctx.pack.value("interpretation.late_working_days", 0))
+    cal = WorkCalendar()
+    ded = {k: ctx.pack.value(f"interpretation.deduction_{k}", 0.0) for k in ("missing", "unlinked", "late")}
+    interpreted = 0
+    diverse = 0
+    per_doc: list[dict[str, Any]] = []
+    for doc in scope:
+        matched = match_interpretations(doc, interps, links)
+        # a "相关解读" link to a page the crawl did not store still shows an interpretation exists
+        uncrawled = [r for r in doc.related if r["relation"] == "interpretation" and r["url"] not in by_url]
+        if not matched and not uncrawled:
+            if doc.publish_date and cal.add(doc.publish_date, allowance) >= ctx.as_of:
+                continue  # still inside the allowance: not due yet
+            yield ctx.finding(
+                "interpretation.missing",
+                doc.url,
+                f"{doc.kind_zh}《{doc.title}》{('（' + doc.doc_number + '）') if doc.doc_number else ''}"
+                "在全站未找到对应的政策解读（无互链，解读栏目中也无引用其标题或文号的解读）。",
+                f"No interpretation found for “{doc.title}” (no link either way, none citing its title or number).",
+                key=doc.url,
+                column=doc.column,
+                evidence={"title": doc.title, "doc_number": doc.doc_number, "kind": doc.kind_zh,
+                          "publish_date": doc.publish_date.isoformat() if doc.publish_date else None,
+                          "interpretations_on_site": len(interps), "deduction": ded["missing"]},
+            )
+            per_doc.append({"url": doc.url, "interpreted": False})
+            continue
+        interpreted += 1
+        formats = {f for u in matched for f in by_url[u].formats}
+        if formats & DIVERSE_FORMATS:
+            diverse += 1
+        per_doc.append({"url": doc.url, "interpreted": True, "interpretations": sorted(matched) or [r["url"] for r in uncrawled],
+                        "formats": sorted(formats)})
+        for it_url, how in sorted(matched.items()):
+            it = by_url[it_url]
+            missing_dirs = []
+            if "linked_from_doc" not in how:
+                missing_dirs.append(("文件→解读", "document → interpretation"))
+            if "links_to_doc" not in how:
+                missing_dirs.append(("解读→原文", "interpretation → document"))
+            if missing_dirs:
+                yield ctx.finding(
+                    "interpretation.unlinked",
+                    doc.url,
+                    f"《{doc.title}》与解读《{it.title}》未双向关联：缺少{'、'.join(z for z, _ in missing_dirs)}的链接。",
+                    f"“{doc.title}” and its interpretation “{it.title}” are not linked both ways: missing "
+                    f"{', '.join(e for _, e in missing_dirs)}.",
+                    key=f"{doc.url}|{it.url}",
+                    source_url=it.url,
+                    column=doc.column,
+                    evidence={"document": doc.url, "interpretation": it.url, "matched_by": how,
+                              "missing": [e for _, e in missing_dirs], "deduction": ded["unlinked"]},
+                )
+        dated = [by_url[u] for u in matched if by_url[u].publish_date]
+        if doc.publish_date and dated:
+            first = min(dated, key=lambda d: d.publish_date)
+            deadline, estimated = cal.deadline_span(doc.publish_date, allowance)
+            if first.publish_date > deadline:
+                span = cal.span(doc.publish_date, first.publish_date)
+                caveat = caveat_for(tuple(sorted(set(estimated) | set(span.estimated_years))))
+                rule_zh = "与文件同步发布" if allowance == 0 else f"文件发布后{allowance}个工作日内发布"
+                yield ctx.finding(
+                    "interpretation.late",
+                    first.url,
+                    f"解读《{first.title}》发布于{first.publish_date.isoformat()}，文件《{doc.title}》发布于"
+                    f"{doc.publish_date.isoformat()}，相隔{span.days}个工作日；规则要求{rule_zh}"
+                    f"{('（' + caveat['zh'] + '）') if caveat else ''}。",
+                    f"Interpretation “{first.title}” published {first.publish_date.isoformat()}, {span.days} working days "
+                    f"after the document ({doc.publish_date.isoformat()}); allowed: {allowance}"
+                    f"{(' (' + caveat['en'] + ')') if caveat else ''}.",
+                    key=f"{doc.url}|late",
+                    source_url=doc.url,
+                    column=doc.column,
+                    evidence={"document": doc.url, "interpretation": first.url,
+                              "document_date": doc.publish_date.isoformat(),
+                              "interpretation_date": first.publish_date.isoformat(), "working_days": span.days,
+                              "allowed_working_days": allowance, "deadline": deadline.isoformat(),
+                              "calendar_caveat": caveat, "date_sources": {"document": doc.sources.get("publish_date"),
+                                                                         "interpretation": first.sources.get("publish_date")},
+                              "rule_value": (ctx.pack.entry("interpretation.late_working_days") or {}),
+                              "deduction": ded["late"]},
+                )
+    coverage_target = ctx.pack.value("interpretation.coverage_target", None)
+    diverse_target = ctx.pack.value("interpretation.diverse_format_target", None)
+    ctx.metric(
+        "interpretation.coverage",
+        round(interpreted / len(scope), 4) if scope else None,
+        target=coverage_target,
+        label_zh="政策文件解读率",
+        label_en="Share of in-scope policy documents with an interpretation",
+        unit="ratio",
+        basis="国办发〔2016〕80号；兴庆区2023要点(12)图文解读100%（本地）",
+        detail={"documents_in_scope": len(scope), "interpreted": interpreted, "interpretations": len(interps),
+                "documents": per_doc[:200]},
+    )
+    ctx.metric(
+        "interpretation.diverse_format_share",
+        round(diverse / interpreted, 4) if interpreted else None,
+        target=diverse_target,
+        label_zh="多样化解读（图解/视频/动画/H5）占比",
+        label_en="Share of interpreted documents with a graphic/video/animation/H5 interpretation",
+        unit="ratio",
+        basis="丰城市2023要点(3)：图解、视频等多样化解读≥70%；兴庆区2023要点(12)：动漫、视频≥20%（本地）",
+        detail={"interpreted": interpreted, "diverse": diverse, "formats": sorted(DIVERSE_FORMATS)},
+    )

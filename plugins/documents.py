@@ -1,0 +1,109 @@
+"""Enrichment: derive one document record per stored document page (``ctx.record("document", …)``).
+
+Runs after the crawl and before the checks (``govaudit_enrich``), so every 政务公开 check reads
+the same facts (:mod:`auditor.documents`) instead of re-reading HTML. Values a detail page does
+not state are filled in from list pages that link to it — the column the document is listed in,
+and the date the list shows — with ``list:`` sources. Attachments (PDF/Office) known only by
+their link text are recorded when the title says what they are (an annual report, a 重大行政决策
+事项目录, a consultation), because offices often publish those as files only.
+
+A page that fails to parse becomes an error record and never stops the audit.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from auditor import listing
+from auditor.context import CheckContext, PageView, SiteView
+from auditor.documents import DocumentRecord, extract_document, record_from_title
+from auditor.hookspecs import hookimpl
+
+log = logging.getLogger(__name__)
+
+PLUGIN = "documents"
+_ATTACHMENT_KINDS = {"annual_report", "consultation"}
+
+
+@hookimpl
+def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
+    listed: dict[str, dict[str, Any]] = {}  # target url → what a list page says about it
+    pending: list[tuple[DocumentRecord, str]] = []  # records waiting for list-page facts
+    attachments: list[PageView] = []
+    for page in site.pages():
+        try:
+            if page.kind != "html":
+                if page.status is None or page.status < 400:
+                    attachments.append(_light(page))
+                continue
+            rec = extract_document(page)
+            if rec is None:
+                _read_list(page, ctx, listed)
+                continue
+            if rec.column and rec.publish_date:
+                ctx.record("document", page.url, rec.to_dict())
+            else:
+                pending.append((rec, page.final_url))
+        except Exception as exc:  # noqa: BLE001 - one bad page never stops the audit
+            ctx.store.add_error(ctx.run_id, "enrich", f"{type(exc).__name__}: {exc}", url=page.url, plugin=PLUGIN,
+                                detail=traceback.format_exc())
+    for rec, final_url in pending:
+        info = listed.get(rec.url) or listed.get(final_url)
+        if info:
+            if not rec.column and info.get("column"):
+                rec.column = info["column"]
+                rec.sources["column"] = f"list:{info['list_url']}"
+            if rec.publish_date is None and info.get("date"):
+                rec.publish_date = info["date"]
+                rec.sources["publish_date"] = f"list:{info['list_url']}"
+        ctx.record("document", rec.url, rec.to_dict())
+    for page in attachments:
+        try:
+            rec = _attachment_record(page, site, listed)
+            if rec is not None:
+                ctx.record("document", page.url, rec.to_dict())
+        except Exception as exc:  # noqa: BLE001
+            ctx.store.add_error(ctx.run_id, "enrich", f"{type(exc).__name__}: {exc}", url=page.url, plugin=PLUGIN,
+                                detail=traceback.format_exc())
+
+
+def _light(page: PageView) -> PageView:
+    """Drop the body reference of an attachment we keep for later: only its URL is needed."""
+
+    return PageView({"url": page.url, "final_url": page.final_url, "kind": page.kind, "status": page.status,
+                     "title": page.title})
+
+
+def _read_list(page: PageView, ctx: CheckContext, listed: dict[str, dict[str, Any]]) -> None:
+    column = listing.read_column_page(page, ctx.as_of)
+    if not column.items or column.is_error:
+        return
+    for item in column.items:
+        if item.url and item.url not in listed:
+            listed[item.url] = {"title": item.title, "date": item.date, "column": column.name or None,
+                                "list_url": page.url}
+
+
+def _attachment_record(page: PageView, site: SiteView, listed: dict[str, dict[str, Any]]) -> DocumentRecord | None:
+    info = listed.get(page.url) or listed.get(page.final_url)
+    title, title_source = None, None
+    if info and info.get("title"):
+        title, title_source = info["title"], f"list:{info['list_url']}"
+    else:
+        for edge in site.links(target_url=page.url):
+            anchor = (edge.get("anchor") or "").strip()
+            if len(anchor) >= 6:
+                title, title_source = anchor, f"anchor:{edge['source_url']}"
+                break
+    if not title:
+        return None
+    rec = record_from_title(page.url, title, publish_date=info.get("date") if info else None,
+                            title_source=title_source or "anchor",
+                            date_source=f"list:{info['list_url']}" if info else None,
+                            column=info.get("column") if info else None)
+    if rec.kind not in _ATTACHMENT_KINDS and rec.subkind != "decision_catalogue":
+        return None
+    rec.sources["page"] = f"attachment:{page.kind}"
+    return rec
