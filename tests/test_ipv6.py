@@ -1,0 +1,253 @@
+"""IPv6 support checks against real loopback servers and a local DNS server.
+
+The site is served on 127.0.0.1 and ::1 (same port), its sibling static.x.gov.cn on 127.0.0.2
+only (no AAAA): the sibling's URLs lower the support ratio by an amount the fixture states, and
+the real CLI must report exactly that ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from auditor.checks import ipv6
+
+from tests.sites.net_fixture import STATIC, WWW, dual_stack, free_port, ipv6_site
+from tests.support import Site, ipv6_available, run_cli
+
+pytestmark = pytest.mark.skipif(not ipv6_available(), reason="::1 cannot be bound on this machine (IPv6 disabled)")
+
+
+def _check(tmp_path: Path, net, *extra: str, rules: str | None = None) -> dict:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    cfg = tmp_path / "govaudit.toml"
+    cfg.write_text(f"[plugins.ipv6]\nns_port = {net.ns_port}\n", encoding="utf-8")
+    args = ["check", net.url, "--out", str(tmp_path / "out"), "--db", str(tmp_path / "audit.sqlite"),
+            "--dns-server", net.dns, "--config", str(cfg), "--as-of", "2024-06-03", "--checks", "ipv6", *extra]
+    if rules:
+        args += ["--rules", rules]
+    r = run_cli(*args)
+    assert r.returncode in (0, 1), r.stderr + r.stdout
+    return json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+
+
+def _by_rule(report: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for f in report["findings"]:
+        out.setdefault(f["rule"], []).append(f)
+    return out
+
+
+def _metric(report: dict, name: str) -> dict:
+    return next(m for m in report["metrics"] if m["name"] == name)
+
+
+def test_cli_reports_exact_ratio_and_the_v4_only_host(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, expected = ipv6_site(sp)
+    assert expected == {"www": 11, "static": 5}
+    with dual_stack(www, static, sp) as net:
+        report = _check(tmp_path, net)
+    found = _by_rule(report)
+    ratio = Fraction(11, 16)
+    metric = _metric(report, "ipv6.support_ratio")
+    assert metric["value"] == float(ratio) == 0.6875
+    assert metric["target"] == 0.85
+    assert metric["detail"]["measured_urls"] == 16 and metric["detail"]["testable"] is True
+    [low] = found["ipv6.low_support"]
+    assert low["evidence"]["support_ratio"] == 0.6875
+    assert low["evidence"]["reachable_exact"] == "11"
+    pulling = low["evidence"]["hosts_pulling_down"]
+    assert [p["origin"] for p in pulling] == [f"http://{STATIC}:{sp}"]
+    assert pulling[0]["reason"] == "no_aaaa" and pulling[0]["lost"] == 5
+    assert "68.75%" in low["message_zh"] and STATIC in low["message_zh"]
+    assert low["basis"]["source"]
+    # The homepage loads over IPv6 with the same content, the host has AAAA, ns1 answers over IPv6.
+    assert "ipv6.unreachable" not in found and "ipv6.no_aaaa" not in found and "ipv6.not_testable" not in found
+    # Far fewer requests than URLs: a connection per reachable origin, a sample of the www URLs.
+    req = metric["detail"]["requests"]
+    assert req["requests"] <= 2 + 5  # homepage over v6 and v4, five sampled www URLs
+    assert req["connections"] <= 4
+
+
+def test_ratio_above_target_no_finding_and_overlay_target(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, expected = ipv6_site(sp, l2=2, l3_per_l2=10, static_on_l3=0)
+    assert expected == {"www": 24, "static": 3}
+    pack = tmp_path / "strict.json"
+    pack.write_text(json.dumps({
+        "id": "strict-test", "version": "1", "name_zh": "测试", "name_en": "test", "extends": "national",
+        "values": {"ipv6.support_target": {"value": 0.9, "source": "test overlay", "status": "local"}},
+    }), encoding="utf-8")
+    with dual_stack(www, static, sp) as net:
+        national = _check(tmp_path / "n", net)
+        strict = _check(tmp_path / "s", net, rules=str(pack))
+    assert _metric(national, "ipv6.support_ratio")["value"] == float(Fraction(24, 27))
+    assert "ipv6.low_support" not in _by_rule(national)
+    [low] = _by_rule(strict)["ipv6.low_support"]
+    assert low["evidence"]["target"] == 0.9 and low["evidence"]["target_pack"] == "strict-test"
+    assert low["evidence"]["support_ratio"] == float(Fraction(24, 27))
+
+
+def test_placeholder_page_over_ipv6(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    placeholder = Site("v6").page("/", "<html><body><h1>It works!</h1></body></html>")
+    with dual_stack(www, static, sp, v6_site=placeholder) as net:
+        report = _check(tmp_path, net)
+    [f] = _by_rule(report)["ipv6.unreachable"]
+    assert f["evidence"]["verdict"] == "placeholder"
+    assert f["evidence"]["v4_status"] == 200 and f["evidence"]["v6_status"] == 200
+    assert "占位" in f["message_zh"]
+
+
+def test_content_differs_over_ipv6(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    other = Site("v6").page("/", "<html><body><h1>另一个网站</h1><p>" + "完全不同的内容，与门户无关。" * 40 + "</p></body></html>")
+    with dual_stack(www, static, sp, v6_site=other) as net:
+        report = _check(tmp_path, net)
+    [f] = _by_rule(report)["ipv6.unreachable"]
+    assert f["evidence"]["verdict"] == "content_differs"
+    assert f["evidence"]["similarity"] < 0.8
+
+
+def test_no_aaaa_for_host_and_name_servers(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    with dual_stack(www, static, sp, aaaa=False) as net:
+        net.records["ns1.x.gov.cn"] = ["127.0.0.1"]  # read live by the DNS server
+        report = _check(tmp_path, net)
+    found = _by_rule(report)
+    keys = {f["evidence"].get("zone") or f["evidence"].get("host") for f in found["ipv6.no_aaaa"]}
+    assert keys == {WWW, "x.gov.cn"}
+    # No AAAA anywhere: a DNS fact, decidable from any runner; every URL counts as unreachable.
+    assert _metric(report, "ipv6.support_ratio")["value"] == 0.0
+    assert "ipv6.unreachable" not in found
+
+
+def test_name_servers_not_answering_over_ipv6(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    with dual_stack(www, static, sp) as net:
+        net.ns_port = _closed_udp_port()
+        report = _check(tmp_path, net)
+    [f] = _by_rule(report)["ipv6.unreachable"]
+    assert f["evidence"]["zone"] == "x.gov.cn"
+    assert any(s["answers_v6"] is False for s in f["evidence"]["nameservers"])
+
+
+def test_recheck_reuses_the_stored_probe(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    with dual_stack(www, static, sp) as net:
+        report = _check(tmp_path, net)
+    # Servers are gone: a recheck must judge the stored measurement, not probe again.
+    r = run_cli("recheck", report["run_id"], "--db", str(tmp_path / "audit.sqlite"), "--out", str(tmp_path / "re"))
+    assert r.returncode in (0, 1), r.stderr
+    again = json.loads((tmp_path / "re" / "report.json").read_text(encoding="utf-8"))
+    assert _metric(again, "ipv6.support_ratio")["value"] == 0.6875
+    assert [f["id"] for f in _by_rule(again)["ipv6.low_support"]] == [f["id"] for f in _by_rule(report)["ipv6.low_support"]]
+
+
+def _closed_udp_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind(("::1", 0))
+        return s.getsockname()[1]
+
+
+# --- a runner without IPv6: "not testable", never "no IPv6" -------------------------------------
+
+NO_ROUTE_SCRIPT = textwrap.dedent(
+    """
+    import json, subprocess, sys, tempfile, os
+    sys.path.insert(0, {root!r})
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    from tests.sites.net_fixture import ipv6_site, free_port
+    from tests.support.servers import dns_server, serve, run_cli
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    with serve(www, "127.0.0.1", 0) as w, serve(static, "127.0.0.2", sp), dns_server({{
+        "www.x.gov.cn": ["127.0.0.1", "2001:db8::80"], "static.x.gov.cn": ["127.0.0.2"],
+    }}) as dns, tempfile.TemporaryDirectory() as d:
+        r = run_cli("check", f"http://www.x.gov.cn:{{w.port}}/", "--out", d, "--db", os.path.join(d, "a.sqlite"),
+                    "--dns-server", dns, "--checks", "ipv6", "--as-of", "2024-06-03")
+        print(json.dumps({{"rc": r.returncode, "err": r.stderr[-2000:],
+                          "report": json.load(open(os.path.join(d, "report.json")))}}))
+    """
+)
+
+
+def _unshare_works() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    r = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    return r.returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs `unshare -n` (root, util-linux) to make a runner without an IPv6 route")
+def test_runner_without_ipv6_route_says_not_testable(tmp_path: Path) -> None:
+    root = str(Path(__file__).resolve().parent.parent)
+    script = tmp_path / "noroute.py"
+    script.write_text(NO_ROUTE_SCRIPT.format(root=root), encoding="utf-8")
+    r = subprocess.run(["unshare", "-n", sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    report = out["report"]
+    found = _by_rule(report)
+    assert "ipv6.not_testable" in found, out["err"]
+    assert found["ipv6.not_testable"][0]["evidence"]["reasons"] == ["no_ipv6_route"]
+    # The host has an AAAA record (a DNS fact); its reachability is not blamed on the site.
+    assert "ipv6.no_aaaa" not in found and "ipv6.unreachable" not in found
+    metric = _metric(report, "ipv6.support_ratio")
+    assert metric["value"] is None and metric["detail"]["testable"] is False
+    assert metric["detail"]["untestable_urls"] == 11
+    # static.x.gov.cn has no AAAA (a DNS fact): even if all 11 untestable www URLs worked the share
+    # would be 11/16 < 85%, so low support is decided, with an upper bound and no exact ratio.
+    [low] = found["ipv6.low_support"]
+    assert low["evidence"]["support_ratio"] is None
+    assert low["evidence"]["support_ratio_upper_bound"] == 0.6875
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs `unshare -n` (root, util-linux)")
+def test_route_detection_in_namespaces() -> None:
+    code = (
+        "import subprocess, sys; sys.path.insert(0, %r); "
+        "subprocess.run(['ip','link','set','lo','up'], check=True); %s"
+        "from auditor.plugins.netprobe import HttpProbe; from auditor.net import Resolver; "
+        "p = HttpProbe(Resolver()); print(p.ipv6_route('::1').reason or 'ok', p.ipv6_route('2001:db8::1').reason or 'ok')"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    plain = subprocess.run(["unshare", "-n", sys.executable, "-c", code % (root, "")], capture_output=True, text=True)
+    assert plain.stdout.split() == ["ok", "no_ipv6_route"], plain.stderr
+    no_lo6 = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c",
+         code % (root, "subprocess.run(['sysctl','-qw','net.ipv6.conf.lo.disable_ipv6=1'], check=True); ")],
+        capture_output=True, text=True,
+    )
+    if no_lo6.returncode != 0 and "sysctl" in no_lo6.stderr:
+        pytest.skip("cannot disable IPv6 on loopback in a namespace here")
+    assert no_lo6.stdout.split() == ["no_ipv6_loopback", "no_ipv6_route"], no_lo6.stderr
+
+
+# --- pieces ----------------------------------------------------------------------------------------
+
+def test_similarity_and_sample_are_stable() -> None:
+    assert ipv6.similarity("政务公开 政务服务 互动交流", "政务公开 政务服务 互动交流") == 1.0
+    assert ipv6.similarity("政务公开政务服务互动交流", "It works!") == 0.0
+    urls = [f"http://a/{i}.html" for i in range(400)]
+    sample = ipv6._sample(urls, 5, 50)
+    assert len(sample) == 20  # ceil(sqrt(400)), between the bounds
+    assert sample == ipv6._sample(list(reversed(urls)), 5, 50)  # order of discovery does not matter
+    assert len(ipv6._sample(urls[:3], 5, 50)) == 3
+    assert len(ipv6._sample([f"u{i}" for i in range(10000)], 5, 50)) == 50
