@@ -1,0 +1,521 @@
+"""Homepage and column freshness (首页不更新, 栏目不更新, 空白栏目): the update vetoes of the indicators.
+
+国办秘函〔2019〕19号 makes two of its 单项否决 items about updates:
+
+* 首页不更新 — nothing new on the homepage in the 2 weeks before the monitoring point; a homepage
+  that is only a navigation entry moves the test to *all* second-level pages. Items without a
+  publication date count as not updated (国办发〔2015〕15号附件2 note).
+* 栏目不更新 — any of: (1) ≥5 columns stale in total among 动态/要闻 (2 weeks) and 通知公告/政策文件
+  (6 months); (2) ≥10 columns that should be updated but long were not; (3) ≥5 blank columns
+  (栏目有名无内容). The three triggers produce *one* veto finding listing the columns; each stale
+  or blank column is also reported on its own (non-veto) so it can be fixed.
+
+Windows, thresholds, class keywords and placeholders are rule-pack values (``freshness.*``). The
+date window is inclusive: an item dated exactly 14 days before ``--as-of`` still counts as new.
+Columns come from the homepage blocks, the homepage navigation (and the channel pages and
+sub-menus it leads to) and pages whose ``ColumnName`` meta marks them as column pages. Dead
+navigation entries are blank columns (the verdicts of the link checker are reused, not refetched).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor import listing
+from auditor.context import CheckContext, PageView, SiteView
+from auditor.hookspecs import hookimpl
+from auditor.listing import Block, ColumnClass, ColumnPage, Item
+from auditor.model import Basis, Finding, Rule, Severity, Verdict
+
+INDICATORS_BASIS = "国办秘函〔2019〕19号; 国办发〔2015〕15号附件2"
+
+HOMEPAGE_BASIS = Basis(
+    zh="《政府网站与政务新媒体检查指标》单项否决·首页不更新：监测时间点前2周内首页无更新（首页仅为导航页的，检查所有二级页面）；"
+    "国办发〔2015〕15号附件2 注：无发布日期的信息视为未更新",
+    en="Inspection indicators (国办秘函〔2019〕19号), veto 'homepage not updated': nothing new in the 2 weeks before the "
+    "monitoring point (navigation-only homepage: all second-level pages); 2015 census note: undated items count as not updated",
+    source=INDICATORS_BASIS,
+    status="confirmed",
+)
+COLUMN_BASIS = Basis(
+    zh="《政府网站与政务新媒体检查指标》单项否决·栏目不更新：动态要闻类2周、通知公告政策文件类6个月未更新合计≥5个；"
+    "应更新但长期未更新≥10个；空白栏目≥5个（任一即否决）",
+    en="Inspection indicators, veto 'columns not updated': ≥5 stale news (2 weeks) + notice/policy (6 months) columns; "
+    "≥10 columns long not updated; or ≥5 blank columns",
+    source=INDICATORS_BASIS,
+    status="confirmed",
+)
+EMPTY_BASIS = Basis(
+    zh="《政府网站与政务新媒体检查指标》空白栏目：栏目有名无内容（含“暂无信息”“建设中”等占位页、导航入口打不开）",
+    en="Inspection indicators, blank column: a column with a name and no content (placeholder such as 暂无/建设中, "
+    "or a navigation entry leading to an error page)",
+    source=INDICATORS_BASIS,
+    status="confirmed",
+)
+
+
+@hookimpl
+def govaudit_rules() -> list[Rule]:
+    return [
+        Rule(
+            id="freshness.homepage_stale",
+            name_zh="首页不更新",
+            name_en="Homepage not updated",
+            severity=Severity.VETO,
+            basis=HOMEPAGE_BASIS,
+            remediation_zh="及时在首页发布带发布日期的新信息（动态、通知公告等），确保任意连续2周内首页都有更新；"
+            "首页信息须标注发布日期，无日期的信息视为未更新。",
+            remediation_en="Publish new, dated items on the homepage so that no 2-week period passes without one; "
+            "items without a publication date count as not updated.",
+            indicator="freshness",
+        ),
+        Rule(
+            id="freshness.column_stale",
+            name_zh="栏目不更新",
+            name_en="Column not updated",
+            severity=Severity.MAJOR,
+            basis=COLUMN_BASIS,
+            remediation_zh="按栏目类别的更新周期发布信息（动态要闻类2周内、通知公告政策文件类6个月内、人事规划类1年内），"
+            "确实无内容可发的栏目应整合或撤销。",
+            remediation_en="Update each column within its cycle (news 2 weeks, notices/policy 6 months, personnel/plans "
+            "1 year); merge or remove columns that have nothing to publish.",
+            indicator="freshness",
+        ),
+        Rule(
+            id="freshness.column_empty",
+            name_zh="空白栏目",
+            name_en="Blank column",
+            severity=Severity.MAJOR,
+            basis=EMPTY_BASIS,
+            remediation_zh="为栏目补充内容，或撤销、合并无内容的栏目；修复导航中打不开的栏目入口；不得以“暂无信息”“建设中”等占位。",
+            remediation_en="Fill the column, or remove/merge it; fix navigation entries that lead to error pages; "
+            "do not leave placeholders such as 暂无信息 or 建设中.",
+            indicator="freshness",
+        ),
+    ]
+
+
+# --- the columns of a site -------------------------------------------------------------------
+
+@dataclass
+class Column:
+    """One column as the audit saw it, with where it was found."""
+
+    name: str
+    url: str | None
+    source: str  # homepage | nav | channel | subnav | meta
+    found_on: str
+    items: list[Item] = field(default_factory=list)
+    placeholder: str | None = None
+    is_error: bool = False
+    error_reason: str | None = None
+    content_chars: int = 0
+    page_count: int = 1
+    visited: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.url or f"{self.found_on}#{self.name}"
+
+    def blank_reason(self) -> str | None:
+        if self.is_error:
+            return "error_page"
+        if self.items:
+            return None
+        if self.placeholder:
+            return "placeholder"
+        if self.visited and self.content_chars >= 30:
+            return None  # a static page column (机构职能, 领导简介): content, just not a list
+        return "no_content"
+
+
+BLANK_REASON_ZH = {"error_page": "栏目入口打不开（错误页）", "placeholder": "仅有占位内容", "no_content": "有名无内容"}
+BLANK_REASON_EN = {"error_page": "entry leads to an error page", "placeholder": "placeholder only", "no_content": "no content"}
+
+
+class ColumnCollector:
+    """Finds the site's columns once; both column rules read the same list."""
+
+    def __init__(self, site: SiteView, ctx: CheckContext):
+        self.site = site
+        self.ctx = ctx
+        self.as_of = ctx.as_of
+        self.placeholders: list[str] = list(ctx.pack.value("freshness.placeholder_patterns", []) or [])
+        self.limit = int(ctx.pack.value("freshness.max_columns", 400) or 400)
+        self.columns: dict[str, Column] = {}
+        self.truncated = 0
+        self.unvisited = 0
+        self._dead: dict[str, Any] | None = None
+        self._pages: dict[str, ColumnPage | None] = {}
+
+    # dead link verdicts, by target
+    @property
+    def dead(self) -> dict[str, Any]:
+        if self._dead is None:
+            self._dead = {r.target_url: r for r in self.site.link_results(Verdict.DEAD)}
+        return self._dead
+
+    def column_page(self, url: str) -> ColumnPage | None:
+        if url not in self._pages:
+            page = self.site.page(url)
+            if page is None or not (page.is_html or (page.status or 200) >= 400):
+                self._pages[url] = None
+            else:
+                self._pages[url] = listing.read_column_page(page, self.as_of, self.placeholders)
+        return self._pages[url]
+
+    def add(self, col: Column) -> Column | None:
+        if col.key in self.columns:
+            known = self.columns[col.key]
+            if not known.items and col.items:
+                known.items = col.items
+            return None
+        if len(self.columns) >= self.limit:
+            self.truncated += 1
+            return None
+        self.columns[col.key] = col
+        return col
+
+    def from_page(self, name: str, url: str, source: str, found_on: str, block_items: list[Item] | None = None,
+                  placeholder: str | None = None, descend: bool = False) -> None:
+        """A column entry pointing at ``url``: read its page if the crawl stored it."""
+
+        dead = self.dead.get(url)
+        if dead is not None:
+            self.add(Column(name, url, source, found_on, is_error=True,
+                            error_reason=f"{dead.reason or 'dead'}{' HTTP ' + str(dead.status) if dead.status else ''}"))
+            return
+        cp = self.column_page(url)
+        if cp is None:
+            if block_items is not None or placeholder:
+                self.add(Column(name, url, source, found_on, items=list(block_items or []), placeholder=placeholder))
+            else:
+                self.unvisited += 1
+            return
+        if cp.is_error:
+            self.add(Column(name, url, source, found_on, is_error=True, visited=True,
+                            error_reason=f"HTTP {cp.status}" if cp.status and cp.status >= 400 else "soft_404"))
+            return
+        if descend and cp.is_channel and not block_items:
+            # a second-level channel page: its named blocks are the columns
+            for b in cp.blocks:
+                if b.name and b.region == "content" and (b.items or b.placeholder):
+                    self.block_column(b, url, "channel")
+            return
+        items = cp.items or list(block_items or [])
+        self.add(Column(name or cp.name, url, source, found_on, items=items,
+                        placeholder=cp.placeholder or (placeholder if not items else None),
+                        content_chars=cp.content_chars, page_count=cp.page_count, visited=True))
+
+    def block_column(self, block: Block, found_on: str, source: str) -> None:
+        if block.more_url and block.more_url != found_on:
+            self.from_page(block.name, block.more_url, source, found_on, block.items, block.placeholder)
+        else:
+            self.add(Column(block.name, None, source, found_on, items=list(block.items), placeholder=block.placeholder))
+
+    def collect(self) -> list[Column]:
+        site, home = self.site, self.site.homepage
+        if home is None or home.tree is None:
+            return []
+        home_url = home.url
+        for b in listing.extract_blocks(home.tree, home.final_url, home.encoding, self.as_of):
+            if b.name and b.region == "content":
+                self.block_column(b, home_url, "homepage")
+        ignore = self.ctx.pack.value("freshness.nav_ignore", []) or []
+        nav = [(a, t) for a, t in listing.nav_entries(site.links(source_url=home_url), ignore)
+               if t not in (home_url, home.final_url)]
+        for anchor, target in nav:
+            if target in self.dead:
+                self.from_page(anchor, target, "nav", home_url)
+            elif listing.same_site(target, site.host):
+                self.from_page(anchor, target, "nav", home_url, descend=True)
+        # sub-menus of the second-level pages (left menus of 政府信息公开 and channel pages)
+        top = {home_url} | {t for _, t in nav}
+        for _anchor, target in nav:
+            if not listing.same_site(target, site.host) or self.column_page(target) is None:
+                continue
+            for sub_anchor, sub_target in listing.nav_entries(site.links(source_url=target), ignore):
+                if sub_target in top or not listing.same_site(sub_target, site.host) and sub_target not in self.dead:
+                    continue
+                self.from_page(sub_anchor, sub_target, "subnav", target)
+        # pages that call themselves column pages (ColumnName meta, no ArticleTitle)
+        for page in site.pages("html"):
+            if page.url in self._pages or page.url in self.columns:
+                continue
+            body = page.body
+            if b"ColumnName" not in body or b"ArticleTitle" in body:
+                continue
+            self.from_page("", page.url, "meta", page.url)
+        return list(self.columns.values())
+
+
+# --- judging -----------------------------------------------------------------------------------
+
+def _age(d: dt.date, as_of: dt.date) -> int:
+    return (as_of - d).days
+
+
+def _item_ref(item: Item | None) -> dict[str, Any] | None:
+    return item.as_dict() if item else None
+
+
+def _entry(ctx: CheckContext, key: str) -> dict[str, Any] | None:
+    e = ctx.pack.entry(key)
+    return {k: e[k] for k in ("value", "source", "status", "pack") if k in e} if e else None
+
+
+@dataclass
+class Judgement:
+    column: Column
+    cls: ColumnClass
+    newest: Item | None
+    state: str  # fresh | stale | blank | not_judged
+    age_days: int | None
+    blank_reason: str | None = None
+    longstale: bool = False
+    future_items: int = 0
+
+
+def judge(col: Column, ctx: CheckContext, longstale_days: int, longstale_classes: set[str]) -> Judgement:
+    cls = listing.classify_column(col.name, ctx.pack)
+    as_of = ctx.as_of
+    newest = listing.newest_item(col.items, as_of)
+    age = _age(newest.date, as_of) if newest and newest.date else None
+    future = sum(1 for i in col.items if i.date and i.date > as_of)
+    blank = col.blank_reason()
+    if blank:
+        return Judgement(col, cls, newest, "blank", age, blank, future_items=future)
+    if cls.window_days is None:
+        return Judgement(col, cls, newest, "not_judged", age, future_items=future)
+    if not col.items and not col.visited:
+        return Judgement(col, cls, newest, "not_judged", age, future_items=future)
+    stale = age is None or age > cls.window_days
+    longstale = cls.id in longstale_classes and (age is None or age > max(cls.window_days, longstale_days))
+    return Judgement(col, cls, newest, "stale" if stale else "fresh", age, longstale=longstale, future_items=future)
+
+
+def _column_evidence(j: Judgement, ctx: CheckContext) -> dict[str, Any]:
+    col = j.column
+    return {
+        "column_name": col.name,
+        "column_url": col.url,
+        "found_on": col.found_on,
+        "found_via": col.source,
+        "class": j.cls.id,
+        "class_keyword": j.cls.keyword,
+        "window_days": j.cls.window_days,
+        "window": _entry(ctx, j.cls.window_key) if j.cls.window_key else None,
+        "newest_item": _item_ref(j.newest),
+        "age_days": j.age_days,
+        "as_of": ctx.as_of.isoformat(),
+        "item_count": len(col.items),
+        "undated_count": sum(1 for i in col.items if i.date is None),
+        "future_dated_count": j.future_items,
+        "page_count": col.page_count,
+        "long_stale": j.longstale,
+    }
+
+
+def _short(j: Judgement) -> dict[str, Any]:
+    return {"name": j.column.name, "url": j.column.url, "class": j.cls.id, "age_days": j.age_days,
+            "newest": j.newest.date.isoformat() if j.newest and j.newest.date else None,
+            "blank_reason": j.blank_reason}
+
+
+@hookimpl
+def govaudit_check_site(site: SiteView, ctx: CheckContext) -> list[Finding]:
+    """Both parts run on their own: a failure in one is an error record, not the loss of the other."""
+
+    findings: list[Finding] = []
+    for part in (check_homepage, check_columns):
+        try:
+            findings.extend(part(site, ctx))
+        except Exception as exc:  # noqa: BLE001 - bad input becomes an error record, never a crash
+            ctx.store.add_error(ctx.run_id, "check", f"{type(exc).__name__}: {exc}", url=site.homepage_url,
+                                plugin="freshness", detail=traceback.format_exc())
+    return findings
+
+
+# --- homepage ----------------------------------------------------------------------------------
+
+def _dated_items(page: PageView, as_of: dt.date) -> list[Item]:
+    blocks = listing.extract_blocks(page.tree, page.final_url, page.encoding, as_of)
+    return [i for b in blocks for i in b.items]
+
+
+def check_homepage(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    home = site.homepage
+    if home is None or home.tree is None:
+        return  # the crawl could not read the homepage: reachability rules report that, not this one
+    as_of = ctx.as_of
+    days = int(ctx.pack.value("freshness.homepage_days", 14))
+    blocks = listing.extract_blocks(home.tree, home.final_url, home.encoding, as_of)
+    nav_only = listing.is_navigation_only(blocks, int(ctx.pack.value("freshness.navonly_max_article_links", 2)))
+    window = _entry(ctx, "freshness.homepage_days")
+    if not nav_only:
+        items = [i for b in blocks for i in b.items if b.region == "content" or i.date is not None]
+        newest = listing.newest_item(items, as_of)
+        new_items = [i for i in items if i.date and 0 <= _age(i.date, as_of) <= days]
+        undated = [i for i in items if i.date is None]
+        ctx.metric("freshness.homepage_new_items", len(new_items), label_zh=f"首页近{days}天新增信息条数",
+                   label_en=f"New homepage items in the last {days} days", unit="条",
+                   basis="国办发〔2015〕15号附件2 首页栏目信息更新",
+                   detail={"newest": _item_ref(newest), "undated": len(undated), "as_of": as_of.isoformat()})
+        if new_items:
+            return
+        age = _age(newest.date, as_of) if newest and newest.date else None
+        evidence = {
+            "as_of": as_of.isoformat(),
+            "window_days": days,
+            "window": window,
+            "navigation_only": False,
+            "newest_item": _item_ref(newest),
+            "age_days": age,
+            "dated_items": sum(1 for i in items if i.date),
+            "undated_items": len(undated),
+            "undated_examples": [i.as_dict() for i in undated[:5]],
+            "future_dated_items": sum(1 for i in items if i.date and i.date > as_of),
+            "blocks": [{"name": b.name, "items": len(b.items), "newest": _item_ref(b.newest(as_of))} for b in blocks if b.items][:30],
+        }
+        if newest is None:
+            zh = (f"首页无带发布日期的信息（{len(undated)} 条信息均未标注日期，视为未更新），"
+                  f"截至 {as_of.isoformat()} 前{days}天内无更新")
+            en = (f"No dated item on the homepage ({len(undated)} undated items count as not updated); "
+                  f"nothing new in the {days} days before {as_of.isoformat()}")
+        else:
+            zh = (f"首页最新信息发布于 {newest.date.isoformat()}（“{newest.title[:40]}”），"
+                  f"距 {as_of.isoformat()} 已 {age} 天，超过{days}天未更新")
+            en = (f"Newest homepage item is dated {newest.date.isoformat()} (“{newest.title[:40]}”), "
+                  f"{age} days before {as_of.isoformat()}: no update within {days} days")
+        yield ctx.finding("freshness.homepage_stale", home.url, zh, en, key="homepage", evidence=evidence)
+        return
+    # navigation-only homepage: the test moves to all second-level pages
+    checked: list[dict[str, Any]] = []
+    targets: list[str] = []
+    for edge in site.links(source_url=home.url):
+        t = edge["target_url"]
+        if edge["tag"] == "a" and t not in targets and t not in (home.url, home.final_url) \
+                and listing.same_site(t, site.host) and listing.url_kind(t) == "page":
+            targets.append(t)
+    updated: list[dict[str, Any]] = []
+    for t in targets:
+        page = site.page(t)
+        if page is None or page.tree is None or (page.status or 200) >= 400:
+            continue
+        items = _dated_items(page, as_of)
+        newest = listing.newest_item(items, as_of)
+        row = {"url": t, "newest": _item_ref(newest), "items": len(items),
+               "undated": sum(1 for i in items if i.date is None)}
+        checked.append(row)
+        if newest and newest.date and _age(newest.date, as_of) <= days:
+            updated.append(row)
+    ctx.metric("freshness.level2_updated_pages", len(updated), label_zh=f"首页为导航页：近{days}天有更新的二级页面数",
+               label_en=f"Navigation-only homepage: second-level pages updated in {days} days", unit="个",
+               detail={"checked": len(checked), "linked": len(targets)})
+    if updated or not checked:
+        return  # updated somewhere, or no second-level page was crawled (nothing to judge on)
+    yield ctx.finding(
+        "freshness.homepage_stale",
+        home.url,
+        f"首页仅为导航页，且检查的 {len(checked)} 个二级页面在 {as_of.isoformat()} 前{days}天内均无更新（无日期信息视为未更新）",
+        f"Navigation-only homepage and none of the {len(checked)} second-level pages checked has a new item in the "
+        f"{days} days before {as_of.isoformat()}",
+        key="homepage",
+        evidence={"as_of": as_of.isoformat(), "window_days": days, "window": window, "navigation_only": True,
+                  "second_level_pages": checked[:50], "second_level_checked": len(checked),
+                  "second_level_linked": len(targets)},
+    )
+
+
+# --- columns -----------------------------------------------------------------------------------
+
+def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    collector = ColumnCollector(site, ctx)
+    columns = collector.collect()
+    if not columns:
+        return
+    longstale_days = int(ctx.pack.value("freshness.longstale_days", 365) or 365)
+    longstale_classes = set(ctx.pack.value("freshness.longstale_classes", ["dynamic", "notice", "longterm"]) or [])
+    judgements = [judge(c, ctx, longstale_days, longstale_classes) for c in columns]
+    home_url = site.homepage_url
+    stale_deduction = ctx.pack.value("freshness.deduction_column_stale", 0.0)
+    empty_deduction = ctx.pack.value("freshness.deduction_column_empty", 0.0)
+    for j in judgements:
+        col = j.column
+        ctx.record("freshness.column", col.key, {**_column_evidence(j, ctx), "state": j.state, "blank_reason": j.blank_reason})
+        if j.state == "stale":
+            ev = _column_evidence(j, ctx)
+            ev["deduction"] = stale_deduction
+            if j.newest is None:
+                zh = (f"栏目“{col.name}”（{j.cls.label_zh}，更新周期{j.cls.window_days}天）无带发布日期的信息，视为未更新")
+                en = (f"Column “{col.name}” ({j.cls.label_en}, cycle {j.cls.window_days} days) has no dated item: "
+                      "counts as not updated")
+            else:
+                zh = (f"栏目“{col.name}”（{j.cls.label_zh}）最新信息发布于 {j.newest.date.isoformat()}，"  # type: ignore[union-attr]
+                      f"距 {ctx.as_of.isoformat()} 已 {j.age_days} 天，超过更新周期{j.cls.window_days}天")
+                en = (f"Column “{col.name}” ({j.cls.label_en}): newest item {j.newest.date.isoformat()}, "  # type: ignore[union-attr]
+                      f"{j.age_days} days before {ctx.as_of.isoformat()}, beyond its {j.cls.window_days}-day cycle")
+            yield ctx.finding("freshness.column_stale", col.url or col.found_on, zh, en, key=f"column:{col.key}",
+                              source_url=col.found_on, column=col.name, evidence=ev)
+        elif j.state == "blank":
+            reason = j.blank_reason or "no_content"
+            detail_zh = BLANK_REASON_ZH[reason]
+            if reason == "placeholder":
+                detail_zh += f"（“{col.placeholder}”）"
+            elif reason == "error_page" and col.error_reason:
+                detail_zh += f"（{col.error_reason}）"
+            ev = {**_column_evidence(j, ctx), "blank_reason": reason, "placeholder": col.placeholder,
+                  "error": col.error_reason, "deduction": empty_deduction}
+            if reason == "error_page":
+                ev["note"] = "该入口同时计入链接可用性，不重复扣分以评估方规则为准"
+            yield ctx.finding(
+                "freshness.column_empty", col.url or col.found_on,
+                f"空白栏目“{col.name}”：{detail_zh}",
+                f"Blank column “{col.name}”: {BLANK_REASON_EN[reason]}"
+                + (f" (“{col.placeholder}”)" if reason == "placeholder" else ""),
+                key=f"column:{col.key}", source_url=col.found_on, column=col.name, evidence=ev,
+            )
+    yield from _veto(judgements, ctx, home_url, collector)
+
+
+def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collector: ColumnCollector) -> Iterator[Finding]:
+    stale_main = [j for j in judgements if j.state == "stale" and j.cls.id in ("dynamic", "notice")]
+    longstale = [j for j in judgements if j.state == "stale" and j.longstale]
+    blank = [j for j in judgements if j.state == "blank"]
+    thresholds = {
+        "stale": int(ctx.pack.value("freshness.veto_stale_count", 5)),
+        "longstale": int(ctx.pack.value("freshness.veto_longstale_count", 10)),
+        "blank": int(ctx.pack.value("freshness.veto_blank_count", 5)),
+    }
+    counts = {"stale": len(stale_main), "longstale": len(longstale), "blank": len(blank)}
+    lists = {"stale": stale_main, "longstale": longstale, "blank": blank}
+    states: dict[str, int] = {}
+    for j in judgements:
+        states[j.state] = states.get(j.state, 0) + 1
+    ctx.metric("freshness.columns", len(judgements), label_zh="判定的栏目数", label_en="Columns judged", unit="个",
+               detail={"states": states, "counts": counts, "thresholds": thresholds,
+                       "unvisited_entries": collector.unvisited, "over_limit": collector.truncated})
+    met = [k for k in ("stale", "longstale", "blank") if counts[k] >= thresholds[k]]
+    if not met:
+        return
+    label_zh = {"stale": "动态要闻类（2周）和通知公告政策文件类（6个月）未更新栏目合计",
+                "longstale": "应更新但长期未更新的栏目", "blank": "空白栏目"}
+    label_en = {"stale": "stale news (2 weeks) + notice/policy (6 months) columns",
+                "longstale": "columns long not updated", "blank": "blank columns"}
+    zh = "；".join(f"{label_zh[k]} {counts[k]} 个（≥{thresholds[k]}）" for k in met)
+    en = "; ".join(f"{counts[k]} {label_en[k]} (≥{thresholds[k]})" for k in met)
+    evidence = {
+        "as_of": ctx.as_of.isoformat(),
+        "triggers": {
+            k: {"count": counts[k], "threshold": thresholds[k], "met": k in met,
+                "threshold_entry": _entry(ctx, f"freshness.veto_{'stale' if k == 'stale' else k}_count"),
+                "columns": [_short(j) for j in lists[k]][:100]}
+            for k in ("stale", "longstale", "blank")
+        },
+    }
+    yield ctx.finding("freshness.column_stale", home_url, f"栏目不更新（单项否决）：{zh}",
+                      f"Columns not updated (veto): {en}", key="veto", severity=Severity.VETO, evidence=evidence)
