@@ -1,0 +1,353 @@
+"""HTTPS and transport security (传输安全): HTTPS present and enforced, certificate valid, no old
+TLS, no mixed content, basic security headers.
+
+No national clause requiring HTTPS on government sites was found (rules.md §5 ``https``: ❌);
+provincial assessment schemes score it, and the underlying obligations are the Cybersecurity Law's
+technical-protection duty and the 等级保护 (GB/T 22239-2019) transport-confidentiality requirement.
+Findings therefore carry ``unconfirmed``/``local`` bases and no deductions unless a rule pack adds
+them; thresholds (30 days of certificate validity, TLS 1.2 minimum, the header list) are pack data.
+
+What is measured where:
+- HTTPS reachability, the HTTP→HTTPS redirect, the certificate and the TLS versions accepted come
+  from the ``http`` probe (one verified handshake; on a verification failure one unverified
+  handshake so the certificate can still be read). Verification here is a measurement: it happens
+  even under ``--insecure``, which only stops the crawl from refusing bad certificates.
+- Mixed content comes from the crawl's stored links of pages served over HTTPS; headers from the
+  crawl's stored response headers of every HTML page (falling back to the probe's homepage headers
+  when the crawl kept none). Both are reported once per site-wide pattern, with page lists capped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from auditor.context import CheckContext, SiteView
+from auditor.hookspecs import hookimpl
+from auditor.model import Basis, Finding, Rule, Severity
+
+HTTPS_BASIS = Basis(
+    zh="未找到要求政府网站启用 HTTPS 的全国性条款（省级评估常计分）；参照《中华人民共和国网络安全法》第二十一条（采取防范网络攻击、网络侵入的技术措施）"
+    "及 GB/T 22239-2019《网络安全等级保护基本要求》通信传输（采用密码技术保证通信过程中数据的保密性）",
+    en="No national clause requiring HTTPS was found (provincial schemes score it); Cybersecurity Law Art. 21 (technical "
+    "protection measures) and GB/T 22239-2019 communication-transmission confidentiality",
+    source="rules.md §5 https (❌); 《网络安全法》第二十一条; GB/T 22239-2019 8.1.2.2（条款号凭记忆，未核对原文）",
+    status="unconfirmed",
+)
+TLS_BASIS = Basis(
+    zh="TLS 1.0/1.1 已被 IETF 弃用（RFC 8996，2021）；GB/T 22239-2019 通信传输保密性要求；最低版本取自规则包",
+    en="TLS 1.0/1.1 deprecated by the IETF (RFC 8996, 2021); GB/T 22239-2019 transport confidentiality; minimum from the rule pack",
+    source="RFC 8996; GB/T 22239-2019（条款号未核对）",
+    status="unconfirmed",
+)
+MIXED_BASIS = Basis(
+    zh="HTTPS 页面通过 HTTP 加载的资源可被篡改或窃听，浏览器会拦截主动内容（W3C Mixed Content）；传输安全要求同上",
+    en="Resources loaded over HTTP on HTTPS pages can be tampered with; browsers block active mixed content (W3C Mixed Content)",
+    source="W3C Mixed Content (https://www.w3.org/TR/mixed-content/); GB/T 22239-2019（未核对）",
+    status="unconfirmed",
+)
+HEADERS_BASIS = Basis(
+    zh="基本安全响应头（HSTS、X-Content-Type-Options、点击劫持防护等）为业界通行做法，非国家强制条款；清单取自规则包",
+    en="Basic security headers (HSTS, X-Content-Type-Options, clickjacking protection) are common practice, not a national rule",
+    source="OWASP Secure Headers Project; 规则包 security.required_headers",
+    status="local",
+)
+ACTIVE_TAGS = {"script", "iframe", "frame", "object", "embed", "link"}
+PASSIVE_TAGS = {"img", "video", "audio", "source", "input"}
+DEFAULT_HEADERS: list[dict[str, Any]] = [
+    {"name": "strict-transport-security", "https_only": True, "label": "Strict-Transport-Security (HSTS)"},
+    {"name": "x-content-type-options", "label": "X-Content-Type-Options"},
+    {"name": "x-frame-options", "alternatives": ["content-security-policy:frame-ancestors"],
+     "label": "X-Frame-Options / CSP frame-ancestors"},
+]
+PAGE_LIST_CAP = 20
+
+
+def _rule(rule_id: str, zh: str, en: str, sev: Severity, basis: Basis, rem_zh: str, rem_en: str) -> Rule:
+    return Rule(id=rule_id, name_zh=zh, name_en=en, severity=sev, basis=basis, remediation_zh=rem_zh, remediation_en=rem_en)
+
+
+@hookimpl
+def govaudit_rules() -> list[Rule]:
+    return [
+        _rule("security.no_https", "网站不支持 HTTPS", "No HTTPS", Severity.MINOR, HTTPS_BASIS,
+              "为网站部署有效的 TLS 证书并开放 HTTPS（443 端口）访问。", "Deploy a valid certificate and serve the site over HTTPS."),
+        _rule("security.no_https_redirect", "HTTP 访问未跳转到 HTTPS", "HTTP does not redirect to HTTPS", Severity.MINOR, HTTPS_BASIS,
+              "将 HTTP 请求以 301 永久重定向到对应的 HTTPS 地址，并启用 HSTS。",
+              "Redirect every HTTP request (301) to its HTTPS address and enable HSTS."),
+        _rule("security.cert_expired", "TLS 证书已过期", "Certificate expired", Severity.MAJOR, HTTPS_BASIS,
+              "立即更换有效证书，并建立证书到期提醒。", "Replace the certificate now and set up expiry reminders."),
+        _rule("security.cert_expiring", "TLS 证书即将过期", "Certificate expiring soon", Severity.MINOR, HTTPS_BASIS,
+              "在到期前续期证书（建议自动续期）。", "Renew the certificate before it expires (automate renewal)."),
+        _rule("security.cert_name_mismatch", "TLS 证书与域名不符", "Certificate name mismatch", Severity.MAJOR, HTTPS_BASIS,
+              "使用包含本网站域名（SAN）的证书。", "Use a certificate whose subject alternative names include the site's name."),
+        _rule("security.cert_invalid", "TLS 证书不受信任或无效", "Certificate not trusted or invalid", Severity.MAJOR, HTTPS_BASIS,
+              "使用受信任证书机构签发的证书，并配置完整的证书链。",
+              "Use a certificate from a trusted CA and serve the complete chain."),
+        _rule("security.weak_tls", "支持已弃用的 TLS 版本", "Deprecated TLS versions accepted", Severity.MINOR, TLS_BASIS,
+              "关闭 TLS 1.0 和 TLS 1.1，仅保留 TLS 1.2 及以上版本。", "Disable TLS 1.0 and 1.1; keep TLS 1.2 and later."),
+        _rule("security.mixed_content", "HTTPS 页面加载 HTTP 资源（混合内容）", "Mixed content on HTTPS pages", Severity.MINOR, MIXED_BASIS,
+              "将脚本、样式、图片、框架等资源地址改为 HTTPS（或协议相对地址），第三方资源改用支持 HTTPS 的地址。",
+              "Load scripts, styles, images and frames over HTTPS; replace third-party resources that lack HTTPS."),
+        _rule("security.missing_headers", "缺少基本安全响应头", "Basic security header missing", Severity.INFO, HEADERS_BASIS,
+              "在 Web 服务器或应用统一配置该响应头。", "Set the header site-wide in the web server or application."),
+    ]
+
+
+def _opts(ctx: CheckContext) -> dict[str, Any]:
+    return dict(ctx.config.plugin_options.get("security", {}))
+
+
+def _with_scheme(url: str, scheme: str) -> str:
+    p = urlsplit(url)
+    host = p.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    return urlunsplit((scheme, netloc, "/", "", ""))
+
+
+# --- measurement ---------------------------------------------------------------------------------
+
+def measure(site: SiteView, ctx: CheckContext) -> dict[str, Any]:
+    """The probe side: HTTPS, redirect, certificate, TLS versions. Stored as ``probe.security``."""
+
+    probe = ctx.probe("http")
+    opts = _opts(ctx)
+    home = site.homepage_url
+    scheme = urlsplit(home).scheme
+    https_url = home if scheme == "https" else opts.get("https_url") or _with_scheme(home, "https")
+    http_url = home if scheme == "http" else opts.get("http_url") or _with_scheme(home, "http")
+    out: dict[str, Any] = {"https_url": https_url, "http_url": http_url, "probed_at": time.time()}
+
+    https = probe.fetch(https_url, verify=True, max_body=64 * 1024)
+    out["https"] = https.as_dict()
+    out["https_headers"] = https.headers
+    out["tls"] = https.tls.as_dict() if https.tls else None
+
+    http = probe.fetch(http_url, verify=True, max_body=16 * 1024)
+    out["http"] = http.as_dict()
+    out["http_location"] = http.location
+
+    versions: dict[str, bool | None] = {}
+    if https.address and https.tls is not None:
+        p = urlsplit(https_url)
+        port = p.port or 443
+        for v in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
+            versions[v] = probe.tls_version_accepted(p.hostname or "", https.address, port, v)
+    out["tls_versions"] = versions
+    return out
+
+
+def _stored(site: SiteView) -> dict[str, Any] | None:
+    latest = None
+    for rec in site.records("probe.security"):
+        if rec.get("key") == "summary":
+            latest = rec["data"]
+    return latest
+
+
+@hookimpl
+def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    result = _stored(site)
+    if result is None:
+        result = measure(site, ctx)
+        ctx.record("probe.security", "summary", result)
+    yield from judge_transport(result, site, ctx)
+    yield from mixed_content(site, ctx)
+    yield from missing_headers(site, ctx, result)
+
+
+def judge_transport(result: dict[str, Any], site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    host = site.host
+    https = result["https"]
+    https_url = result["https_url"]
+    tls = result.get("tls") or {}
+    if https["status"] is None and not tls.get("version"):
+        yield ctx.finding(
+            "security.no_https",
+            https_url,
+            f"无法通过 HTTPS 访问网站（{https.get('error_kind')}：{https.get('error')}）",
+            f"The site does not answer over HTTPS ({https.get('error_kind')}: {https.get('error')})",
+            key=f"no_https:{host}",
+            evidence={"https": https},
+        )
+        return  # nothing else about HTTPS can be judged
+    http = result["http"]
+    location = result.get("http_location") or ""
+    if http.get("status") is not None:
+        redirects = http["status"] in (301, 302, 303, 307, 308) and urlsplit(location).scheme == "https"
+        if not redirects:
+            yield ctx.finding(
+                "security.no_https_redirect",
+                result["http_url"],
+                f"HTTP 访问（{result['http_url']}）返回 HTTP {http['status']}，未跳转到 HTTPS",
+                f"HTTP ({result['http_url']}) answers {http['status']} without redirecting to HTTPS",
+                key=f"redirect:{host}",
+                evidence={"http": http, "location": location or None},
+            )
+    if tls:
+        yield from _certificate(tls, https_url, host, result.get("probed_at"), ctx)
+    yield from _versions(result.get("tls_versions") or {}, https_url, host, ctx)
+
+
+def _certificate(tls: dict[str, Any], url: str, host: str, probed_at: float | None, ctx: CheckContext) -> Iterator[Finding]:
+    at = dt.datetime.fromtimestamp(probed_at or time.time(), dt.UTC)
+    not_after = dt.datetime.fromisoformat(tls["not_after"]) if tls.get("not_after") else None
+    evidence = {k: tls.get(k) for k in ("subject", "issuer", "names", "not_before", "not_after", "serial", "version",
+                                        "verify_kind", "verify_error")}
+    kind = tls.get("verify_kind")
+    expired = kind == "expired" or (not_after is not None and not_after < at)
+    if expired:
+        days = (at - not_after).days if not_after else None
+        yield ctx.finding(
+            "security.cert_expired", url,
+            f"TLS 证书已于 {not_after:%Y-%m-%d} 过期" + (f"（已过期 {days} 天）" if days is not None else "") if not_after
+            else "TLS 证书已过期",
+            f"Certificate expired on {not_after:%Y-%m-%d}" if not_after else "Certificate expired",
+            key=f"cert_expired:{host}:{tls.get('serial')}", evidence={**evidence, "days_expired": days},
+        )
+    elif not_after is not None:
+        warn_days = int(ctx.pack.value("security.cert_expiry_warn_days", 30))
+        days_left = (not_after - at).total_seconds() / 86400
+        if days_left <= warn_days:
+            yield ctx.finding(
+                "security.cert_expiring", url,
+                f"TLS 证书将于 {not_after:%Y-%m-%d} 过期（剩余 {int(days_left)} 天，不足 {warn_days} 天）",
+                f"Certificate expires on {not_after:%Y-%m-%d} ({int(days_left)} days left, under {warn_days})",
+                key=f"cert_expiring:{host}:{tls.get('serial')}",
+                evidence={**evidence, "days_left": round(days_left, 2), "warn_days": warn_days},
+            )
+    if kind == "name_mismatch" or tls.get("name_matches") is False:
+        yield ctx.finding(
+            "security.cert_name_mismatch", url,
+            f"TLS 证书不包含域名 {host}（证书名称：{'、'.join(tls.get('names') or [])}）",
+            f"The certificate does not cover {host} (names: {', '.join(tls.get('names') or [])})",
+            key=f"cert_name:{host}:{tls.get('serial')}", evidence=evidence,
+        )
+    if kind in ("untrusted", "not_yet_valid", "other"):
+        yield ctx.finding(
+            "security.cert_invalid", url,
+            f"TLS 证书校验失败：{tls.get('verify_error')}（签发者：{tls.get('issuer')}）",
+            f"Certificate verification failed: {tls.get('verify_error')} (issuer: {tls.get('issuer')})",
+            key=f"cert_invalid:{host}:{tls.get('serial')}", evidence=evidence,
+        )
+
+
+def _versions(versions: dict[str, bool | None], url: str, host: str, ctx: CheckContext) -> Iterator[Finding]:
+    minimum = str(ctx.pack.value("security.min_tls_version", "TLSv1.2"))
+    order = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+    below = order[: order.index(minimum)] if minimum in order else []
+    accepted = [v for v in below if versions.get(v) is True]
+    untestable = [v for v in below if versions.get(v) is None and v in versions]
+    if accepted:
+        yield ctx.finding(
+            "security.weak_tls", url,
+            f"服务器接受已弃用的 {'、'.join(accepted)}（最低应为 {minimum}）",
+            f"The server accepts deprecated {', '.join(accepted)} (minimum {minimum})",
+            key=f"weak_tls:{host}",
+            evidence={"accepted": accepted, "versions": versions, "minimum": minimum, "untestable_here": untestable},
+        )
+
+
+# --- stored evidence: mixed content and headers ----------------------------------------------------
+
+def mixed_content(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    """HTTP resources on HTTPS pages, once per (resource origin, active/passive) with the pages listed."""
+
+    https_pages: set[str] = set()
+    for row in ctx.store.iter_pages(ctx.run_id, with_body=False):
+        if row.get("kind", "html") == "html" and (row.get("final_url") or row["url"]).startswith("https://"):
+            https_pages.add(row["url"])
+    if not https_pages:
+        return
+    groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"resources": {}, "pages": set()})
+    for edge in ctx.store.iter_links(ctx.run_id):
+        if edge["source_url"] not in https_pages or not edge["target_url"].startswith("http://"):
+            continue
+        tag = (edge.get("tag") or "").lower()
+        if tag in ACTIVE_TAGS:
+            kind = "active"
+        elif tag in PASSIVE_TAGS:
+            kind = "passive"
+        else:
+            continue
+        p = urlsplit(edge["target_url"])
+        g = groups[(p.netloc, kind)]
+        g["resources"].setdefault(edge["target_url"], tag)
+        g["pages"].add(edge["source_url"])
+    for (netloc, kind), g in sorted(groups.items()):
+        pages = sorted(g["pages"])
+        resources = sorted(g["resources"])
+        kind_zh = "主动内容（脚本、样式、框架，浏览器会拦截）" if kind == "active" else "被动内容（图片、音视频）"
+        yield ctx.finding(
+            "security.mixed_content",
+            resources[0],
+            f"{len(pages)} 个 HTTPS 页面通过 HTTP 从 {netloc} 加载{kind_zh}，共 {len(resources)} 个资源",
+            f"{len(pages)} HTTPS page(s) load {kind} content over HTTP from {netloc} ({len(resources)} resource(s))",
+            key=f"mixed:{netloc}:{kind}",
+            source_url=pages[0],
+            evidence={
+                "origin": f"http://{netloc}",
+                "kind": kind,
+                "resources": [{"url": u, "tag": g["resources"][u]} for u in resources[:PAGE_LIST_CAP]],
+                "resource_count": len(resources),
+                "pages": pages[:PAGE_LIST_CAP],
+                "page_count": len(pages),
+            },
+        )
+
+
+def _has_header(headers: dict[str, str], spec: dict[str, Any]) -> bool:
+    lower = {k.lower(): v for k, v in headers.items()}
+    if spec["name"] in lower:
+        return True
+    for alt in spec.get("alternatives", []):
+        name, _, directive = alt.partition(":")
+        if name in lower and (not directive or directive in lower[name].lower()):
+            return True
+    return False
+
+
+def missing_headers(site: SiteView, ctx: CheckContext, result: dict[str, Any]) -> Iterator[Finding]:
+    specs = ctx.pack.value("security.required_headers", DEFAULT_HEADERS) or []
+    counts: dict[str, list[str]] = defaultdict(list)
+    totals: dict[str, int] = defaultdict(int)
+    source = "crawl"
+    seen = 0
+    for row in ctx.store.iter_pages(ctx.run_id, with_body=False):
+        headers = row.get("headers") or {}
+        if row.get("kind", "html") != "html" or not headers or all(k.startswith("x-govaudit") for k in headers):
+            continue  # the crawl kept no headers for this page: unknown, not missing
+        seen += 1
+        is_https = (row.get("final_url") or row["url"]).startswith("https://")
+        for spec in specs:
+            if spec.get("https_only") and not is_https:
+                continue
+            totals[spec["name"]] += 1
+            if not _has_header(headers, spec):
+                counts[spec["name"]].append(row["url"])
+    if not seen and result.get("https_headers") is not None and result["https"].get("status") is not None:
+        source = "probe"
+        for spec in specs:
+            totals[spec["name"]] = 1
+            if not _has_header(result["https_headers"], spec):
+                counts[spec["name"]].append(result["https_url"])
+    for spec in specs:
+        missing = counts.get(spec["name"], [])
+        if not missing:
+            continue
+        total = totals[spec["name"]]
+        label = spec.get("label", spec["name"])
+        scope_zh = "全部" if len(missing) == total else f"{len(missing)}/{total} 个"
+        yield ctx.finding(
+            "security.missing_headers",
+            missing[0],
+            f"{scope_zh}页面的响应缺少安全响应头 {label}",
+            f"{len(missing)} of {total} page(s) are served without the {label} header",
+            key=f"header:{site.host}:{spec['name']}",
+            evidence={"header": spec["name"], "label": label, "pages": sorted(missing)[:PAGE_LIST_CAP],
+                      "page_count": len(missing), "checked_pages": total, "source": source},
+        )
