@@ -101,7 +101,7 @@ _CN = f"[{_CN_CHARS}]"
 _RE_YMD_CN = re.compile(r"(?<![0-9])(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号)?(?![0-9])")
 # 2023-05-29, 2023/5/29, 2023.05.29, 2023_05_29 — the two separators must agree.
 # Not glued to more numbers (index numbers, versions, IPs) — but "2023-01-01-2023-12-31" ranges are.
-_RE_YMD_SEP = re.compile(r"(?<![0-9])(\d{4})([-/._])(\d{1,2})\2(\d{1,2})(?![0-9])(?![./_-]\d(?!\d{3}))")
+_RE_YMD_SEP = re.compile(r"(?<![0-9])(\d{4})([-/._])(\d{1,2})\2(\d{1,2})(?![0-9])(?![./_-]\d(?!\d{3})(?!\d?:))")
 # Chinese-numeral dates: 二〇二三年五月二十九日 (日 required: 五月 alone is a month).
 _RE_YMD_HAN = re.compile(rf"({_CN}{{4}})\s*年\s*({_CN}{{1,3}})\s*月\s*({_CN}{{1,3}})\s*日")
 # Compact 20230529 only where clearly delimited (URLs, file names); opt-in in find_dates.

@@ -155,8 +155,8 @@ for _f, _names in LABELS.items():
 _LABEL_ORDER = sorted(_LABEL_FIELD, key=len, reverse=True)
 # A label may be spread with spaces ("索 引 号", "文　　号"); the colon may be full- or half-width.
 _LABEL_ALT = "|".join(r"\s*".join(map(re.escape, name)) for name in _LABEL_ORDER)
-_RE_LABEL_CELL = re.compile(rf"^[\s【\[(（<《]*(?P<label>{_LABEL_ALT})\s*(?P<colon>[:：])?\s*(?P<rest>.*)$", re.S)
-_RE_LABEL_INLINE = re.compile(rf"(?P<label>{_LABEL_ALT})\s*[:：]")
+_RE_LABEL_CELL = re.compile(rf"^[\s【\[(（<《]*(?P<label>{_LABEL_ALT})\s*(?P<colon>[:：]|[】\]]\s*[:：]?)?\s*(?P<rest>.*)$", re.S)
+_RE_LABEL_INLINE = re.compile(rf"[【\[]?(?P<label>{_LABEL_ALT})\s*(?:[:：]|[】\]]\s*[:：]?)")
 _PUNCT_ONLY = re.compile(r"^[\s:：|｜/\\\-—_·•【】\[\]()（）]*$")
 
 
@@ -229,6 +229,8 @@ def _cells(root: Any) -> list[tuple[str, Any]]:
             return
         if _is_noise(el):
             return
+        if el.tag == "img":
+            add(el.get("alt"), el)  # validity stamps and labels drawn as images carry alt text
         add(el.text, el)
         for child in el:
             walk(child)
@@ -376,7 +378,7 @@ _ANNUAL_SITE = re.compile(r"(政府)?网站(工作)?年度报表|网站年报|�
 _INTERP_TITLE = re.compile(r"解读|图解|一图(读懂|看懂|了解|速览|读|看|解)|图说|答记者问|政策问答|答问|问答|读懂|起草说明|政策说明|一图全览|划重点")
 _INTERP_NOT = re.compile(r"解读会|解读培训|宣讲会|召开|举办|开展|座谈|调研|走访|培训班|会议")
 _CONSULT_FEEDBACK = re.compile(r"采纳情况|意见采纳|意见(?:的)?反馈|反馈情况|采纳结果|征求意见(?:情况|结果)|征集(?:情况|结果)|意见建议(?:采纳|办理)")
-_CONSULT_CALL = re.compile(r"征求意见|征集意见|意见征集|公开征求|征求.{0,40}?(?:意见|建议)|征求意见稿|草案.{0,6}征求|公开征集")
+_CONSULT_CALL = re.compile(r"征求意见|征集意见|意见征集|公开征求|(?:征求|征集).{0,40}?(?:意见|建议)|征求意见稿|草案.{0,6}征求|公开征集")
 _NORMATIVE_CUE = re.compile(r"规范性文件")
 _NOT_NORMATIVE_COL = re.compile(r"其他文件|其它文件|非规范性|政策解读|解读|清理")
 _POLICY_COL = re.compile(r"政策文件|政府文件|部门文件|其他文件|其它文件|政府规章|规章|文件发布|文件公开|政策法规|法规文件|政策$|文件$|公文")
@@ -555,6 +557,80 @@ def _label_pairs(cells: list[tuple[str, Any]]) -> list[tuple[str, str, str, int]
     return pairs
 
 
+def _header_row_pairs(root: Any, cells: list[tuple[str, Any]]) -> list[tuple[str, str, str, int]]:
+    """Tables whose first row holds only labels and the next row the values (column layout)."""
+
+    index = {holder: i for i, (_, holder) in enumerate(cells)}
+    pairs: list[tuple[str, str, str, int]] = []
+    for tr in root.iter("tr"):
+        if any(_is_noise(a) for a in tr.iterancestors()):
+            continue
+        heads = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
+        if len(heads) < 2:
+            continue
+        labels = []
+        for c in heads:
+            m = _RE_LABEL_CELL.match(normalize(_text(c)))
+            if not m or m["rest"].strip():
+                labels = []
+                break
+            labels.append(m["label"])
+        if not labels:
+            continue
+        nxt = tr.getnext()
+        while nxt is not None and not (isinstance(nxt.tag, str) and nxt.tag == "tr"):
+            nxt = nxt.getnext()
+        if nxt is None:
+            continue
+        values = [c for c in nxt if isinstance(c.tag, str) and c.tag in ("td", "th")]
+        if len(values) != len(labels):
+            continue
+        if any(_starts_with_label(normalize(_text(v))) for v in values):
+            continue
+        for label, value in zip(labels, values, strict=True):
+            fld, name = _label_field(label)
+            pairs.append((fld, name, normalize(_text(value)), index.get(heads[0], 0)))
+    return pairs
+
+
+_VALIDITY_WORD = re.compile(r"^[\s【\[(（]*(现行有效|有效|已失效|失效|已废止|废止|已修改|已被修改|部分修改|已修订)[\s】\])）]*$")
+_BADGE_MARK = re.compile(r"badge|tag|label|status|state|yxx|sxx|youxiao|shixiao|flag|stamp|mark", re.I)
+
+
+def _validity_badge(body: Any, cells: list[tuple[str, Any]], heading_idx: int | None) -> tuple[str, str] | None:
+    """A validity word shown on its own as a badge or stamp next to the heading (no label)."""
+
+    for el in body.iter("span", "em", "i", "b", "div", "p", "label", "sup"):
+        mark = _marker(el)
+        if mark.strip() and _BADGE_MARK.search(mark) and not _is_noise(el):
+            m = _VALIDITY_WORD.match(normalize(_text(el)))
+            if m:
+                return m[1], f"badge:{el.tag}.{mark.split()[0]}"
+    if heading_idx is not None:
+        for k in range(max(0, heading_idx - 2), min(len(cells), heading_idx + 3)):
+            m = _VALIDITY_WORD.match(normalize(cells[k][0]))
+            if m and k != heading_idx:
+                return m[1], "body:beside-heading"
+    return None
+
+
+def _in_list_entry(holder: Any) -> bool:
+    """A label inside a list entry that links elsewhere ("<li><a>其他文章</a> 发布时间：…</li>")."""
+
+    el = holder
+    for _ in range(4):
+        if el is None:
+            return False
+        if isinstance(el.tag, str) and el.tag in ("li", "dd", "tr"):
+            links = [a for a in el.iter("a") if len(_text(a)) >= 4]
+            if not links:
+                return False
+            labels = len(_RE_LABEL_INLINE.findall(normalize(_text(el))))
+            return labels <= 1
+        el = el.getparent()
+    return False
+
+
 def _starts_with_label(text: str) -> bool:
     m = _RE_LABEL_CELL.match(text)
     return bool(m and (m["colon"] is not None or not m["rest"].strip()))
@@ -674,7 +750,10 @@ def _breadcrumb(body: Any) -> str | None:
         text = _text(el)
         if not text or len(text) > 160:
             continue
-        if (mark.strip() and _BREADCRUMB_MARK.search(mark)) or _BREADCRUMB_TEXT.match(text):
+        lead = (el.text or "").strip()
+        if not lead and len(el) and isinstance(el[0].tag, str) and el[0].tag in ("span", "strong", "b", "label", "em", "i", "font"):
+            lead = _text(el[0])
+        if (mark.strip() and _BREADCRUMB_MARK.search(mark)) or _BREADCRUMB_TEXT.match(lead):
             anchors = [_text(a) for a in el.iter("a") if _text(a)]
             body_text = _BREADCRUMB_TEXT.sub("", text)
             parts = [p for p in _CRUMB_SPLIT.split(body_text) if p.strip()]
@@ -687,16 +766,19 @@ def _breadcrumb(body: Any) -> str | None:
     return None
 
 
+_ORG_SUFFIX = re.compile(r"(政府|办公室|办公厅|局|委员会|委|厅|部|院|中心|处|所|站|队|会|办|公司|街道办事处|管委会|小组)\s*(（印）|\(印\))?$")
+
+
 def _content_block(body: Any) -> Any:
     """The element holding the article text: the parent of the most paragraph text."""
 
     best, best_len = None, 0
     scores: dict[Any, int] = {}
     for p in body.iter("p", "div", "span", "font", "td"):
-        if any(_is_noise(a) for a in p.iterancestors()):
+        if _is_noise(p) or any(_is_noise(a) or a.tag in ("li", "a", "dd", "dt") for a in p.iterancestors()):
             continue
         own = "".join(t for t in [p.text or ""] + [c.tail or "" for c in p]).strip()
-        if len(own) < 8:
+        if len(own) < (2 if p.tag == "p" else 8):
             continue
         parent = p.getparent()
         if parent is None:
@@ -738,10 +820,14 @@ def _prose_length(block: Any) -> int:
     return max(0, total - links)
 
 
-def _dated_links(root: Any) -> int:
-    """How many links outside sidebars and menus sit next to a date: a list page has many."""
+def _dated_links(root: Any) -> tuple[int, Any]:
+    """The largest list of links that sit next to dates: (its number of dated links, the list element).
 
-    count = 0
+    A list page is built around such a list; an article page may have one too, beside the article
+    (a sidebar of other items), which is why callers compare it with the article block.
+    """
+
+    counts: dict[Any, int] = {}
     for a in root.iter("a"):
         if any(_is_noise(x) for x in a.iterancestors()):
             continue
@@ -750,8 +836,20 @@ def _dated_links(root: Any) -> int:
             continue
         around = _text(parent)
         if len(around) < 120 and find_dates(around, year_hint=2000):
-            count += 1
-    return count
+            container = next((x for x in a.iterancestors() if x.tag in ("ul", "ol", "table", "tbody", "dl")), None)
+            if container is None:
+                container = parent.getparent() if parent.getparent() is not None else parent
+            counts[container] = counts.get(container, 0) + 1
+    if not counts:
+        return 0, None
+    container, n = max(counts.items(), key=lambda kv: kv[1])
+    return n, container
+
+
+def _is_related(a: Any, b: Any) -> bool:
+    """Whether one element contains the other."""
+
+    return a is b or any(x is a for x in b.iterancestors()) or any(x is b for x in a.iterancestors())
 
 
 def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding: str = "utf-8",
@@ -776,7 +874,7 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
 
     # 2. metadata table / info lines
     cells = _cells(body)
-    pairs = _label_pairs(cells)
+    pairs = _header_row_pairs(body, cells) + _label_pairs(cells)
     heading, heading_src = _heading(tree, body, title_tag)
     heading_idx = None
     if heading:
@@ -786,8 +884,18 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     strong_idx = [idx for fld, _, _, idx in pairs if fld in _STRONG_FIELDS]
     labelled_fields: set[str] = set()
     generic_far = None
+    dated_candidates: dict[str, list[tuple[int, dt.date, str]]] = {}
+    anchor = heading_idx if heading_idx is not None else (strong_idx[len(strong_idx) // 2] if strong_idx else 0)
     for fld, name, value, idx in pairs:
         if fld == "ignore":
+            continue
+        if fld in ("publish_date", "written_date", "publish_generic", "validity") and _in_list_entry(cells[idx][1]):
+            continue  # "other article … 发布时间：…" in a sidebar list, not this page's metadata
+        if fld in ("publish_date", "written_date"):
+            d = parse_date(value)
+            if d:
+                dated_candidates.setdefault(fld, []).append((idx, d, f"table:{name}"))
+            labelled_fields.add(fld)
             continue
         near_strong = any(abs(idx - k) <= 8 for k in strong_idx)
         near_heading = heading_idx is not None and 0 <= idx - heading_idx <= 6
@@ -797,7 +905,7 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
             continue
         labelled_fields.add(fld)
         src = f"table:{name}"
-        if fld in ("written_date", "publish_date", "effective_date"):
+        if fld == "effective_date":
             col.put(fld, parse_date(value), src)
         elif fld == "publish_generic":
             col.put("publish_generic", parse_date(value), src)
@@ -839,6 +947,11 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         else:
             col.put(fld, value[:200], src)
 
+    for fld, cands in dated_candidates.items():
+        # the value nearest the heading (or the metadata block) wins; others are kept as conflicts
+        for _, d, src in sorted(cands, key=lambda c: (abs(c[0] - anchor), c[0])):
+            col.put(fld, d, src)
+
     # 3. headings, <title>, breadcrumb
     if heading:
         col.put("title", heading, heading_src)
@@ -870,13 +983,16 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
 
     # 落款: a date alone on the last lines of the article block (often Chinese numerals)
     if block is not None:
-        block_cells = _cells(block)
-        for c, _ in reversed(block_cells[-6:]):
-            cn = normalize(c).strip()
+        block_cells = _cells(block)[-6:]
+        for k in range(len(block_cells) - 1, 0, -1):
+            cn = normalize(block_cells[k][0]).strip()
             hits = find_dates(cn)
-            if hits and len(cn) <= 20 and hits[-1][1][1] - hits[-1][1][0] >= len(cn) - 2:
+            if not (hits and len(cn) <= 20 and hits[-1][1][1] - hits[-1][1][0] >= len(cn) - 2):
+                continue
+            before = normalize(block_cells[k - 1][0]).strip()
+            if _ORG_SUFFIX.search(before) and len(before) <= 40:
                 col.put("written_date", hits[-1][0], "body:落款")
-                break
+            break
 
     # 5. 文号
     raw_no = col.get("doc_number_raw")
@@ -885,11 +1001,14 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     if number is None and title:
         number = parse_doc_number(title)
         number_src = "title" if number else None
-    if number is None:
-        head = block_text[:160] if block_text else ""
-        hits = find_doc_numbers(head)
-        if hits and hits[0][1][0] < 80:
-            number, number_src = hits[0][0], "body:head"
+    if number is None and block is not None:
+        # a 文号 printed on its own line at the top of the document (not one cited in a sentence)
+        for c, _ in _cells(block)[:4]:
+            cn = normalize(c).strip()
+            hits = find_doc_numbers(cn)
+            if hits and len(cn) <= len(str(hits[0][0])) + 6:
+                number, number_src = hits[0][0], "body:head"
+                break
 
     # 6. validity: marking, stated end, period
     validity_raw = col.get("validity_raw")
@@ -900,9 +1019,13 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         if v:
             validity, validity_src = v, col.source("validity_hint")
     if validity is None and title:
-        tm = _RE_TITLE_VALIDITY.search(normalize(title)) or _RE_TITLE_VALIDITY.search(normalize(title_tag))
+        tm = next((m for m in (_RE_TITLE_VALIDITY.search(normalize(t)) for t in (title, heading or "", title_tag)) if m), None)
         if tm:
             validity, validity_src, validity_raw = validity_from_text(tm[1]), "title", tm[1]
+    if validity is None:
+        badge = _validity_badge(body, cells, heading_idx)
+        if badge:
+            validity, validity_src, validity_raw = validity_from_text(badge[0]), badge[1], badge[0]
     banner_text = normalize(all_text)
     bm = _RE_BANNER.search(banner_text)
     banner_end = None
@@ -964,11 +1087,16 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
                                        "publish_date"}) >= 2
     if not title:
         return None
-    dated_links = _dated_links(body)
+    dated_links, list_el = _dated_links(body)
     prose = _prose_length(block) if block is not None else 0
-    article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60
-    if dated_links >= 6 and not has_table and not meta_l.get("articletitle") and prose < 30 * dated_links:
-        return None  # a list/column page: many dated links, little prose of its own
+    dated_here = col.source("publish_date") not in (None, "url")
+    # a short article is still an article when the page dates it and has a title of its own
+    short_ok = dated_here and prose >= 15
+    article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60 or short_ok
+    if dated_links >= 6 and not has_table and not meta_l.get("articletitle"):
+        beside = block is not None and list_el is not None and not _is_related(block, list_el)
+        if not (beside and (heading or dated_here) and (prose >= 40 or short_ok)):
+            return None  # a list/column page: its main content is a list of dated links
     if not article_signals:
         return None
 
