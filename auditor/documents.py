@@ -209,6 +209,19 @@ def _is_noise(el: Any) -> bool:
     return bool(mark.strip()) and bool(_NOISE_MARK.search(mark))
 
 
+def _noisy_elements(root: Any) -> set[Any]:
+    """Every element that is noise or inside noise, in one walk (document order: parents first)."""
+
+    noisy: set[Any] = set()
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        parent = el.getparent()
+        if (parent is not None and parent in noisy) or _is_noise(el):
+            noisy.add(el)
+    return noisy
+
+
 def _cells(root: Any) -> list[tuple[str, Any]]:
     """Visible text pieces in document order with the element that holds them.
 
@@ -557,13 +570,13 @@ def _label_pairs(cells: list[tuple[str, Any]]) -> list[tuple[str, str, str, int]
     return pairs
 
 
-def _header_row_pairs(root: Any, cells: list[tuple[str, Any]]) -> list[tuple[str, str, str, int]]:
+def _header_row_pairs(root: Any, cells: list[tuple[str, Any]], noisy: set[Any]) -> list[tuple[str, str, str, int]]:
     """Tables whose first row holds only labels and the next row the values (column layout)."""
 
     index = {holder: i for i, (_, holder) in enumerate(cells)}
     pairs: list[tuple[str, str, str, int]] = []
     for tr in root.iter("tr"):
-        if any(_is_noise(a) for a in tr.iterancestors()):
+        if tr in noisy:
             continue
         heads = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
         if len(heads) < 2:
@@ -597,12 +610,13 @@ _VALIDITY_WORD = re.compile(r"^[\s【\[(（]*(现行有效|有效|已失效|失�
 _BADGE_MARK = re.compile(r"badge|tag|label|status|state|yxx|sxx|youxiao|shixiao|flag|stamp|mark", re.I)
 
 
-def _validity_badge(body: Any, cells: list[tuple[str, Any]], heading_idx: int | None) -> tuple[str, str] | None:
+def _validity_badge(body: Any, cells: list[tuple[str, Any]], heading_idx: int | None, noisy: set[Any]
+                    ) -> tuple[str, str] | None:
     """A validity word shown on its own as a badge or stamp next to the heading (no label)."""
 
     for el in body.iter("span", "em", "i", "b", "div", "p", "label", "sup"):
         mark = _marker(el)
-        if mark.strip() and _BADGE_MARK.search(mark) and not _is_noise(el):
+        if mark.strip() and _BADGE_MARK.search(mark) and el not in noisy:
             m = _VALIDITY_WORD.match(normalize(_text(el)))
             if m:
                 return m[1], f"badge:{el.tag}.{mark.split()[0]}"
@@ -691,7 +705,7 @@ def _title_tag(tree: Any) -> str:
     return " ".join((t.text_content() if t is not None else "").split())
 
 
-def _heading(tree: Any, body: Any, title_tag: str) -> tuple[str | None, str]:
+def _heading(tree: Any, body: Any, title_tag: str, noisy: set[Any]) -> tuple[str | None, str]:
     """The article heading: an h1/h2 or a title-marked block that agrees with ``<title>``."""
 
     tnorm = re.sub(r"\s+", "", title_tag)
@@ -701,7 +715,7 @@ def _heading(tree: Any, body: Any, title_tag: str) -> tuple[str | None, str]:
         if not isinstance(el.tag, str):
             continue
         order += 1
-        if any(_is_noise(a) for a in el.iterancestors()) or _is_noise(el):
+        if el in noisy:
             continue
         tag = el.tag
         mark = _marker(el)
@@ -769,13 +783,13 @@ def _breadcrumb(body: Any) -> str | None:
 _ORG_SUFFIX = re.compile(r"(政府|办公室|办公厅|局|委员会|委|厅|部|院|中心|处|所|站|队|会|办|公司|街道办事处|管委会|小组)\s*(（印）|\(印\))?$")
 
 
-def _content_block(body: Any) -> Any:
+def _content_block(body: Any, noisy: set[Any]) -> Any:
     """The element holding the article text: the parent of the most paragraph text."""
 
     best, best_len = None, 0
     scores: dict[Any, int] = {}
     for p in body.iter("p", "div", "span", "font", "td"):
-        if _is_noise(p) or any(_is_noise(a) or a.tag in ("li", "a", "dd", "dt") for a in p.iterancestors()):
+        if p in noisy or any(a.tag in ("li", "a", "dd", "dt") for a in p.iterancestors()):
             continue
         own = "".join(t for t in [p.text or ""] + [c.tail or "" for c in p]).strip()
         if len(own) < (2 if p.tag == "p" else 8):
@@ -820,7 +834,7 @@ def _prose_length(block: Any) -> int:
     return max(0, total - links)
 
 
-def _dated_links(root: Any) -> tuple[int, Any]:
+def _dated_links(root: Any, noisy: set[Any]) -> tuple[int, Any]:
     """The largest list of links that sit next to dates: (its number of dated links, the list element).
 
     A list page is built around such a list; an article page may have one too, beside the article
@@ -829,7 +843,7 @@ def _dated_links(root: Any) -> tuple[int, Any]:
 
     counts: dict[Any, int] = {}
     for a in root.iter("a"):
-        if any(_is_noise(x) for x in a.iterancestors()):
+        if a in noisy:
             continue
         parent = a.getparent()
         if parent is None:
@@ -873,9 +887,10 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         col.put("column", meta_l["columnname"].strip(), "meta:ColumnName")
 
     # 2. metadata table / info lines
+    noisy = _noisy_elements(body)
     cells = _cells(body)
-    pairs = _header_row_pairs(body, cells) + _label_pairs(cells)
-    heading, heading_src = _heading(tree, body, title_tag)
+    pairs = _header_row_pairs(body, cells, noisy) + _label_pairs(cells)
+    heading, heading_src = _heading(tree, body, title_tag, noisy)
     heading_idx = None
     if heading:
         heading_idx = next((i for i, (c, _) in enumerate(cells) if c.strip() == heading.strip()), None)
@@ -960,7 +975,7 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     title = col.get("title")
 
     # 4. body text: the article block, for dates near the title, the 落款 and validity phrases
-    block = _content_block(body)
+    block = _content_block(body, noisy)
     block_text = normalize(_text(block)) if block is not None else ""
     all_text = normalize(" ".join(c for c, _ in cells))
 
@@ -1023,7 +1038,7 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         if tm:
             validity, validity_src, validity_raw = validity_from_text(tm[1]), "title", tm[1]
     if validity is None:
-        badge = _validity_badge(body, cells, heading_idx)
+        badge = _validity_badge(body, cells, heading_idx, noisy)
         if badge:
             validity, validity_src, validity_raw = validity_from_text(badge[0]), badge[1], badge[0]
     banner_text = normalize(all_text)
@@ -1087,12 +1102,13 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
                                        "publish_date"}) >= 2
     if not title:
         return None
-    dated_links, list_el = _dated_links(body)
+    dated_links, list_el = _dated_links(body, noisy)
     prose = _prose_length(block) if block is not None else 0
     dated_here = col.source("publish_date") not in (None, "url")
     # a short article is still an article when the page dates it and has a title of its own
     short_ok = dated_here and prose >= 15
-    article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60 or short_ok
+    article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60 or short_ok or (
+        bool(heading) and prose >= 20)
     if dated_links >= 6 and not has_table and not meta_l.get("articletitle"):
         beside = block is not None and list_el is not None and not _is_related(block, list_el)
         if not (beside and (heading or dated_here) and (prose >= 40 or short_ok)):
@@ -1140,7 +1156,7 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
                      if k in ("publish_date", "written_date") or k == "title" and all(c["source"] != "title-tag" for c in v)}
 
     # 8. links to and from interpretations / originals
-    rec.related = list(_related_links(body, url, encoding))
+    rec.related = list(_related_links(body, url, encoding, noisy))
     refs_titles = [t for t in re.findall(r"《([^《》]{4,80})》", text_for_rules)][:20]
     if title:
         refs_titles = re.findall(r"《([^《》]{4,80})》", normalize(title)) + refs_titles
@@ -1151,10 +1167,7 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     if kind == "interpretation":
         rec.formats = _formats(title, body)
     if kind == "annual_report":
-        year = _year_of(title)
-        owner = title.split(str(year))[0].strip() if year and str(year) in title else None
-        rec.report = {"type": "website" if subkind == "website_annual_report" else "xxgk", "year": year,
-                      "owner": owner or None}
+        rec.report = _report_info(title, subkind)
     if _DECISION_CATALOGUE.search(normalize(title)):
         rec.subkind = rec.subkind or "decision_catalogue"
         rec.catalogue_year = _year_of(title) or (rec.publish_date.year if rec.publish_date else None)
@@ -1188,10 +1201,7 @@ def record_from_title(url: str, title: str, *, publish_date: dt.date | None = No
     if number:
         rec.doc_number, rec.sources["doc_number"] = str(number), "title"
     if kind == "annual_report":
-        year = _year_of(title)
-        owner = title.split(str(year))[0].strip() if year and str(year) in title else None
-        rec.report = {"type": "website" if subkind == "website_annual_report" else "xxgk", "year": year,
-                      "owner": owner or None}
+        rec.report = _report_info(title, subkind)
     if _DECISION_CATALOGUE.search(normalize(title)):
         rec.subkind = rec.subkind or "decision_catalogue"
         rec.catalogue_year = _year_of(title) or (rec.publish_date.year if rec.publish_date else None)
@@ -1241,6 +1251,20 @@ def _dedupe(items: list[str]) -> list[str]:
 
 
 def _year_of(title: str | None) -> int | None:
+    found = _year_span(title)
+    return found[0] if found else None
+
+
+def _report_info(title: str, subkind: str | None) -> dict[str, Any]:
+    found = _year_span(title)
+    owner = normalize(title)[:found[1]].strip(" 《“") if found else ""
+    return {"type": "website" if subkind == "website_annual_report" else "xxgk", "year": found[0] if found else None,
+            "owner": owner or None}
+
+
+def _year_span(title: str | None) -> tuple[int, int] | None:
+    """(year, where it starts) of the first plausible year written in a title."""
+
     t = normalize(title or "")
     for m in _YEAR_IN_TITLE.finditer(t):
         if m[1]:
@@ -1249,7 +1273,7 @@ def _year_of(title: str | None) -> int | None:
             digits = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
             y = int("".join(str(digits[ch]) for ch in m[2]))
         if 1990 <= y <= 2100:
-            return y
+            return y, m.start()
     return None
 
 
@@ -1303,7 +1327,7 @@ def _consultation(col: _Collector, text: str, publish: dt.date | None) -> dict[s
     return {"start": start, "end": end, "start_source": start_src, "end_source": source, "explained": explained}
 
 
-def _related_links(body: Any, page_url: str, encoding: str) -> Iterator[dict[str, str]]:
+def _related_links(body: Any, page_url: str, encoding: str, noisy: set[Any]) -> Iterator[dict[str, str]]:
     """Links to interpretations and originals: by their anchor text or a 相关解读/原文链接 label."""
 
     base = base_url(body.getroottree().getroot(), page_url)
@@ -1350,7 +1374,8 @@ def _related_links(body: Any, page_url: str, encoding: str) -> Iterator[dict[str
             if item:
                 yield item
     for a in body.iter("a"):
-        if any(_is_noise(x) and not _RELATED_LABEL.search(normalize(_text(x))[:12]) for x in a.iterancestors()):
+        if a in noisy and any(x in noisy and _is_noise(x) and not _RELATED_LABEL.search(normalize(_text(x))[:12])
+                              for x in a.iterancestors()):
             continue
         item = emit(a, None)
         if item:
