@@ -200,6 +200,22 @@ def _retry_after(response: Response) -> float | None:
         return None
 
 
+def _schedules(method: Any) -> Any:
+    """Make a callback hand its requests straight to the engine and yield nothing.
+
+    Going through Scrapy's output processing costs a spider-middleware chain and a task pool per
+    callback; the crawl does its own scoping, depth and dedupe, so it skips that.
+    """
+
+    def wrapper(self: AuditSpider, arg: Any) -> None:
+        for request in method(self, arg) or ():
+            self.crawler.engine.crawl(request)
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
 class AuditSpider(scrapy.Spider):
     name = "govaudit"
 
@@ -411,6 +427,7 @@ class AuditSpider(scrapy.Spider):
         return tree, title, fingerprint(text), looks_like_error_page(title, text)
 
     # -- callbacks --------------------------------------------------------------------------
+    @_schedules
     def _on_calibration(self, response: Response):
         host = response.meta["ga_host"]
         fp, title, error_like = None, "", False
@@ -419,6 +436,7 @@ class AuditSpider(scrapy.Spider):
         self.calibration[host] = self._record(response.request, response, None, fp, title, error_like)
         return []
 
+    @_schedules
     def _on_sitemap(self, response: Response):
         self._record(response.request, response, None)
         if response.status != 200:
@@ -436,6 +454,7 @@ class AuditSpider(scrapy.Spider):
                 self.next_level.add(url)
         return []
 
+    @_schedules
     def _on_check(self, response: Response):
         request = response.request
         if request.method == "HEAD" and (response.status >= 400 or response.status in (405, 501)) and response.status != 429:
@@ -457,6 +476,7 @@ class AuditSpider(scrapy.Spider):
         new.meta["ga_fallback"] = True
         return new
 
+    @_schedules
     def _on_error(self, failure: Any):
         request = failure.request
         kind, message = classify_failure(failure.value)
@@ -478,6 +498,7 @@ class AuditSpider(scrapy.Spider):
             return self._promote()
         return []
 
+    @_schedules
     def _on_page(self, response: Response):
         if self.stop_reason:
             raise CloseSpider(self.stop_reason)
@@ -600,6 +621,9 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
         "MEMUSAGE_ENABLED": False,
         "REACTOR_THREADPOOL_MAXSIZE": 8,
         "SCHEDULER_DEBUG": False,
+        # Callbacks schedule their requests with engine.crawl() and yield nothing, so Scrapy's
+        # per-output worker pool (CONCURRENT_ITEMS tasks per callback) would be pure overhead.
+        "CONCURRENT_ITEMS": 1,
     }
     return settings
 

@@ -74,7 +74,11 @@ class Engine:
         short = plugin_name.removeprefix("auditor.checks.").removeprefix("auditor.plugins.")
         fams = self.plugin_families.get(short)
         if not fams:
-            return True  # declares no rules (probes, enrichers, writers): always on
+            # A plugin that declares no rules (an enricher, a probe) may say which rule families
+            # it serves (``govaudit_serves = ("documents", …)``): it is skipped when none of them
+            # runs, so ``--checks links`` does not pay for document extraction.
+            serves = getattr(self.pm.get_plugin(plugin_name), "govaudit_serves", None)
+            return not serves or any(self.config.family_enabled(f) for f in serves)
         return any(self.config.family_enabled(f) for f in fams)
 
     def probes(self) -> dict[str, Callable[[CheckContext], Any]]:

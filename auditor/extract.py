@@ -64,8 +64,10 @@ def normalise_url(url: str, encoding: str = "utf-8") -> str | None:
     """Absolute http(s) URL, fragment dropped, Chinese and spaces percent-encoded as a browser does
     (path in UTF-8, query in the page's encoding); None for anything not worth fetching."""
 
+    url = url.strip()
     try:
-        safe = safe_url_string(url.strip(), encoding=encoding)
+        # Fast path: most links are already plain ASCII; w3lib's full escaping is for the rest.
+        safe = url if url.isascii() and " " not in url and "\\" not in url else safe_url_string(url, encoding=encoding)
         parts = urlsplit(safe)
     except ValueError:
         return None
