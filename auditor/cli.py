@@ -269,7 +269,8 @@ def recheck(
         run = store.get_run(run_id)
         if run is None:
             raise ConfigError(f"没有这个运行记录 / no such run: {run_id}")
-        stored = {k: v for k, v in (run["options"] or {}).items() if k != "plugin_options"}
+        # None values (no --dns-server…) were never options: the schema refuses them as strings
+        stored = {k: v for k, v in (run["options"] or {}).items() if k != "plugin_options" and v is not None}
         overrides = {"lang": lang, "rules": rules, "as_of": as_of, "db": str(db) if db else stored.get("db"),
                      "out": str(out_dir) if out_dir else None}
         cfg = build_config({**stored, **{k: v for k, v in overrides.items() if v is not None}}, {})

@@ -20,6 +20,7 @@ navigation entries are blank columns (the verdicts of the link checker are reuse
 from __future__ import annotations
 
 import datetime as dt
+import re
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -242,15 +243,36 @@ class ColumnCollector:
                 if sub_target in top or not listing.same_site(sub_target, site.host) and sub_target not in self.dead:
                     continue
                 self.from_page(sub_anchor, sub_target, "subnav", target)
-        # pages that call themselves column pages (ColumnName meta, no ArticleTitle)
+        # pages that call themselves column pages (ColumnName meta, no ArticleTitle) and show a list:
+        # level-3 columns the menus did not reach. Later pages of a list (index_1.html) and detail
+        # pages sharing a known column's folder are that column, not new ones.
+        folders = {_folder(c.url) for c in self.columns.values() if c.url}
         for page in site.pages("html"):
-            if page.url in self._pages or page.url in self.columns:
+            if page.url in self._pages or page.url in self.columns or page.url in (home_url, home.final_url):
                 continue
             body = page.body
-            if b"ColumnName" not in body or b"ArticleTitle" in body:
+            if b"ColumnName" not in body or b"ArticleTitle" in body or _PAGED.search(page.url):
                 continue
+            if _folder(page.url) in folders:
+                continue
+            cp = self.column_page(page.url)
+            if cp is None or not (len(cp.items) >= 2 or cp.is_blank):
+                continue
+            folders.add(_folder(page.url))
             self.from_page("", page.url, "meta", page.url)
         return list(self.columns.values())
+
+
+_PAGED = re.compile(r"(?:index|list|default|more)_\d+\.s?html?$|[?&](?:page|pageno|pageindex|curpage|p)=\d+", re.I)
+
+
+def _folder(url: str | None) -> str:
+    """The folder of a column URL (``/zwdt/zwyw/index.html`` → ``/zwdt/zwyw/``)."""
+
+    if not url:
+        return ""
+    path = url.split("?", 1)[0]
+    return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
 
 
 # --- judging -----------------------------------------------------------------------------------

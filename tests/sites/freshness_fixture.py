@@ -21,7 +21,6 @@ from auditor.demo import docx as make_docx
 from auditor.demo import pdf as make_pdf
 from tests.support.sites import Site
 
-
 # --- numbers ----------------------------------------------------------------------------------
 
 def check_char(first17: str) -> str:
@@ -188,6 +187,7 @@ def build_content_site(as_of: dt.date) -> tuple[Site, Truth]:
 
     # dynamic (2 weeks)
     gzdt = items("gzdt", "工作动态", [3, 10, 30])
+    site.page("/gzdt/1.html", article(gzdt[0][0], d(as_of, 3), "正文。另见<a href='/jddt/'>街道动态栏目</a>。"))
     site.page("/gzdt/", list_page("工作动态", "/gzdt/", ul_span(gzdt)))
     t.fresh_columns.add("工作动态")
     site.page("/xzdt/", list_page("乡镇动态", "/xzdt/", table_rows(items("xzdt", "乡镇动态", [20, 40]))))
@@ -201,9 +201,15 @@ def build_content_site(as_of: dt.date) -> tuple[Site, Truth]:
     t.longstale_columns.add("政务要闻")  # …for the long-stale trigger too
     # notices / policy documents (6 months = 183 days)
     tzgg = items("tzgg", "通知公告", [200, 300])
-    pager = "<div class='page'><script>createPageHTML(5, 0, \"index\", \"html\");</script></div>"
+    pager = ("<div class='page'><script>createPageHTML(5, 0, \"index\", \"html\");</script>"
+             "<a href='/tzgg/index_1.html'>下一页</a></div>")
     site.page("/tzgg/", list_page("通知公告", "/tzgg/", ul_span(tzgg, brackets=True), pager=pager))
+    # the second page of the same list (ColumnName meta too): the same column, not a new one
+    site.page("/tzgg/index_1.html", list_page("通知公告", "/tzgg/", ul_span(items("tzgg/p2", "通知公告", [400, 500]))))
     t.stale_columns.add("通知公告")
+    # a column no menu links to, found by its ColumnName meta (linked from inside an article)
+    site.page("/jddt/", list_page("街道动态", "/jddt/", ul_span(items("jddt", "街道动态", [25, 30]))))
+    t.stale_columns.add("街道动态")
     zcwj = items("zcwj", "政策文件", [150, 170], titles=[
         f"关于{as_of.year}年{as_of.month}月{as_of.day}日起调整有关事项的通知",  # a date inside the title is not a publication date
         "示范县人民政府关于印发某某管理办法的通知",
@@ -366,7 +372,8 @@ def build_homepage_site(as_of: dt.date, scenario: str) -> tuple[Site, bool]:
     if scenario in ("fresh14", "stale15", "undated", "future"):
         ages: list[int | None] = {"fresh14": [14, 20], "stale15": [15, 40], "undated": [None, None, None],
                                   "future": [-3, 20]}[scenario]
-        home = block("要闻动态", ages, "ywdt") + block("通知公告", [60], "tzgg", fmt="%Y年%m月%d日")
+        notice_ages: list[int | None] = [None] if scenario == "undated" else [60]
+        home = block("要闻动态", ages, "ywdt") + block("通知公告", notice_ages, "tzgg", fmt="%Y年%m月%d日")
         site.page("/", layout("首页", home, nav=nav))
         return site, scenario != "fresh14"
     # navigation-only: big entry buttons, no lists
@@ -377,3 +384,40 @@ def build_homepage_site(as_of: dt.date, scenario: str) -> tuple[Site, bool]:
     site.page("/bsfw/", layout("办事服务", block("办事指南", [None, None], "bsfw/zn"), nav=nav))
     site.page("/hdjl/", layout("互动交流", block("留言选登", [45], "hdjl/ly"), nav=nav))
     return site, scenario == "navonly_stale"
+
+
+# --- running the real CLI once per session --------------------------------------------------------
+
+_RUNS: dict[tuple[str, str], dict] = {}
+
+
+def audit_content_site(as_of: dt.date, workdir: str) -> dict:
+    """Serve the content site and audit it with the real ``govaudit check`` (freshness + privacy).
+
+    Cached per process: the freshness and privacy test modules read the same run. Returns
+    ``{"report": dict, "html": str, "returncode": int, "truth": Truth, "db": path, "out": path,
+    "base": url, "stdout": str, "stderr": str}``.
+    """
+
+    import json
+    import os
+
+    from tests.support.servers import run_cli, serve
+
+    key = (as_of.isoformat(), "content")
+    if key in _RUNS:
+        return _RUNS[key]
+    site, truth = build_content_site(as_of)
+    out = os.path.join(workdir, "content-report")
+    db = os.path.join(workdir, "content.sqlite")
+    with serve(site) as srv:
+        base = srv.base_url.rstrip("/")
+        r = run_cli("check", base + "/", "--out", out, "--db", db, "--as-of", as_of.isoformat(), "--profile", "county",
+                    "--checks", "freshness", "--checks", "privacy", "--a11y", "off", "--max-pages", "400")
+    with open(os.path.join(out, "report.json"), encoding="utf-8") as fh:
+        report = json.load(fh)
+    with open(os.path.join(out, "report.html"), encoding="utf-8") as fh:
+        html = fh.read()
+    _RUNS[key] = {"report": report, "html": html, "returncode": r.returncode, "truth": truth, "db": db, "out": out,
+                  "base": base, "stdout": r.stdout, "stderr": r.stderr}
+    return _RUNS[key]

@@ -1,0 +1,224 @@
+"""Personal data: ID numbers and private mobiles in pages and attachments, never repeated in reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sqlite3
+
+import lxml.html
+import pytest
+
+from auditor.config import AuditConfig
+from auditor.context import CheckContext
+from auditor.rulepacks import load_pack
+from auditor.store import EvidenceStore
+from checks import privacy
+from checks.privacy import (
+    Line,
+    html_lines,
+    id_check_char,
+    mask_id,
+    mask_phone,
+    private_phones,
+    scan_lines,
+    scrub,
+    valid_id,
+)
+from tests.sites.freshness_fixture import audit_content_site, bad_check, check_char, make_id
+
+AS_OF = dt.date(2024, 6, 14)
+STANDARD_EXAMPLE = "11010519491231002X"  # the example number of GB 11643-1999
+
+
+@pytest.fixture
+def ctx(tmp_path) -> CheckContext:
+    store = EvidenceStore(tmp_path / "p.sqlite")
+    run_id = store.start_run("x.gov.cn", "http://x.gov.cn/", AS_OF.isoformat(), {}, "test")
+    rules = {r.id: r for r in privacy.govaudit_rules()}
+    return CheckContext(AuditConfig(url="http://x.gov.cn/", as_of=AS_OF.isoformat()), load_pack("national"), rules, store, run_id)
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+def test_check_digit_matches_the_standard_and_an_independent_derivation() -> None:
+    assert valid_id(STANDARD_EXAMPLE)
+    assert id_check_char(STANDARD_EXAMPLE[:17]) == "X"
+    rng = random.Random(11643)
+    for _ in range(300):
+        prefix = "".join(rng.choice("0123456789") for _ in range(17))
+        assert id_check_char(prefix) == check_char(prefix)
+
+
+@pytest.mark.parametrize(
+    ("number", "ok"),
+    [
+        (STANDARD_EXAMPLE, True),
+        (STANDARD_EXAMPLE.lower(), True),
+        (bad_check(STANDARD_EXAMPLE), False),
+        (make_id("110105", dt.date(2024, 7, 1), 1), False),  # born after --as-of
+        (make_id("990105", dt.date(1980, 1, 1), 1), False),  # no such province
+        ("11010519800230" + "123" + check_char("11010519800230123"), False),  # 30 February
+        (make_id("110105", dt.date(1899, 12, 31), 1), False),
+        (make_id("810000", dt.date(1990, 5, 5), 12), True),  # Hong Kong residence permit range
+    ],
+)
+def test_valid_id(number: str, ok: bool) -> None:
+    assert valid_id(number, AS_OF) is ok
+
+
+def test_masks_and_scrub() -> None:
+    assert mask_id(STANDARD_EXAMPLE) == "110105********002X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("+86 138-1234-5678") == "138****5678"
+    s = scrub("账号 6222021234567890123 电话 13812345678")
+    assert "6222021234567890123" not in s and "13812345678" not in s
+
+
+# --- lines -------------------------------------------------------------------------------------
+
+def test_html_lines_keep_rows_cells_and_regions() -> None:
+    tree = lxml.html.document_fromstring(
+        "<html><body><div class='nav'>首页</div><table><tr><th>姓名</th><th>电话</th></tr>"
+        "<tr><td>张三</td><td>13812345678</td></tr></table><script>var x='13900000000';</script>"
+        "<p>正文<b>加粗</b>结束</p><div class='footer'>值班电话：13907910002</div></body></html>")
+    lines = html_lines(tree)
+    texts = [ln.text for ln in lines]
+    assert "姓名\t电话" in texts and "张三\t13812345678" in texts
+    assert "正文加粗结束" in texts
+    assert not any("13900000000" in t for t in texts)  # script text is not visible
+    assert next(ln for ln in lines if "13907910002" in ln.text).region == "footer"
+
+
+# --- classification of numbers -----------------------------------------------------------------------
+
+def scan(ctx: CheckContext, texts: list[str] | list[Line], title: str = "页面") -> privacy.PageScan:
+    lines = [t if isinstance(t, Line) else Line(t) for t in texts]
+    return scan_lines("http://x.gov.cn/p.html", "html", title, lines, ctx)
+
+
+def test_ids_found_masked_invalid_and_labelled_numbers_skipped(ctx) -> None:
+    good = make_id("360102", dt.date(1990, 12, 31), 25)
+    s = scan(ctx, [
+        f"张三 身份证号：{good}",
+        f"李四 身份证号：{mask_id(good)}",  # masked: not a finding
+        f"王五 身份证号：{bad_check(good)}",  # invalid check digit
+        f"统一社会信用代码：{make_id('110108', dt.date(2001, 5, 5), 777)}",  # a company code, not a person
+        f"全角：{good.translate(str.maketrans('0123456789X', '０１２３４５６７８９Ｘ'))}",
+        f"粘连：A{good}B1",  # inside a longer token: not a number on its own
+    ])
+    assert [h.masked for h in s.ids if not h.weak] == [mask_id(good), mask_id(good)]
+    assert all(good not in h.context for h in s.ids)
+
+
+def test_weak_masks_follow_the_pack_tolerance(ctx) -> None:
+    good = make_id("360102", dt.date(1990, 12, 31), 25)
+    s = scan(ctx, [f"身份证号：{good[:16]}**", f"身份证号：{good[:4]}**********{good[14:]}"])
+    assert [h.weak for h in s.ids] == [True]  # 16 visible > 10; 8 visible is masked enough
+
+
+def test_official_contacts_are_not_private(ctx) -> None:
+    s = scan(ctx, [
+        "举报电话：13812345678",
+        "联系人：王伟 13907910003",
+        "办公室 139-0791-0004",
+        Line("值班电话：13907910002", region="footer"),
+    ], title="关于某某项目的公示")
+    assert len(s.phones) == 4
+    assert private_phones(s, {}, ctx) == []
+
+
+def test_roster_table_mobiles_are_private(ctx) -> None:
+    s = scan(ctx, [
+        "序号\t姓名\t联系电话\t金额",
+        "1\t张三\t13812340001\t450",
+        "2\t李四\t+86 159 1234 0002\t450",
+        "3\t王五\t186****0003\t380",  # masked: not counted
+        "4\t县民政局\t13812340009\t-",  # an office in the name column is not a person
+    ], title="低保对象名单公示")
+    hits = private_phones(s, {}, ctx)
+    assert sorted(h.masked for h in hits) == ["138****0001", "159****0002"]
+
+
+def test_a_number_repeated_across_pages_is_an_official_contact(ctx) -> None:
+    s = scan(ctx, ["姓名\t电话", "张三\t13812340001"], title="名单")
+    digest = s.phones[0].digest
+    assert private_phones(s, {digest: 1}, ctx)
+    assert not private_phones(s, {digest: 3}, ctx)
+
+
+def test_prose_without_roster_context_is_not_flagged(ctx) -> None:
+    s = scan(ctx, ["市民张先生拨打13812340001反映噪音问题，工作人员及时处理。"], title="工作动态")
+    assert private_phones(s, {}, ctx) == []
+
+
+def test_phone_next_to_an_id_is_private(ctx) -> None:
+    good = make_id("360102", dt.date(1990, 12, 31), 25)
+    s = scan(ctx, [f"申请人赵六 {good} 13812340005"], title="申请结果")
+    assert [h.masked for h in private_phones(s, {}, ctx)] == ["138****0005"]
+
+
+def test_not_phones(ctx) -> None:
+    s = scan(ctx, ["银行卡号 6222021381234567890", "座机 0791-13812345", "编号 2013812345678", "坐标 113.81234567"])
+    assert s.phones == []
+
+
+# --- end to end: the content site audited by the real CLI -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory):
+    return audit_content_site(AS_OF, str(tmp_path_factory.mktemp("privacy")))
+
+
+def path_of(url: str, base: str) -> str:
+    return url[len(base):]
+
+
+@pytest.mark.slow
+def test_id_findings_in_pages_and_attachments(content) -> None:
+    base, truth = content["base"], content["truth"]
+    found = {path_of(f["url"], base): f for f in content["report"]["findings"] if f["rule"] == "privacy.id_number"}
+    assert set(found) == set(truth.id_pages)
+    for path, n in truth.id_pages.items():
+        ev = found[path]["evidence"]
+        assert ev["count"] == n, path
+        assert found[path]["severity"] == "major"
+        assert ev["weakly_masked_count"] == truth.weak_id_pages.get(path, 0)
+        assert found[path]["basis"]["status"] == "confirmed" and "第十五条" in found[path]["basis"]["zh"]
+    assert found["/files/gongshi.pdf"]["evidence"]["location"] == "pdf"
+    assert found["/files/butie_mingdan.xlsx"]["source_url"] == base + "/gsgg/butie.html"
+
+
+@pytest.mark.slow
+def test_phone_findings(content) -> None:
+    base, truth = content["base"], content["truth"]
+    found = {path_of(f["url"], base): f for f in content["report"]["findings"] if f["rule"] == "privacy.phone_number"}
+    assert {p: f["evidence"]["count"] for p, f in found.items()} == truth.phone_pages
+    assert not set(found) & truth.no_phone_pages
+
+
+@pytest.mark.slow
+def test_legacy_attachments_are_said_to_be_unscanned(content) -> None:
+    metrics = content["report"]["metrics"]
+    metrics = list(metrics.values()) if isinstance(metrics, dict) else metrics
+    m = next(m for m in metrics if m["name"] == "privacy.unscanned_attachments")
+    assert m["value"] == len(content["truth"].unscanned)
+    assert {path_of(a["url"], content["base"]) for a in m["detail"]["attachments"]} == content["truth"].unscanned
+    assert "DOC" in m["label_zh"]
+
+
+@pytest.mark.slow
+def test_no_report_repeats_a_full_number(content) -> None:
+    numbers = content["truth"].full_numbers
+    assert len(numbers) >= 15
+    texts = {"report.json": open(f"{content['out']}/report.json", encoding="utf-8").read(), "report.html": content["html"]}
+    con = sqlite3.connect(content["db"])
+    texts["findings"] = "\n".join(str(r) for r in con.execute("select * from findings"))
+    texts["records"] = "\n".join(str(r) for r in con.execute("select * from records"))
+    texts["errors"] = "\n".join(str(r) for r in con.execute("select * from errors"))
+    for name, text in texts.items():
+        for number in numbers:
+            assert number not in text, (name, number[:3])
+            assert number.lower() not in text, (name, number[:3])
+    # and the masked forms are what the report shows
+    assert "138****0001" in texts["report.json"] and "110105********" in texts["report.json"]
