@@ -121,6 +121,8 @@ def _anchor_catalogues(site: SiteView, known: set[str]) -> Iterable[DocumentReco
 
 
 def check_catalogue(docs: list[DocumentRecord], site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.pack.value("decisions.catalogue_required", True) is False:
+        return
     as_of = ctx.as_of
     deadline_md = str(ctx.pack.value("decisions.catalogue_deadline", "03-31"))
     year = as_of.year if as_of > _md(deadline_md, as_of.year) else as_of.year - 1

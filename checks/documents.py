@@ -196,6 +196,8 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
 # --- documents.validity_unmarked ------------------------------------------------------------------
 
 def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.pack.value("documents.validity_marking_required", True) is False:
+        return  # a pack may switch the marking requirement off
     deduction = ctx.pack.value("documents.deduction_validity_unmarked", 0.0)
     for doc in docs:
         if doc.kind != "normative" or doc.validity is not None:

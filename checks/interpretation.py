@@ -87,8 +87,8 @@ def govaudit_rules() -> list[Rule]:
 
 
 def in_scope(doc: DocumentRecord, pattern: str | None) -> bool:
-    if doc.validity in ("expired", "repealed"):
-        return False
+    if doc.validity in ("expired", "repealed") or doc.repeal_list:
+        return False  # no longer in force, or a decision that only repeals others
     if doc.kind == "normative":
         return True
     if doc.kind == "policy" and doc.doc_number and pattern:
@@ -149,6 +149,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     ded = {k: ctx.pack.value(f"interpretation.deduction_{k}", 0.0) for k in ("missing", "unlinked", "late")}
     interpreted = 0
     diverse = 0
+    video = 0
+    diverse_set = set(ctx.pack.value("interpretation.diverse_formats", None) or DIVERSE_FORMATS)
     per_doc: list[dict[str, Any]] = []
     for doc in scope:
         matched = match_interpretations(doc, interps, links)
@@ -173,8 +175,10 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             continue
         interpreted += 1
         formats = {f for u in matched for f in by_url[u].formats}
-        if formats & DIVERSE_FORMATS:
+        if formats & diverse_set:
             diverse += 1
+        if formats & {"视频", "动画"}:
+            video += 1
         per_doc.append({"url": doc.url, "interpreted": True, "interpretations": sorted(matched) or [r["url"] for r in uncrawled],
                         "formats": sorted(formats)})
         for it_url, how in sorted(matched.items()):
@@ -247,5 +251,15 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         label_en="Share of interpreted documents with a graphic/video/animation/H5 interpretation",
         unit="ratio",
         basis="丰城市2023要点(3)：图解、视频等多样化解读≥70%；兴庆区2023要点(12)：动漫、视频≥20%（本地）",
-        detail={"interpreted": interpreted, "diverse": diverse, "formats": sorted(DIVERSE_FORMATS)},
+        detail={"interpreted": interpreted, "diverse": diverse, "formats": sorted(diverse_set)},
+    )
+    ctx.metric(
+        "interpretation.video_share",
+        round(video / interpreted, 4) if interpreted else None,
+        target=ctx.pack.value("interpretation.video_share_target", None),
+        label_zh="动漫、视频解读占比",
+        label_en="Share of interpreted documents with a video or animation interpretation",
+        unit="ratio",
+        basis="兴庆区2023要点(12)：动漫、视频解读占比20%（本地）",
+        detail={"interpreted": interpreted, "video_or_animation": video},
     )
