@@ -1,0 +1,693 @@
+"""One headless Chromium per audit, shared by every check that needs a real browser.
+
+Why a probe and not a check: accessibility (axe-core), 适老化 checks and JavaScript rendering all
+need the same expensive thing — a browser — and must not each start their own. Checks ask for it
+with ``ctx.probe("browser")``; the engine builds it once per audit and closes it at the end.
+
+How it runs:
+
+- Debian's ``/usr/bin/chromium`` (browsers cannot be downloaded here; the setup installs the
+  ``chromium`` and ``fonts-wqy-microhei`` packages — without the CJK font Chinese renders as
+  boxes in screenshots), headless, with the flags from ``browser.md``: without the
+  background-networking flags Chromium keeps trying to reach the internet.
+- Playwright's async API on a private event-loop thread, so callers are plain synchronous code
+  (checks are) and it works whether or not the caller's thread has an asyncio loop (the crawl's
+  Twisted reactor may have left one behind).
+- A few tabs in flight (``tabs``, default 2: on 2 cores more tabs do not help), tabs reused from
+  page to page, each page under a time budget. A page that hangs (server never finishes, script
+  never yields) or crashes its renderer becomes an error record
+  (``store.add_error(run, "probe", …, plugin=…)``), its tab is replaced, and the audit goes on.
+- Hostnames follow the audit's ``--resolve`` mapping and, with ``--dns-server``, the answers of
+  the audit's own resolver (``ctx.probe("dns")``), handed to Chromium as ``--host-resolver-rules``.
+
+Options (TOML ``[plugins.browser]``): ``executable``, ``tabs``, ``page_budget`` (seconds per page,
+navigation included), ``load_wait`` (seconds to wait for ``load`` after the DOM is ready),
+``extra_args`` (more Chromium flags), ``viewport`` ([width, height]).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from auditor.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from auditor.context import CheckContext
+    from auditor.store import EvidenceStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXECUTABLE = "/usr/bin/chromium"
+# browser.md: known to work with Debian Chromium; the last four keep it off the internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+PageJob = Callable[[Any, str], Awaitable[Any]]
+
+
+class BrowserUnavailable(Exception):
+    """Chromium could not be started (not installed, wrong path, cannot run here)."""
+
+
+@dataclass
+class BrowserOptions:
+    """Tunables of the shared browser; every one has a default that works on 2 cores."""
+
+    executable: str = DEFAULT_EXECUTABLE
+    tabs: int = 2
+    page_budget: float = 30.0
+    load_wait: float = 5.0
+    viewport: tuple[int, int] = (1366, 768)  # the most common desktop size in evaluators' tools
+    extra_args: list[str] = field(default_factory=list)
+    ignore_https_errors: bool = False
+    user_agent_suffix: str = "govaudit/0.1"
+
+    @classmethod
+    def from_config(cls, config: Any) -> BrowserOptions:
+        opts = dict((getattr(config, "plugin_options", None) or {}).get("browser", {}) or {})
+        out = cls()
+        out.ignore_https_errors = not bool(getattr(config, "verify_tls", True))
+        if "executable" in opts:
+            out.executable = str(opts["executable"])
+        if "tabs" in opts:
+            out.tabs = max(1, min(8, int(opts["tabs"])))
+        if "page_budget" in opts:
+            out.page_budget = max(1.0, float(opts["page_budget"]))
+        if "load_wait" in opts:
+            out.load_wait = max(0.0, float(opts["load_wait"]))
+        if "extra_args" in opts:
+            out.extra_args = [str(a) for a in opts["extra_args"]]
+        if "viewport" in opts:
+            w, h = opts["viewport"]
+            out.viewport = (int(w), int(h))
+        return out
+
+
+@dataclass
+class PageOutcome:
+    """What happened to one page: the job's value, or why there is none."""
+
+    url: str
+    ok: bool
+    value: Any = None
+    error_kind: str | None = None  # timeout | crash | navigation | http | job | browser
+    error: str = ""
+    elapsed: float = 0.0
+    status: int | None = None  # HTTP status of the main document as the browser saw it
+    final_url: str | None = None
+
+
+def host_resolver_rules(mapping: dict[str, str]) -> str:
+    """``{"www.x.gov.cn": "127.0.0.1", "v6.x.gov.cn": "::1"}`` → Chromium's rule string."""
+
+    rules = []
+    for host, addr in sorted(mapping.items()):
+        addr = addr.strip().strip("[]")
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            continue
+        rules.append(f"MAP {host.lower()} {'[' + addr + ']' if ip.version == 6 else addr}")
+    return ", ".join(rules)
+
+
+def resolve_hosts(ctx: CheckContext) -> dict[str, str]:
+    """The host → address pins Chromium must follow so it sees what the crawl saw.
+
+    ``--resolve`` pins go in as given. With ``--dns-server`` every host the audit stored pages from
+    (plus the start host and sibling hosts) is looked up through the audit's resolver, IPv4 first,
+    because Chromium cannot be told to use a DNS server on an arbitrary port.
+    """
+
+    config = ctx.config
+    mapping = {k.lower(): v for k, v in (config.resolve or {}).items()}
+    if not getattr(config, "dns_server", None):
+        return mapping
+    hosts = {config.host, *(h.lower() for h in getattr(config, "sibling_hosts", []) or [])}
+    home = urlsplit(ctx.homepage_url or "").hostname
+    if home:
+        hosts.add(home.lower())
+    with contextlib.suppress(Exception):
+        for row in ctx.store.iter_pages(ctx.run_id, with_body=False):
+            h = urlsplit(row["url"]).hostname
+            if h:
+                hosts.add(h.lower())
+    try:
+        resolver = ctx.probe("dns")
+    except KeyError:
+        from auditor.net import Resolver
+
+        resolver = Resolver(mapping, config.dns_server)
+    for host in sorted(h for h in hosts if h and h not in mapping):
+        try:
+            addrs = resolver.addresses(host)
+        except Exception as exc:  # noqa: BLE001 - an unresolvable host is the crawl's finding, not ours
+            log.debug("browser: %s does not resolve: %s", host, exc)
+            continue
+        if addrs:
+            mapping[host] = addrs[0]
+    return mapping
+
+
+class BrowserProbe:
+    """The audit's browser: launch on first use, run page jobs on a few reused tabs, close once."""
+
+    def __init__(
+        self,
+        options: BrowserOptions | None = None,
+        host_map: dict[str, str] | None = None,
+        store: EvidenceStore | None = None,
+        run_id: str | None = None,
+    ):
+        self.options = options or BrowserOptions()
+        self.host_map = dict(host_map or {})
+        self.store = store
+        self.run_id = run_id
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pw: Any = None
+        self._browser: Any = None
+        self._pools: dict[str, asyncio.Queue[Any]] = {}
+        self._contexts: dict[str, Any] = {}
+        self._init_scripts: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self._launch_error: str | None = None
+        self._launch_lock: asyncio.Lock | None = None
+        self._closed = False
+        self.version: str | None = None
+        self.stats = {"pages": 0, "errors": 0, "crashes": 0, "timeouts": 0, "tab_replacements": 0, "relaunches": 0}
+
+    # --- lifecycle -----------------------------------------------------------------------
+    @property
+    def args(self) -> list[str]:
+        args = list(CHROMIUM_ARGS)
+        rules = host_resolver_rules(self.host_map)
+        if rules:
+            args.append(f"--host-resolver-rules={rules}")
+            # A pin only holds for direct connections: a proxy would resolve the name itself.
+            args.append("--no-proxy-server")
+        return args + list(self.options.extra_args)
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise BrowserUnavailable("browser probe already closed")
+            if self._launch_error:
+                raise BrowserUnavailable(self._launch_error)
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    ready.set()
+                    loop.run_forever()
+
+                self._thread = threading.Thread(target=run, name="govaudit-browser", daemon=True)
+                self._thread.start()
+                ready.wait()
+                self._loop = loop
+            if self._browser is None or not self._browser.is_connected():
+                try:
+                    self._submit(self._launch()).result(timeout=120)
+                except Exception as exc:  # noqa: BLE001 - any launch failure means no browser
+                    self._launch_error = f"Chromium 无法启动 / cannot start Chromium ({self.options.executable}): {exc}"
+                    raise BrowserUnavailable(self._launch_error) from exc
+
+    def _submit(self, coro: Awaitable[Any]) -> Future[Any]:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+
+    async def _launch(self) -> None:
+        from playwright.async_api import async_playwright
+
+        if self._pw is None:
+            self._pw = await async_playwright().start()
+        else:
+            self.stats["relaunches"] += 1
+        self._pools.clear()
+        self._contexts.clear()
+        self._browser = await self._pw.chromium.launch(
+            executable_path=self.options.executable, headless=True, args=self.args
+        )
+        self.version = self._browser.version
+
+    async def _ensure_browser(self) -> None:
+        """Relaunch after the whole browser died (tabs running at that moment were recorded)."""
+
+        if self._launch_lock is None:
+            self._launch_lock = asyncio.Lock()
+        async with self._launch_lock:
+            if self._browser is None or not self._browser.is_connected():
+                await self._launch()
+
+    def close(self) -> None:
+        """Close the browser and stop the loop thread; safe to call twice."""
+
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._loop is None:
+            return
+
+        async def shutdown() -> None:
+            with contextlib.suppress(Exception):
+                if self._browser is not None:
+                    await asyncio.wait_for(self._browser.close(), 15)
+            with contextlib.suppress(Exception):
+                if self._pw is not None:
+                    await asyncio.wait_for(self._pw.stop(), 15)
+
+        with contextlib.suppress(Exception):
+            self._submit(shutdown()).result(timeout=40)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> BrowserProbe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- pools of tabs ---------------------------------------------------------------------
+    def set_init_scripts(self, pool: str, scripts: list[str]) -> None:
+        """Scripts every document of ``pool``'s tabs runs first (e.g. axe-core for the a11y pool).
+
+        Sent to the browser once per pool instead of once per page: injecting axe-core's 570 kB
+        with ``evaluate`` on every page costs about 0.1 s of transfer each time (measured).
+        """
+
+        self._init_scripts[pool] = list(scripts)
+
+    async def _context(self, pool: str) -> Any:
+        ctx = self._contexts.get(pool)
+        if ctx is None:
+            w, h = self.options.viewport
+            ua = (await self._default_ua()).replace("HeadlessChrome", "Chrome")
+            if self.options.user_agent_suffix:
+                ua = f"{ua} {self.options.user_agent_suffix}"
+            ctx = await self._browser.new_context(
+                viewport={"width": w, "height": h},
+                locale="zh-CN",
+                timezone_id="Asia/Shanghai",
+                ignore_https_errors=self.options.ignore_https_errors,
+                service_workers="block",
+                user_agent=ua,
+            )
+            for script in self._init_scripts.get(pool, []):
+                await ctx.add_init_script(script=script)
+            self._contexts[pool] = ctx
+        return ctx
+
+    async def _default_ua(self) -> str:
+        if not hasattr(self, "_ua"):
+            page = await self._browser.new_page()
+            try:
+                self._ua = await page.evaluate("navigator.userAgent")
+            finally:
+                await page.close()
+        return self._ua
+
+    async def _new_tab(self, pool: str) -> Any:
+        ctx = await self._context(pool)
+        page = await ctx.new_page()
+        page._govaudit_crashed = False  # type: ignore[attr-defined]
+
+        def crashed(p: Any) -> None:
+            p._govaudit_crashed = True
+
+        page.on("crash", crashed)
+        return page
+
+    async def _pool(self, pool: str) -> asyncio.Queue[Any]:
+        q = self._pools.get(pool)
+        if q is None:
+            q = asyncio.Queue()
+            self._pools[pool] = q
+            for _ in range(self.options.tabs):
+                q.put_nowait(await self._new_tab(pool))
+        return q
+
+    async def _replace_tab(self, pool: str, page: Any) -> Any:
+        self.stats["tab_replacements"] += 1
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(page.close(run_before_unload=False), 5)
+        return await self._new_tab(pool)
+
+    # --- running jobs ------------------------------------------------------------------------
+    async def _navigate(self, page: Any, url: str) -> Any:
+        """Go to ``url``: DOM ready is required, ``load`` is waited for only ``load_wait`` seconds
+        (a hanging image or tracker must not sink the page; a hanging document does)."""
+
+        from playwright.async_api import TimeoutError as PWTimeout
+
+        response = await page.goto(url, wait_until="domcontentloaded", timeout=self.options.page_budget * 1000)
+        if self.options.load_wait > 0:
+            with contextlib.suppress(PWTimeout):
+                await page.wait_for_load_state("load", timeout=self.options.load_wait * 1000)
+        return response
+
+    async def _run_one(self, pool: str, url: str, job: PageJob, budget: float, navigate: bool) -> PageOutcome:
+        from playwright.async_api import Error as PWError
+
+        await self._ensure_browser()
+        q = await self._pool(pool)
+        page = await q.get()
+        start = time.monotonic()
+        outcome = PageOutcome(url=url, ok=False)
+        healthy = True
+        try:
+
+            async def work() -> Any:
+                if navigate:
+                    resp = await self._navigate(page, url)
+                    if resp is not None:
+                        outcome.status = resp.status
+                        outcome.final_url = page.url
+                        if resp.status >= 400:
+                            outcome.error_kind = "http"
+                            outcome.error = f"HTTP {resp.status}"
+                            return None
+                return await job(page, url)
+
+            value = await asyncio.wait_for(work(), budget)
+            if outcome.error_kind is None:
+                outcome.ok = True
+                outcome.value = value
+        except TimeoutError:
+            healthy = False
+            outcome.error_kind = "timeout"
+            outcome.error = f"页面在 {budget:g} 秒内未完成 / page did not finish within {budget:g} s"
+        except PWError as exc:
+            msg = str(exc).split("\n", 1)[0]
+            if getattr(page, "_govaudit_crashed", False) or "crash" in msg.lower():
+                healthy = False
+                outcome.error_kind = "crash"
+                outcome.error = f"渲染进程崩溃 / renderer crashed: {msg}"
+            elif not self._browser.is_connected():
+                healthy = False
+                outcome.error_kind = "browser"
+                outcome.error = f"浏览器已退出 / browser exited: {msg}"
+            elif "Timeout" in type(exc).__name__:
+                healthy = False
+                outcome.error_kind = "timeout"
+                outcome.error = f"超时 / timed out: {msg}"
+            elif "goto" in msg.lower() or "net::" in msg:
+                outcome.error_kind = "navigation"
+                outcome.error = f"无法打开页面 / navigation failed: {msg}"
+            else:
+                outcome.error_kind = "job"
+                outcome.error = f"{type(exc).__name__}: {msg}"
+        except Exception as exc:  # noqa: BLE001 - a job bug on one page must not end the audit
+            outcome.error_kind = "job"
+            outcome.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            outcome.elapsed = time.monotonic() - start
+            if getattr(page, "_govaudit_crashed", False):
+                healthy = False
+            if healthy:
+                q.put_nowait(page)
+            elif self._browser is not None and self._browser.is_connected():
+                q.put_nowait(await self._replace_tab(pool, page))
+            else:
+                # The whole browser went: the next job relaunches it and rebuilds the pools.
+                self._browser = None
+        return outcome
+
+    def map(
+        self,
+        urls: Iterable[str],
+        job: PageJob,
+        *,
+        pool: str = "default",
+        plugin: str = "browser",
+        budget: float | None = None,
+        navigate: bool = True,
+    ) -> Iterator[PageOutcome]:
+        """Run ``job(page, url)`` on each URL, ``tabs`` at a time; outcomes in input order.
+
+        Streams: only a small window of pages is in flight, so ``--a11y all`` on 20,000 pages
+        keeps one page's results in memory at a time. Failures are recorded as error rows with
+        ``plugin`` and yielded with ``ok=False``; they never raise. Raises
+        :class:`BrowserUnavailable` once, up front, when Chromium cannot start.
+        """
+
+        self._ensure_started()
+        budget = budget or self.options.page_budget
+        window = max(2, self.options.tabs * 2)
+        pending: deque[tuple[str, Future[PageOutcome]]] = deque()
+        try:
+            for url in urls:
+                pending.append((url, self._submit(self._run_one(pool, url, job, budget, navigate))))
+                if len(pending) >= window:
+                    yield self._collect(*pending.popleft(), budget=budget, plugin=plugin)
+            while pending:
+                yield self._collect(*pending.popleft(), budget=budget, plugin=plugin)
+        finally:
+            for _url, fut in pending:
+                fut.cancel()
+
+    def _collect(self, url: str, fut: Future[PageOutcome], *, budget: float, plugin: str) -> PageOutcome:
+        try:
+            # The job is bounded by ``budget`` inside the loop; this guard only catches a tab
+            # whose close itself hangs.
+            outcome = fut.result(timeout=budget + 60)
+        except FutureTimeout:
+            fut.cancel()
+            outcome = PageOutcome(url, False, error_kind="timeout", error=f"page did not finish within {budget:g} s")
+        except Exception as exc:  # noqa: BLE001
+            outcome = PageOutcome(url, False, error_kind="browser", error=f"{type(exc).__name__}: {exc}")
+        self.stats["pages"] += 1
+        if not outcome.ok:
+            self.stats["errors"] += 1
+            if outcome.error_kind == "crash":
+                self.stats["crashes"] += 1
+            elif outcome.error_kind == "timeout":
+                self.stats["timeouts"] += 1
+            if self.store is not None and self.run_id is not None:
+                self.store.add_error(
+                    self.run_id,
+                    "probe",
+                    f"浏览器 {outcome.error_kind}: {outcome.error}",
+                    url=url,
+                    plugin=plugin,
+                    detail=f"kind={outcome.error_kind} elapsed={outcome.elapsed:.2f}s status={outcome.status}",
+                )
+        return outcome
+
+    def run(self, fn: Callable[[BrowserProbe], Awaitable[Any]], timeout: float = 300) -> Any:
+        """Run one coroutine with browser access (``await probe.tab(pool)`` inside) and return
+        its value; for checks that drive a page through several steps (适老化 mode switches)."""
+
+        self._ensure_started()
+        return self._submit(fn(self)).result(timeout=timeout)
+
+    async def new_tab(self, pool: str) -> Any:
+        """A fresh tab in ``pool``'s context (the caller closes it)."""
+
+        await self._ensure_browser()
+        return await self._new_tab(pool)
+
+    async def navigate(self, page: Any, url: str) -> Any:
+        return await self._navigate(page, url)
+
+
+def probe_factory(ctx: CheckContext) -> BrowserProbe:
+    """The engine calls this once per audit, when a check first asks for ``"browser"``."""
+
+    return BrowserProbe(BrowserOptions.from_config(ctx.config), resolve_hosts(ctx), ctx.store, ctx.run_id)
+
+
+@hookimpl
+def govaudit_probes() -> dict[str, Callable[[CheckContext], Any]]:
+    return {"browser": probe_factory}
+
+
+# --- rendering pages whose content needs JavaScript ------------------------------------------
+
+_LIST_MARKER = re.compile(r"list|news|lb|liebiao|item|article|content|con|data|info", re.I)
+_AJAX_HINT = re.compile(r"fetch\(|XMLHttpRequest|\$\.(ajax|get|post|getJSON)|\.load\(|axios|jsonp|createElement", re.I)
+_CHARSET_META = re.compile(r"(<meta[^>]+charset\s*=\s*[\"']?)([\w-]+)", re.I)
+
+
+@dataclass
+class RenderOptions:
+    enabled: bool = True
+    max_pages: int = 50
+    min_text: int = 40  # content characters below which a scripted page counts as empty
+    wait: float = 3.0  # seconds to wait for the network to go quiet after load
+
+    @classmethod
+    def from_config(cls, config: Any) -> RenderOptions:
+        opts = dict((getattr(config, "plugin_options", None) or {}).get("browser", {}) or {})
+        return cls(
+            enabled=bool(opts.get("render", True)),
+            max_pages=max(0, int(opts.get("render_max_pages", 50))),
+            min_text=max(0, int(opts.get("render_min_text", 40))),
+            wait=max(0.0, float(opts.get("render_wait", 3.0))),
+        )
+
+
+def content_facts(tree: Any) -> dict[str, Any]:
+    """How much a reader would see in the content area of a stored page, and why it may be empty.
+
+    Header, navigation and footer (found as :func:`auditor.extract.region_of` finds them) do not
+    count: a column page whose list is loaded by script still has its menus in the static HTML.
+    """
+
+    from auditor.extract import region_of
+    from auditor.model import Region
+
+    cache: dict[object, Region] = {}
+    chars = 0
+    scripts = 0
+    ajax = False
+    empty_lists: list[str] = []
+    body = tree.find(".//body") if tree is not None else None
+    if body is None:
+        return {"chars": 0, "scripts": 0, "ajax": False, "empty_lists": [], "thin": False}
+    for el in tree.iter("script"):
+        scripts += 1
+        # An external script may load anything; an inline one must show an AJAX call.
+        ajax = ajax or bool(el.get("src")) or bool(_AJAX_HINT.search(el.text or ""))
+    for el in body.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in ("script", "style", "noscript", "template") or not tag:
+            continue
+        if region_of(el, cache) != Region.CONTENT:
+            continue
+        chars += len((el.text or "").strip())
+        if el.getparent() is not None and el.getparent().tag not in ("script", "style", "noscript", "template"):
+            chars += len((el.tail or "").strip())
+        if tag in ("ul", "ol", "tbody", "table", "div", "dl") and len(el) == 0 and not (el.text or "").strip():
+            marker = f"{el.get('id') or ''} {el.get('class') or ''}"
+            if tag in ("ul", "ol", "tbody") or _LIST_MARKER.search(marker):
+                empty_lists.append(f"{tag}#{el.get('id')}" if el.get("id") else f"{tag}.{(el.get('class') or '').split()[0] if el.get('class') else ''}")
+    return {"chars": chars, "scripts": scripts, "ajax": ajax, "empty_lists": empty_lists[:5]}
+
+
+def needs_render(tree: Any, min_text: int) -> dict[str, Any] | None:
+    """The facts when a stored page looks empty without JavaScript, else None."""
+
+    if tree is None:
+        return None
+    facts = content_facts(tree)
+    if not facts["ajax"]:
+        return None
+    # An empty list container only counts on a page with little else: a long article with an
+    # empty decorative <ul> is not a script-loaded column.
+    if facts["chars"] < min_text or (facts["empty_lists"] and facts["chars"] < 10 * min_text):
+        return facts
+    return None
+
+
+def make_render_job(wait: float) -> PageJob:
+    async def job(page: Any, url: str) -> str:
+        from playwright.async_api import TimeoutError as PWTimeout
+
+        if wait > 0:
+            with contextlib.suppress(PWTimeout):
+                await page.wait_for_load_state("networkidle", timeout=wait * 1000)
+        return await page.content()
+
+    return job
+
+
+@hookimpl
+def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
+    """Render, in the audit's browser, stored pages whose static HTML shows no content.
+
+    Government CMSs often load a column's list by script (an empty ``<ul id="list">`` and an
+    AJAX call): without rendering, every freshness and column check would see a blank column.
+    The rendered DOM replaces the stored body (``replace_page_body(note="rendered")``) and the
+    links it adds are stored, so every later check sees what a visitor sees. Bounded by
+    ``[plugins.browser] render_max_pages`` (default 50); ``render = false`` turns it off.
+    """
+
+    import lxml.html
+    from lxml import etree
+
+    from auditor.extract import html_links
+    from auditor.model import LinkEdge
+
+    opts = RenderOptions.from_config(ctx.config)
+    if not opts.enabled or opts.max_pages == 0:
+        return
+    candidates: list[tuple[str, dict[str, Any]]] = []
+    over = 0
+    for page in site.pages("html"):
+        if page.status is not None and not 200 <= page.status < 300:
+            continue
+        if page.headers.get("x-govaudit-rendered"):
+            continue
+        facts = needs_render(page.tree, opts.min_text)
+        if facts is None:
+            continue
+        if len(candidates) >= opts.max_pages:
+            over += 1
+            continue
+        candidates.append((page.url, facts))
+    if not candidates:
+        return
+    try:
+        probe = ctx.probe("browser")
+    except KeyError:
+        return
+    rendered = 0
+    try:
+        outcomes = probe.map([u for u, _ in candidates], make_render_job(opts.wait), pool="render", plugin="render")
+        facts_by_url = dict(candidates)
+        for outcome in outcomes:
+            if not outcome.ok or not outcome.value:
+                continue
+            html = _CHARSET_META.sub(lambda m: m.group(1) + "utf-8", outcome.value, count=1)
+            try:
+                tree = lxml.html.document_fromstring(html)
+            except (ValueError, etree.ParserError):
+                continue
+            before = facts_by_url[outcome.url]
+            after = content_facts(tree)
+            gained = after["chars"] - before["chars"]
+            known = {(e["target_url"], e["anchor"] or "") for e in site.links(source_url=outcome.url)}
+            new_edges = []
+            for link in html_links(tree, outcome.url, "utf-8"):
+                if (link.url, link.anchor) not in known:
+                    known.add((link.url, link.anchor))
+                    new_edges.append(LinkEdge(outcome.url, link.url, link.anchor, link.region, link.tag, link.position))
+            if gained <= 0 and not new_edges:
+                ctx.record("render", outcome.url, {"rendered": False, "before": before, "after_chars": after["chars"]})
+                continue
+            ctx.store.replace_page_body(ctx.run_id, outcome.url, html.encode("utf-8"), "utf-8", note="rendered")
+            if new_edges:
+                ctx.store.add_links(ctx.run_id, new_edges)
+            rendered += 1
+            ctx.record("render", outcome.url, {"rendered": True, "before": before, "after_chars": after["chars"],
+                                               "links_added": len(new_edges)})
+    except BrowserUnavailable as exc:
+        ctx.store.add_error(ctx.run_id, "probe", str(exc), plugin="render")
+        return
+    ctx.metric("render.pages_rendered", rendered, label_zh="经浏览器渲染的页面（静态 HTML 无内容）",
+               label_en="Pages rendered in the browser (no content in static HTML)", unit="页",
+               detail={"candidates": len(candidates), "over_limit": over, "max_pages": opts.max_pages})
