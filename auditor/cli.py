@@ -336,6 +336,33 @@ def version() -> None:
 # --- extra commands (monitor, history, …) register below this line ---------------------------
 
 
+@app.command()
+def monitor(
+    sites: Annotated[Path | None, typer.Option("--sites", help="站点清单：TOML（site 表数组，含 name、url）或 CSV（name,url）")] = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="监测的网址（可重复）/ URL to probe (repeatable)")] = None,
+    db: DbOpt = None,
+    interval: Annotated[float | None, typer.Option("--interval", help="两轮间隔秒（默认取规则包，3600）/ seconds between rounds")] = None,
+    once: Annotated[bool, typer.Option("--once", help="只探测一轮后退出（供 cron 调用）/ one round, for cron")] = False,
+    count: Annotated[int | None, typer.Option("--count", min=1, help="探测若干轮后退出 / stop after N rounds")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="打不开判定秒数（默认15）/ failure limit in seconds")] = None,
+    dns_server: Annotated[str | None, typer.Option("--dns-server", help="HOST:PORT")] = None,
+    resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR（可重复）")] = None,
+    rules: Annotated[str, typer.Option("--rules", help="规则包 / rule pack")] = "national",
+    insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书")] = False,
+) -> None:
+    """站点可访问性监测（1周、每天≥20次、15秒）/ probe registered sites for the availability indicator."""
+
+    from auditor.monitor import cli_monitor
+
+    try:
+        code = cli_monitor(sites, url, str(db) if db else None, interval, once, count, timeout, dns_server,
+                           parse_resolve(resolve), rules, insecure, out.print)
+    except ConfigError as exc:
+        err.print(f"[red]错误 / error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Console-script entry point."""
 
