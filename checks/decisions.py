@@ -156,7 +156,7 @@ def check_catalogue(docs: list[DocumentRecord], site: SiteView, ctx: CheckContex
             f"{year}年度重大行政决策事项目录《{first.title}》发布于{first.publish_date.isoformat()}，晚于{deadline.isoformat()}。",
             f"The {year} decision catalogue was published {first.publish_date.isoformat()}, after {deadline.isoformat()}.",
             key=f"catalogue:{year}:late",
-            evidence={**evidence, "publish_date": first.publish_date.isoformat(), "sources": first.sources},
+            evidence={**evidence, "publish_date": first.publish_date.isoformat(), "value_sources": first.sources},
         )
 
 

@@ -129,7 +129,7 @@ def _doc_evidence(doc: DocumentRecord) -> dict[str, Any]:
         "written_date": doc.written_date.isoformat() if doc.written_date else None,
         "validity": doc.validity_zh,
         "validity_raw": doc.validity_raw,
-        "sources": doc.sources,
+        "value_sources": doc.sources,
     }
 
 
@@ -336,7 +336,7 @@ def check_annual_reports(docs: list[DocumentRecord], site: SiteView, ctx: CheckC
                     f"after the {deadline.isoformat()} deadline.",
                     key=f"{rtype}:{due}:late",
                     evidence={**base_evidence, "year": due, "deadline": deadline.isoformat(),
-                              "publish_date": first.publish_date.isoformat(), "sources": first.sources},
+                              "publish_date": first.publish_date.isoformat(), "value_sources": first.sources},
                 )
         years = sorted(y for y in by_year if y <= due)
         if years:
