@@ -193,7 +193,7 @@ def column_page(name: str, items: list[P]) -> bytes:
                   for p in sorted(items, key=lambda p: p.publish or AS_OF, reverse=True))
     return (f"<html><head><meta charset='utf-8'><title>{name}_{SITE_NAME}</title><meta name='ColumnName' content='{name}'>"
             f"</head><body><div class='nav'><a href='/'>首页</a></div><h2>{name}</h2><ul class='list'>{lis}</ul>"
-            f"<div class='footer'>{SITE_NAME}主办</div></body></html>").encode("utf-8")
+            f"<div class='footer'>{SITE_NAME}主办</div></body></html>").encode()
 
 
 def homepage() -> bytes:
@@ -202,7 +202,7 @@ def homepage() -> bytes:
     lis = "".join(f"<li><a href='{p.path}'>{p.title}</a><span>{p.publish.isoformat()}</span></li>" for p in latest)
     return (f"<html><head><meta charset='utf-8'><title>{SITE_NAME}</title></head><body>"
             f"<div class='nav'><a href='/'>首页</a>{nav}</div><div class='news'><h3>最新信息</h3><ul>{lis}</ul></div>"
-            f"<div class='footer'>{SITE_NAME}主办 网站标识码：3600000001</div></body></html>").encode("utf-8")
+            f"<div class='footer'>{SITE_NAME}主办 网站标识码：3600000001</div></body></html>").encode()
 
 
 def all_pages() -> dict[str, tuple[bytes, str]]:

@@ -122,10 +122,10 @@ class CorpusBuilder:
     def _paragraphs(self, subject: str, n: int) -> list[str]:
         pool = [
             f"为进一步规范{subject}工作，根据有关法律法规，结合本地实际，制定本文件。",
-            f"各乡镇人民政府、街道办事处，市直各单位：现将有关事项通知如下，请认真贯彻执行。",
+            "各乡镇人民政府、街道办事处，市直各单位：现将有关事项通知如下，请认真贯彻执行。",
             f"一、总体要求。坚持问题导向，压实工作责任，推动{subject}工作提质增效。",
-            f"二、主要任务。（一）完善工作机制。（二）加强监督检查，对发现的问题限期整改。",
-            f"三、保障措施。各部门要加强组织领导，明确责任分工，确保各项任务落到实处。",
+            "二、主要任务。（一）完善工作机制。（二）加强监督检查，对发现的问题限期整改。",
+            "三、保障措施。各部门要加强组织领导，明确责任分工，确保各项任务落到实处。",
             "会议要求，各级各部门要提高政治站位，狠抓工作落实，确保取得实效。",
             f"据了解，今年以来全市累计投入资金1.2亿元，惠及群众3.5万人，{subject}工作取得明显成效。",
             "联系电话：0791-8888 6666，传真：0791-8888 6667。",
@@ -383,7 +383,7 @@ def render(doc: Doc, layout: str, r: random.Random, site: str = "示范市人民
         elif layout == "bare":
             pub = [v for k, v in date_rows if k in ("发布日期", "发布时间", "公开日期", "信息发布日期")]
             info_line = f'<div class="time">{pub[0]}</div>' if pub else ""
-            rest = [(k, v) for k, v in rows if not (k in ("发布日期", "发布时间", "公开日期", "信息发布日期"))]
+            rest = [(k, v) for k, v in rows if k not in ("发布日期", "发布时间", "公开日期", "信息发布日期")]
             if rest:
                 table = _render_rows("li_bold", rest, r)
         elif layout == "legacy_gbk":
