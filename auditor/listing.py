@@ -182,6 +182,12 @@ def item_date(item_el: Any, title: str, as_of: dt.date | None) -> tuple[dt.date 
         rest.append(seg)
     text = "  ".join(rest)
     if not text:
+        # one text run for both: "<a>2024-05-01 标题</a>" or "<a>标题 [2024-05-01]</a>" — a numeric date at the
+        # very start or end of the link text is the list's date; one inside the title is part of it
+        for d, (a, b) in find_dates(title_n):
+            edge = title_n[:a].strip(" [(（【") == "" or title_n[b:].strip(" ])）】") == ""
+            if edge and not re.search("[年月日]", title_n[a:b]):
+                return d, title_n[a:b], False
         return None, "", False
     hits = find_dates(text)
     if hits:

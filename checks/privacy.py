@@ -60,6 +60,7 @@ _ID_MASKED = re.compile(rf"(?<![0-9A-Za-z{MASK_CHARS}])([1-9][0-9{MASK_CHARS}]{{
 _PHONE = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?![0-9])")
 _PHONE_MASKED = re.compile(rf"(?<![0-9{MASK_CHARS}])(1[3-9][0-9{MASK_CHARS}]{{9}})(?![0-9{MASK_CHARS}])")
 _PREFILTER = re.compile(r"1[3-9]\d[- ]?\d{4}[- ]?\d{4}|\d{17}|\d{2}[*＊●○■□×]{2,}")
+_ID_LIKE = re.compile(rf"\d{{17}}[0-9Xx]|\d[0-9{MASK_CHARS}]{{14,}}[0-9Xx{MASK_CHARS}]")
 _LONG_DIGITS = re.compile(r"(?:\d[\d*＊●xX]{6,})")
 _ID_EXCLUDE = re.compile(r"(信用代码|税号|识别号|账号|帐号|卡号|订单|流水号|索引号|备案号|许可证|批准号|注册号|登记号)")
 _ID_LABEL = re.compile(r"(身份证|证件|公民身份)")
@@ -420,12 +421,23 @@ def scan_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     no_text: list[str] = []
     scanned = 0
     id_deduction = ctx.pack.value("privacy.deduction_id", 0.0)
+    repeat = int(ctx.pack.value("privacy.phone_repeat_pages", 3))
     for page in site.pages():
         if page.kind in LEGACY_KINDS:
             unscanned.append({"url": page.url, "kind": page.kind})
             continue
         if page.is_html:
-            if not _PREFILTER.search(normalize(page.text)):
+            source = normalize(page.text)
+            if not _PREFILTER.search(source):
+                scanned += 1
+                continue
+            # Mobiles are counted per page from the source, cheaply; a page whose only numbers are
+            # ones already seen on enough pages (the footer's duty line) needs no parse: those are
+            # official contacts whatever their context, and it has nothing ID-like.
+            digests = {_digest(m.group(1) + m.group(2) + m.group(3)) for m in _PHONE.finditer(source)}
+            for digest in digests:
+                pages_per_number[digest] = pages_per_number.get(digest, 0) + 1
+            if digests and all(pages_per_number[x] > repeat for x in digests) and not _ID_LIKE.search(source):
                 scanned += 1
                 continue
         elif page.kind not in PARSEABLE_ATTACHMENTS and page.kind not in TEXT_KINDS:
@@ -444,8 +456,9 @@ def scan_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         if scan.ids:
             yield _id_finding(site, scan, ctx, id_deduction)
         if scan.phones:
-            for digest in {p.digest for p in scan.phones}:
-                pages_per_number[digest] = pages_per_number.get(digest, 0) + 1
+            if not page.is_html:  # attachments count where they are read
+                for digest in {p.digest for p in scan.phones}:
+                    pages_per_number[digest] = pages_per_number.get(digest, 0) + 1
             scans.append(scan)
     phone_deduction = ctx.pack.value("privacy.deduction_phone", 0.0)
     for scan in scans:

@@ -8,13 +8,8 @@ import sqlite3
 
 import lxml.html
 import pytest
-
-from auditor.config import AuditConfig
-from auditor.context import CheckContext
-from auditor.rulepacks import load_pack
-from auditor.store import EvidenceStore
-from checks import privacy
-from checks.privacy import (
+from auditor.checks import privacy
+from auditor.checks.privacy import (
     Line,
     html_lines,
     id_check_char,
@@ -25,6 +20,11 @@ from checks.privacy import (
     scrub,
     valid_id,
 )
+
+from auditor.config import AuditConfig
+from auditor.context import CheckContext
+from auditor.rulepacks import load_pack
+from auditor.store import EvidenceStore
 from tests.sites.freshness_fixture import audit_content_site, bad_check, check_char, make_id
 
 AS_OF = dt.date(2024, 6, 14)
