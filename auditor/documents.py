@@ -1136,7 +1136,9 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     rec.doc_number = str(number) if number else None
     rec.doc_number_raw = raw_no
     rec.index_number = col.get("index_number")
-    rec.publisher = col.get("publisher")
+    rec.publisher = col.get("publisher") or meta_l.get("contentsource") or col.get("source")
+    if rec.publisher and not col.get("publisher"):
+        col.put("publisher", rec.publisher, "meta:ContentSource" if meta_l.get("contentsource") else col.source("source") or "")
     rec.registration = col.get("registration")
     rec.topic = topic
     sources = {k: f.source for k, f in col.values.items()

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
-from auditor.documents import DocumentRecord, load_documents, same_doc_number, title_key
+from auditor.documents import DocumentRecord, load_documents, parse_doc_number, same_doc_number, title_key
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
 from auditor.workdays import WorkCalendar, caveat_for
@@ -96,13 +96,36 @@ def in_scope(doc: DocumentRecord, pattern: str | None) -> bool:
     return False
 
 
-class _Links:
-    """Does page A link to page B? From the document records and the crawl's link edges."""
+class InterpretationIndex:
+    """Interpretations indexed by what links them to a document, so matching stays linear.
 
-    def __init__(self, site: SiteView, docs: list[DocumentRecord]):
+    A site with 10,000 documents and 5,000 interpretations must not compare every pair: links are
+    looked up per page (the crawl's edges plus the records' related links), 文号 by (year, number),
+    titles by their key and by the key's substrings (an interpretation titled "城市管理办法解读"
+    belongs to "示范县城市管理办法").
+    """
+
+    MIN_KEY = 6
+
+    def __init__(self, site: SiteView, docs: list[DocumentRecord], interps: list[DocumentRecord]):
         self.site = site
+        self.interps = {it.url: it for it in interps}
         self.related = {d.url: {r["url"] for r in d.related} for d in docs}
         self._edges: dict[str, set[str]] = {}
+        self.linking_to: dict[str, set[str]] = {}  # document url → interpretations that link to it
+        self.by_number: dict[tuple[int, int], set[str]] = {}
+        self.by_key: dict[str, set[str]] = {}
+        for it in interps:
+            for target in self.targets(it.url):
+                self.linking_to.setdefault(target, set()).add(it.url)
+            for n in (it.refs or {}).get("numbers", []):
+                parsed = parse_doc_number(n)
+                if parsed:
+                    self.by_number.setdefault((parsed.year, parsed.num), set()).add(it.url)
+            for t in (it.refs or {}).get("titles", []) + [it.title or ""]:
+                k = title_key(t)
+                if len(k) >= 4:
+                    self.by_key.setdefault(k, set()).add(it.url)
 
     def targets(self, url: str) -> set[str]:
         if url not in self._edges:
@@ -110,30 +133,40 @@ class _Links:
                                 if e.get("tag", "a") == "a" and e.get("region") not in ("nav", "footer")}
         return self._edges[url] | self.related.get(url, set())
 
-    def links(self, a: str, b: str) -> bool:
-        return b in self.targets(a)
+    def match(self, doc: DocumentRecord) -> dict[str, list[str]]:
+        """Interpretation URL → how it was matched (linked_from_doc, links_to_doc, doc_number, title)."""
 
+        out: dict[str, list[str]] = {}
 
-def match_interpretations(doc: DocumentRecord, interps: list[DocumentRecord], links: _Links) -> dict[str, list[str]]:
-    """Interpretation URL → how it was matched (linked_from_doc, links_to_doc, doc_number, title)."""
+        def add(url: str, how: str) -> None:
+            if how not in out.setdefault(url, []):
+                out[url].append(how)
 
-    out: dict[str, list[str]] = {}
-    doc_key = title_key(doc.title)
-    for it in interps:
-        how = []
-        if links.links(doc.url, it.url):
-            how.append("linked_from_doc")
-        if links.links(it.url, doc.url):
-            how.append("links_to_doc")
-        if doc.doc_number and any(same_doc_number(doc.doc_number, n) for n in (it.refs or {}).get("numbers", [])):
-            how.append("doc_number")
-        if doc_key and len(doc_key) >= 4:
-            keys = [title_key(t) for t in (it.refs or {}).get("titles", [])] + [title_key(it.title)]
-            if any(k and (k == doc_key or len(k) >= 6 and (k in doc_key or doc_key in k)) for k in keys):
-                how.append("title")
-        if how:
-            out[it.url] = how
-    return out
+        for url in self.targets(doc.url) & self.interps.keys():
+            add(url, "linked_from_doc")
+        for url in self.linking_to.get(doc.url, set()):
+            add(url, "links_to_doc")
+        number = parse_doc_number(doc.doc_number) if doc.doc_number else None
+        if number:
+            for url in self.by_number.get((number.year, number.num), set()):
+                if any(same_doc_number(doc.doc_number, n) for n in (self.interps[url].refs or {}).get("numbers", [])):
+                    add(url, "doc_number")
+        key = title_key(doc.title)
+        if len(key) >= 4:
+            for url in self.by_key.get(key, set()):
+                add(url, "title")
+            for i in range(len(key)):
+                for j in range(i + self.MIN_KEY, len(key) + 1):
+                    if (i, j) != (0, len(key)):
+                        for url in self.by_key.get(key[i:j], set()):
+                            add(url, "title")
+        for url, how in out.items():
+            # links both ways are only known once both directions were looked at
+            if "linked_from_doc" not in how and url in self.targets(doc.url):
+                how.append("linked_from_doc")
+            if "links_to_doc" not in how and doc.url in self.targets(url):
+                how.append("links_to_doc")
+        return out
 
 
 @hookimpl
@@ -143,7 +176,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     scope = [d for d in docs if in_scope(d, pattern)]
     interps = [d for d in docs if d.kind == "interpretation"]
     by_url = {d.url: d for d in docs}
-    links = _Links(site, docs)
+    index = InterpretationIndex(site, docs, interps)
     allowance = int(ctx.pack.value("interpretation.late_working_days", 0))
     cal = WorkCalendar()
     ded = {k: ctx.pack.value(f"interpretation.deduction_{k}", 0.0) for k in ("missing", "unlinked", "late")}
@@ -153,7 +186,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     diverse_set = set(ctx.pack.value("interpretation.diverse_formats", None) or DIVERSE_FORMATS)
     per_doc: list[dict[str, Any]] = []
     for doc in scope:
-        matched = match_interpretations(doc, interps, links)
+        matched = index.match(doc)
         # a "相关解读" link to a page the crawl did not store still shows an interpretation exists
         uncrawled = [r for r in doc.related if r["relation"] == "interpretation" and r["url"] not in by_url]
         if not matched and not uncrawled:

@@ -18,7 +18,7 @@ from typing import Any
 
 from auditor import listing
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.documents import DocumentRecord, extract_document, record_from_title
+from auditor.documents import DocumentRecord, classify_kind, extract_document, record_from_title
 from auditor.hookspecs import hookimpl
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
             if not rec.column and info.get("column"):
                 rec.column = info["column"]
                 rec.sources["column"] = f"list:{info['list_url']}"
+                _reclassify(rec)
             if rec.publish_date is None and info.get("date"):
                 rec.publish_date = info["date"]
                 rec.sources["publish_date"] = f"list:{info['list_url']}"
@@ -70,6 +71,18 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
         except Exception as exc:  # noqa: BLE001
             ctx.store.add_error(ctx.run_id, "enrich", f"{type(exc).__name__}: {exc}", url=page.url, plugin=PLUGIN,
                                 detail=traceback.format_exc())
+
+
+def _reclassify(rec: DocumentRecord) -> None:
+    """The column is a strong cue for the kind: decide again now that the list page gave one."""
+
+    kind, subkind, reason = classify_kind(
+        rec.title, rec.column, topic=rec.topic, has_doc_number=rec.doc_number is not None,
+        has_validity_field=rec.validity is not None, has_registration=bool(rec.registration))
+    if kind != rec.kind:
+        rec.kind = kind
+        rec.subkind = rec.subkind if rec.subkind in ("decision_catalogue", "repeal_list") else subkind
+        rec.sources["kind"] = f"{reason} (column from list page)"
 
 
 def _light(page: PageView) -> PageView:

@@ -32,7 +32,10 @@ def store_site(tmp_path: Path, pages: dict[str, tuple[bytes, str]], as_of: dt.da
     for path, (body, enc) in pages.items():
         url = HOST + path
         store.add_page(run_id, url, url, 200, f"text/html; charset={enc}", enc, 1, "", "html", body)
-        tree = lxml.html.document_fromstring(body.decode("gb18030" if enc == "gbk" else enc))
+        text = body.decode("gb18030" if enc == "gbk" else enc, errors="replace")
+        if not text.strip():
+            continue
+        tree = lxml.html.document_fromstring(text)
         store.add_links(run_id, [LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position)
                                  for link in html_links(tree, url, enc)])
     store.finish_run(run_id, "complete", {"homepage_url": HOST + "/"}, {})
@@ -176,3 +179,42 @@ def test_unknown_years_say_so(tmp_path: Path) -> None:
     assert len(late) == 1
     assert late[0].evidence["calendar_caveat"] and str(year) in late[0].evidence["calendar_caveat"]["zh"]
     assert "估算" in late[0].message_zh
+
+
+def test_list_pages_fill_dates_and_columns(tmp_path: Path) -> None:
+    """A detail page without any date takes the date and column its list page shows (source list:…)."""
+
+    detail = ("<html><head><meta charset='utf-8'><title>示范县城乡建设管理办法</title></head><body>"
+              "<h1>示范县城乡建设管理办法</h1><div class='content'><p>为规范城乡建设管理，制定本办法，请遵照执行。</p></div>"
+              "</body></html>").encode()
+    items = "".join(f"<li><a href='/gfxwj/d{i}.html'>示范县其他管理办法{i}</a><span>2024-0{i}-1{i}</span></li>"
+                    for i in range(1, 7))
+    listing = (f"<html><head><meta charset='utf-8'><title>规范性文件</title><meta name='ColumnName' content='行政规范性文件'>"
+               f"</head><body><h2>行政规范性文件</h2><ul><li><a href='/gfxwj/jsgl.html'>示范县城乡建设管理办法</a>"
+               f"<span>2024-08-08</span></li>{items}</ul></body></html>").encode()
+    pages = {"/": fx.all_pages()["/"], "/gfxwj/": (listing, "utf-8"), "/gfxwj/jsgl.html": (detail, "utf-8")}
+    _, _, store, run_id = run(tmp_path, pages, fx.AS_OF)
+    rec = next(r["data"] for r in store.iter_records("document", run_id=run_id) if r["key"].endswith("/jsgl.html"))
+    assert rec["publish_date"] == "2024-08-08" and rec["sources"]["publish_date"] == f"list:{HOST}/gfxwj/"
+    assert rec["column"] == "行政规范性文件" and rec["kind"] == "normative"
+
+
+def test_reports_known_only_from_link_text_count(tmp_path: Path) -> None:
+    """An annual report linked from the site but not crawled (page budget) is not reported missing."""
+
+    home = ("<html><head><meta charset='utf-8'><title>示范县人民政府</title></head><body><div class='news'><ul>"
+            "<li><a href='/ndbg/2023.html'>示范县人民政府2023年政府信息公开工作年度报告</a></li>"
+            "<li><a href='/ndbg/wz2023.html'>示范县人民政府门户网站2023年政府网站工作年度报表</a></li>"
+            "</ul></div></body></html>").encode()
+    findings, *_ = run(tmp_path, {"/": (home, "utf-8")}, fx.AS_OF)
+    keys = {f.key for f in findings if f.rule == "documents.annual_report_missing"}
+    assert not any(k.startswith(("xxgk:2023", "website:2023")) for k in keys), keys
+
+
+def test_bad_pages_do_not_break_the_audit(tmp_path: Path) -> None:
+    pages = dict(fx.all_pages())
+    pages["/broken.html"] = (b"\x00\xff\xfe<html><h1>\x00</h1><table><tr><td>\xe5\x8f\x91\xe5\xb8\x83\xe6\x97\xa5\xe6\x9c\x9f", "utf-8")
+    pages["/empty.html"] = (b"", "utf-8")
+    pages["/gbk-as-utf8.html"] = ("<html><body><h1>示范县测试办法</h1><p>有效性：有效</p></body></html>".encode("gbk"), "utf-8")
+    findings, *_ = run(tmp_path, pages, fx.AS_OF)  # run() asserts no error records
+    assert {signature(f) for f in findings} >= fx.EXPECTED
