@@ -1,0 +1,362 @@
+"""Site identity (网站标识): page meta tags and the footer items every government page must show.
+
+From the website development guideline (《政府网站发展指引》, 国办发〔2017〕47号) as far as it could be
+confirmed (rules.md §5 ``footer_identity`` 🟡, ``meta_tags`` 🟡/❌): every page carries the site meta
+tags (SiteName, SiteDomain, SiteIDCode), content pages the article tags (ColumnName, ArticleTitle,
+PubDate, ContentSource…), column pages the column tags; every page footer shows the 网站标识码
+(10 digits, or ``bm`` + 8 digits for State Council departments — the same code as SiteIDCode),
+the 主办单位 and contact details, the ICP 备案号, the 公安机关备案号 and the 党政机关网站标识
+(linking to its certificate page). The tag lists and the certificate hosts are rule-pack data.
+
+Footers and head tags come from one template, so a problem is usually on every page. Each page's
+facts are recorded once (``identity.page`` records, from the per-page hook, which reuses the page's
+parsed tree); the site-level hook then reports **site-wide patterns once** — one finding with the
+share of pages, a capped page list and the count — and page-level findings only for the few pages
+that deviate from what the rest of the site does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from auditor.context import CheckContext, PageView, SiteView, visible_text
+from auditor.hookspecs import hookimpl
+from auditor.model import Basis, Finding, Rule, Severity
+
+FOOTER_BASIS = Basis(
+    zh="《政府网站发展指引》（国办发〔2017〕47号）：页面底部功能区应清晰列明党政机关网站标识、政府网站标识码、ICP备案编号、"
+    "公安机关备案标识、网站主办单位及联系方式（措辞据厂商监测字段与地方指标表转述）",
+    en="Website development guideline (国办发〔2017〕47号): every page footer shows the 党政机关网站标识, the site ID code, "
+    "the ICP and public-security filing numbers, the sponsoring unit and contact details (wording via vendors and local tables)",
+    source="国办发〔2017〕47号（原文附件未读到）; 地方指标表 https://m.31ppt.com/p-4368166.html; rules.md §5 footer_identity",
+    status="partial",
+)
+META_BASIS = Basis(
+    zh="《政府网站发展指引》（国办发〔2017〕47号）附件 网页标签：站点（SiteName、SiteDomain、SiteIDCode）、栏目、内容页标签"
+    "（在政府网站页面上观察到；必填清单未读到原文）",
+    en="Website development guideline (国办发〔2017〕47号), page meta tags (site, column, article); observed on government "
+    "sites, the mandatory list could not be read",
+    source="国办发〔2017〕47号 附件（未读到）; rules.md §5 meta_tags",
+    status="unconfirmed",
+)
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+CODE_FOOTER = re.compile(r"(?:政府)?网站标识码\s*[:：]?\s*([0-9A-Za-z]{4,14})")
+CODE_VALID = re.compile(r"^(?:\d{10}|[bB][mM]\d{8})$")
+ICP = re.compile(rf"[{PROVINCES}]\s*ICP\s*备\s*\d{{6,10}}\s*号?(?:\s*-\s*\d+)?", re.I)
+PSB = re.compile(rf"[{PROVINCES}]\s*公网安备\s*\d{{14}}\s*号?")
+SPONSOR = re.compile(r"主办(?:单位)?\s*[:：]\s*\S|[\u4e00-\u9fa5]{2,}(?:人民政府|办公室|委员会|局|厅|部)\s*主办")
+PHONE = re.compile(r"(?<!\d)(?:0\d{2,3}[-－—\s]?\d{7,8}|400[-－]?\d{3}[-－]?\d{4}|1[3-9]\d{9})(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+CONTACT_WORDS = ("联系我们", "联系方式")
+FINDFAULT = re.compile(r"我为政府网站找错")
+FINDFAULT_HOSTS = ("zfwzzc.www.gov.cn",)
+FOOTER_MARK = re.compile(r"foot|bottom|copyright|dibu|banquan|bqxx|bq_|wzdb|gywm|db_|_db", re.I)
+ARTICLE_URL = re.compile(
+    r"/t\d{8}_\d+|/art/\d{4}/|content_\d+|/content/\d|post_\d+|/\d{4}-?\d{2}/\d{2}/|/detail|/info/\d+/\d+|/article", re.I
+)
+ARTICLE_TEXT = re.compile(r"(发布时间|发布日期|发文日期|成文日期|信息来源|文章来源|来源)\s*[:：]")
+ARTICLE_META = ("ArticleTitle", "PubDate", "ContentSource")
+PAGE_LIST_CAP = 20
+# Relative: the text of one element's subtree (context.visible_text reads the whole document).
+_SUBTREE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]")
+
+ITEMS: dict[str, dict[str, str]] = {
+    "site_code": {"rule": "identity.site_code_missing", "zh": "网站标识码", "en": "site ID code (网站标识码)"},
+    "icp": {"rule": "identity.icp_missing", "zh": "ICP备案编号", "en": "ICP filing number"},
+    "psb": {"rule": "identity.psb_missing", "zh": "公安机关备案号", "en": "public-security filing number (公网安备)"},
+    "sponsor": {"rule": "identity.sponsor_missing", "zh": "网站主办单位", "en": "sponsoring unit (主办单位)"},
+    "contact": {"rule": "identity.contact_missing", "zh": "联系方式", "en": "contact details"},
+    "conac": {"rule": "identity.conac_missing", "zh": "党政机关网站标识", "en": "Party and government website mark (党政机关网站标识)"},
+    "findfault": {"rule": "identity.findfault_missing", "zh": "“我为政府网站找错”入口", "en": "“我为政府网站找错” entry"},
+}
+
+
+def _rule(rule_id: str, zh: str, en: str, basis: Basis, rem_zh: str, rem_en: str, sev: Severity = Severity.MINOR) -> Rule:
+    return Rule(id=rule_id, name_zh=zh, name_en=en, severity=sev, basis=basis, remediation_zh=rem_zh, remediation_en=rem_en)
+
+
+@hookimpl
+def govaudit_rules() -> list[Rule]:
+    footer_fix = "在全站统一的页面底部模板中补充该项（注意 iframe 或脚本加载的底部同样需在页面中可见）。"
+    footer_fix_en = "Add it to the site-wide footer template (footers loaded by iframe or script must be visible in the page too)."
+    return [
+        _rule("identity.meta_missing", "缺少规定的网页元数据标签", "Required page meta tag missing", META_BASIS,
+              "在页面模板的 <head> 中按规范输出站点、栏目和内容页元数据标签（SiteName、SiteDomain、SiteIDCode、ColumnName、ArticleTitle、PubDate、ContentSource 等）。",
+              "Emit the site, column and article meta tags in the page templates' <head>."),
+        _rule("identity.site_code_missing", "页面底部未列明网站标识码", "Site ID code missing from the footer", FOOTER_BASIS,
+              footer_fix, footer_fix_en),
+        _rule("identity.site_code_invalid", "网站标识码格式错误", "Malformed site ID code", FOOTER_BASIS,
+              "网站标识码应为10位数字（国务院部门为 bm 加8位数字），请核对后修正页面底部和 SiteIDCode 标签。",
+              "The site ID code is 10 digits (bm + 8 digits for State Council departments); correct footer and SiteIDCode."),
+        _rule("identity.site_code_mismatch", "网站标识码前后不一致", "Site ID code inconsistent", FOOTER_BASIS,
+              "页面底部的网站标识码与 SiteIDCode 标签应为同一个、全站一致的标识码。",
+              "The footer code and the SiteIDCode tag must be the same code on every page."),
+        _rule("identity.icp_missing", "页面底部未列明ICP备案编号", "ICP filing number missing from the footer", FOOTER_BASIS,
+              footer_fix, footer_fix_en),
+        _rule("identity.psb_missing", "页面底部未列明公安机关备案号", "Public-security filing number missing", FOOTER_BASIS,
+              footer_fix, footer_fix_en),
+        _rule("identity.sponsor_missing", "页面底部未列明网站主办单位", "Sponsoring unit missing from the footer", FOOTER_BASIS,
+              footer_fix, footer_fix_en),
+        _rule("identity.contact_missing", "页面底部未列明联系方式", "Contact details missing from the footer", FOOTER_BASIS,
+              footer_fix, footer_fix_en),
+        _rule("identity.conac_missing", "页面未展示党政机关网站标识", "Party and government website mark missing", FOOTER_BASIS,
+              "在页面底部放置党政机关网站标识，并链接到其证书信息页（由机构编制部门颁发）。",
+              "Show the 党政机关网站标识 in the footer, linked to its certificate page."),
+        _rule("identity.findfault_missing", "页面未提供“我为政府网站找错”入口", "No “我为政府网站找错” entry", FOOTER_BASIS,
+              "在页面底部提供“我为政府网站找错”入口并及时处理留言。", "Add the 我为政府网站找错 entry to the footer and handle its messages.",
+              Severity.INFO),
+    ]
+
+
+# --- per page: facts ------------------------------------------------------------------------------
+
+def footer_text(tree: Any) -> tuple[str, bool]:
+    """Visible text of the footer region (outermost ``<footer>`` or foot/bottom/copyright blocks),
+    or the page's last 1,500 characters when no footer element can be told apart."""
+
+    found: list[Any] = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        marker = f"{el.get('id') or ''} {el.get('class') or ''}"
+        if el.tag == "footer" or (el.tag in ("div", "section", "table", "td", "p", "ul") and FOOTER_MARK.search(marker)):
+            if not any(parent in found for parent in el.iterancestors()):
+                found.append(el)
+    if found:
+        return " ".join(" ".join(" ".join(_SUBTREE_TEXT(el)).split()) for el in found), True
+    return visible_text(tree)[-1500:], False
+
+
+def page_class(page: PageView) -> str:
+    if page.is_homepage:
+        return "home"
+    if ARTICLE_URL.search(urlsplit(page.url).path) or any(page.meta.get(k) for k in ARTICLE_META):
+        return "article"
+    head = page.visible_text[:3000]
+    if ARTICLE_TEXT.search(head):
+        return "article"
+    return "column"
+
+
+def page_facts(page: PageView, ctx: CheckContext) -> dict[str, Any] | None:
+    tree = page.tree
+    if tree is None:
+        return None
+    cls = page_class(page)
+    required = list(ctx.pack.value("identity.meta_site", ["SiteName", "SiteDomain", "SiteIDCode"]))
+    if cls == "article":
+        required += ctx.pack.value("identity.meta_article", ["ColumnName", "ArticleTitle", "PubDate", "ContentSource"])
+    elif cls == "column":
+        required += ctx.pack.value("identity.meta_column", ["ColumnName"])
+    meta = page.meta
+    missing = sorted({t for t in required if not (meta.get(t) or "").strip()}, key=required.index)
+    text, has_footer = footer_text(tree)
+    m = CODE_FOOTER.search(text)
+    conac_hosts = tuple(ctx.pack.value("identity.conac_hosts", ["bszs.conac.cn", "dcs.conac.cn"]))
+    hosts = set()
+    anchors = []
+    for el in tree.iter("a", "img", "script", "iframe"):
+        ref = el.get("href") or el.get("src") or ""
+        if ref.startswith("//"):
+            ref = "http:" + ref
+        h = (urlsplit(ref).hostname or "").lower() if ref.startswith(("http:", "https:")) else ""
+        if h:
+            hosts.add(h)
+        if el.tag == "a":
+            anchors.append(" ".join("".join(el.itertext()).split()))
+    full_text = page.visible_text
+    return {
+        "class": cls,
+        "meta_missing": missing,
+        "meta_code": (meta.get("SiteIDCode") or "").strip() or None,
+        "footer_found": has_footer,
+        "code": m.group(1) if m else None,
+        "icp": _clean(ICP.search(text)),
+        "psb": _clean(PSB.search(text)),
+        "sponsor": bool(SPONSOR.search(text)),
+        "contact": bool(PHONE.search(text) or EMAIL.search(text) or any(w in text for w in CONTACT_WORDS)),
+        "conac": any(h == c or h.endswith("." + c) for h in hosts for c in conac_hosts),
+        "findfault": bool(FINDFAULT.search(full_text) or any(FINDFAULT.search(a) for a in anchors)
+                          or any(h in FINDFAULT_HOSTS for h in hosts)),
+    }
+
+
+def _clean(m: re.Match[str] | None) -> str | None:
+    return re.sub(r"\s+", "", m.group(0)) if m else None
+
+
+@hookimpl
+def govaudit_check_page(page: PageView, ctx: CheckContext) -> None:
+    if not page.is_html or (page.status is not None and page.status >= 400):
+        return
+    facts = page_facts(page, ctx)
+    if facts is not None:
+        ctx.record("identity.page", page.url, facts)
+
+
+# --- site level: patterns once, deviations per page ---------------------------------------------
+
+class _Tally:
+    """Pages failing one requirement, out of the pages it applies to."""
+
+    def __init__(self) -> None:
+        self.applies = 0
+        self.failing: list[str] = []
+
+    def add(self, url: str, ok: bool) -> None:
+        self.applies += 1
+        if not ok:
+            self.failing.append(url)
+
+
+def _records(site: SiteView) -> Iterator[tuple[str, dict[str, Any]]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for rec in site.records("identity.page"):
+        latest[rec["key"]] = rec["data"]
+    yield from sorted(latest.items())
+
+
+@hookimpl
+def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    items = list(ctx.pack.value("identity.footer_items", list(ITEMS)))
+    tallies: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    classes: Counter[str] = Counter()
+    footer_codes: dict[str, list[str]] = defaultdict(list)
+    meta_codes: dict[str, list[str]] = defaultdict(list)
+    mismatched: list[dict[str, str]] = []
+    no_footer: list[str] = []
+    pages = 0
+    for url, f in _records(site):
+        pages += 1
+        classes[f["class"]] += 1
+        for tag in _all_tags(ctx):
+            if _applies(tag, f["class"], ctx):
+                tallies[("meta", f"{tag}|{_scope(tag, ctx)}")].add(url, tag not in f["meta_missing"])
+        for item in items:
+            if item in ITEMS:
+                tallies[("footer", item)].add(url, bool(f.get("code") if item == "site_code" else f.get(item)))
+        if f.get("code"):
+            footer_codes[f["code"]].append(url)
+        if f.get("meta_code"):
+            meta_codes[f["meta_code"]].append(url)
+        if f.get("code") and f.get("meta_code") and f["code"].lower() != f["meta_code"].lower():
+            mismatched.append({"url": url, "footer": f["code"], "meta": f["meta_code"]})
+        if not f.get("footer_found"):
+            no_footer.append(url)
+    if not pages:
+        return
+    share = float(ctx.pack.value("identity.site_pattern_share", 0.5))
+    cap = int(ctx.pack.value("identity.page_findings_cap", 50))
+    home = site.homepage_url
+    note = {"pages_without_footer_element": len(no_footer), "page_classes": dict(classes)}
+
+    for (kind, name), t in sorted(tallies.items()):
+        if not t.failing:
+            continue
+        if kind == "meta":
+            tag, scope = name.split("|")
+            rule, label_zh, label_en = "identity.meta_missing", f"<meta name=\"{tag}\"> 标签", f"the <meta name=\"{tag}\"> tag"
+            scope_zh = {"all": "页面", "article": "内容页", "column": "栏目页", "content": "栏目页和内容页"}[scope]
+            key_base = f"meta:{tag}:{scope}"
+            extra = {"tag": tag, "page_class": scope}
+        else:
+            spec = ITEMS[name]
+            rule, label_zh, label_en, scope_zh = spec["rule"], spec["zh"], spec["en"], "页面"
+            key_base = f"footer:{name}"
+            extra = {"item": name}
+        yield from _pattern(ctx, rule, key_base, t, share, cap, home, label_zh, label_en, scope_zh, {**extra, **note})
+
+    # The code itself: format, footer vs meta, one code site-wide.
+    for code, urls in sorted({**_merge(footer_codes, meta_codes)}.items()):
+        if CODE_VALID.match(code):
+            continue
+        yield ctx.finding(
+            "identity.site_code_invalid", urls[0],
+            f"网站标识码“{code}”格式不正确（应为10位数字或 bm 加8位数字），出现在 {len(urls)} 个页面",
+            f"Site ID code “{code}” is malformed (10 digits, or bm + 8 digits) on {len(urls)} page(s)",
+            key=f"code_invalid:{code}",
+            evidence={"code": code, "pages": sorted(urls)[:PAGE_LIST_CAP], "page_count": len(urls)},
+        )
+    codes = sorted(set(c.lower() for c in footer_codes) | set(c.lower() for c in meta_codes))
+    if len(codes) > 1 or mismatched:
+        counts = {c: len(v) for c, v in _merge(footer_codes, meta_codes).items()}
+        yield ctx.finding(
+            "identity.site_code_mismatch", mismatched[0]["url"] if mismatched else home,
+            f"网站标识码不一致：全站出现 {len(codes)} 个不同的标识码（{'、'.join(codes)}），"
+            f"{len(mismatched)} 个页面的底部标识码与 SiteIDCode 标签不同",
+            f"Inconsistent site ID codes: {len(codes)} distinct codes ({', '.join(codes)}); on {len(mismatched)} page(s) the "
+            "footer code differs from the SiteIDCode tag",
+            key="code_mismatch",
+            evidence={"codes": counts, "mismatched_pages": mismatched[:PAGE_LIST_CAP], "mismatched_count": len(mismatched)},
+        )
+
+
+def _merge(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for src in (a, b):
+        for code, urls in src.items():
+            out[code] += [u for u in urls if u not in out[code]]
+    return dict(out)
+
+
+def _all_tags(ctx: CheckContext) -> list[str]:
+    seen: list[str] = []
+    for key in ("identity.meta_site", "identity.meta_article", "identity.meta_column"):
+        for t in ctx.pack.value(key, []) or []:
+            if t not in seen:
+                seen.append(t)
+    return seen
+
+
+def _scope(tag: str, ctx: CheckContext) -> str:
+    if tag in (ctx.pack.value("identity.meta_site", []) or []):
+        return "all"
+    in_article = tag in (ctx.pack.value("identity.meta_article", []) or [])
+    in_column = tag in (ctx.pack.value("identity.meta_column", []) or [])
+    if in_article and in_column:
+        return "content"  # column and article pages, not the homepage (ColumnName)
+    return "article" if in_article else "column" if in_column else "all"
+
+
+def _applies(tag: str, cls: str, ctx: CheckContext) -> bool:
+    scope = _scope(tag, ctx)
+    if scope == "all":
+        return True
+    if scope == "content":
+        return cls in ("article", "column")
+    return scope == cls
+
+
+def _pattern(
+    ctx: CheckContext, rule: str, key_base: str, t: _Tally, share: float, cap: int, home: str,
+    label_zh: str, label_en: str, scope_zh: str, extra: dict[str, Any],
+) -> Iterator[Finding]:
+    """One site-wide finding when the problem is the site's pattern (or too widespread to list page by
+    page); otherwise one finding per page that deviates from a site that otherwise gets it right."""
+
+    n, total = len(t.failing), t.applies
+    failing = sorted(t.failing, key=lambda u: (u != home, u))
+    if n / total >= share or n > cap:
+        scope = f"全部 {total} 个{scope_zh}" if n == total else f"{n}/{total} 个{scope_zh}"
+        yield ctx.finding(
+            rule, failing[0],
+            f"{scope}缺少{label_zh}（全站性问题，只报告一次）",
+            f"{label_en[0].upper() + label_en[1:]} missing on {n} of {total} page(s) (a site-wide pattern, reported once)",
+            key=f"{key_base}:site",
+            evidence={**extra, "pattern": "site", "pages": failing[:PAGE_LIST_CAP], "page_count": n, "checked_pages": total},
+        )
+        return
+    for url in failing:
+        yield ctx.finding(
+            rule, url,
+            f"该页面缺少{label_zh}（全站其他 {total - n} 个{scope_zh}均有）",
+            f"{label_en[0].upper() + label_en[1:]} missing on this page ({total - n} other page(s) have it)",
+            key=f"{key_base}:{url}",
+            evidence={**extra, "pattern": "page", "checked_pages": total, "deviating_pages": n},
+        )
