@@ -163,25 +163,33 @@ def _is_heading_text(text: str) -> bool:
     return 2 <= len(text) <= 24 and not _DIGIT_RUN.search(text[:1])
 
 
-def item_date(item_el: Any, title: str, as_of: dt.date | None) -> tuple[dt.date | None, str, bool]:
+def item_date(item_el: Any, title: str, as_of: dt.date | None, anchor: Any = None) -> tuple[dt.date | None, str, bool]:
     """The displayed date of a list item, read outside its title.
 
-    Full dates first (``2023-05-29``, ``2023年5月29日``); a year-less ``05-29``/``[5月29日]``
-    is read in the latest year that does not put it after ``as_of`` — how a reader reads a
-    homepage on the monitoring day — and flagged as inferred.
+    The title is the longest text run of the item's link (``anchor``) — whether or not the
+    link text is truncated — and is never read for a date. Full dates first (``2023-05-29``,
+    ``2023年5月29日``); a year-less ``05-29``/``[5月29日]`` is read in the latest year that does not
+    put it after ``as_of`` — how a reader reads a homepage on the monitoring day — and flagged
+    as inferred.
     """
 
     segments = [normalize(t).strip() for t in item_el.itertext() if t and t.strip()]
     title_n = normalize(title).strip()
+    title_run = title_n
+    if anchor is not None:
+        runs = [normalize(t).strip() for t in anchor.itertext() if t and t.strip()]
+        if runs:
+            title_run = max(runs, key=len)
     rest: list[str] = []
     title_consumed = False
     for seg in segments:
-        if not title_consumed and seg and (seg == title_n or (len(seg) >= MIN_TITLE_CHARS and seg in title_n)):
+        if not title_consumed and seg and (seg in (title_n, title_run) or (len(seg) >= MIN_TITLE_CHARS and seg in title_n)):
             title_consumed = True
             continue
         rest.append(seg)
     text = "  ".join(rest)
     if not text:
+        title_n = title_run
         # one text run for both: "<a>2024-05-01 标题</a>" or "<a>标题 [2024-05-01]</a>" — a numeric date at the
         # very start or end of the link text is the list's date; one inside the title is part of it
         for d, (a, b) in find_dates(title_n):
@@ -278,7 +286,7 @@ def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.
                 best = max(links, key=lambda x: len(_anchor_title(x)))
                 if best is not a:
                     a, title, url = best, _anchor_title(best), _link_target(best, base, encoding)
-        date, date_text, inferred = item_date(item_el, title, as_of)
+        date, date_text, inferred = item_date(item_el, title, as_of, a)
         container = item_el.getparent() if item_el is not a or a.getparent() is not None else a
         if container is None:
             continue

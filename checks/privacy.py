@@ -155,7 +155,10 @@ def scrub(text: str) -> str:
 
 
 def _digest(value: str) -> str:
-    """A one-way tag for counting the same number across pages inside one audit (never stored)."""
+    """A one-way tag: counts a number across pages (kept in memory only) and keys findings by page.
+
+    Finding keys hash the page URL, not any number, so a stable id never carries personal data.
+    """
 
     return hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
 
@@ -498,7 +501,7 @@ def _id_finding(site: SiteView, scan: PageScan, ctx: CheckContext, deduction: An
         "deduction": deduction if full else 0.0,
     }
     return ctx.finding(
-        "privacy.id_number", scan.url, zh, en, key=f"id:{scan.url}",
+        "privacy.id_number", scan.url, zh, en, key=f"id:{_digest(scan.url)}",
         source_url=_source(site, scan.url) if scan.kind != "html" else None,
         evidence=evidence, severity=None if full else Severity.MINOR,
     )
@@ -528,7 +531,7 @@ def _phone_finding(site: SiteView, scan: PageScan, hits: list[PhoneHit], ctx: Ch
         "deduction": deduction if full else 0.0,
     }
     return ctx.finding(
-        "privacy.phone_number", scan.url, zh, en, key=f"phone:{scan.url}",
+        "privacy.phone_number", scan.url, zh, en, key=f"phone:{_digest(scan.url)}",
         source_url=_source(site, scan.url) if scan.kind != "html" else None,
         evidence=evidence, severity=None if full else Severity.MINOR,
     )

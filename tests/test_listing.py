@@ -61,6 +61,9 @@ def page_view(html: str, url: str = BASE + "col/", encoding: str = "utf-8", stat
         # a date inside the title is not a publication date
         ("<li><a href='/a.html'>关于2024年6月10日起调整公交线路的通知</a></li>", None, False),
         ("<li><a href='/a.html'>关于调整公交线路的通知2024年6月10日</a></li>", None, False),
+        # truncated link text with a full title attribute: the truncated text is still the title
+        ("<li><a href='/a.html' title='关于2024年6月10日起调整公交线路和站点设置的通知'>关于2024年6月10日起调整公交…</a></li>",
+         None, False),
         # …but a numeric date at either end of a single link text is the list's date
         ("<li><a href='/a.html'>2024-05-01 关于开展安全生产检查的通知</a></li>", dt.date(2024, 5, 1), False),
         ("<li><a href='/a.html'>关于开展安全生产检查的通知 [2024/05/02]</a></li>", dt.date(2024, 5, 2), False),
