@@ -403,7 +403,11 @@ def measure(site: SiteView, ctx: CheckContext) -> dict[str, Any]:
     lock = threading.Lock()
 
     def run(o: tuple[str, str, int]) -> None:
-        res = _test_origin(ctx, o, by_origin[o], v4, opts)
+        try:
+            res = _test_origin(ctx, o, by_origin[o], v4, opts)
+        except Exception as exc:  # noqa: BLE001 - one origin's failure never sinks the measurement
+            res = {"origin": _origin_label(o), "host": o[1], "urls": len(by_origin[o]), "testable": False,
+                   "reason": "probe_error", "error": f"{type(exc).__name__}: {exc}"[:300], "samples": []}
         res["levels"] = {str(lv): sum(1 for u in by_origin[o] if urls[u] == lv) for lv in sorted({urls[u] for u in by_origin[o]})}
         with lock:
             hosts.append(res)

@@ -166,11 +166,15 @@ def judge_transport(result: dict[str, Any], site: SiteView, ctx: CheckContext) -
     https_url = result["https_url"]
     tls = result.get("tls") or {}
     if https["status"] is None and not tls.get("version"):
+        handshake = https.get("error_kind") == "tls"
         yield ctx.finding(
             "security.no_https",
             https_url,
-            f"无法通过 HTTPS 访问网站（{https.get('error_kind')}：{https.get('error')}）",
-            f"The site does not answer over HTTPS ({https.get('error_kind')}: {https.get('error')})",
+            (f"HTTPS 握手失败（{https.get('error')}）；如网站使用国密（SM2）证书，可能是本机 OpenSSL 不支持，请人工复核"
+             if handshake else f"无法通过 HTTPS 访问网站（{https.get('error_kind')}：{https.get('error')}）"),
+            (f"The TLS handshake failed ({https.get('error')}); if the site uses an SM2 (国密) certificate this runner's "
+             "OpenSSL may not support it: review by hand" if handshake
+             else f"The site does not answer over HTTPS ({https.get('error_kind')}: {https.get('error')})"),
             key=f"no_https:{host}",
             evidence={"https": https},
         )

@@ -618,10 +618,16 @@ class HttpProbe:
     ) -> ProbeResponse:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
-        host = (parts.hostname or "").lower()
-        port = parts.port or (443 if scheme == "https" else 80)
+        host = ascii_host(parts.hostname or "")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            port = 0
         resp = ProbeResponse(url=url, host=host, address=address, port=port, method=method, final_url=url)
         started = time.monotonic()
+        if not host or not port or scheme not in ("http", "https"):
+            resp.error_kind, resp.error = "other", f"not a fetchable URL: {url!r}"
+            return resp
         if address:
             candidates = [address]
         else:
@@ -673,7 +679,10 @@ class HttpProbe:
         (``host:port`` of IPv6 services known to work) must accept a TCP connection.
         """
 
-        ip = ipaddress.ip_address(address.strip("[]"))
+        try:
+            ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+        except ValueError:
+            return RouteStatus(False, "not_an_address")
         key = "loopback" if ip.is_loopback else "global"
         with self._lock:
             if key in self._route_cache:
@@ -794,6 +803,18 @@ def _self_signed(folder: Path) -> tuple[str, str]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return str(certfile), str(keyfile)
+
+
+def ascii_host(host: str) -> str:
+    """The host as sent in ``Host`` and SNI: lower case, IDNA (punycode) for Chinese domain names."""
+
+    host = host.strip("[]").lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def _describe(exc: BaseException) -> str:

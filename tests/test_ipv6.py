@@ -77,23 +77,22 @@ def test_cli_reports_exact_ratio_and_the_v4_only_host(tmp_path: Path) -> None:
     assert req["connections"] <= 4
 
 
-def test_ratio_above_target_no_finding_and_overlay_target(tmp_path: Path) -> None:
+def test_ratio_between_national_and_qinghai_targets(tmp_path: Path) -> None:
+    """24/27 = 88.9 %: above the national 85 %, below Qinghai 2021's 90 % (青政办〔2021〕47号)."""
+
     sp = free_port()
     www, static, expected = ipv6_site(sp, l2=2, l3_per_l2=10, static_on_l3=0)
     assert expected == {"www": 24, "static": 3}
-    pack = tmp_path / "strict.json"
-    pack.write_text(json.dumps({
-        "id": "strict-test", "version": "1", "name_zh": "测试", "name_en": "test", "extends": "national",
-        "values": {"ipv6.support_target": {"value": 0.9, "source": "test overlay", "status": "local"}},
-    }), encoding="utf-8")
     with dual_stack(www, static, sp) as net:
         national = _check(tmp_path / "n", net)
-        strict = _check(tmp_path / "s", net, rules=str(pack))
+        qinghai = _check(tmp_path / "q", net, rules="qinghai-2021")
     assert _metric(national, "ipv6.support_ratio")["value"] == float(Fraction(24, 27))
     assert "ipv6.low_support" not in _by_rule(national)
-    [low] = _by_rule(strict)["ipv6.low_support"]
-    assert low["evidence"]["target"] == 0.9 and low["evidence"]["target_pack"] == "strict-test"
+    [low] = _by_rule(qinghai)["ipv6.low_support"]
+    assert low["evidence"]["target"] == 0.9 and low["evidence"]["target_pack"] == "qinghai-2021"
+    assert low["evidence"]["target_status"] == "local"
     assert low["evidence"]["support_ratio"] == float(Fraction(24, 27))
+    assert "88.89%" in low["message_zh"] and "90%" in low["message_zh"]
 
 
 def test_placeholder_page_over_ipv6(tmp_path: Path) -> None:
