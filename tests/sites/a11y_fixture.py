@@ -18,6 +18,10 @@ import threading
 import zlib
 from dataclasses import dataclass
 
+import lxml.html
+
+from auditor.extract import html_links
+from auditor.model import LinkEdge
 from auditor.store import EvidenceStore
 from tests.support.sites import Request, Site
 
@@ -205,6 +209,10 @@ def store_site(store: EvidenceStore, site: Site, base: str, run_id: str | None =
             continue
         url = url_for(base, key)
         store.add_page(run_id, url, url, route.status, ctype, "utf-8", depth.get(key, 2), "", "html", body)
+        # The links a crawl would have stored from the static HTML.
+        tree = lxml.html.document_fromstring(body.decode("utf-8"))
+        store.add_links(run_id, [LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position)
+                                 for link in html_links(tree, url, "utf-8")])
     store.finish_run(run_id, "complete", {"homepage_url": url_for(base, "/")}, {})
     return run_id
 

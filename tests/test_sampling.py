@@ -1,0 +1,112 @@
+"""Page sampling for the browser checks: templates by DOM structure, top levels, seeded random sample."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from auditor.config import AuditConfig
+from auditor.context import SiteView
+from auditor.sampling import SamplingError, choose, group_templates, jaccard, structure_signature
+from auditor.store import EvidenceStore
+from tests.sites.a11y_fixture import page_html
+
+BASE = "http://www.sample-county.gov.cn"
+
+
+def _article(n: int) -> str:
+    return page_html(f"第{n}号文章", f'<article class="art"><h1>第{n}号文章</h1><p class="meta">发布时间：2024-01-{n % 28 + 1:02d}</p>'
+                     + "".join(f"<p>第{i}段内容。</p>" for i in range(n % 7 + 1)) + "</article>", planted=False)
+
+
+def _list(n: int, items: int) -> str:
+    lis = "".join(f'<li><a href="/a/{i}.html">标题{i}</a><span>2024-01-01</span></li>' for i in range(items))
+    return page_html(f"栏目{n}", f'<div class="column-list"><h2>栏目{n}</h2><ul class="list">{lis}</ul><div class="pager">'
+                     '<a href="?p=2">下一页</a></div></div>', planted=False)
+
+
+def _form() -> str:
+    return page_html("我要写信", '<form class="letter"><table class="form-table"><tr><th>姓名</th><td><input name="n"></td></tr>'
+                     '<tr><th>内容</th><td><textarea name="c"></textarea></td></tr></table><button>提交</button></form>', planted=False)
+
+
+def _video() -> str:
+    return page_html("视频新闻", '<section class="video-box"><video controls src="/v.mp4"></video><dl class="video-info"><dt>标题</dt>'
+                     "<dd>视频新闻</dd></dl></section>", planted=False)
+
+
+@pytest.fixture
+def site(tmp_path) -> SiteView:
+    """A homepage, 4 level-2 column pages, 120 articles, and two rare templates deep in the site."""
+
+    store = EvidenceStore(tmp_path / "s.sqlite")
+    run_id = store.start_run("www.sample-county.gov.cn", BASE + "/", "2024-06-01", {}, "test")
+
+    def add(path: str, html: str, depth: int, status: int = 200) -> None:
+        store.add_page(run_id, BASE + path, BASE + path, status, "text/html; charset=utf-8", "utf-8", depth, "", "html",
+                       html.encode())
+
+    add("/", page_html("首页", "<div class='home-news'><h2>要闻</h2><ul><li>要闻一</li></ul></div>", planted=False), 0)
+    for n in range(4):
+        add(f"/col{n}/index.html", _list(n, 5 + 10 * n), 1)
+    for n in range(120):
+        add(f"/a/{n}.html", _article(n), 2 + n % 3)
+    add("/hdjl/letter.html", _form(), 4)
+    add("/sp/video.html", _video(), 5)
+    add("/a/broken.html", "<html><body>gone</body></html>", 2, status=404)
+    store.add_page(run_id, BASE + "/f.pdf", BASE + "/f.pdf", 200, "application/pdf", None, 2, "", "pdf", b"%PDF-1.4")
+    store.finish_run(run_id, "complete", {"homepage_url": BASE + "/"}, {})
+    return SiteView(store, store.get_run(run_id))
+
+
+def _config(**a11y: object) -> AuditConfig:
+    return AuditConfig(url=BASE + "/", plugin_options={"a11y": dict(a11y)} if a11y else {})
+
+
+def test_signature_ignores_repetition_and_text() -> None:
+    short = structure_signature(lxml.html.document_fromstring(_list(1, 3)))
+    long = structure_signature(lxml.html.document_fromstring(_list(2, 40)))
+    art = structure_signature(lxml.html.document_fromstring(_article(3)))
+    assert short == long  # same template, different list lengths and texts
+    assert jaccard(short, art) < 0.7
+    groups = group_templates([("l1", short), ("a", art), ("l2", long)])
+    assert groups["l1"] == groups["l2"] != groups["a"]
+
+
+def test_sample_covers_top_levels_every_template_and_a_seeded_sample(site: SiteView) -> None:
+    sample = choose(site, _config(sample=10))
+    urls = sample.urls
+    by_url = {p.url: p for p in sample.pages}
+    assert BASE + "/" in urls and "homepage" in by_url[BASE + "/"].reasons
+    for n in range(4):
+        assert "level2" in by_url[f"{BASE}/col{n}/index.html"].reasons
+    # The rare templates deep in the site are found by structure, not by URL or depth.
+    assert "template" in by_url[BASE + "/hdjl/letter.html"].reasons
+    assert "template" in by_url[BASE + "/sp/video.html"].reasons
+    # The 120 articles are one template: one representative plus the random sample of 10.
+    articles = [u for u in urls if "/a/" in u]
+    assert sum("template" in by_url[u].reasons for u in articles) == 1
+    assert len([u for u in urls if "random" in by_url[u].reasons]) == 10
+    assert BASE + "/a/broken.html" not in urls and BASE + "/f.pdf" not in urls
+    assert sample.templates == 5  # home, list, article, form, video
+    assert sample.population == 127
+    # Deterministic: the same crawl gives the same sample; another seed another one.
+    assert choose(site, _config(sample=10)).urls == urls
+    assert choose(site, _config(sample=10, seed="other")).urls != urls
+
+
+def test_mode_all_off_and_cap(site: SiteView) -> None:
+    assert len(choose(site, _config(mode="all")).urls) == 127
+    assert choose(site, _config(mode="off")).urls == []
+    capped = choose(site, _config(sample=50, max_pages=8))
+    assert len(capped.urls) == 8
+    reasons = [r for p in capped.pages for r in p.reasons]
+    assert "random" not in reasons  # the cap drops the random pages first
+    assert {BASE + "/", BASE + "/hdjl/letter.html", BASE + "/sp/video.html"} <= set(capped.urls)
+
+
+def test_bad_options_are_refused(site: SiteView) -> None:
+    with pytest.raises(SamplingError):
+        choose(site, _config(mode="everything"))
+    with pytest.raises(SamplingError):
+        choose(site, _config(sample="many"))
