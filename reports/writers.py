@@ -76,11 +76,22 @@ class HtmlWriter:
             status_names=STATUS_ZH if lang != "en" else {},
             t=_texts(lang),
             max_pages=self.MAX_PAGES_LISTED,
+            pages_of=_pages_of,
             evidence_json=lambda ev: json.dumps(_trim(ev), ensure_ascii=False, indent=1, default=str),
         )
         path = out_dir / "report.html"
         path.write_text(html, encoding="utf-8")
         return path
+
+
+def _pages_of(evidence: dict[str, Any]) -> list[Any]:
+    """The pages a finding involves, if its evidence lists them (``sources`` or ``pages``)."""
+
+    for key in ("sources", "pages"):
+        value = evidence.get(key)
+        if isinstance(value, list):
+            return value
+    return []
 
 
 def _trim(evidence: dict[str, Any]) -> dict[str, Any]:
