@@ -1,0 +1,70 @@
+"""End to end through the real ``govaudit`` CLI: crawl a loopback site, audit it in Chromium, read report.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.sites.a11y_fixture import HOST, JS_COLUMN, PLANTED, SITE_WIDE, build_a11y_site
+from tests.support.servers import run_cli, serve
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium not installed")]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("e2e")
+    site = build_a11y_site(planted=True)
+    with serve(site) as srv:
+        base = f"http://{HOST}:{srv.port}"
+        proc = run_cli("check", base + "/", "--out", str(out / "r"), "--db", str(out / "e.sqlite"), "--resolve", f"{HOST}=127.0.0.1",
+                       "--checks", "a11y", "--checks", "elderly", "--a11y", "all", "--timeout", "5", timeout=600)
+    path = out / "r" / "report.json"
+    assert path.exists(), (proc.returncode, proc.stdout[-2000:], proc.stderr[-3000:])
+    return {"proc": proc, "report": json.loads(path.read_text("utf-8")), "out": out / "r", "base": base}
+
+
+def test_cli_reports_planted_violations_with_evidence(report) -> None:
+    proc, rep, base = report["proc"], report["report"], report["base"]
+    assert proc.returncode == 0, proc.stderr[-3000:]  # no veto among these findings
+    a11y = [f for f in rep["findings"] if f["rule"].startswith("a11y.")]
+    per_page: dict[str, set[str]] = {}
+    for f in a11y:
+        if f["evidence"]["scope"] == "page":
+            per_page.setdefault(f["url"].removeprefix(base), set()).add(f["rule"].removeprefix("a11y."))
+    # The crawl reaches every planted page through the static links.
+    assert per_page == {p: r for p, r in PLANTED.items() if r}
+    site_wide = [f for f in a11y if f["evidence"]["scope"] == "site"]
+    assert len(site_wide) == 1 and site_wide[0]["rule"] == f"a11y.{SITE_WIDE['rule']}"
+    assert len(site_wide[0]["evidence"]["pages"]) == len(PLANTED)
+    for f in a11y:
+        assert f["basis"] and f["remediation"] and f["message"]
+        shot = f["evidence"]["screenshot"]
+        assert shot and (report["out"] / shot).read_bytes()[:4] == b"\x89PNG"
+    assert len(json.dumps(rep, ensure_ascii=False)) < 400_000  # screenshots are files, not base64
+
+
+def test_cli_report_names_the_axe_version_and_elderly_result(report) -> None:
+    rep = report["report"]
+    metric = next(m for m in rep["metrics"] if m["name"] == "a11y.pages_audited")
+    assert metric["detail"]["version"] == "4.12.1" and metric["value"] == len(PLANTED)
+    assert metric["detail"]["sample"]["mode"] == "all"
+    rendered = next(m for m in rep["metrics"] if m["name"] == "render.pages_rendered")
+    assert rendered["value"] == 1
+    assert {f["rule"] for f in rep["findings"] if f["rule"].startswith("elderly.")} == {"elderly.entry_missing"}
+    assert not [e for e in rep["errors"] if e.get("plugin") in ("a11y", "elderly", "render", "browser")]
+    assert JS_COLUMN  # the JS column is in the crawl; its rendering is checked in test_a11y
+
+
+def test_cli_a11y_off_audits_no_page(tmp_path) -> None:
+    site = build_a11y_site(planted=True)
+    with serve(site) as srv:
+        proc = run_cli("check", f"http://{HOST}:{srv.port}/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
+                       "--resolve", f"{HOST}=127.0.0.1", "--checks", "a11y", "--a11y", "off", "--timeout", "5", timeout=300)
+    rep = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
+    assert proc.returncode == 0
+    assert not [f for f in rep["findings"] if f["rule"].startswith("a11y.")]
+    assert not (tmp_path / "r" / "a11y-shots").exists()
