@@ -8,7 +8,6 @@ site never sits in memory.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any

@@ -149,15 +149,19 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
         raise ConfigError(f"没有这个运行记录 / no such run: {run_id}")
     site = SiteView(store, run)
     ctx = CheckContext(config, engine.pack, engine.rules, store, run_id, engine.probes(), site.homepage_url)
+    t0 = time.time()
     try:
         run_checks(engine, ctx, site)
     finally:
         ctx.close_probes()
     store.flush()
+    t1 = time.time()
     score = compute_score(store.iter_findings(run_id), engine.rules, engine.pack)
     store.set_score(run_id, score)
     report = build_report(ReportInputs(store, run_id, engine.rules, config.lang, score))
+    report["stats"]["check_seconds"] = round(t1 - t0, 2)
     paths = write_reports(engine, report, config)
+    report["stats"]["report_seconds"] = round(time.time() - t1, 2)
     return AuditResult(run_id, report["status"], report, paths)
 
 

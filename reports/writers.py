@@ -100,7 +100,7 @@ def _trim(evidence: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in evidence.items():
         if k in ("sources", "pages") and isinstance(v, list):
-            continue
+            continue  # shown as the pages table
         out[k] = v[:20] + [f"… {len(v) - 20} more"] if isinstance(v, list) and len(v) > 20 else v
     return out
 
