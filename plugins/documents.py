@@ -30,8 +30,13 @@ govaudit_serves = ("documents", "interpretation", "decisions", "freshness", "pri
 _ATTACHMENT_KINDS = {"annual_report", "consultation"}
 
 
+FAMILIES = ("documents", "interpretation", "decisions")
+
+
 @hookimpl
 def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
+    if not any(ctx.config.family_enabled(f) for f in FAMILIES):
+        return  # nobody reads document records in this run (e.g. --checks links): save the pass
     listed: dict[str, dict[str, Any]] = {}  # target url → what a list page says about it
     pending: list[tuple[DocumentRecord, str]] = []  # records waiting for list-page facts
     attachments: list[PageView] = []
