@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from auditor.checks import availability
 from auditor.config import ConfigError
 from auditor.monitor import RECORD_KIND, Monitor, load_sites
 from auditor.net import Resolver
 from auditor.store import EvidenceStore
+from tests.sites.net_fixture import stored_run
 from tests.support import Request, Site, dns_server, run_cli, serve
 from tests.support.servers import govaudit_executable
 
@@ -206,42 +208,58 @@ def test_week_with_5_percent_failures_is_a_veto(tmp_path: Path, flaky: tuple[Swi
     assert report["score"]["veto"]
 
 
-def test_exactly_5_percent_is_a_veto_and_3_percent_a_warning(tmp_path: Path, flaky: tuple[Switch, str, str]) -> None:
+def judge(tmp_path: Path, url: str, db: Path) -> list:
+    """The availability hook on a stored run in the monitor's database (in process)."""
+
+    run = stored_run(url, str(db), as_of=AS_OF.isoformat())
+    try:
+        return list(availability.govaudit_check_site(run.site, run.ctx))
+    finally:
+        run.close()
+
+
+@pytest.mark.parametrize(("failing", "rule"), [
+    (7, "availability.site_unreachable"),  # 7/140 = exactly 5 %: the veto line is inclusive
+    (6, "availability.degraded"),  # 4.29 %: above the 3 % warning line
+    (5, "availability.degraded"),  # 3.57 %
+    (4, None),  # 2.86 %: fine
+])
+def test_thresholds_at_the_minimum_schedule(tmp_path: Path, flaky: tuple[Switch, str, str], failing: int,
+                                            rule: str | None) -> None:
     switch, url, dns = flaky
-    # 20 visits a day (the minimum): 140 visits; 7 failures = exactly 5 % (inclusive → veto).
-    switch.plan = {n: "500" for n in (1, 21, 41, 61, 81, 101, 121)}
-    db = tmp_path / "veto.sqlite"
-    assert simulate_week(db, url, dns, switch, per_day=20) == 140
-    switch.enabled = False
-    code, report = check(tmp_path / "v", url, dns, db)
-    assert code == 1 and {f["rule"] for f in report["findings"]} == {"availability.site_unreachable"}
-    # 5 failures of 140 = 3.57 %: above the warning line, below the veto.
-    switch.enabled, switch.visits = True, 0
-    switch.plan = {n: "500" for n in (1, 21, 41, 61, 81)}
-    db2 = tmp_path / "warn.sqlite"
-    simulate_week(db2, url, dns, switch, per_day=20)
-    switch.enabled = False
-    code, report = check(tmp_path / "w", url, dns, db2)
-    assert code == 0
-    [f] = report["findings"]
-    assert f["rule"] == "availability.degraded" and f["evidence"]["failures"] == 5
+    switch.plan = {n: "500" for n in list(range(1, 140, 20))[:failing]}  # spread over the days
+    db = tmp_path / "a.sqlite"
+    assert simulate_week(db, url, dns, switch, per_day=20) == 140  # the indicator's minimum: 20 a day
+    found = judge(tmp_path, url, db)
+    assert [f.rule for f in found] == ([rule] if rule else [])
+    if rule:
+        assert found[0].evidence["failures"] == failing and found[0].evidence["visits"] == 140
+        assert found[0].severity == ("veto" if rule.endswith("unreachable") else "minor")
 
 
 def test_too_few_samples_is_not_decidable(tmp_path: Path, flaky: tuple[Switch, str, str]) -> None:
     switch, url, dns = flaky
     switch.plan = {0: "500", 1: "500"}  # 2 of 12 failed: 17 %, but a week is not measured
     db = tmp_path / "a.sqlite"
-    simulate_week(db, url, dns, switch, per_day=12, days=1)  # 12 visits on one day only
-    switch.enabled = False
-    code, report = check(tmp_path, url, dns, db)
-    assert code == 0
-    [f] = report["findings"]
-    assert f["rule"] == "availability.undecided" and f["severity"] == "info"
-    assert f["evidence"]["visits"] == 12 and f["evidence"]["failures"] == 2
-    assert len(f["evidence"]["short_days"]) == 7  # the one measured day has 12 < 20 visits
-    assert "govaudit monitor" in f["message_zh"]
-    metric = next(m for m in report["metrics"] if m["name"] == "availability.failure_ratio")
-    assert metric["value"] == 2 / 12 and metric["detail"]["decidable"] is False
+    simulate_week(db, url, dns, switch, per_day=12, days=1)  # 12 visits, all on the last day
+    [f] = judge(tmp_path, url, db)
+    assert f.rule == "availability.undecided" and f.severity == "info"
+    assert f.evidence["visits"] == 12 and f.evidence["failures"] == 2
+    assert len(f.evidence["short_days"]) == 7  # the one measured day has 12 < 20 visits
+    assert "govaudit monitor" in f.message_zh
+
+
+def test_visits_outside_the_week_do_not_count(tmp_path: Path, flaky: tuple[Switch, str, str]) -> None:
+    switch, url, dns = flaky
+    switch.plan = {n: "500" for n in range(168)}  # a bad week …
+    db = tmp_path / "a.sqlite"
+    simulate_week(db, url, dns, switch)
+    run = stored_run(url, str(db), as_of=(AS_OF + dt.timedelta(days=8)).isoformat())  # … judged a week later
+    try:
+        [f] = list(availability.govaudit_check_site(run.site, run.ctx))
+    finally:
+        run.close()
+    assert f.rule == "availability.undecided" and f.evidence["visits"] == 0
 
 
 def test_no_monitoring_data_at_all(tmp_path: Path, flaky: tuple[Switch, str, str]) -> None:

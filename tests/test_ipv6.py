@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from auditor.checks import ipv6
 
-from tests.sites.net_fixture import STATIC, WWW, dual_stack, free_port, ipv6_site
+from tests.sites.net_fixture import STATIC, WWW, dual_stack, free_port, ipv6_site, stored_run
 from tests.support import Site, ipv6_available, run_cli
 
 pytestmark = pytest.mark.skipif(not ipv6_available(), reason="::1 cannot be bound on this machine (IPv6 disabled)")
@@ -77,17 +77,22 @@ def test_cli_reports_exact_ratio_and_the_v4_only_host(tmp_path: Path) -> None:
     assert req["connections"] <= 4
 
 
-def test_ratio_between_national_and_qinghai_targets(tmp_path: Path) -> None:
-    """24/27 = 88.9 %: above the national 85 %, below Qinghai 2021's 90 % (青政办〔2021〕47号)."""
+def test_ratio_between_targets_and_recheck_under_qinghai_pack(tmp_path: Path) -> None:
+    """24/27 = 88.9 %: above the national 85 %, below Qinghai 2021's 90 % (青政办〔2021〕47号). The
+    Qinghai verdict comes from ``recheck`` after the servers are gone: the stored probe is judged
+    again under another pack, nothing is probed twice."""
 
     sp = free_port()
     www, static, expected = ipv6_site(sp, l2=2, l3_per_l2=10, static_on_l3=0)
     assert expected == {"www": 24, "static": 3}
     with dual_stack(www, static, sp) as net:
-        national = _check(tmp_path / "n", net)
-        qinghai = _check(tmp_path / "q", net, rules="qinghai-2021")
+        national = _check(tmp_path, net)
     assert _metric(national, "ipv6.support_ratio")["value"] == float(Fraction(24, 27))
     assert "ipv6.low_support" not in _by_rule(national)
+    r = run_cli("recheck", national["run_id"], "--db", str(tmp_path / "audit.sqlite"), "--out", str(tmp_path / "q"),
+                "--rules", "qinghai-2021")
+    assert r.returncode in (0, 1), r.stderr
+    qinghai = json.loads((tmp_path / "q" / "report.json").read_text(encoding="utf-8"))
     [low] = _by_rule(qinghai)["ipv6.low_support"]
     assert low["evidence"]["target"] == 0.9 and low["evidence"]["target_pack"] == "qinghai-2021"
     assert low["evidence"]["target_status"] == "local"
@@ -95,16 +100,30 @@ def test_ratio_between_national_and_qinghai_targets(tmp_path: Path) -> None:
     assert "88.89%" in low["message_zh"] and "90%" in low["message_zh"]
 
 
+# --- variants, in process: the full check hook on a stored run, against live servers -------------
+
+def _hook(tmp_path: Path, net, ns_port: int | None = None) -> dict[str, list]:
+    run = stored_run(net.url, str(tmp_path / "a.sqlite"), dns=net.dns,
+                     plugins={"ipv6": {"ns_port": ns_port or net.ns_port}})
+    try:
+        out: dict[str, list] = {}
+        for f in ipv6.govaudit_check_site(run.site, run.ctx):
+            out.setdefault(f.rule, []).append(f)
+        return out
+    finally:
+        run.close()
+
+
 def test_placeholder_page_over_ipv6(tmp_path: Path) -> None:
     sp = free_port()
     www, static, _ = ipv6_site(sp)
     placeholder = Site("v6").page("/", "<html><body><h1>It works!</h1></body></html>")
     with dual_stack(www, static, sp, v6_site=placeholder) as net:
-        report = _check(tmp_path, net)
-    [f] = _by_rule(report)["ipv6.unreachable"]
-    assert f["evidence"]["verdict"] == "placeholder"
-    assert f["evidence"]["v4_status"] == 200 and f["evidence"]["v6_status"] == 200
-    assert "占位" in f["message_zh"]
+        found = _hook(tmp_path, net)
+    [f] = found["ipv6.unreachable"]
+    assert f.evidence["verdict"] == "placeholder" and f.evidence["markers"] == ["it works!"]
+    assert f.evidence["v4_status"] == 200 and f.evidence["v6_status"] == 200
+    assert "占位" in f.message_zh
 
 
 def test_content_differs_over_ipv6(tmp_path: Path) -> None:
@@ -112,10 +131,27 @@ def test_content_differs_over_ipv6(tmp_path: Path) -> None:
     www, static, _ = ipv6_site(sp)
     other = Site("v6").page("/", "<html><body><h1>另一个网站</h1><p>" + "完全不同的内容，与门户无关。" * 40 + "</p></body></html>")
     with dual_stack(www, static, sp, v6_site=other) as net:
-        report = _check(tmp_path, net)
-    [f] = _by_rule(report)["ipv6.unreachable"]
-    assert f["evidence"]["verdict"] == "content_differs"
-    assert f["evidence"]["similarity"] < 0.8
+        found = _hook(tmp_path, net)
+    [f] = found["ipv6.unreachable"]
+    assert f.evidence["verdict"] == "content_differs" and f.evidence["similarity"] < 0.8
+
+
+def test_homepage_error_over_ipv6_only(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    broken = Site("v6").page("/", "<h1>502 Bad Gateway</h1>", status=502)
+    with dual_stack(www, static, sp, v6_site=broken) as net:
+        found = _hook(tmp_path, net)
+    [f] = found["ipv6.unreachable"]
+    assert f.evidence["verdict"] == "failed" and f.evidence["reason"] == "http_502"
+
+
+def test_same_site_over_both_families_is_fine(tmp_path: Path) -> None:
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    with dual_stack(www, static, sp) as net:
+        found = _hook(tmp_path, net)
+    assert found == {}  # no pages stored: no ratio to judge, and homepage, AAAA and NS are all fine
 
 
 def test_no_aaaa_for_host_and_name_servers(tmp_path: Path) -> None:
@@ -123,37 +159,21 @@ def test_no_aaaa_for_host_and_name_servers(tmp_path: Path) -> None:
     www, static, _ = ipv6_site(sp)
     with dual_stack(www, static, sp, aaaa=False) as net:
         net.records["ns1.x.gov.cn"] = ["127.0.0.1"]  # read live by the DNS server
-        report = _check(tmp_path, net)
-    found = _by_rule(report)
-    keys = {f["evidence"].get("zone") or f["evidence"].get("host") for f in found["ipv6.no_aaaa"]}
-    assert keys == {WWW, "x.gov.cn"}
-    # No AAAA anywhere: a DNS fact, decidable from any runner; every URL counts as unreachable.
-    assert _metric(report, "ipv6.support_ratio")["value"] == 0.0
-    assert "ipv6.unreachable" not in found
+        found = _hook(tmp_path, net)
+    keys = sorted(f.key for f in found["ipv6.no_aaaa"])
+    assert keys == [f"host:{WWW}", "ns:x.gov.cn"]
+    assert "ipv6.unreachable" not in found and "ipv6.not_testable" not in found
 
 
 def test_name_servers_not_answering_over_ipv6(tmp_path: Path) -> None:
     sp = free_port()
     www, static, _ = ipv6_site(sp)
     with dual_stack(www, static, sp) as net:
-        net.ns_port = _closed_udp_port()
-        report = _check(tmp_path, net)
-    [f] = _by_rule(report)["ipv6.unreachable"]
-    assert f["evidence"]["zone"] == "x.gov.cn"
-    assert any(s["answers_v6"] is False for s in f["evidence"]["nameservers"])
-
-
-def test_recheck_reuses_the_stored_probe(tmp_path: Path) -> None:
-    sp = free_port()
-    www, static, _ = ipv6_site(sp)
-    with dual_stack(www, static, sp) as net:
-        report = _check(tmp_path, net)
-    # Servers are gone: a recheck must judge the stored measurement, not probe again.
-    r = run_cli("recheck", report["run_id"], "--db", str(tmp_path / "audit.sqlite"), "--out", str(tmp_path / "re"))
-    assert r.returncode in (0, 1), r.stderr
-    again = json.loads((tmp_path / "re" / "report.json").read_text(encoding="utf-8"))
-    assert _metric(again, "ipv6.support_ratio")["value"] == 0.6875
-    assert [f["id"] for f in _by_rule(again)["ipv6.low_support"]] == [f["id"] for f in _by_rule(report)["ipv6.low_support"]]
+        found = _hook(tmp_path, net, ns_port=_closed_udp_port())
+    [f] = found["ipv6.unreachable"]
+    assert f.evidence["zone"] == "x.gov.cn"
+    answers = {s["name"]: s["answers_v6"] for s in f.evidence["nameservers"]}
+    assert answers == {"ns1.x.gov.cn": False, "ns2.x.gov.cn": None}  # ns2 has no AAAA to ask
 
 
 def _closed_udp_port() -> int:

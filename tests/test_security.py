@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 import trustme
+from auditor.checks import security
 from auditor.plugins.netprobe import local_tls_support
 
-from tests.sites.net_fixture import WWW, serve_tls, server_context
+from tests.sites.net_fixture import WWW, serve_tls, server_context, stored_run
 from tests.support import Site, closed_port, dns_server, run_cli, serve
 
 NOW = dt.datetime.now(dt.UTC)
@@ -134,36 +135,52 @@ def test_weak_tls_needs_local_openssl_support() -> None:
     assert local_tls_support("TLSv1.2") is True
 
 
+# --- certificate variants, in process: the check hook on a stored run against a live TLS server ----
+
+def hook(tmp_path: Path, cert: trustme.LeafCert, ca_file: str) -> dict[str, list]:
+    """The security hook with the test CA trusted through ``[plugins.netprobe] ca_file``."""
+
+    with network(https_site(headers=SECURE_HEADERS), cert, Site("http")) as (tls_port, _, dns):
+        run = stored_run(f"https://{WWW}:{tls_port}/", str(tmp_path / "a.sqlite"), dns=dns,
+                         plugins={"netprobe": {"ca_file": ca_file},
+                                  "security": {"http_url": f"http://{WWW}:{closed_port()}/"}})
+        try:
+            out: dict[str, list] = {}
+            for f in security.govaudit_check_site(run.site, run.ctx):
+                out.setdefault(f.rule, []).append(f)
+            return out
+        finally:
+            run.close()
+
+
 def test_expiring_cert(tmp_path: Path, ca: trustme.CA, ca_file: str) -> None:
-    cert = ca.issue_cert(WWW, not_after=NOW + dt.timedelta(days=10, hours=12))
-    with network(https_site(headers=SECURE_HEADERS), cert, Site("http")) as (tls_port, http_port, dns):
-        report = check(tmp_path, f"https://{WWW}:{tls_port}/", dns, ca_file, http_url=f"http://{WWW}:{closed_port()}/")
-    found = rules(report)
+    found = hook(tmp_path, ca.issue_cert(WWW, not_after=NOW + dt.timedelta(days=10, hours=12)), ca_file)
     [f] = found["security.cert_expiring"]
-    assert 10 <= f["evidence"]["days_left"] < 11 and f["evidence"]["warn_days"] == 30
+    assert 10 <= f.evidence["days_left"] < 11 and f.evidence["warn_days"] == 30
     assert set(found) == {"security.cert_expiring"}  # no HTTP port at all is not a missing redirect
 
 
+def test_valid_cert_far_from_expiry(tmp_path: Path, ca: trustme.CA, ca_file: str) -> None:
+    assert hook(tmp_path, ca.issue_cert(WWW, not_after=NOW + dt.timedelta(days=90)), ca_file) == {}
+
+
 def test_name_mismatch(tmp_path: Path, ca: trustme.CA, ca_file: str) -> None:
-    cert = ca.issue_cert("www.other.gov.cn")
-    with network(https_site(headers=SECURE_HEADERS), cert, Site("http")) as (tls_port, _, dns):
-        report = check(tmp_path, f"https://{WWW}:{tls_port}/", dns, ca_file, http_url=f"http://{WWW}:{closed_port()}/",
-                       insecure=True)
-    found = rules(report)
+    found = hook(tmp_path, ca.issue_cert("www.other.gov.cn"), ca_file)
     [f] = found["security.cert_name_mismatch"]
-    assert f["evidence"]["names"] == ["www.other.gov.cn"] and f["evidence"]["verify_kind"] == "name_mismatch"
-    assert "security.cert_invalid" not in found
+    assert f.evidence["names"] == ["www.other.gov.cn"] and f.evidence["verify_kind"] == "name_mismatch"
+    assert set(found) == {"security.cert_name_mismatch"}
+
+
+def test_wildcard_cert_matches(tmp_path: Path, ca: trustme.CA, ca_file: str) -> None:
+    assert hook(tmp_path, ca.issue_cert("*.x.gov.cn"), ca_file) == {}
 
 
 def test_untrusted_issuer(tmp_path: Path, ca_file: str) -> None:
     stranger = trustme.CA(organization_name="Not Trusted CA")
-    cert = stranger.issue_cert(WWW)
-    with network(https_site(headers=SECURE_HEADERS), cert, Site("http")) as (tls_port, _, dns):
-        report = check(tmp_path, f"https://{WWW}:{tls_port}/", dns, ca_file, http_url=f"http://{WWW}:{closed_port()}/",
-                       insecure=True)
-    [f] = rules(report)["security.cert_invalid"]
-    assert f["evidence"]["verify_kind"] == "untrusted"
-    assert "Not Trusted CA" in f["evidence"]["issuer"]
+    found = hook(tmp_path, stranger.issue_cert(WWW), ca_file)
+    [f] = found["security.cert_invalid"]
+    assert f.evidence["verify_kind"] == "untrusted" and "Not Trusted CA" in f.evidence["issuer"]
+    assert set(found) == {"security.cert_invalid"}
 
 
 def test_no_https(tmp_path: Path, ca_file: str) -> None:

@@ -228,3 +228,40 @@ def dual_stack(
         dns = stack.enter_context(dns_server(records))
         ns_port = stack.enter_context(dns_server_v6(records))
         yield DualStack(port, st.port, dns, ns_port, records, v4, v6)
+
+
+# --- in-process: a stored run without a crawl, for checks that only probe ------------------------
+
+
+@dataclass
+class StoredRun:
+    ctx: Any
+    site: Any
+    store: Any
+
+    def close(self) -> None:
+        self.ctx.close_probes()
+        self.store.close()
+
+
+def stored_run(url: str, db: str, *, dns: str | None = None, as_of: str = "2024-06-03", rules: str = "national",
+               plugins: dict[str, dict[str, Any]] | None = None) -> StoredRun:
+    """A run row (no pages) with the real engine's rules, pack and probes: for probing checks
+    (IPv6 homepage, name servers, certificates) and record-reading checks (availability), whose
+    inputs are the network or the store rather than crawled pages. End-to-end CLI tests cover the
+    crawl path; this keeps the variants fast."""
+
+    from auditor.config import build_config
+    from auditor.context import CheckContext, SiteView
+    from auditor.engine import Engine
+    from auditor.store import EvidenceStore
+
+    cfg = build_config({}, {"url": url, "db": db, "dns_server": dns, "as_of": as_of, "rules": rules,
+                            "plugins": plugins or {}})
+    engine = Engine(cfg)
+    store = EvidenceStore(db)
+    run_id = store.start_run(cfg.host, url, as_of, {}, "test")
+    store.finish_run(run_id, "complete", {"homepage_url": url}, {})
+    run = store.get_run(run_id)
+    ctx = CheckContext(cfg, engine.pack, engine.rules, store, run_id, engine.probes(), url)
+    return StoredRun(ctx, SiteView(store, run), store)
