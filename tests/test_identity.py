@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import lxml.html
-from auditor.checks import identity
 
+from auditor.checks import identity
 from tests.support import Site, dns_server, run_cli, serve
 
 HOST = "www.ident.gov.cn"

@@ -17,8 +17,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from auditor.checks import ipv6
 
+from auditor.checks import ipv6
 from tests.sites.net_fixture import STATIC, WWW, dual_stack, free_port, ipv6_site, stored_run
 from tests.support import Site, ipv6_available, run_cli
 
@@ -270,3 +270,34 @@ def test_similarity_and_sample_are_stable() -> None:
     assert sample == ipv6._sample(list(reversed(urls)), 5, 50)  # order of discovery does not matter
     assert len(ipv6._sample(urls[:3], 5, 50)) == 3
     assert len(ipv6._sample([f"u{i}" for i in range(10000)], 5, 50)) == 50
+
+
+def test_probe_pins_the_address_and_keeps_the_host_name(tmp_path: Path) -> None:
+    from auditor.net import Resolver
+    from auditor.plugins.netprobe import HttpProbe
+
+    seen: list[tuple[str, str]] = []
+
+    def record(req):  # noqa: ANN001, ANN202
+        seen.append((req.server_host, req.headers.get("host", "")))
+        return 200, {"Content-Type": "text/plain"}, "x" * 5000
+
+    sp = free_port()
+    www, static, _ = ipv6_site(sp)
+    www.handler("/who", record)
+    www.redirect("/hop", "/who")
+    with dual_stack(www, static, sp) as net:
+        probe = HttpProbe(Resolver({}, net.dns), timeout=5)
+        r6 = probe.fetch(f"http://{WWW}:{net.port}/who", family=6)
+        r4 = probe.fetch(f"http://{WWW}:{net.port}/who", address="127.0.0.1", max_body=1000)
+        hop = probe.fetch(f"http://{WWW}:{net.port}/hop", family=6, follow_redirects=3)
+        before = probe.stats["connections"]
+        session = probe.session("http", WWW, net.port, "::1")
+        statuses = [session.get(f"http://{WWW}:{net.port}/l2/{c}.html").status for c in "abc"]
+        session.close()
+        reused = probe.stats["connections"] - before
+    assert seen[0] == ("::1", f"{WWW}:{net.port}") and seen[1] == ("127.0.0.1", f"{WWW}:{net.port}")
+    assert r6.address == "::1" and r6.family == 6 and len(r6.body) == 5000
+    assert r4.truncated and len(r4.body) == 1000
+    assert hop.status == 200 and hop.redirects == [f"http://{WWW}:{net.port}/hop"] and seen[2][0] == "::1"
+    assert statuses == [200, 200, 200] and reused == 1  # three requests, one keep-alive connection
