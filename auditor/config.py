@@ -7,6 +7,7 @@ Precedence: built-in defaults < ``--config FILE`` < command-line options. A bad 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -174,7 +175,11 @@ def _check_semantics(cfg: AuditConfig) -> None:
     except ValueError as exc:
         raise ConfigError(f"--as-of 日期无效 / invalid date: {cfg.as_of!r}") from exc
     if cfg.dns_server:
-        parse_hostport(cfg.dns_server, default_port=53)
+        host, _port = parse_hostport(cfg.dns_server, default_port=53)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError as exc:
+            raise ConfigError(f"--dns-server 需要 IP 地址[:端口] / expects IP[:PORT]: {cfg.dns_server!r}") from exc
     for host, addr in cfg.resolve.items():
         if not host or not addr:
             raise ConfigError(f"--resolve 需要 HOST=ADDR / expects HOST=ADDR: {host}={addr}")

@@ -54,6 +54,7 @@ KEPT_HEADERS = (
     "referrer-policy", "x-xss-protection", "permissions-policy", "set-cookie",
 )
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
+NON_REDIRECT_STATUSES = [s for s in range(100, 1000) if s not in (301, 302, 303, 307, 308)]
 
 
 @dataclass
@@ -256,7 +257,9 @@ class AuditSpider(scrapy.Spider):
             "ga_purpose": purpose,
             "ga_depth": depth,
             "ga_started": time.time(),
-            "handle_httpstatus_all": True,
+            # every status reaches the callbacks, except redirects, which RedirectMiddleware
+            # must still follow (handle_httpstatus_all would stop it)
+            "handle_httpstatus_list": NON_REDIRECT_STATUSES,
             "download_timeout": self.cfg.timeout,
         }
         if purpose != "page":

@@ -48,6 +48,7 @@ _ERROR_TITLE = re.compile(r"404|not\s*found|页面不存在|找不到|无法找�
 _ERROR_TEXT = re.compile(
     r"页面不存在|您访问的页面|找不到(该|此|您要)?页面|页面已(被)?删除|无法找到|页面未找到|not\s+found|404\s*错误|抱歉.{0,12}(不存在|找不到)", re.I
 )
+_PATH_IN_TEXT = re.compile(r"[/\\][\w\-.%/?=&;~+]*", re.ASCII)
 _URL_IN_TEXT = re.compile(r"https?://[\w\-.:%/?&=#~+@!$,;*()\[\]]+", re.I)
 
 
@@ -217,6 +218,7 @@ def fingerprint(text: str) -> str:
     """
 
     norm = _URL_IN_TEXT.sub("", text)
+    norm = _PATH_IN_TEXT.sub("", norm)  # the requested path echoed back ("/missing/page.html")
     norm = re.sub(r"[\d\s]+", "", norm)
     return hashlib.sha1(norm.encode("utf-8", "replace")).hexdigest()[:20]
 

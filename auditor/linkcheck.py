@@ -75,7 +75,10 @@ def judge(url: str, o: Outcome | None, calibration: dict[str, Outcome], homepage
     if o.redirects and _LOGIN_PATH.search(urlsplit(final).path + "?" + urlsplit(final).query) and not _LOGIN_PATH.search(url):
         return LinkResult(url, Verdict.UNVERIFIABLE, "login_wall", status, final, detail, on_site)
     home = homepage_url
-    if home and (_same_page(url, home) or (_same_page(final, home) and _is_index(urlsplit(url).path))):
+    if (home and _same_page(url, home)) or (_is_index(urlsplit(url).path) and _is_index(urlsplit(final).path)
+                                             and urlsplit(url).netloc == urlsplit(final).netloc):
+        # A site's front page (/, /index.html…) is never its own error page, even when the CMS
+        # sends unknown paths there.
         return LinkResult(url, Verdict.OK, None, status, final, detail, on_site)
     host = (urlsplit(final).hostname or "").lower()
     cal = calibration.get(host)
