@@ -226,3 +226,14 @@ def choose(site: Any, config: Any) -> Sample:
         pages = sorted(pages, key=lambda p: (min(rank[r] for r in p.reasons), order[p.url]))[: opts["max_pages"]]
         pages.sort(key=lambda p: order[p.url])
     return Sample(mode, pages, len(rows), len(sizes), seed, opts["sample"], dict(sorted(sizes.items())))
+
+
+def sample_for(site: Any, ctx: Any) -> Sample:
+    """:func:`choose` once per audit: the a11y and 适老化 checks share the sample (a 20,000-page
+    site is parsed once, not once per check)."""
+
+    cached = getattr(ctx, "_govaudit_a11y_sample", None)
+    if cached is None:
+        cached = choose(site, ctx.config)
+        ctx._govaudit_a11y_sample = cached
+    return cached

@@ -40,7 +40,7 @@ from typing import Any
 from auditor.context import CheckContext, SiteView
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
-from auditor.sampling import SamplingError, choose
+from auditor.sampling import SamplingError, sample_for
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ def shots_dir(ctx: CheckContext) -> Path | None:
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     try:
-        sample = choose(site, ctx.config)
+        sample = sample_for(site, ctx)
     except SamplingError as exc:
         ctx.store.add_error(ctx.run_id, "check", str(exc), plugin="a11y")
         return
@@ -319,7 +319,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                     key = node_key(v["id"], sel, n["html"])
                     seen = nodes.get(key)
                     if seen is None:
-                        seen = nodes[key] = NodeSeen(v["id"], sel, n["html"][:2000], (n.get("summary") or "")[:1000],
+                        seen = nodes[key] = NodeSeen(v["id"], sel, n["html"][:1000], (n.get("summary") or "")[:1000],
                                                      n.get("impact") or v.get("impact"))
                     if key in written:
                         seen.shot = f"{SHOTS_DIR}/{key}.png"

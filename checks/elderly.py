@@ -39,7 +39,7 @@ from urllib.parse import urljoin, urlsplit
 from auditor.context import CheckContext, PageView, SiteView
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
-from auditor.sampling import SamplingError, choose
+from auditor.sampling import SamplingError, sample_for
 
 log = logging.getLogger(__name__)
 
@@ -498,7 +498,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     urls = [home]
     with contextlib.suppress(SamplingError):
         limit = int(pv(ctx, "elderly.zoom_pages"))
-        for sp in choose(site, ctx.config).pages:
+        for sp in sample_for(site, ctx).pages:
             if len(urls) >= limit:
                 break
             if sp.url != home and "template" in sp.reasons:
