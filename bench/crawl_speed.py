@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""Crawl speed: govaudit against LinkChecker on the same generated loopback site.
+
+Generates a site of ``--pages`` pages (default 20,000; ≈30 links a page; 2% of link targets
+dead), writes it as pre-rendered files and serves them with nginx (installed with apt-get when
+missing) so the server is not what is measured; falls back to a small asyncio server in its own
+process when nginx cannot be had. Then audits the site with ``govaudit check … --checks links`` and
+with LinkChecker (PyPI ``linkchecker``, installed into this environment when missing), both at
+``--concurrency`` (LinkChecker's ``--threads``, its per-host throttle lifted: the servers send the
+``LinkChecker`` header it honours and its ``maxrequestspersecond`` is raised), one after the other, and prints for each tool: wall
+time, pages/s, links/s, peak RSS of the whole process tree (psutil, sampled every 0.1 s), the ratio
+govaudit/LinkChecker, and dead-link recall against the planted set.
+
+The goal in issue 2: govaudit ≥ 3× LinkChecker's pages/s, peak RSS < 500 MB, recall 100 %.
+This script measures; it does not tune. Try it small first:
+
+    .venv/bin/python bench/crawl_speed.py --pages 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+BIN = Path(sys.executable).parent
+LINKCHECKER_VERSION = "10.6.0"
+
+
+# --- the site -----------------------------------------------------------------------------------
+
+@dataclass
+class GeneratedSite:
+    root: Path
+    pages: int
+    dead_paths: list[str]
+    link_count: int
+    dead_link_count: int
+    distinct_targets: int
+
+
+def page_path(i: int) -> str:
+    return "/" if i == 0 else f"/p/{i // 1000}/{i}.html"
+
+
+def generate(root: Path, pages: int, links_per_page: int = 30, dead_share: float = 0.02, seed: int = 2019) -> GeneratedSite:
+    """Pre-render the site: a 5-ary tree (every page reachable, depth ≈ log5 N) plus random links.
+
+    ``dead_share`` of the distinct link targets are dead (paths that do not exist: HTTP 404), and
+    about the same share of link occurrences point at them.
+    """
+
+    rng = random.Random(seed)
+    n_dead = max(1, round(dead_share * pages / (1 - dead_share)))
+    dead = [f"/gone/{k // 100}/{k}.html" for k in range(n_dead)]
+    must_place = list(dead)  # every dead path is linked at least once
+    rng.shuffle(must_place)
+    branching = 5
+    links_total = dead_total = 0
+    root.mkdir(parents=True, exist_ok=True)
+    chrome_nav = "".join(f'<li><a href="{page_path(k)}">栏目{k}</a></li>' for k in range(1, min(pages, 6)))
+    for i in range(pages):
+        targets: list[str] = [page_path(0)]
+        if i:
+            targets.append(page_path((i - 1) // branching))
+        targets += [page_path(c) for c in range(i * branching + 1, min(pages, i * branching + branching + 1))]
+        while len(targets) < links_per_page:
+            if must_place and rng.random() < 0.5:
+                targets.append(must_place.pop())
+            elif rng.random() < dead_share * 1.3:
+                targets.append(rng.choice(dead))
+            else:
+                targets.append(page_path(rng.randrange(pages)))
+        links_total += len(targets) + 1 + min(pages - 1, 5)  # + the nav links (首页 and the columns)
+        dead_total += sum(t.startswith("/gone/") for t in targets)
+        items = "".join(f'<li><a href="{t}">信息条目 {t.rsplit("/", 1)[-1]}</a><span>2026-11-{1 + (i + n) % 28:02d}</span></li>'
+                        for n, t in enumerate(targets))
+        html = (
+            f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>测速页面 {i}_基准县人民政府</title>'
+            '<meta name="SiteName" content="基准县人民政府"><meta name="SiteIDCode" content="3699960001"></head><body>'
+            f'<div class="nav"><ul><li><a href="/">首页</a></li>{chrome_nav}</ul></div>'
+            f'<div class="main"><h1>测速页面 {i}</h1><p>本页面用于测量抓取速度，共有若干条链接。</p><ul>{items}</ul></div>'
+            '<div class="footer">主办单位：基准县人民政府办公室　网站标识码：3699960001</div></body></html>'
+        )
+        path = root / ("index.html" if i == 0 else page_path(i).lstrip("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, "utf-8")
+    assert not must_place or pages < 50, "increase pages: not every dead path could be placed"
+    distinct = pages + n_dead - len(must_place)
+    return GeneratedSite(root, pages, sorted(set(dead) - set(must_place)), links_total, dead_total, distinct)
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_nginx() -> str | None:
+    exe = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if exe:
+        return exe
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print("nginx missing: apt-get install -y nginx-light …", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], check=False, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], check=False, env=env, stdout=subprocess.DEVNULL)
+        return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    return None
+
+
+class NginxServer:
+    """nginx on a private prefix (no root needed): static files, keep-alive, no access log."""
+
+    def __init__(self, exe: str, docroot: Path, workdir: Path, workers: int) -> None:
+        self.port = free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        conf = workdir / "nginx.conf"
+        conf.write_text(f"""
+worker_processes {workers};
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log error;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    types {{ text/html html; }}
+    default_type application/octet-stream;
+    charset utf-8;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    keepalive_timeout 60;
+    open_file_cache max=50000 inactive=60s;
+    # LinkChecker waits 0.1–0.6 s between requests to a host (≈3 requests/s whatever --threads
+    # says) unless the server answers with a "LinkChecker" header; this site opts in, so
+    # LinkChecker runs at its configured maxrequestspersecond like govaudit runs undelayed.
+    add_header LinkChecker "rate-limit-off" always;
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {docroot};
+        index index.html;
+    }}
+}}
+""")
+        self.proc = subprocess.Popen([exe, "-p", str(workdir), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _asyncio_server(docroot: str, port: int) -> None:
+    """Files held in memory, HTTP/1.1 keep-alive, GET/HEAD: small and fast enough to not be measured."""
+
+    files: dict[bytes, bytes] = {}
+    root = Path(docroot)
+    for p in root.rglob("*.html"):
+        rel = "/" + str(p.relative_to(root))
+        files[rel.encode()] = p.read_bytes()
+    files[b"/"] = files[b"/index.html"]
+    not_found = b"<html><body><h1>404 Not Found</h1></body></html>"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                line = head.split(b"\r\n", 1)[0].split()
+                if len(line) < 2:
+                    break
+                method, target = line[0], line[1].split(b"?", 1)[0]
+                body = files.get(target)
+                status = b"200 OK" if body is not None else b"404 Not Found"
+                body = body if body is not None else not_found
+                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\nLinkChecker: rate-limit-off\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + (b"" if method == b"HEAD" else body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+class AsyncioServer:
+    def __init__(self, docroot: Path) -> None:
+        self.port = free_port()
+        self.proc = mp.get_context("spawn").Process(target=_asyncio_server, args=(str(docroot), self.port), daemon=True)
+        self.proc.start()
+        _wait_port(self.port, None)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.join(5)
+
+
+def _wait_port(port: int, proc: subprocess.Popen | None, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not start on port {port}")
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+@dataclass
+class Measured:
+    tool: str
+    seconds: float
+    returncode: int
+    peak_rss: int
+    stdout: str
+    stderr: str
+    pages: int = 0
+    links: int = 0
+    dead_found: set[str] = field(default_factory=set)
+    note: str = ""
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+    @property
+    def links_per_s(self) -> float:
+        return self.links / self.seconds if self.seconds else 0.0
+
+
+def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measured:
+    """Run ``cmd``; sample the RSS of its whole process tree every 0.1 s; keep the peak."""
+
+    out_f = open(cwd / f"{tool}.stdout", "w+")  # noqa: SIM115 - closed below
+    err_f = open(cwd / f"{tool}.stderr", "w+")  # noqa: SIM115
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out_f, stderr=err_f, env=dict(os.environ, PYTHONIOENCODING="utf-8", NO_COLOR="1"))
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not stop.is_set():
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            peak = max(peak, total)
+            stop.wait(0.1)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        rc = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+    seconds = time.perf_counter() - started
+    stop.set()
+    t.join()
+    out_f.seek(0)
+    err_f.seek(0)
+    m = Measured(tool, seconds, rc, peak, out_f.read(), err_f.read())
+    out_f.close()
+    err_f.close()
+    return m
+
+
+def run_govaudit(base: str, work: Path, concurrency: int, pages: int, timeout: float) -> Measured:
+    exe = BIN / "govaudit"
+    out = work / "govaudit-report"
+    cmd = [str(exe), "check", base, "--checks", "links", "--concurrency", str(concurrency), "--out", str(out),
+           "--db", str(work / "govaudit.sqlite"), "--max-pages", str(pages + 1000), "--max-depth", "100",
+           "--format", "json", "--ignore-robots"]
+    m = run_measured("govaudit", cmd, work, timeout)
+    report_path = out / "report.json"
+    if report_path.exists():
+        report = json.loads(report_path.read_text("utf-8"))
+        stats = report.get("stats", {})
+        m.pages = int(stats.get("pages") or 0)
+        m.links = int(stats.get("links") or 0)
+        m.dead_found = {f["url"] for f in report.get("findings", []) if f.get("rule") == "links.dead"}
+        m.note = f"status={report.get('status')} crawl_seconds={stats.get('crawl_seconds')} verdicts={stats.get('link_verdicts')}"
+    else:
+        m.note = "no report.json: " + m.stderr[-800:]
+    return m
+
+
+def ensure_linkchecker() -> Path | None:
+    exe = BIN / "linkchecker"
+    if not exe.exists():
+        print(f"linkchecker missing: pip install linkchecker=={LINKCHECKER_VERSION} …", flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"linkchecker=={LINKCHECKER_VERSION}"], check=False)
+    return exe if exe.exists() else None
+
+
+def run_linkchecker(exe: Path, base: str, work: Path, concurrency: int, timeout: float, site_pages: int, site_links: int) -> Measured:
+    out_dir = work / "linkchecker-out"
+    out_dir.mkdir(exist_ok=True)
+    out_dir.chmod(0o777)  # run as root, LinkChecker drops to "nobody" before writing its output
+    csv_path = out_dir / "linkchecker.csv"
+    # LinkChecker ≥10 throttles itself per host (10 requests/s, and 0.1–0.6 s between requests
+    # unless the server sends a "LinkChecker" header, which the bench servers do); govaudit runs
+    # with no delay, so the comparison lifts the throttle.
+    rc = out_dir / "linkcheckerrc"
+    rc.write_text(f"[checking]\nthreads={concurrency}\nmaxrequestspersecond=100000\nrobotstxt=0\ntimeout=15\n", "utf-8")
+    cmd = [str(exe), "-f", str(rc), "--threads", str(concurrency), "--no-status", "--no-warnings", "--recursion-level", "-1",
+           "-o", "text", "-F", f"csv/utf-8/{csv_path}", base]
+    m = run_measured("linkchecker", cmd, work, timeout)
+    # "That's it. 612345 links in 20408 URLs checked. 0 warnings found. 408 errors found."
+    match = re.search(r"(\d+) links? in (\d+) URLs? checked", m.stdout + m.stderr)
+    errors = re.search(r"(\d+) errors? found", m.stdout + m.stderr)
+    urls = int(match.group(2)) if match else 0
+    # LinkChecker counts each distinct URL once ("N links in N URLs"); the pages it parsed are the
+    # URLs that did not fail, and every link occurrence on them was read.
+    m.pages = max(0, urls - (int(errors.group(1)) if errors else 0))
+    m.links = round(site_links * min(1.0, m.pages / site_pages)) if site_pages else 0
+    if csv_path.exists():
+        rows = [line for line in csv_path.read_text("utf-8", errors="replace").splitlines() if line and not line.startswith("#")]
+        reader = csv.DictReader(rows, delimiter=";")
+        for row in reader:
+            if (row.get("valid") or "").strip().lower() in ("false", "0"):
+                m.dead_found.add(row.get("url") or row.get("urlname") or "")
+    m.note = f"distinct URLs checked={urls}, failed={errors.group(1) if errors else '?'}; links = occurrences on the pages parsed"
+    return m
+
+
+def recall(found: set[str], planted: set[str]) -> float:
+    norm = {u.rstrip("/") for u in found}
+    return sum(u.rstrip("/") in norm for u in planted) / len(planted) if planted else 1.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pages", type=int, default=20000)
+    ap.add_argument("--links", type=int, default=30, help="links per page")
+    ap.add_argument("--dead-share", type=float, default=0.02)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--server", choices=("auto", "nginx", "asyncio"), default="auto")
+    ap.add_argument("--server-workers", type=int, default=1, help="nginx worker processes (the box has few cores)")
+    ap.add_argument("--tools", default="govaudit,linkchecker")
+    ap.add_argument("--timeout", type=float, default=3600, help="per-tool wall-clock limit, seconds")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="govaudit-bench-"))
+    work.chmod(0o755)  # nginx workers run as an unprivileged user and must read the files
+    try:
+        t0 = time.perf_counter()
+        site = generate(work / "site", args.pages, args.links, args.dead_share)
+        print(f"site: {site.pages} pages, {site.link_count} links, {len(site.dead_paths)} dead targets of "
+              f"{site.distinct_targets} distinct ({len(site.dead_paths) / site.distinct_targets:.1%}), "
+              f"{site.dead_link_count} dead link occurrences; generated in {time.perf_counter() - t0:.1f}s", flush=True)
+        server: NginxServer | AsyncioServer
+        exe = ensure_nginx() if args.server in ("auto", "nginx") else None
+        if exe:
+            server = NginxServer(exe, site.root, work / "nginx", args.server_workers)
+            kind = f"nginx ({args.server_workers} worker)"
+        elif args.server == "nginx":
+            print("nginx not available", file=sys.stderr)
+            return 2
+        else:
+            server = AsyncioServer(site.root)
+            kind = "asyncio (separate process)"
+        base = f"http://127.0.0.1:{server.port}/"
+        planted = {base.rstrip("/") + p for p in site.dead_paths}
+        print(f"server: {kind} at {base}", flush=True)
+        results: list[Measured] = []
+        try:
+            for tool in [t.strip() for t in args.tools.split(",") if t.strip()]:
+                print(f"running {tool} (concurrency {args.concurrency}) …", flush=True)
+                if tool == "govaudit":
+                    results.append(run_govaudit(base, work, args.concurrency, args.pages, args.timeout))
+                elif tool == "linkchecker":
+                    lc = ensure_linkchecker()
+                    if lc is None:
+                        print("linkchecker could not be installed; skipped", file=sys.stderr)
+                        continue
+                    results.append(run_linkchecker(lc, base, work, args.concurrency, args.timeout, site.pages, site.link_count))
+        finally:
+            server.stop()
+
+        print()
+        print(f"{'tool':<12} {'exit':>4} {'seconds':>9} {'pages':>7} {'pages/s':>9} {'links':>9} {'links/s':>10} {'peak RSS':>10} "
+              f"{'recall':>8} {'false dead':>10}")
+        for m in results:
+            false_dead = {u.rstrip("/") for u in m.dead_found} - planted
+            print(f"{m.tool:<12} {m.returncode:>4} {m.seconds:>9.1f} {m.pages:>7} {m.pages_per_s:>9.1f} {m.links:>9} "
+                  f"{m.links_per_s:>10.1f} {m.peak_rss / 2**20:>8.0f}MB {recall(m.dead_found, planted):>8.1%} {len(false_dead):>10}")
+            if false_dead:
+                print(f"  {m.tool} false dead (first 5): {sorted(false_dead)[:5]}")
+        for m in results:
+            print(f"  {m.tool}: {m.note}")
+            if m.returncode not in (0, 1):
+                print(f"  {m.tool} stderr tail: {m.stderr[-600:]}")
+        by = {m.tool: m for m in results}
+        if "govaudit" in by and "linkchecker" in by and by["linkchecker"].pages_per_s:
+            g, lc = by["govaudit"], by["linkchecker"]
+            ratio = g.pages_per_s / lc.pages_per_s
+            print(f"\nratio govaudit/linkchecker pages/s: {ratio:.2f}×   (goal ≥ 3×)")
+            print(f"govaudit peak RSS: {g.peak_rss / 2**20:.0f} MB   (goal < 500 MB)")
+            print(f"govaudit dead-link recall: {recall(g.dead_found, planted):.1%}   (goal 100%)")
+            missed = sorted(planted - {u.rstrip('/') for u in g.dead_found})[:5]
+            if missed:
+                print(f"  first missed: {missed}")
+        return 0
+    finally:
+        if args.keep:
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
