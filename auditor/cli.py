@@ -87,9 +87,14 @@ def check(
     formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,…")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
+    plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
+    if plugin:
+        import os
+
+        os.environ["GOVAUDIT_PLUGINS"] = ",".join(filter(None, [os.environ.get("GOVAUDIT_PLUGINS", ""), *plugin]))
     try:
         plugin_options: dict[str, dict[str, Any]] = {}
         if a11y:
@@ -131,11 +136,12 @@ def run_audit(cfg: AuditConfig) -> int:
     """Run one audit with a live progress display; return the exit status."""
 
     from auditor.engine import AuditCannotRun, Engine, audit
+    from auditor.plugins import PluginError
 
     zh = cfg.lang != "en"
     try:
         engine = Engine(cfg)
-    except ConfigError as exc:
+    except (ConfigError, PluginError) as exc:
         err.print(f"[red]错误 / error:[/] {exc}")
         return EXIT_USAGE
     live_holder: dict[str, Any] = {}

@@ -618,7 +618,6 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
         },
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
-            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,11 +33,23 @@ def get_plugin_manager(extra_plugins: list[Any] | None = None, load_entrypoints:
     pm.add_hookspecs(hookspecs)
     if load_entrypoints:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    for plugin in extra_plugins or []:
+    plugins = list(extra_plugins or [])
+    for name in filter(None, (n.strip() for n in os.environ.get("GOVAUDIT_PLUGINS", "").split(","))):
+        plugins.append(load_plugin_module(name))
+    for plugin in plugins:
         if pm.is_registered(plugin):
             continue
         pm.register(plugin, name=getattr(plugin, "__name__", None))
     return pm
+
+
+def load_plugin_module(name: str) -> Any:
+    """Import a plugin module named at runtime (``--plugin`` / ``GOVAUDIT_PLUGINS``)."""
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise PluginError(f"无法加载插件 / cannot import plugin module {name!r}: {exc}") from exc
 
 
 def iter_impls(pm: pluggy.PluginManager, hook_name: str) -> Iterator[tuple[str, Any]]:
@@ -68,3 +82,10 @@ def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:
 
 def _short_name(plugin_name: str) -> str:
     return plugin_name.removeprefix("auditor.checks.").removeprefix("auditor.plugins.")
+
+
+# TEMPORARY (helper issue 4): pyproject maps the ``plugins/`` folder to the package ``auditor.plugins``,
+# which this module shadows in the editable install, so ``auditor.plugins.netprobe`` could not be
+# imported. Giving the module a ``__path__`` lets its submodules load from ``plugins/``. The real fix
+# is renaming this module (in a wheel the ``plugins/`` package shadows this file instead).
+__path__ = [str(__import__("pathlib").Path(__file__).resolve().parent.parent / "plugins")]
