@@ -40,7 +40,7 @@ from typing import Any
 from auditor.context import CheckContext, SiteView
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
-from auditor.sampling import SamplingError, sample_for
+from auditor.sampling import SamplingError, options_from, sample_for
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,21 @@ def _basis(meta: dict[str, Any]) -> Basis:
 
 
 @hookimpl
+def govaudit_configure(config: Any) -> None:
+    """``--a11y bogus`` or a bad ``[plugins.a11y]`` value is a usage error (exit 2), found before the crawl."""
+
+    from auditor.config import ConfigError
+
+    try:
+        options_from(config)
+        options(config)
+    except SamplingError as exc:
+        raise ConfigError(str(exc)) from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[plugins.a11y] 选项无效 / invalid option: {exc}") from exc
+
+
+@hookimpl
 def govaudit_rules() -> list[Rule]:
     out = []
     for meta in rules_data()["rules"]:
@@ -180,8 +195,8 @@ def _selector(target: Any) -> str:
     return str(target)
 
 
-def options(ctx: CheckContext) -> dict[str, Any]:
-    opts = dict(ctx.config.plugin_options.get("a11y", {}) or {})
+def options(config: Any) -> dict[str, Any]:
+    opts = dict(config.plugin_options.get("a11y", {}) or {})
     tags = opts.get("tags") or DEFAULT_TAGS
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
@@ -279,7 +294,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     if not sample.pages:
         ctx.record("a11y.engine", "axe-core", {"mode": sample.mode, "pages": 0, "sample": sample.summary()})
         return
-    opts = options(ctx)
+    opts = options(ctx.config)
     try:
         probe = ctx.probe("browser")
     except KeyError as exc:

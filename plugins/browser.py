@@ -525,6 +525,19 @@ def govaudit_probes() -> dict[str, Callable[[CheckContext], Any]]:
     return {"browser": probe_factory}
 
 
+@hookimpl
+def govaudit_configure(config: Any) -> None:
+    """Refuse unusable ``[plugins.browser]`` options before the crawl, not after it."""
+
+    from auditor.config import ConfigError
+
+    try:
+        BrowserOptions.from_config(config)
+        RenderOptions.from_config(config)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[plugins.browser] 选项无效 / invalid option: {exc}") from exc
+
+
 # --- rendering pages whose content needs JavaScript ------------------------------------------
 
 _LIST_MARKER = re.compile(r"list|news|lb|liebiao|item|article|content|con|data|info", re.I)

@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from auditor.config import AuditConfig
+from auditor.context import CheckContext, SiteView
+from auditor.engine import Engine, run_checks
 from auditor.plugins.browser import (
     BrowserOptions,
     BrowserProbe,
@@ -18,10 +22,6 @@ from auditor.plugins.browser import (
     needs_render,
     resolve_hosts,
 )
-
-from auditor.config import AuditConfig
-from auditor.context import CheckContext, SiteView
-from auditor.engine import Engine, run_checks
 from auditor.store import EvidenceStore
 from tests.sites.a11y_fixture import (
     HOST,

@@ -68,3 +68,10 @@ def test_cli_a11y_off_audits_no_page(tmp_path) -> None:
     assert proc.returncode == 0
     assert not [f for f in rep["findings"] if f["rule"].startswith("a11y.")]
     assert not (tmp_path / "r" / "a11y-shots").exists()
+
+
+def test_cli_refuses_an_unknown_a11y_mode(tmp_path) -> None:
+    proc = run_cli("check", "http://www.wza-county.gov.cn/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
+                   "--a11y", "everything", timeout=120)
+    assert proc.returncode == 2, (proc.stdout[-1000:], proc.stderr[-1000:])
+    assert "--a11y" in proc.stdout + proc.stderr

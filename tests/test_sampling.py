@@ -110,3 +110,17 @@ def test_bad_options_are_refused(site: SiteView) -> None:
         choose(site, _config(mode="everything"))
     with pytest.raises(SamplingError):
         choose(site, _config(sample="many"))
+
+
+def test_toml_plugin_table_and_cli_mode_merge(site: SiteView, tmp_path) -> None:
+    """``[plugins.a11y] sample = N`` from the config file; ``--a11y MODE`` on top keeps it."""
+
+    from auditor.config import build_config, load_config_file
+
+    toml = tmp_path / "govaudit.toml"
+    toml.write_text('[plugins.a11y]\nsample = 3\nseed = "2024-06"\n', "utf-8")
+    cfg = build_config(load_config_file(toml), {"url": BASE + "/"})
+    cfg.plugin_options.setdefault("a11y", {}).update({"mode": "sample"})  # what the CLI does for --a11y
+    sample = choose(site, cfg)
+    assert sample.sample_size == 3 and sample.seed == "2024-06"
+    assert len([p for p in sample.pages if "random" in p.reasons]) == 3
