@@ -84,7 +84,7 @@ def check(
     sibling_host: Annotated[list[str] | None, typer.Option("--sibling-host", help="同属本站的其他主机名")] = None,
     column: Annotated[list[str] | None, typer.Option("--column", help="额外的栏目入口地址（种子）")] = None,
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
-    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,…")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx (default all three)")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
@@ -263,6 +263,7 @@ def recheck(
     lang: LangOpt = None,
     rules: Annotated[str | None, typer.Option("--rules", help="换用规则包 / another rule pack")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx")] = None,
 ) -> None:
     """在已存储的审计上重新运行检查（不重新抓取）/ re-run checks on a stored audit without re-crawling."""
 
@@ -278,7 +279,7 @@ def recheck(
         # None values (no --dns-server…) were never options: the schema refuses them as strings
         stored = {k: v for k, v in (run["options"] or {}).items() if k != "plugin_options" and v is not None}
         overrides = {"lang": lang, "rules": rules, "as_of": as_of, "db": str(db) if db else stored.get("db"),
-                     "out": str(out_dir) if out_dir else None}
+                     "out": str(out_dir) if out_dir else None, "formats": _split(formats)}
         cfg = build_config({**stored, **{k: v for k, v in overrides.items() if v is not None}}, {})
         cfg.plugin_options = (run["options"] or {}).get("plugin_options") or {}
         if not out_dir:

@@ -93,7 +93,7 @@ class AuditConfig:
     verify_tls: bool = True
     check_external: bool = True
     user_agent: str = "govaudit/0.1 (+self-check; 政府网站合规自查)"
-    formats: list[str] = field(default_factory=lambda: ["json", "html"])
+    formats: list[str] = field(default_factory=lambda: ["json", "html", "xlsx"])
     plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property

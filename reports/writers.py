@@ -132,6 +132,60 @@ def _texts(lang: str) -> dict[str, str]:
     return en if lang == "en" else zh
 
 
+
+
+class XlsxWriter:
+    """``report.xlsx``: one row per finding, for offices that circulate 整改 lists as spreadsheets."""
+
+    name = "xlsx"
+    HEADERS_ZH = ("编号", "规则", "规则名称", "严重程度", "问题地址", "来源页面", "栏目", "问题描述", "依据", "依据核实状态", "整改建议", "涉及页面数")
+    HEADERS_EN = ("id", "rule", "rule name", "severity", "url", "source page", "column", "message", "basis", "basis status", "remediation", "pages")
+
+    def write(self, report: dict[str, Any], out_dir: Path) -> Path:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        en = report.get("lang") == "en"
+        sev = SEVERITY_EN if en else SEVERITY_ZH
+        wb = Workbook(write_only=False)
+        ws = wb.active
+        ws.title = "findings" if en else "问题清单"
+        ws.append(self.HEADERS_EN if en else self.HEADERS_ZH)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for f in report["findings"]:
+            basis = f.get("basis") or {}
+            ws.append([
+                f["id"], f["rule"], f.get("rule_name", ""), sev.get(f["severity"], f["severity"]), f.get("url") or "",
+                f.get("source_url") or "", f.get("column") or "", _cell(f["message"]),
+                _cell(f"{basis.get('zh', '')} ({basis.get('source', '')})"),
+                basis.get("status", "") if en else STATUS_ZH.get(basis.get("status", ""), basis.get("status", "")),
+                _cell(f.get("remediation", "")), len(_pages_of(f.get("evidence") or {})),
+            ])
+        summary = wb.create_sheet("summary" if en else "概况")
+        score = report["score"]
+        for row in (
+            ("site" if en else "网站", report["site"]["url"]),
+            ("as of" if en else "评估基准日", report["as_of"]),
+            ("verdict" if en else "结论", score["verdict_en"] if en else score["verdict_zh"]),
+            ("score" if en else "扣分部分得分", score["score"]),
+            ("single veto" if en else "单项否决", ", ".join(score["veto_rules"]) or "-"),
+            ("rule pack" if en else "规则包", f"{(report.get('rule_pack') or {}).get('id', '')} {(report.get('rule_pack') or {}).get('version', '')}"),
+            ("run" if en else "运行编号", report.get("run_id", "")),
+        ):
+            summary.append(list(row))
+        path = out_dir / "report.xlsx"
+        wb.save(path)
+        return path
+
+
+def _cell(text: str) -> str:
+    """Spreadsheet-safe text: a leading = + - @ would make Excel read crawled text as a formula."""
+
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text[:32000]
+
+
 @hookimpl
 def govaudit_report_writers() -> list[ReportWriter]:
-    return [JsonWriter(), HtmlWriter()]
+    return [JsonWriter(), HtmlWriter(), XlsxWriter()]

@@ -115,6 +115,10 @@ def test_third_party_plugin_and_isolation(tmp_path: Path, plugin_env: dict[str, 
     rules = report["stats"]["findings_per_rule"]
     assert rules.get("thirdparty.homepage_seen") == 1
     assert rules.get("links.dead") == 1  # /gone.html: the broken plugin did not blank other checks
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out / "report.xlsx").worksheets[0]
+    assert sheet.max_row == len(report["findings"]) + 1 and sheet["B2"].value == report["findings"][0]["rule"]
     stages = {(e["stage"], e["plugin"]) for e in report["errors"]}
     assert ("check", "govaudit_broken") in stages
     assert any("site-level boom" in e["message"] for e in report["errors"])
