@@ -18,6 +18,12 @@ A runner with no IPv6 route (or no ``::1``) says "not testable" (``ipv6.not_test
 never "no IPv6" (peer-lessons.md). An AAAA record missing is a DNS fact and is reported from any runner.
 The measurement is stored as a ``probe.ipv6`` record, so ``govaudit recheck`` judges it again (under
 another rule pack, say) without probing again.
+
+Options (``[plugins.ipv6]`` in the TOML config): ``sample_min``/``sample_max`` (URLs sampled per
+origin: √n, bounded, default 5–50), ``sample_body_bytes`` (body read per sample, 256 KiB; a longer body
+closes the keep-alive connection), ``workers`` (origins probed at once, 8), ``ns_port`` (port the
+name servers are asked on over IPv6, 53), ``content_similarity_min`` (when the pack has no
+``ipv6.content_similarity_min``), ``placeholder_markers``.
 """
 
 from __future__ import annotations
@@ -243,7 +249,7 @@ def _test_origin(
     consecutive_timeouts = 0
     try:
         for url in sample:
-            r = session.get(url, max_body=int(opts.get("sample_body_bytes", 64 * 1024)))
+            r = session.get(url, max_body=int(opts.get("sample_body_bytes", 256 * 1024)))
             tried += 1
             good = r.status is not None and (r.status < 400 or r.status == v4.get(url))
             ok += good

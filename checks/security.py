@@ -15,6 +15,10 @@ What is measured where:
 - Mixed content comes from the crawl's stored links of pages served over HTTPS; headers from the
   crawl's stored response headers of every HTML page (falling back to the probe's homepage headers
   when the crawl kept none). Both are reported once per site-wide pattern, with page lists capped.
+
+Options (``[plugins.security]``): ``https_url`` / ``http_url`` — where to look for the HTTPS site and
+the plain-HTTP entry when they are not ``https://HOST/`` and ``http://HOST/`` (intranet ports, tests).
+Trust: the system store, or ``[plugins.netprobe] ca_file``; ``SSL_CERT_FILE`` also works.
 """
 
 from __future__ import annotations
