@@ -457,23 +457,25 @@ class BrowserProbe:
         self._ensure_started()
         budget = budget or self.options.page_budget
         window = max(2, self.options.tabs * 2)
+        # A queued page may wait for the pages ahead of it before its own budget starts.
+        guard = budget * (window // self.options.tabs + 1) + 60
         pending: deque[tuple[str, Future[PageOutcome]]] = deque()
         try:
             for url in urls:
                 pending.append((url, self._submit(self._run_one(pool, url, job, budget, navigate))))
                 if len(pending) >= window:
-                    yield self._collect(*pending.popleft(), budget=budget, plugin=plugin)
+                    yield self._collect(*pending.popleft(), budget=budget, guard=guard, plugin=plugin)
             while pending:
-                yield self._collect(*pending.popleft(), budget=budget, plugin=plugin)
+                yield self._collect(*pending.popleft(), budget=budget, guard=guard, plugin=plugin)
         finally:
             for _url, fut in pending:
                 fut.cancel()
 
-    def _collect(self, url: str, fut: Future[PageOutcome], *, budget: float, plugin: str) -> PageOutcome:
+    def _collect(self, url: str, fut: Future[PageOutcome], *, budget: float, guard: float, plugin: str) -> PageOutcome:
         try:
             # The job is bounded by ``budget`` inside the loop; this guard only catches a tab
             # whose close itself hangs.
-            outcome = fut.result(timeout=budget + 60)
+            outcome = fut.result(timeout=guard)
         except FutureTimeout:
             fut.cancel()
             outcome = PageOutcome(url, False, error_kind="timeout", error=f"page did not finish within {budget:g} s")
