@@ -38,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from auditor.model import Basis, FetchRecord, Finding, LinkEdge, LinkResult, Severity, Verdict
 
@@ -222,14 +223,29 @@ class EvidenceStore:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
-        if url.startswith("sqlite"):
+        sqlite = url.startswith("sqlite")
+        # Several processes may share one store (a monitor daemon and a check): wait for locks.
+        self.engine: Engine = create_engine(url, future=True, connect_args={"timeout": 60} if sqlite else {})
+        if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self._create_schema()
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         cols = [c.name for c in links.c if c.name != "id"]
         compiled = links.insert().values({c: None for c in cols}).compile(dialect=self.engine.dialect)
         self._links_insert = (str(compiled), compiled.positiontup)
+
+    def _create_schema(self) -> None:
+        """Create missing tables; another process creating them at the same moment is fine."""
+
+        for attempt in range(5):
+            try:
+                metadata.create_all(self.engine)
+                return
+            except OperationalError as exc:
+                if "already exists" not in str(exc) and "locked" not in str(exc):
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+        metadata.create_all(self.engine)
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, site: str, start_url: str, as_of: str, options: dict[str, Any], version: str) -> str:
