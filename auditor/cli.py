@@ -179,11 +179,12 @@ def _progress(job: Any, zh: bool) -> Any:
     s = job.stats
     elapsed = max(0.001, time.time() - s.started)
     labels = (
-        ("已抓取页面", "已检查链接", "链接目标", "疑似不可用", "层级", "用时")
+        ("阶段", "已抓取页面", "已检查链接", "链接目标", "疑似不可用", "已发现问题", "用时")
         if zh
-        else ("pages crawled", "links checked", "link targets", "suspected dead", "level", "elapsed")
+        else ("stage", "pages crawled", "links checked", "link targets", "suspected dead", "findings so far", "elapsed")
     )
-    values = (s.pages, s.checked, s.targets, s.suspect_dead, s.level, f"{elapsed:.0f}s ({s.pages / elapsed:.0f} p/s)")
+    stage = {"crawl": "抓取与链接检查", "checks": "规则检查"}.get(s.stage, s.stage) if zh else s.stage
+    values = (stage, s.pages, s.checked, s.targets, s.suspect_dead, s.findings, f"{elapsed:.0f}s ({s.pages / elapsed:.0f} p/s)")
     t = Table.grid(padding=(0, 2))
     for label, value in zip(labels, values, strict=True):
         t.add_row(Text(label, style="bold"), str(value))

@@ -69,6 +69,8 @@ class CrawlStats:
     errors: int = 0
     bytes: int = 0
     level: int = 0
+    stage: str = "crawl"  # crawl → checks
+    findings: int = 0
     started: float = field(default_factory=time.time)
 
 

@@ -131,7 +131,12 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
         store.flush()
         store.finish_run(run_id, "partial", {"homepage_url": config.url, "interrupted": True}, {"close_reason": "interrupted"})
         raise
-    return check_and_report(config, engine, store, run_id)
+    job.stats.stage = "checks"
+
+    def progress(_what: str, count: int) -> None:
+        job.stats.findings = count
+
+    return check_and_report(config, engine, store, run_id, progress)
 
 
 def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, store: EvidenceStore | None = None) -> AuditResult:
@@ -143,7 +148,8 @@ def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, stor
     return check_and_report(config, engine, store, run_id)
 
 
-def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str) -> AuditResult:
+def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str,
+                     progress: Callable[[str, int], None] | None = None) -> AuditResult:
     run = store.get_run(run_id)
     if run is None:
         raise ConfigError(f"没有这个运行记录 / no such run: {run_id}")
@@ -151,7 +157,7 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
     ctx = CheckContext(config, engine.pack, engine.rules, store, run_id, engine.probes(), site.homepage_url)
     t0 = time.time()
     try:
-        run_checks(engine, ctx, site)
+        run_checks(engine, ctx, site, progress)
     finally:
         ctx.close_probes()
     store.flush()
@@ -243,6 +249,8 @@ def run_checks(engine: Engine, ctx: CheckContext, site: SiteView, progress: Call
             for name, impl in link_impls:
                 _guarded(ctx, name, result.target_url,
                          lambda impl=impl, result=result: _drain(call_impl(impl, result=result, ctx=ctx)), sink)
+        if progress:
+            progress("findings", sink.count)
     for name, impl in impls("govaudit_check_site"):
         _guarded(ctx, name, site.homepage_url, lambda impl=impl: _drain(call_impl(impl, site=site, ctx=ctx)), sink)
         if progress:
