@@ -136,7 +136,7 @@ def run_audit(cfg: AuditConfig) -> int:
     """Run one audit with a live progress display; return the exit status."""
 
     from auditor.engine import AuditCannotRun, Engine, audit
-    from auditor.plugins import PluginError
+    from auditor.pluginmanager import PluginError
 
     zh = cfg.lang != "en"
     try:
@@ -302,7 +302,7 @@ def rules_cmd(
 ) -> None:
     """列出已注册的规则 / list every registered rule (and a rule pack's effective values)."""
 
-    from auditor.plugins import collect_rules, get_plugin_manager
+    from auditor.pluginmanager import collect_rules, get_plugin_manager
     from auditor.rulepacks import load_pack
 
     zh = lang != "en"

@@ -112,7 +112,8 @@ def visible_text(tree: Any) -> str:
         from lxml import etree as _etree
 
         _TEXT_XPATH = _etree.XPath(
-            "//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+            # relative: a sub-element (a footer, a table cell) gives its own text, not the page's
+            ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
         )
     return " ".join(" ".join(_TEXT_XPATH(tree)).split())
 

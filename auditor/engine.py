@@ -22,7 +22,7 @@ from auditor.config import AuditConfig, ConfigError
 from auditor.context import CheckContext, SiteView, UnknownRuleError
 from auditor.model import Finding, Rule
 from auditor.net import Resolver
-from auditor.plugins import call_impl, collect_rules, get_plugin_manager, iter_impls
+from auditor.pluginmanager import call_impl, collect_rules, get_plugin_manager, iter_impls
 from auditor.reports.base import ReportInputs, build_report
 from auditor.rulepacks import RulePack, load_pack
 from auditor.scoring import compute_score

@@ -1,4 +1,6 @@
-"""The plugin manager: loads built-in and third-party plugins from the ``govaudit`` entry points."""
+"""The plugin manager: loads built-in and third-party plugins from the ``govaudit`` entry points.
+
+(Named ``pluginmanager`` because ``auditor.plugins`` is the package of built-in non-check plugins.)"""
 
 from __future__ import annotations
 
