@@ -257,7 +257,7 @@ def build_main(site: Site, p: dict[str, int], v6: bool) -> tuple[dict[str, Expec
     # Homepage (UTF-8) and /index.html.
     home_body = (
         '<div class="news"><ul>' + "".join(f'<li><a href="{a}">{t}</a></li>' for a, t, _ in articles[:8]) + "</ul>"
-        '<a href="/news/index.html">更多</a></div>'
+        '<a href="/news/index.html">更多</a> <a href="/index.html">网站首页</a></div>'
         f'<div class="topics"><a href="/专题/营商环境.html">营商环境</a> <a href="{quote("/政策/文件一.html")}">政策文件一</a> '
         '<a href="/old-news.html">旧版新闻</a> <a href="/bsfw">办事服务</a> <a href="/news/removed.html">已撤稿件</a></div>'
         f'<div class="links"><a href="{gone}">县原农业局网站</a> <a href="{refused}">县档案馆</a> '
@@ -269,7 +269,7 @@ def build_main(site: Site, p: dict[str, int], v6: bool) -> tuple[dict[str, Expec
     )
     home = _page("首页", home_body)
     site.page("/", home)
-    site.page("/index.html", home)
+    site.redirect("/index.html", "/", status=301)  # the same page under one URL: no duplicate sources
     site.fallback(lambda r: (404, {"Content-Type": "text/html; charset=utf-8"}, ERROR_HTML))
     expect(f"{base}/news/removed.html", "http_status", f"{base}/", 404)
     expect(gone, "dns", f"{base}/")
