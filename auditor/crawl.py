@@ -12,6 +12,7 @@ keeps only URLs and a compact :class:`~auditor.linkcheck.Outcome` per distinct t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import time
@@ -377,6 +378,7 @@ class AuditSpider(scrapy.Spider):
     # -- recording --------------------------------------------------------------------------
     def _record(self, request: Request, response: Response | None, error: tuple[str, str] | None,
                 fp: str | None = None, title: str = "", error_like: bool = False) -> Outcome:
+        """Store the fetch record and keep the compact outcome the link verdict needs."""
         meta = request.meta
         purpose = meta.get("ga_purpose", "check")
         redirects = list(meta.get("redirect_urls", []))
@@ -410,6 +412,7 @@ class AuditSpider(scrapy.Spider):
             fingerprint=fp,
             title=title,
             error_like=error_like,
+            body_hash=hashlib.sha1(response.body).hexdigest()[:16] if fp is not None and response is not None else None,
             method=request.method,
             purpose=purpose,
             attempts=meta.get("ga_retries", 0) + 1,

@@ -34,6 +34,7 @@ class Outcome:
     fingerprint: str | None = None
     title: str = ""
     error_like: bool = False
+    body_hash: str | None = None  # exact bytes, to tell a catch-all host from an error template
     method: str = "GET"
     purpose: str = "check"
     attempts: int = 1
@@ -84,9 +85,14 @@ def judge(url: str, o: Outcome | None, calibration: dict[str, Outcome], homepage
     cal = calibration.get(host)
     if cal is not None and cal.status and 200 <= cal.status < 300:
         detail["calibration"] = {"final_url": cal.final_url, "title": cal.title}
-        if cal.fingerprint and o.fingerprint == cal.fingerprint:
-            return LinkResult(url, Verdict.DEAD, "soft_404", status, final, detail, on_site)
         if o.redirects and cal.redirects and _same_page(final, cal.final_url):
+            return LinkResult(url, Verdict.DEAD, "soft_404", status, final, detail, on_site)  # sent where nonsense goes
+        if cal.fingerprint and o.fingerprint == cal.fingerprint:
+            if o.body_hash and o.body_hash == cal.body_hash and not (o.error_like or cal.error_like or o.redirects):
+                # Byte-identical to the answer for a random path, and nothing says "not found":
+                # a catch-all host (a single-page app, a stand-in) — it cannot be told apart from
+                # a soft 404, so it goes to manual review instead of being counted dead.
+                return LinkResult(url, Verdict.UNVERIFIABLE, "catch_all", status, final, detail, on_site)
             return LinkResult(url, Verdict.DEAD, "soft_404", status, final, detail, on_site)
     if o.redirects and _ERROR_PATH.search(urlsplit(final).path) and not _ERROR_PATH.search(urlsplit(url).path):
         return LinkResult(url, Verdict.DEAD, "soft_404", status, final, detail, on_site)
