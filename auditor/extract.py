@@ -44,7 +44,13 @@ PARSEABLE_ATTACHMENTS = {"pdf", "docx", "xlsx"}
 _FOOTER = re.compile(r"foot|bottom|copyright|dibu|banquan|bqxx|bq_|wzdb|gywm")
 _NAV = re.compile(r"nav|menu|daohang|lanmu|dh_|_dh|topbar|mainbar|channel")
 _HEADER = re.compile(r"header|banner|^top|[_-]top|top[_-]|logo|^head|[_-]head")
-_ERROR_TITLE = re.compile(r"404|not\s*found|页面不存在|找不到|无法找到|不存在|已删除|错误页|出错|访问的页面|error", re.I)
+_ERROR_TITLE = re.compile(
+    # "404" only with an error word next to it or as the whole title: "第404期" is a real page
+    r"^\W*(error\s*|http\s*)?404\W*$|404\s*(错误|not\s*found|页面|error)|(error|错误)\s*404|not\s*found|页面不存在|"
+    r"(页面|网页|文章|信息|内容|文件|资源|链接)(已被|已|被)?(不存在|删除|找不到|失效)|找不到(该|此|您|你)?(要|所)?(访问的)?(页面|网页)|"
+    r"无法找到|错误页|出错了|访问的页面|^\W*error\W*$",
+    re.I,
+)
 _ERROR_TEXT = re.compile(
     r"页面不存在|您访问的页面|找不到(该|此|您要)?页面|页面已(被)?删除|无法找到|页面未找到|not\s+found|404\s*错误|抱歉.{0,12}(不存在|找不到)", re.I
 )

@@ -71,3 +71,20 @@ def test_error_page_that_is_the_homepage() -> None:
 
 def test_not_checked_is_never_dead() -> None:
     assert judge("http://www.x.gov.cn/a", None, {}, HOME, True).verdict == Verdict.UNVERIFIABLE
+
+
+@pytest.mark.parametrize(
+    "title, text, error",
+    [
+        ("404 Not Found", "nginx", True),
+        ("页面不存在", "抱歉，您访问的页面不存在。", True),
+        ("测试县人民政府", "您访问的页面不存在或已被删除", True),
+        ("第404期 政务简报", "简报正文", False),  # a number, not an error
+        ("关于不存在违规情况的说明", "经核查，不存在违规情况。", False),
+        ("测试县人民政府", "正文" * 2000, False),
+    ],
+)
+def test_error_page_wording(title: str, text: str, error: bool) -> None:
+    from auditor.extract import looks_like_error_page
+
+    assert looks_like_error_page(title, text) is error
