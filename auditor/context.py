@@ -207,6 +207,20 @@ class CheckContext:
                 close()
         self._probes.clear()
 
+    def measured(self, kind: str, measure: Callable[[], Any]) -> Any:
+        """A network measurement made once per run and kept with it (``probe.*`` records survive
+        ``recheck``), so a recheck — under another rule pack or as-of date — re-judges the stored
+        measurement without touching the network."""
+
+        latest = None
+        for rec in self.store.iter_records(kind, run_id=self.run_id):
+            if rec.get("key") == "summary":
+                latest = rec["data"]
+        if latest is None:
+            latest = measure()
+            self.record(kind, "summary", latest)
+        return latest
+
     def record(self, kind: str, key: str | None, data: Any) -> None:
         """Store a derived record (document metadata, probe result…) with this run."""
 

@@ -449,20 +449,9 @@ def measure(site: SiteView, ctx: CheckContext) -> dict[str, Any]:
 
 # --- judgement -------------------------------------------------------------------------------
 
-def _stored(site: SiteView) -> dict[str, Any] | None:
-    latest = None
-    for rec in site.records("probe.ipv6"):
-        if rec.get("key") == "summary":
-            latest = rec["data"]
-    return latest
-
-
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
-    result = _stored(site)
-    if result is None:
-        result = measure(site, ctx)
-        ctx.record("probe.ipv6", "summary", result)
+    result = ctx.measured("probe.ipv6", lambda: measure(site, ctx))
     yield from judge(result, site, ctx)
 
 

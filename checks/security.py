@@ -145,20 +145,9 @@ def measure(site: SiteView, ctx: CheckContext) -> dict[str, Any]:
     return out
 
 
-def _stored(site: SiteView) -> dict[str, Any] | None:
-    latest = None
-    for rec in site.records("probe.security"):
-        if rec.get("key") == "summary":
-            latest = rec["data"]
-    return latest
-
-
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
-    result = _stored(site)
-    if result is None:
-        result = measure(site, ctx)
-        ctx.record("probe.security", "summary", result)
+    result = ctx.measured("probe.security", lambda: measure(site, ctx))
     yield from judge_transport(result, site, ctx)
     yield from mixed_content(site, ctx)
     yield from missing_headers(site, ctx, result)
