@@ -582,7 +582,7 @@ def content_facts(tree: Any) -> dict[str, Any]:
     empty_lists: list[str] = []
     body = tree.find(".//body") if tree is not None else None
     if body is None:
-        return {"chars": 0, "scripts": 0, "ajax": False, "empty_lists": [], "thin": False}
+        return {"chars": 0, "scripts": 0, "ajax": False, "empty_lists": []}
     for el in tree.iter("script"):
         scripts += 1
         # An external script may load anything; an inline one must show an AJAX call.

@@ -96,12 +96,12 @@ def test_site_wide_repeat_is_one_finding_listing_every_page(planted: Audit) -> N
     assert len(site_wide) == 1
     f = site_wide[0]
     assert f.rule == f"a11y.{SITE_WIDE['rule']}" and f.evidence["selector"] == SITE_WIDE["selector"]
-    audited = {r["url"] if "url" in r else None for r in planted.records("a11y.sample")}
+    sampled = {r["key"] for r in planted.store.iter_records("a11y.sample", run_id=planted.run_id)}
     pages = f.evidence["pages"]
     assert f.evidence["page_count"] == len(pages) == len(PLANTED) + len(JS_ITEMS)  # every HTML page carries the logo
     assert pages[0] == planted.base + "/" and f.url == pages[0]  # homepage first
     assert len(set(pages)) == len(pages)
-    assert audited  # the sample was recorded
+    assert sampled == set(pages)  # every sampled page carries the logo, and each was recorded with its reasons
     # The page with its own image-alt problem keeps only its own node, not the logo.
     art1 = next(x for x in planted.findings if x.evidence["scope"] == "page" and x.url.endswith("/xwzx/2024/art_1.html"))
     assert [n["selector"] for n in art1.evidence["nodes"]] != ["#logo"] and art1.evidence["nodes_in_site_wide_findings"] == 1
