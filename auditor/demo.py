@@ -1005,13 +1005,15 @@ def _fill_sources(b: _Builder) -> None:
         p.sources = sorted(u for u in seen if p.url in edges[u]) or p.sources
 
 
-def _stand_in(title: str, text: str) -> Site:
+def _stand_in(title: str, text: str, paths: tuple[str, ...] = ()) -> Site:
+    """A loopback stand-in for another organisation's site: its homepage and the pages the demo
+    links to answer 200, anything else 404 (a catch-all 200 would make every link unverifiable)."""
+
     site = Site(title)
-    site.page("/", f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-                   f"<body><h1>{title}</h1><p>{text}</p></body></html>")
-    site.fallback(lambda req: (200, {"Content-Type": "text/html; charset=utf-8"},
-                               f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>"
-                               f"<p>{text}</p></body></html>"))
+    page = (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
+            f"<body><h1>{title}</h1><p>{text}</p></body></html>")
+    for path in ("/", *paths):
+        site.page(path, page)
     return site
 
 
@@ -1023,8 +1025,9 @@ def build_demo_site(as_of: dt.date, port: int | None = None) -> DemoSite:
     _fill_sources(b)
     hosts = Hosts({
         HOST: b.site,
-        CONAC_HOST: _stand_in("党政机关网站标识信息（演示）", f"网站名称：{SITE_NAME}门户网站　网站标识码：{SITE_ID}　（本页为演示用本地替身）"),
-        ZHAOCUO_HOST: _stand_in("我为政府网站找错（演示）", "本页为演示用本地替身。"),
+        CONAC_HOST: _stand_in("党政机关网站标识信息（演示）", f"网站名称：{SITE_NAME}门户网站　网站标识码：{SITE_ID}　（本页为演示用本地替身）",
+                              ("/sitename",)),
+        ZHAOCUO_HOST: _stand_in("我为政府网站找错（演示）", "本页为演示用本地替身。", ("/check_web/errorInfo_querySiteInfo.action",)),
         CITY_HOST: _stand_in("示范市人民政府（演示）", "本页为演示用本地替身。"),
         BEIAN_HOST: _stand_in("ICP/IP地址/域名信息备案管理系统（演示）", "本页为演示用本地替身。"),
     }, default=b.site)

@@ -36,9 +36,11 @@ def test_url_and_resolve_mapping(demo) -> None:
     assert demo.url == f"http://{HOST}:{demo.port}/"
     assert demo.resolve[HOST] == "127.0.0.1"
     assert "--resolve" in demo.resolve_args() and f"{HOST}=127.0.0.1" in demo.resolve_args()
-    for name in demo.resolve:  # every stand-in host answers on the same port
+    for name in demo.resolve:  # every stand-in host answers on the same port, and 404s unknown paths
         r, _ = _get(demo, "/", host=name)
         assert r.status == 200, name
+        r, _ = _get(demo, "/govaudit-calibration-probe.html", host=name)
+        assert r.status == 404, name
 
 
 def test_homepage_meta_footer_and_head(demo) -> None:
