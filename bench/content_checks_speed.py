@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from auditor.checks import freshness, privacy
-
 from auditor.config import AuditConfig
 from auditor.context import CheckContext, SiteView
 from auditor.extract import html_links

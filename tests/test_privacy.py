@@ -8,6 +8,7 @@ import sqlite3
 
 import lxml.html
 import pytest
+
 from auditor.checks import privacy
 from auditor.checks.privacy import (
     Line,
@@ -20,7 +21,6 @@ from auditor.checks.privacy import (
     scrub,
     valid_id,
 )
-
 from auditor.config import AuditConfig
 from auditor.context import CheckContext
 from auditor.rulepacks import load_pack
