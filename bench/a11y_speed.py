@@ -11,7 +11,8 @@ The goal (issue 5) is at least 2× the peer's pages per minute. govaudit keeps 2
 reuses them, injects axe once per browser context and marshals only violations back; the peer
 drives one tab through WebDriver and returns axe's full result (passes included).
 
-Setup (not done by this script): Debian packages ``chromium chromium-driver fonts-wqy-microhei``.
+Setup: Debian packages ``chromium chromium-driver fonts-wqy-microhei`` (``scripts/setup.sh`` installs
+chromium and the font; this script installs ``chromium-driver`` with apt-get when run as root).
 The peer is installed with npm into ``--npm-dir`` (default ``~/.cache/govaudit-bench/axe-cli``)
 with ``CHROMEDRIVER_SKIP_DOWNLOAD=true PUPPETEER_SKIP_DOWNLOAD=1``: nothing is downloaded but npm
 packages; the browser and chromedriver are Debian's.
@@ -167,6 +168,16 @@ def run_govaudit(urls: list[str], tabs: int, tmp: Path) -> dict:
 
 # --- the peer ------------------------------------------------------------------------------------
 
+def ensure_chromedriver() -> None:
+    """Debian's chromedriver for the peer (apt-get, when missing and we are root)."""
+
+    if shutil.which("chromedriver") or Path("/usr/bin/chromedriver").exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium-driver"],
+                       capture_output=True, check=False)
+
+
 def ensure_peer(npm_dir: Path) -> Path | None:
     axe = npm_dir / "node_modules" / ".bin" / "axe"
     if axe.exists():
@@ -214,6 +225,8 @@ def main() -> int:
         return 0
 
     site, paths = build_site(args.pages)
+    if not args.no_peer:
+        ensure_chromedriver()
     peer = None if args.no_peer else ensure_peer(args.npm_dir)
     if not args.no_peer and (peer is None or not (shutil.which("chromedriver") or Path("/usr/bin/chromedriver").exists())):
         print("peer unavailable (needs npm and Debian chromium-driver): measuring govaudit only", file=sys.stderr)
