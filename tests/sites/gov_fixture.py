@@ -225,7 +225,8 @@ def build_main(site: Site, p: dict[str, int], v6: bool) -> tuple[dict[str, Expec
         '<ul><li><a href="/xxgk/doc1.html">测试县人民政府关于印发《测试县城区停车管理办法》的通知</a></li>'
         '<li><a href="/政策/文件二.html">政策文件二（GBK 页面中的中文路径）</a></li>'
         '<li><a href="/search.html?kw=公开">检索：公开</a></li>'
-        '<li><a href="/news/removed.html">已撤稿件</a></li></ul>'
+        '<li><a href="/news/removed.html">已撤稿件</a></li>'
+        '<li><a href="/xxgk/zwxx404.html">测试县政务信息（总第404期）</a></li></ul>'
     )
     site.page("/xxgk/index.html", _page("政府信息公开", xxgk_body, charset="gbk", column="政府信息公开", meta_only=True),
               encoding="gbk", headers={"Content-Type": "text/html"})
@@ -235,6 +236,9 @@ def build_main(site: Site, p: dict[str, int], v6: bool) -> tuple[dict[str, Expec
     site.page("/政策/文件一.html", _page("政策文件一", "<p>百分号编码的中文路径</p>"))
     site.page("/政策/文件二.html", _page("政策文件二", "<p>GBK 页面里的中文路径</p>", charset="gbk"), encoding="gbk")
     site.page("/专题/营商环境.html", _page("营商环境", "<p>原样中文路径</p>"))
+    # A short, real page whose title carries the number 404 (an issue number, a 文号): not an error page.
+    site.page("/xxgk/zwxx404.html", _page("测试县政务信息（总第404期）", "<p>本期刊登全县重点工作进展情况。</p>", charset="gbk"),
+              encoding="gbk")
 
     def search(req: Request) -> tuple[int, dict[str, str], str]:
         """200 only when ``kw`` arrives as 公开 percent-encoded in GBK (the page's encoding) or UTF-8."""
@@ -280,7 +284,7 @@ def build_main(site: Site, p: dict[str, int], v6: bool) -> tuple[dict[str, Expec
         f"{base}/images/h405.png", f"{base}/js/h501.js",
         f"{base}/{quote('专题/营商环境.html')}", f"{base}/{quote('政策/文件一.html')}", f"{base}/{quote('政策/文件二.html')}",
         f"{base}/search.html", f"{ext[SOFT404]}/about.html", f"{home2}/", f"{home2}/index.html",
-        f"{base}/", f"{base}/index.html", f"{base}/xxgk/doc1.html",
+        f"{base}/", f"{base}/index.html", f"{base}/xxgk/doc1.html", f"{base}/xxgk/zwxx404.html",
     ] + ([v6url] if v6url else [])
     return dead, traps, [f"{ext[BOTWALL]}/"]
 
