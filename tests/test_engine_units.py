@@ -1,0 +1,44 @@
+"""Engine wiring that needs no network: plugin selection, rule declarations, scoring."""
+
+from __future__ import annotations
+
+from auditor.config import AuditConfig
+from auditor.engine import Engine
+from auditor.model import Basis, Finding, Severity
+from auditor.scoring import compute_score
+
+
+def _engine(checks: list[str]) -> Engine:
+    return Engine(AuditConfig(url="http://www.x.gov.cn/", checks=checks))
+
+
+def test_enrichers_run_only_for_the_families_they_serve() -> None:
+    links_only = _engine(["links"])
+    assert links_only.plugin_enabled("links") and not links_only.plugin_enabled("columns")
+    assert not links_only.plugin_enabled("documents")  # document extraction serves content checks
+    assert not links_only.plugin_enabled("browser")  # no Chromium for a link check
+    content = _engine(["freshness"])
+    assert content.plugin_enabled("documents") and content.plugin_enabled("browser")
+    assert _engine([]).plugin_enabled("documents")
+
+
+def test_every_declared_rule_cites_a_basis() -> None:
+    rules = _engine([]).rules
+    assert {"links.dead", "columns.missing", "freshness.homepage_stale", "privacy.id_number", "ipv6.low_support"} <= set(rules)
+    for rule in rules.values():
+        assert rule.basis.zh and rule.basis.status in ("confirmed", "partial", "unconfirmed", "local"), rule.id
+        assert rule.name_zh and rule.name_en and rule.remediation_zh, rule.id
+
+
+def test_score_veto_first_and_indicator_caps() -> None:
+    engine = _engine([])
+    basis = Basis(zh="x", source="x", status="local")
+    dead = [Finding("links.dead", Severity.MAJOR, f"http://x/{i}", "死链", evidence={"deduction": 1.0}, basis=basis)
+            for i in range(30)]
+    score = compute_score(dead, engine.rules, engine.pack)
+    points = engine.pack.indicators["links"]["points"]
+    assert score["indicators"]["links"]["deducted"] == points  # capped at the indicator's points
+    assert score["score"] == 100 - points and score["passed"] is True and score["veto"] is False
+    veto = Finding("freshness.homepage_stale", Severity.VETO, "http://x/", "首页不更新", basis=basis)
+    vetoed = compute_score([*dead, veto], engine.rules, engine.pack)
+    assert vetoed["veto"] is True and vetoed["passed"] is False and vetoed["veto_rules"] == {"freshness.homepage_stale": 1}
