@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from lxml import etree
-
 from auditor.context import CheckContext, PageView, SiteView, visible_text
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
@@ -63,8 +61,6 @@ ARTICLE_URL = re.compile(
 ARTICLE_TEXT = re.compile(r"(发布时间|发布日期|发文日期|成文日期|信息来源|文章来源|来源)\s*[:：]")
 ARTICLE_META = ("ArticleTitle", "PubDate", "ContentSource")
 PAGE_LIST_CAP = 20
-# Relative: the text of one element's subtree (context.visible_text reads the whole document).
-_SUBTREE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]")
 
 ITEMS: dict[str, dict[str, str]] = {
     "site_code": {"rule": "identity.site_code_missing", "zh": "网站标识码", "en": "site ID code (网站标识码)"},
@@ -129,7 +125,7 @@ def footer_text(tree: Any) -> tuple[str, bool]:
             if not any(parent in found for parent in el.iterancestors()):
                 found.append(el)
     if found:
-        return " ".join(" ".join(" ".join(_SUBTREE_TEXT(el)).split()) for el in found), True
+        return " ".join(visible_text(el) for el in found), True
     return visible_text(tree)[-1500:], False
 
 
