@@ -236,6 +236,7 @@ class AuditSpider(scrapy.Spider):
         self.level = 0
         self.pages_scheduled = 0
         self.pages_inflight = 0
+        self.pages_fetched = 0  # answered (or failed) page fetches; scheduled ones may be dropped by a budget
         self.outcomes: dict[str, Outcome] = {}
         self.targets: set[str] = set()
         self.calibration: dict[str, Outcome] = {}
@@ -418,6 +419,8 @@ class AuditSpider(scrapy.Spider):
             attempts=meta.get("ga_retries", 0) + 1,
         )
         self.outcomes[rec.url] = outcome
+        if purpose == "page":
+            self.pages_fetched += 1
         if error or (rec.status or 0) >= 400:
             self.job.stats.suspect_dead += purpose in ("check", "attachment", "page")
         self.job.stats.checked += 1
@@ -673,7 +676,8 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     counts = judge_links(job, spider)
     coverage = {
         "pages_found": len(spider.seen),
-        "pages_fetched": spider.pages_scheduled,
+        "pages_fetched": spider.pages_fetched,
+        "pages_scheduled": spider.pages_scheduled,
         "pages_stored": job.stats.pages,
         "levels": spider.level + 1,
         "skipped": dict(sorted(spider.skip_counts.items())),

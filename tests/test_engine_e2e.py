@@ -244,3 +244,15 @@ def test_time_budget_gives_a_partial_report(tmp_path: Path) -> None:
     assert took < 60
     html = (tmp_path / "r" / "report.html").read_text("utf-8")
     assert "部分结果" in html
+
+
+def test_byte_budget_gives_a_partial_report(tmp_path: Path) -> None:
+    cfg = tmp_path / "budget.toml"
+    cfg.write_text("byte_budget = 3000\nconcurrency = 1\n", "utf-8")
+    with serve(_site(n_news=40)) as srv:
+        proc = run_cli("check", srv.base_url + "/", "--config", str(cfg), "--out", str(tmp_path / "r"),
+                       "--db", str(tmp_path / "e.sqlite"), "--checks", "links")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = _report(tmp_path / "r")
+    assert report["status"] == "partial" and report["coverage"]["close_reason"] == "byte_budget"
+    assert report["coverage"]["pages_fetched"] < 40
