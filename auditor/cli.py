@@ -19,7 +19,15 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor import __version__
-from auditor.config import PROFILES, AuditConfig, ConfigError, build_config, load_config_file, parse_resolve
+from auditor.config import (
+    PROFILES,
+    AuditConfig,
+    ConfigError,
+    build_config,
+    default_as_of,
+    load_config_file,
+    parse_resolve,
+)
 
 app = typer.Typer(
     help="govaudit：政府网站与政务新媒体合规自查 / compliance self-check for government websites",
@@ -233,8 +241,8 @@ def demo(
 
     from auditor.demo import serve_demo
 
-    as_of_date = as_of or dt.date.today().isoformat()
     try:
+        as_of_date = as_of or default_as_of()
         with serve_demo(as_of=dt.date.fromisoformat(as_of_date)) as site:
             cli = {
                 "out": str(out_dir) if out_dir else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,6 +63,25 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
+REQUIRE_AS_OF_ENV = "GOVAUDIT_REQUIRE_AS_OF"
+
+
+def default_as_of() -> str:
+    """Today, the assessment date when ``--as-of`` is not given.
+
+    The one place govaudit reads the clock for an audit. A test suite sets
+    ``GOVAUDIT_REQUIRE_AS_OF=1`` so an audit that forgot ``--as-of`` fails at once instead of
+    passing this month and failing the next (freshness and expiry verdicts move with the date).
+    """
+
+    if os.environ.get(REQUIRE_AS_OF_ENV):
+        raise ConfigError(
+            f"需要 --as-of（{REQUIRE_AS_OF_ENV} 已设置）/ --as-of is required: {REQUIRE_AS_OF_ENV} is set, "
+            "so the assessment date may not default to today"
+        )
+    return dt.date.today().isoformat()
+
+
 @dataclass
 class AuditConfig:
     """Everything one audit needs to know. Plugins read their own options from ``plugin_options``."""
@@ -71,7 +91,7 @@ class AuditConfig:
     db: str | None = None
     max_pages: int = 5000
     max_depth: int = 8
-    as_of: str = field(default_factory=lambda: dt.date.today().isoformat())
+    as_of: str = field(default_factory=default_as_of)
     profile: str = "county"
     rules: str = "national"
     lang: str = "zh"

@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote
 
+from auditor.config import default_as_of
 from auditor.testserver import Hosts, Request, Site, serve
 
 HOST = "www.demo-county.gov.cn"
@@ -1061,7 +1062,7 @@ def serve_demo(host: str = "127.0.0.1", port: int = 0, as_of: dt.date | None = N
     attachments and to the stand-in hosts must carry it.
     """
 
-    day = as_of or dt.date.today()
+    day = as_of or dt.date.fromisoformat(default_as_of())
     holder = _Late()
     with serve(holder, host, port) as running:  # type: ignore[arg-type]
         demo = build_demo_site(day, running.port)

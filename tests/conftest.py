@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -10,6 +11,11 @@ import pytest
 
 from tests.support.servers import Running, dns_server, run_cli, serve
 from tests.support.sites import Site
+
+# No test may depend on today's date: an audit (CLI or in-process) that does not pass --as-of
+# fails with a usage error instead of passing this month and failing the next. Subprocesses
+# inherit the variable, so the installed console script enforces it too.
+os.environ["GOVAUDIT_REQUIRE_AS_OF"] = "1"
 
 
 @dataclass

@@ -49,7 +49,7 @@ class Audit:
         self.store = EvidenceStore(tmp / "e.sqlite")
         self.base = base
         self.run_id = store_site(self.store, site, base, paths=paths)
-        self.config = AuditConfig(url=base + "/", resolve=resolve if resolve is not None else {HOST: "127.0.0.1"},
+        self.config = AuditConfig(as_of="2026-11-22", url=base + "/", resolve=resolve if resolve is not None else {HOST: "127.0.0.1"},
                                   dns_server=dns, out=str(tmp / "out"), checks=checks, plugin_options=plugin_options)
         self.engine = Engine(self.config)
         self.site = SiteView(self.store, self.store.get_run(self.run_id))

@@ -20,7 +20,7 @@ def report(tmp_path_factory):
     site = build_a11y_site(planted=True)
     with serve(site) as srv:
         base = f"http://{HOST}:{srv.port}"
-        proc = run_cli("check", base + "/", "--out", str(out / "r"), "--db", str(out / "e.sqlite"), "--resolve", f"{HOST}=127.0.0.1",
+        proc = run_cli("check", "--as-of", "2026-11-22", base + "/", "--out", str(out / "r"), "--db", str(out / "e.sqlite"), "--resolve", f"{HOST}=127.0.0.1",
                        "--checks", "a11y", "--checks", "elderly", "--a11y", "all", "--timeout", "5", timeout=600)
     path = out / "r" / "report.json"
     assert path.exists(), (proc.returncode, proc.stdout[-2000:], proc.stderr[-3000:])
@@ -62,7 +62,7 @@ def test_cli_report_names_the_axe_version_and_elderly_result(report) -> None:
 def test_cli_a11y_off_audits_no_page(tmp_path) -> None:
     site = build_a11y_site(planted=True)
     with serve(site) as srv:
-        proc = run_cli("check", f"http://{HOST}:{srv.port}/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
+        proc = run_cli("check", "--as-of", "2026-11-22", f"http://{HOST}:{srv.port}/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
                        "--resolve", f"{HOST}=127.0.0.1", "--checks", "a11y", "--a11y", "off", "--timeout", "5", timeout=300)
     rep = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
     assert proc.returncode == 0
@@ -71,7 +71,7 @@ def test_cli_a11y_off_audits_no_page(tmp_path) -> None:
 
 
 def test_cli_refuses_an_unknown_a11y_mode(tmp_path) -> None:
-    proc = run_cli("check", "http://www.wza-county.gov.cn/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
+    proc = run_cli("check", "--as-of", "2026-11-22", "http://www.wza-county.gov.cn/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
                    "--a11y", "everything", timeout=120)
     assert proc.returncode == 2, (proc.stdout[-1000:], proc.stderr[-1000:])
     assert "--a11y" in proc.stdout + proc.stderr

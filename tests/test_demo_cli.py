@@ -46,3 +46,27 @@ def test_demo_audits_the_bundled_site_end_to_end(tmp_path: Path) -> None:
     families = {f["rule"].split(".")[0] for f in report["findings"]}
     assert {"links", "columns", "identity"} <= families
     assert report["stats"]["findings"] == len(report["findings"])
+
+
+def test_demo_verdicts_do_not_depend_on_the_date(tmp_path: Path) -> None:
+    """The demo's dates follow --as-of: years behind or ahead, the same problems, the same verdict.
+
+    A fixture with fixed dates passes this month and fails the next; this pins the opposite.
+    Accessibility is skipped (it does not read dates) to keep the three audits cheap.
+    """
+
+    summaries = {}
+    for as_of in ("2019-06-14", AS_OF, "2034-03-03"):
+        out = tmp_path / as_of
+        proc = run_cli("demo", "--out", str(out), "--db", str(tmp_path / "d.sqlite"), "--as-of", as_of,
+                       "--skip", "a11y,elderly", timeout=900)
+        assert proc.returncode in (0, 1), proc.stderr[-4000:]
+        report = json.loads((out / "report.json").read_text("utf-8"))
+        assert report["as_of"] == as_of
+        counts: dict[str, int] = {}
+        for f in report["findings"]:
+            counts[f["rule"]] = counts.get(f["rule"], 0) + 1
+        summaries[as_of] = (proc.returncode, report["score"]["verdict_en"], report["score"]["score"], counts)
+    first = summaries["2019-06-14"]
+    for as_of, summary in summaries.items():
+        assert summary == first, (as_of, summary, first)

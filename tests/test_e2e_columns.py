@@ -43,7 +43,7 @@ def test_fixture_is_honest() -> None:
 
 @pytest.mark.parametrize("profile", ["county", "department"])
 def test_missing_columns_per_profile(site, profile, tmp_path) -> None:
-    proc = run_cli("check", site.url, "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"), "--checks", "columns",
+    proc = run_cli("check", "--as-of", "2026-11-22", site.url, "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"), "--checks", "columns",
                    "--profile", profile, "--timeout", "5", *site.cli_args(), timeout=300)
     report_path = tmp_path / "r" / "report.json"
     assert report_path.exists(), (proc.returncode, proc.stdout[-2000:], proc.stderr[-3000:])

@@ -218,18 +218,18 @@ def test_recheck_gives_the_same_findings_and_ids(links_run, tmp_path) -> None:
 
 def test_site_unreachable_at_start_exits_3(fx, tmp_path) -> None:
     port = closed_port("127.0.0.3")
-    proc = run_cli("check", f"http://www.refused-fixture.gov.cn:{port}/", "--out", str(tmp_path / "r"), "--db",
+    proc = run_cli("check", "--as-of", "2026-11-22", f"http://www.refused-fixture.gov.cn:{port}/", "--out", str(tmp_path / "r"), "--db",
                    str(tmp_path / "e.sqlite"), "--timeout", "2", "--dns-server", fx.dns, timeout=120)
     assert proc.returncode == 3, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
-    proc = run_cli("check", "http://www.gone-fixture.gov.cn/", "--out", str(tmp_path / "n"), "--db",
+    proc = run_cli("check", "--as-of", "2026-11-22", "http://www.gone-fixture.gov.cn/", "--out", str(tmp_path / "n"), "--db",
                    str(tmp_path / "n.sqlite"), "--timeout", "2", "--dns-server", fx.dns, timeout=120)
     assert proc.returncode == 3, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
 
 
 def test_usage_error_exits_2(fx, tmp_path) -> None:
-    proc = run_cli("check", fx.url, "--out", str(tmp_path / "r"), "--profile", "galaxy", timeout=60)
+    proc = run_cli("check", "--as-of", "2026-11-22", fx.url, "--out", str(tmp_path / "r"), "--profile", "galaxy", timeout=60)
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
-    proc = run_cli("check", fx.url, "--out", str(tmp_path / "r"), "--dns-server", "not a server", timeout=60)
+    proc = run_cli("check", "--as-of", "2026-11-22", fx.url, "--out", str(tmp_path / "r"), "--dns-server", "not a server", timeout=60)
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
 
 

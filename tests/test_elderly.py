@@ -91,7 +91,7 @@ def _page(tmp: Path, html: str) -> tuple[PageView, CheckContext]:
     from auditor.checks import elderly
 
     store = EvidenceStore(tmp / "c.sqlite")
-    config = AuditConfig(url="http://www.x.gov.cn/")
+    config = AuditConfig(as_of="2026-11-22", url="http://www.x.gov.cn/")
     engine = Engine(config)
     run_id = store.start_run("x", config.url, "2024-06-01", {}, "t")
     ctx = CheckContext(config, engine.pack, engine.rules, store, run_id)

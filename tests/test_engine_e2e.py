@@ -5,6 +5,7 @@ Every test serves a small site on loopback and runs the installed ``govaudit`` c
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -19,13 +20,16 @@ from auditor.reports.base import report_schema
 from tests.support.servers import run_cli, serve
 from tests.support.sites import Site
 
+AS_OF = "2026-11-22"  # every audit here passes it; the fixture's dates are relative to it
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 EVIL_SOURCE = EVIL.replace("<", "&lt;").replace(">", "&gt;")  # text on the page, markup in the report if unescaped
 
 
 def _site(n_news: int = 12, evil: bool = False) -> Site:
     site = Site()
-    news = "".join(f'<li><a href="/news/{i}.html">新闻{i}</a> 2026-11-{10 + i % 10:02d}</li>' for i in range(n_news))
+    as_of = dt.date.fromisoformat(AS_OF)
+    news = "".join(f'<li><a href="/news/{i}.html">新闻{i}</a> {as_of - dt.timedelta(days=2 + i % 10)}</li>'
+                   for i in range(n_news))
     title = EVIL_SOURCE if evil else "测试县人民政府"
     site.page(
         "/",
@@ -107,8 +111,8 @@ def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 180):
 def test_third_party_plugin_and_isolation(tmp_path: Path, plugin_env: dict[str, str]) -> None:
     with serve(_site()) as srv:
         out = tmp_path / "r"
-        proc = _run("check", srv.base_url + "/", "--out", str(out), "--db", str(tmp_path / "e.sqlite"),
-                    "--plugin", "govaudit_thirdparty", "--plugin", "govaudit_broken", "--as-of", "2026-11-22",
+        proc = _run("check", "--as-of", AS_OF, srv.base_url + "/", "--out", str(out), "--db", str(tmp_path / "e.sqlite"),
+                    "--plugin", "govaudit_thirdparty", "--plugin", "govaudit_broken",
                     env=plugin_env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = _report(out)
@@ -131,7 +135,7 @@ def test_veto_exit_status_and_config_file(tmp_path: Path, plugin_env: dict[str, 
     cfg = tmp_path / "govaudit.toml"
     cfg.write_text('profile = "city"\nmax_pages = 50\n[plugins.thirdparty]\nveto = true\n', "utf-8")
     with serve(_site()) as srv:
-        proc = _run("check", srv.base_url + "/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
+        proc = _run("check", "--as-of", AS_OF, srv.base_url + "/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
                     "--config", str(cfg), "--plugin", "govaudit_thirdparty", env=plugin_env)
     assert proc.returncode == 1, proc.stderr[-3000:]
     report = _report(tmp_path / "r")
@@ -151,19 +155,32 @@ def test_veto_exit_status_and_config_file(tmp_path: Path, plugin_env: dict[str, 
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
-    proc = run_cli("check", "http://127.0.0.1:9/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"), *args)
+    proc = run_cli("check", "--as-of", AS_OF, "http://127.0.0.1:9/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"), *args)
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
     assert needle in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
+def test_an_audit_without_as_of_is_refused_under_the_test_guard(tmp_path: Path) -> None:
+    """conftest sets GOVAUDIT_REQUIRE_AS_OF: a test that forgets --as-of fails now, not next month."""
+
+    assert os.environ.get("GOVAUDIT_REQUIRE_AS_OF") == "1"
+    with serve(_site()) as srv:
+        proc = run_cli("check", srv.base_url + "/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"))
+    assert proc.returncode == 2 and "--as-of" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    env = {"GOVAUDIT_REQUIRE_AS_OF": ""}  # without the guard the date defaults to today, as users expect
+    proc = run_cli("rules", env=env)
+    assert proc.returncode == 0
+
+
 def test_bad_config_file_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('max_pages = "many"\n', "utf-8")
-    proc = run_cli("check", "http://127.0.0.1:9/", "--config", str(bad), "--db", str(tmp_path / "e.sqlite"))
+    proc = run_cli("check", "--as-of", AS_OF, "http://127.0.0.1:9/", "--config", str(bad), "--db", str(tmp_path / "e.sqlite"))
     assert proc.returncode == 2 and "max_pages" in proc.stderr
     bad.write_text("max_pages = [unclosed\n", "utf-8")
-    proc = run_cli("check", "http://127.0.0.1:9/", "--config", str(bad), "--db", str(tmp_path / "e.sqlite"))
+    proc = run_cli("check", "--as-of", AS_OF, "http://127.0.0.1:9/", "--config", str(bad), "--db", str(tmp_path / "e.sqlite"))
     assert proc.returncode == 2 and "TOML" in proc.stderr
 
 
@@ -171,7 +188,7 @@ def test_unreachable_site_exits_3(tmp_path: Path) -> None:
     from tests.support.servers import closed_port
 
     port = closed_port()
-    proc = run_cli("check", f"http://127.0.0.1:{port}/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
+    proc = run_cli("check", "--as-of", AS_OF, f"http://127.0.0.1:{port}/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
                    "--timeout", "2")
     assert proc.returncode == 3, proc.stderr[-2000:]
     assert "unreachable" in proc.stderr
@@ -181,7 +198,7 @@ def test_unreachable_site_exits_3(tmp_path: Path) -> None:
 
 def test_html_report_is_safe_against_injected_markup(tmp_path: Path) -> None:
     with serve(_site(evil=True)) as srv:
-        proc = run_cli("check", srv.base_url + "/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"))
+        proc = run_cli("check", "--as-of", AS_OF, srv.base_url + "/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = (tmp_path / "r" / "report.html").read_text("utf-8")
     report = _report(tmp_path / "r")
@@ -217,7 +234,7 @@ def test_discovery_is_deterministic_under_a_page_budget(tmp_path: Path) -> None:
     fetched = []
     with serve(_site(n_news=40)) as srv:
         for i in range(2):
-            proc = run_cli("check", srv.base_url + "/", "--out", str(tmp_path / f"r{i}"), "--db", db,
+            proc = run_cli("check", "--as-of", AS_OF, srv.base_url + "/", "--out", str(tmp_path / f"r{i}"), "--db", db,
                            "--max-pages", "15", "--concurrency", "8", "--checks", "links")
             assert proc.returncode == 0, proc.stderr[-2000:]
             report = _report(tmp_path / f"r{i}")
@@ -235,7 +252,7 @@ def test_time_budget_gives_a_partial_report(tmp_path: Path) -> None:
                                                                         "<html><body>慢</body></html>"))[1])
     with serve(site) as srv:
         started = time.time()
-        proc = run_cli("check", srv.base_url + "/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
+        proc = run_cli("check", "--as-of", AS_OF, srv.base_url + "/", "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"),
                        "--time-budget", "2", "--concurrency", "2", "--checks", "links")
         took = time.time() - started
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -250,7 +267,7 @@ def test_byte_budget_gives_a_partial_report(tmp_path: Path) -> None:
     cfg = tmp_path / "budget.toml"
     cfg.write_text("byte_budget = 3000\nconcurrency = 1\n", "utf-8")
     with serve(_site(n_news=40)) as srv:
-        proc = run_cli("check", srv.base_url + "/", "--config", str(cfg), "--out", str(tmp_path / "r"),
+        proc = run_cli("check", "--as-of", AS_OF, srv.base_url + "/", "--config", str(cfg), "--out", str(tmp_path / "r"),
                        "--db", str(tmp_path / "e.sqlite"), "--checks", "links")
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = _report(tmp_path / "r")

@@ -9,7 +9,7 @@ from auditor.scoring import compute_score
 
 
 def _engine(checks: list[str]) -> Engine:
-    return Engine(AuditConfig(url="http://www.x.gov.cn/", checks=checks))
+    return Engine(AuditConfig(as_of="2026-11-22", url="http://www.x.gov.cn/", checks=checks))
 
 
 def test_enrichers_run_only_for_the_families_they_serve() -> None:

@@ -60,7 +60,7 @@ def site(tmp_path) -> SiteView:
 
 
 def _config(**a11y: object) -> AuditConfig:
-    return AuditConfig(url=BASE + "/", plugin_options={"a11y": dict(a11y)} if a11y else {})
+    return AuditConfig(as_of="2026-11-22", url=BASE + "/", plugin_options={"a11y": dict(a11y)} if a11y else {})
 
 
 def test_signature_ignores_repetition_and_text() -> None:
@@ -119,7 +119,7 @@ def test_toml_plugin_table_and_cli_mode_merge(site: SiteView, tmp_path) -> None:
 
     toml = tmp_path / "govaudit.toml"
     toml.write_text('[plugins.a11y]\nsample = 3\nseed = "2024-06"\n', "utf-8")
-    cfg = build_config(load_config_file(toml), {"url": BASE + "/"})
+    cfg = build_config(load_config_file(toml), {"url": BASE + "/", "as_of": "2026-11-22"})
     cfg.plugin_options.setdefault("a11y", {}).update({"mode": "sample"})  # what the CLI does for --a11y
     sample = choose(site, cfg)
     assert sample.sample_size == 3 and sample.seed == "2024-06"
