@@ -205,23 +205,33 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
     table.add_column("项目" if zh else "item")
     table.add_column("结果" if zh else "value")
     table.add_row("结论" if zh else "verdict", score["verdict_zh"] if zh else score["verdict_en"])
-    table.add_row("扣分部分得分" if zh else "deduction-part score", f"{score['score']} / 100")
-    vetoes = ", ".join(f"{k}×{v}" for k, v in score["veto_rules"].items()) or ("无" if zh else "none")
+    table.add_row("扣分部分得分" if zh else "deduction-part score",
+                  f"{score['score']} / {score.get('max_points', 100):g}（{'合格线' if zh else 'pass line'} {score['pass_line']:g}）")
+    hit = [v for v in score.get("veto_items", []) if v["state"] == "triggered"]
+    vetoes = ", ".join(f"{v['name_zh'] if zh else v['name_en']}×{len(v['findings'])}" for v in hit) or ("无" if zh else "none")
     table.add_row("单项否决" if zh else "single veto", vetoes)
     cov = report.get("coverage") or {}
     table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
     table.add_row("状态" if zh else "status", report["status"] + (f" ({', '.join(cov.get('limited_by', []))})" if cov.get("limited_by") else ""))
     out.print(table)
+    for line in score.get("explanation_zh" if zh else "explanation_en", []):
+        out.print("· " + line, soft_wrap=True)
     per_rule = report["stats"]["findings_per_rule"]
     if per_rule:
-        rt = Table(title="各规则问题数" if zh else "Findings per rule")
+        cost: dict[str, float] = {}
+        for f in report["findings"]:
+            cost[f["rule"]] = cost.get(f["rule"], 0.0) + (f.get("deduction") or 0.0)
+        vetoed = {f["rule"] for f in report["findings"] if f["severity"] == "veto"}
+        rt = Table(title="各规则问题数（先改这些：否决项与扣分多的在前）" if zh else "Findings per rule (fix these first)")
         rt.add_column("规则" if zh else "rule")
         rt.add_column("名称" if zh else "name")
         rt.add_column("数量" if zh else "count", justify="right")
-        for rid, n in per_rule.items():
+        rt.add_column("扣分" if zh else "deducted", justify="right")
+        for rid, n in sorted(per_rule.items(), key=lambda kv: (kv[0] not in vetoed, -cost.get(kv[0], 0.0), kv[0])):
             info = report["rules"].get(rid, {})
-            rt.add_row(rid, info.get("name", ""), str(n))
+            mark = ("否决" if zh else "veto") if rid in vetoed else (f"{cost[rid]:.2f}" if cost.get(rid) else "")
+            rt.add_row(rid, info.get("name", ""), str(n), mark)
         out.print(rt)
     for p in paths:
         out.print(("报告：" if zh else "report: ") + str(p))

@@ -162,7 +162,7 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
         ctx.close_probes()
     store.flush()
     t1 = time.time()
-    score = compute_score(store.iter_findings(run_id), engine.rules, engine.pack)
+    score = compute_score(store.iter_findings(run_id), engine.rules, engine.pack, config.family_enabled)
     store.set_score(run_id, score)
     report = build_report(ReportInputs(store, run_id, engine.rules, config.lang, score))
     report["stats"]["check_seconds"] = round(t1 - t0, 2)

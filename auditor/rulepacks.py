@@ -32,6 +32,8 @@ class RulePack:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # key → {value, source, status, pack}
     indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
     columns: list[dict[str, Any]] = field(default_factory=list)
+    # the scoring structure: blocks, vetoes, bonus, per-rule deductions (see auditor.scoring)
+    scoring: dict[str, Any] = field(default_factory=dict)
 
     def value(self, key: str, default: Any = None) -> Any:
         entry = self.values.get(key)
@@ -40,6 +42,14 @@ class RulePack:
     def entry(self, key: str) -> dict[str, Any] | None:
         return self.values.get(key)
 
+    def rule_scoring(self, rule_id: str) -> dict[str, Any] | None:
+        """How findings of ``rule_id`` are scored: its own entry, else its family's default, else None."""
+
+        rules = self.scoring.get("rules", {})
+        if rule_id in rules:
+            return rules[rule_id]
+        return self.scoring.get("family_defaults", {}).get(rule_id.split(".", 1)[0])
+
     def columns_for(self, profile: str) -> list[dict[str, Any]]:
         return [c for c in self.columns if profile in c["profiles"]]
 
@@ -47,6 +57,9 @@ class RulePack:
         """What a report records so the month's score can be reproduced."""
 
         return {"id": self.id, "version": self.version, "chain": self.chain, "name_zh": self.name_zh}
+
+
+_SCORING_TABLES = ("blocks", "vetoes", "rules", "family_defaults")
 
 
 @cache
@@ -115,5 +128,11 @@ def load_pack(name_or_path: str = "national") -> RulePack:
             columns[col["id"]] = {**col, "pack": data["id"]}
         for col_id in data.get("columns_remove", []):
             columns.pop(col_id, None)
+        for key, part in data.get("scoring", {}).items():
+            # keyed tables merge entry by entry (an overlay re-scores one rule); the rest is replaced
+            if key in _SCORING_TABLES:
+                pack.scoring.setdefault(key, {}).update({k: {**v, "pack": data["id"]} for k, v in part.items()})
+            else:
+                pack.scoring[key] = part
     pack.columns = list(columns.values())
     return pack

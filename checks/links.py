@@ -89,8 +89,6 @@ def govaudit_check_link(result: LinkResult, ctx: CheckContext) -> Iterator[Findi
     }
     anchor = ordered[0]["anchor"]
     if result.verdict == Verdict.DEAD:
-        deduction = ctx.pack.value("links.deduction_homepage" if on_homepage else "links.deduction_other", 0.0)
-        evidence["deduction"] = deduction
         yield ctx.finding(
             "links.dead",
             result.target_url,

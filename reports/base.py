@@ -65,8 +65,22 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
     run = store.get_run(run_id)
     if run is None:
         raise KeyError(f"no run {run_id}")
-    findings = [finding_dict(f, inp.rules, inp.lang) for f in store.iter_findings(run_id)]
-    findings.sort(key=lambda d: (SEVERITY_ORDER.get(d["severity"], 9), d["rule"], d["url"] or "", d["id"]))
+    score = dict(inp.score)
+    scored = score.pop("findings", {})  # per-finding deductions travel on each finding, not twice
+    indicators = score.get("indicators", {})
+    findings = []
+    for f in store.iter_findings(run_id):
+        d = finding_dict(f, inp.rules, inp.lang)
+        s = scored.get(f.id)
+        d["deduction"] = s["deduction"] if s else 0.0
+        d["indicator"] = s["indicator"] if s else None
+        if s and s["indicator"] in indicators:
+            ind = indicators[s["indicator"]]
+            d["indicator_name"] = ind["name_en"] if inp.lang == "en" else ind["name_zh"]
+        findings.append(d)
+    # 先改这些: single vetoes first, then what costs the most points, then by severity
+    findings.sort(key=lambda d: (d["severity"] != "veto", -d["deduction"], SEVERITY_ORDER.get(d["severity"], 9),
+                                 d["rule"], d["url"] or "", d["id"]))
     per_rule = Counter(d["rule"] for d in findings)
     per_sev = Counter(d["severity"] for d in findings)
     stats = dict(run.get("stats") or {})
@@ -93,10 +107,10 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
         "as_of": run["as_of"],
         "started_at": _iso(run["started_at"]),
         "finished_at": _iso(run.get("finished_at") or time.time()),
-        "rule_pack": inp.score.get("rule_pack"),
+        "rule_pack": score.get("rule_pack"),
         "stats": stats,
         "coverage": run.get("coverage") or {},
-        "score": inp.score,
+        "score": score,
         "metrics": sorted(metrics, key=lambda m: m.get("name", "")),
         "rules": {
             rid: {

@@ -34,7 +34,8 @@ def _site(n_news: int = 12, evil: bool = False) -> Site:
     site.page(
         "/",
         f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-        "<div class='nav'><a href='/'>首页</a><a href='/news/'>新闻动态</a><a href='/xxgk/'>政府信息公开</a></div>"
+        "<div class='nav'><a href='/'>首页</a><a href='/news/'>新闻动态</a><a href='/xxgk/'>政府信息公开</a>"
+        "<a href='/bsfw/'>办事服务</a><a href='/hdjl/'>县长信箱</a></div>"
         f"<div class='content'><ul>{news}</ul><a href='/gone.html'>{EVIL_SOURCE if evil else '旧页面'}</a>"
         "<a href='javascript:alert(1)'>js</a><a href='mailto:a@b.cn'>信箱</a></div></body></html>",
     )
@@ -45,6 +46,8 @@ def _site(n_news: int = 12, evil: bool = False) -> Site:
                                      f"<p>正文{i}</p><a href='/news/{(i + 1) % n_news}.html'>下一篇</a></body></html>")
     site.page("/xxgk/", "<html><head><meta charset='utf-8'><title>政府信息公开</title></head><body>"
                         "<a href='/xxgk/zn.html'>政府信息公开指南</a></body></html>")
+    site.page("/bsfw/", "<html><head><meta charset='utf-8'><title>办事服务</title></head><body>办事指南</body></html>")
+    site.page("/hdjl/", "<html><head><meta charset='utf-8'><title>县长信箱</title></head><body>我要写信</body></html>")
     site.page("/xxgk/zn.html", "<html><head><meta charset='utf-8'><title>指南</title></head><body>指南</body></html>")
     return site
 
