@@ -11,6 +11,7 @@ import jsonschema
 
 from auditor.demo import build_demo_site
 from auditor.reports.base import report_schema
+from auditor.rulepacks import load_pack
 from tests.support.servers import run_cli
 
 AS_OF = "2026-11-22"
@@ -46,6 +47,24 @@ def test_demo_audits_the_bundled_site_end_to_end(tmp_path: Path) -> None:
     families = {f["rule"].split(".")[0] for f in report["findings"]}
     assert {"links", "columns", "identity"} <= families
     assert report["stats"]["findings"] == len(report["findings"])
+
+    # The verdict a user would agree with, explained: the planted 130-day unanswered letter is the
+    # 互动回应差 veto; the full ID number and the homepage dead links cost what the pack says.
+    score = report["score"]
+    assert proc.returncode == 1 and score["verdict_zh"] == "不合格（单项否决）"
+    triggered = {v["id"] for v in score["veto_items"] if v["state"] == "triggered"}
+    assert triggered == {"interaction_unresponsive"}, triggered
+    pack = load_pack("national")
+    ids = [f for f in report["findings"] if f["rule"] == "privacy.id_number" and f["severity"] == "major"]
+    assert ids and all(f["deduction"] == pack.scoring["rules"]["privacy.id_number"]["deduction"]["value"] for f in ids)
+    home_dead = [f for f in dead.values() if f["evidence"]["on_homepage"]]
+    assert home_dead and all(f["deduction"] == 1.0 for f in home_dead)
+    assert all(f["deduction"] == 0.1 for f in dead.values() if not f["evidence"]["on_homepage"])
+    assert report["findings"][0]["severity"] == "veto"  # 先改这些: the veto first, then the costliest
+    costs = [f["deduction"] for f in report["findings"][1:]]
+    assert costs[: len([c for c in costs if c])] == sorted([c for c in costs if c], reverse=True)
+    html = (out / "report.html").read_text("utf-8")
+    assert "得分说明" in html and "先改这些" in html and "合格线" in html and "互动回应差" in html
 
 
 def test_demo_verdicts_do_not_depend_on_the_date(tmp_path: Path) -> None:
