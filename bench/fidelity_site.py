@@ -477,8 +477,8 @@ def build(variant: str = "A", port: str = "{PORT}") -> Portal:
     for key in ("T1", "T2", "T3", "T4"):
         trap("interpretation.missing", by[key].path, {"T1": "任职通知 needs no 解读", "T2": "表彰通报 needs no 解读",
                                                       "T3": "会议通知 needs no 解读", "T4": "批复 needs no 解读"}[key])
-    trap("interpretation.missing", cleanup.path, "a 清理结果 notice (repeal list) needs no 解读")
-    trap("interpretation.missing", repeal.path, "a 关于废止《…》的决定 needs no 解读")
+    trap("interpretation.*", cleanup.path, "a 清理结果 notice (repeal list) needs no 解读")
+    trap("interpretation.*", repeal.path, "a 关于废止《…》的决定 needs no 解读 (nor a link to the repealed document's 解读)")
     trap("interpretation.*", by["D11"].path, "行政规范性文件 with a 解读 linked both ways")
 
     # ---- decisions: catalogue, consultations, feedback ----------------------------------------
