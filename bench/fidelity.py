@@ -56,6 +56,8 @@ def run_audit(url: str, out: Path, families: Iterable[str], resolve: dict[str, s
               extra: Iterable[str] = ()) -> tuple[dict[str, Any], float, int]:
     """The real CLI, as a user runs it; returns report.json, seconds, exit status."""
 
+    (out / "evidence.sqlite").unlink(missing_ok=True)  # a kept directory must not mix runs
+    shutil.rmtree(out / "report", ignore_errors=True)
     args = [govaudit_exe(), "check", url, "--as-of", as_of, "--db", str(out / "evidence.sqlite"), "--out", str(out / "report"),
             "--a11y", "off", "--profile", "county", "--format", "json", "--timeout", "5", "--ignore-robots"]
     for fam in families:

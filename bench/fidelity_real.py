@@ -265,6 +265,8 @@ SAMPLE = (
     "pingtan/zwgk/zfxxgk/gwhwj/hzgfxwj/201705/79834_平潭综合实验区管委会关于废止《平潭综合实验区办公建筑和商业建筑规划管理实施细则》/page.html",
     "pingtan/zwgk/zfxxgk/gwhwj/hzgfxwj/201707/79989_平潭综合实验区管委会关于印发《平潭综合实验区停车收费管理暂行办法》的通知/page.html",
     "pingtan/zwgk/zfxxgk/gwhwj/hzgfxwj/201603/79824_平潭综合实验区管委会印发平潭综合实验区财税优惠政策兑现实施方案的通知/page.html",
+    "pingtan/zwgk/zfxxgk/gwhwj/hzgfxwj/201704/79829_平潭综合实验区管委会关于宣布失效一批规范性文件的通知/page.html",
+    "pingtan/zwgk/zfxxgk/gwhwj/hzgfxwj/201304/79670_平潭综合实验区管委会关于平潭综合实验区防洪防潮工程建设征地范围内禁止新增建设项目/page.html",
     "pingtan/zwgk/zfxxgk/zfxxgknb/202603/105587_平潭综合实验区2025年度政府信息公开工作年度报告/page.html",
     "pingtan/zwgk/zfxxgk/zfxxgknb/_lists/index.html",
 )
@@ -344,7 +346,8 @@ def build_site(pages: list[tuple[Path, str, dict[str, Any]]], port: int, closed:
 def records(db: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     with sqlite3.connect(db) as con:
-        for key, data in con.execute("select key, data from records where kind='document'"):
+        last = con.execute("select run_id from records order by id desc limit 1").fetchone()
+        for key, data in con.execute("select key, data from records where kind='document' and run_id=?", (last[0] if last else "",)):
             out[key] = json.loads(data) if isinstance(data, str) else data
     return out
 
