@@ -242,6 +242,41 @@ def table(title: str, scores: dict[str, Score], goal: float = 0.95) -> str:
     return "\n".join(lines)
 
 
+def self_check() -> None:
+    """The scorer on made-up findings, so a broken matcher cannot pass for a good audit.
+
+    Findings equal to the expected labels must score F1 = 1 with no trap hit; a duplicate must be a
+    false positive; a finding on a trap must count as one; dropping a finding must be a miss.
+    """
+
+    portal = fs.build("B")
+    fs.finalize(portal, 8080, 9)
+    base = f"http://{fs.HOST}:8080"
+
+    def finding(lab: fs.Label) -> dict[str, Any]:
+        f: dict[str, Any] = {"rule": lab.rule, "severity": "major", "url": base + "/", "evidence": {}}
+        if lab.target == "veto":
+            f["severity"] = "veto"
+        elif lab.rule == "columns.missing":
+            f["evidence"]["column_id"] = lab.target
+        elif lab.target == "site":
+            f["evidence"]["pattern"] = "site"
+        elif lab.target.startswith("//"):
+            f["url"] = "http:" + lab.target
+        elif lab.target.startswith("/"):
+            f["url"] = base + lab.target
+        return f
+
+    good = [finding(x) for x in portal.labels if x.expect]
+    perfect = score(good, portal.labels, fs.FAMILIES, fs.HOST, "self")
+    assert all(s.fp == 0 and s.fn == 0 and s.trap_hits == 0 for s in perfect.values()), perfect
+    trap = next(x for x in portal.labels if not x.expect and x.rule == "documents.expired")
+    worse = score(good[1:] + [good[1], finding(trap)], portal.labels, fs.FAMILIES, fs.HOST, "self")
+    fam0, fam1 = portal.labels[[x.expect for x in portal.labels].index(True)].family, good[1]["rule"].split(".")[0]
+    assert worse[fam0].fn == 1 and worse[fam1].fp >= 1 and worse["documents"].trap_hits == 1, worse
+    print("self-check: scorer ok")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--real", type=Path, help="directory holding the real archive pages (see bench/README.md)")
@@ -249,7 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default="A,B")
     ap.add_argument("--json", type=Path, help="write every score and FP/FN detail here")
     ap.add_argument("--keep", type=Path, help="keep the reports and evidence stores in this directory")
+    ap.add_argument("--self-check", action="store_true", help="check the scorer on made-up findings and exit")
     args = ap.parse_args(argv)
+    self_check()
+    if args.self_check:
+        return 0
     ctx = contextlib.nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory(prefix="fidelity-")
     result: dict[str, Any] = {}
     with ctx as tmp:
