@@ -189,7 +189,13 @@ def _clean(m: re.Match[str] | None) -> str | None:
 
 @hookimpl
 def govaudit_check_page(page: PageView, ctx: CheckContext) -> None:
-    if not page.is_html or (page.status is not None and page.status >= 400):
+    # An error page (HTTP 4xx/5xx, or a soft 404 as the link checker judged it) shows the CMS's
+    # error template, not the site's: its missing footer and meta tags are not the site's
+    # defects, and the dead link to it is already reported once under links.dead.
+    if not page.is_html:
+        return
+    if page.is_error_page:
+        ctx.record("identity.skipped", page.url, {"reason": page.error_reason})
         return
     facts = page_facts(page, ctx)
     if facts is not None:
@@ -250,7 +256,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     share = float(ctx.pack.value("identity.site_pattern_share", 0.5))
     cap = int(ctx.pack.value("identity.page_findings_cap", 50))
     home = site.homepage_url
-    note = {"pages_without_footer_element": len(no_footer), "page_classes": dict(classes)}
+    note = {"pages_without_footer_element": len(no_footer), "page_classes": dict(classes),
+            "error_pages_excluded": sum(1 for _ in site.records("identity.skipped"))}
 
     for (kind, name), t in sorted(tallies.items()):
         if not t.failing:
