@@ -1,7 +1,7 @@
 """Site identity (网站标识): page meta tags and the footer items every government page must show.
 
 From the website development guideline (《政府网站发展指引》, 国办发〔2017〕47号) as far as it could be
-confirmed (rules.md §5 ``footer_identity`` 🟡, ``meta_tags`` 🟡/❌): every page carries the site meta
+confirmed (footer items: partly — the 47号 wording was not read; meta tag list: 未核实): every page carries the site meta
 tags (SiteName, SiteDomain, SiteIDCode), content pages the article tags (ColumnName, ArticleTitle,
 PubDate, ContentSource…), column pages the column tags; every page footer shows the 网站标识码
 (10 digits, or ``bm`` + 8 digits for State Council departments — the same code as SiteIDCode),
@@ -29,10 +29,10 @@ from auditor.model import Basis, Finding, Rule, Severity
 
 FOOTER_BASIS = Basis(
     zh="《政府网站发展指引》（国办发〔2017〕47号）：页面底部功能区应清晰列明党政机关网站标识、政府网站标识码、ICP备案编号、"
-    "公安机关备案标识、网站主办单位及联系方式（措辞据厂商监测字段与地方指标表转述）",
+    "公安机关备案标识、网站主办单位及联系方式（47号原文措辞未读到，未核实）",
     en="Website development guideline (国办发〔2017〕47号): every page footer shows the 党政机关网站标识, the site ID code, "
-    "the ICP and public-security filing numbers, the sponsoring unit and contact details (wording via vendors and local tables)",
-    source="国办发〔2017〕47号（原文附件未读到）; 地方指标表 https://m.31ppt.com/p-4368166.html; rules.md §5 footer_identity",
+    "the ICP and public-security filing numbers, the sponsoring unit and contact details (the 47号 wording was not read)",
+    source="国办发〔2017〕47号《政府网站发展指引》 页面底部功能区（原文措辞未核实）; 国办秘函〔2019〕19号（“我为政府网站找错”，未核实）",
     status="partial",
 )
 META_BASIS = Basis(
@@ -40,7 +40,7 @@ META_BASIS = Basis(
     "（在政府网站页面上观察到；必填清单未读到原文）",
     en="Website development guideline (国办发〔2017〕47号), page meta tags (site, column, article); observed on government "
     "sites, the mandatory list could not be read",
-    source="国办发〔2017〕47号 附件（未读到）; rules.md §5 meta_tags",
+    source="国办发〔2017〕47号《政府网站发展指引》附件 网页标签（必填清单未核实）",
     status="unconfirmed",
 )
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
