@@ -314,6 +314,7 @@ def _is_name(cell: str) -> bool:
 # --- letters: 信箱 / 留言 / 咨询 pages --------------------------------------------------------------
 
 _LABEL_END = ":：\t "
+_HEADER_WORD = re.compile(r"电话|手机|号码|联系|序号|编号|标题|主题|姓名|时间|日期|内容|状态|类型|单位|部门")
 _BREADCRUMB = re.compile(r"当前位置|您的位置|所在位置|[>＞»›→]")
 
 def _label_pattern(words: list[str], suffix: str = "") -> re.Pattern[str] | None:
@@ -383,6 +384,39 @@ def _letter_part(text: str, pos: int, state: str | None, lc: LetterContext) -> s
     return part
 
 
+def _is_label(cell: str, pat: re.Pattern[str] | None) -> bool:
+    m = pat.match(cell) if pat is not None else None
+    return bool(m and m.end() >= len(cell.rstrip(_LABEL_END)))
+
+
+def _header_parts(text: str, lc: LetterContext) -> list[str | None] | None:
+    """The part of each column when a table row is a header of letter fields — every cell a field
+    name (来信人 | 联系电话 | 来信内容 | 答复单位) with a person or reply label among them; None for any
+    other row, such as a label/value row (答复部门 | 县城管局), which is read left to right."""
+
+    found = False
+    out: list[str | None] = []
+    part: str | None = None
+    for cell in (c.strip() for c in text.split("\t")):
+        if not cell:
+            pass  # an empty header cell keeps the column index
+        elif _is_label(cell, lc.person):
+            part, found = "person", True
+        elif _is_label(cell, lc.reply):
+            part, found = "reply", True
+        elif not (_is_label(cell, lc.fields) or (len(cell) <= 8 and _HEADER_WORD.search(cell))):
+            return None
+        out.append(part)
+    return out if found else None
+
+
+def _column_part(columns: list[str | None], text: str, pos: int) -> str | None:
+    """The part of the table column ``pos`` falls in (the nearest person/reply header to its left)."""
+
+    i = text.count("\t", 0, pos)
+    return columns[i] if i < len(columns) else (columns[-1] if columns else None)
+
+
 def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckContext, column: str = "") -> PageScan:
     """Every ID number and mobile number on a page, with the context that classifies it.
 
@@ -400,12 +434,21 @@ def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckCon
     scan.letter_signals = letter_context(title, column, lines, lc)
     scan.letter = bool(scan.letter_signals)
     part: str | None = None  # whose part of a letter the current line is in
+    columns: list[str | None] | None = None  # a letter table's header row: the part of each column
     for idx, line in enumerate(lines):
         text = normalize(line.text)
         if "姓名" in text and ("\t" in text or idx < 3):
             scan.names_header = True
         line_start_part = part
-        if scan.letter and line.region not in (str(Region.FOOTER), str(Region.HEADER)):
+        in_letter = scan.letter and line.region not in (str(Region.FOOTER), str(Region.HEADER))
+        if in_letter and "\t" in text:
+            header = _header_parts(text, lc)
+            if header is not None:
+                columns = header  # 来信人 | 联系电话 | 来信内容 | 答复单位: rows below read by column
+                continue
+        else:
+            columns = None
+        if in_letter and columns is None:
             part = _letter_part(text, len(text), part, lc)
         if not _PREFILTER.search(text):
             continue
@@ -455,7 +498,9 @@ def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckCon
                 digest=_digest(number), masked=masked, context=_snippet(text, start, end, masked), line_index=idx,
                 official_label=official, footer=footer,
                 name_adjacent=name_adjacent, tabular=tabular, id_on_line=bool(id_spans), weak=weak,
-                letter_part=_letter_part(text, start, line_start_part, lc) if scan.letter and not footer else None,
+                letter_part=(None if not in_letter else
+                             _column_part(columns, text, start) if columns is not None else
+                             _letter_part(text, start, line_start_part, lc)),
             ))
     return scan
 

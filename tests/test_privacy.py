@@ -349,3 +349,16 @@ def test_mailbox_letters_are_private_office_lines_are_not(mailbox) -> None:
     # masked in every output: the full numbers never appear
     for number in ("13907912345", "15807913456", "158-0791-3456"):
         assert number not in mailbox["text"]
+
+
+def test_a_table_of_letters_reads_by_column(ctx) -> None:
+    """A 信件公开 list with a header row: the writer's column is private, the answering office's is not,
+    and a label/value row (答复部门 | 县城管局) still moves on to the reply part."""
+
+    s = scan(ctx, ["来信人\t联系电话\t来信内容\t答复单位\t答复电话",
+                   "张先生\t13907912345\t噪音扰民\t县住建局\t13907910000",
+                   "李女士\t15807913456\t路灯不亮\t县城管局\t13607910001"], title="县长信箱来信选登")
+    assert s.letter
+    assert sorted(h.masked for h in private_phones(s, {}, ctx)) == ["139****2345", "158****3456"]
+    kv = scan(ctx, ["留言人\t李女士\t联系电话\t15807913456", "答复部门\t县城管局", "联系电话：13607910001"], title="网上留言")
+    assert [h.masked for h in private_phones(kv, {}, ctx)] == ["158****3456"]
