@@ -13,6 +13,11 @@ facts are recorded once (``identity.page`` records, from the per-page hook, whic
 parsed tree); the site-level hook then reports **site-wide patterns once** — one finding with the
 share of pages, a capped page list and the count — and page-level findings only for the few pages
 that deviate from what the rest of the site does.
+
+Error pages are left out (``PageView.is_error_page``: an HTTP 4xx/5xx answer, or a 200 page the link
+checker judged a soft 404 against the host's calibration): a removed article served as "页面不存在"
+lacks the footer and the tags because it is the CMS's error template, and it is already reported once
+as a dead link. The count left out is in the evidence (``error_pages_excluded``).
 """
 
 from __future__ import annotations
