@@ -315,6 +315,8 @@ def _is_name(cell: str) -> bool:
 
 _LABEL_END = ":：\t "
 _HEADER_WORD = re.compile(r"电话|手机|号码|联系|序号|编号|标题|主题|姓名|时间|日期|内容|状态|类型|单位|部门")
+_WRITER = re.compile(r"^(?:[\u4e00-\u9fa5][\u4e00-\u9fa5*＊×○·]{0,3}(?:先生|女士|同志|老师|网友)?|[\u4e00-\u9fa5]?[*＊×○]{1,3})$")
+_NOT_WRITER = re.compile(r"[应须需请可要]|提供|填写|姓名|真实|信息")
 _BREADCRUMB = re.compile(r"当前位置|您的位置|所在位置|[>＞»›→]")
 
 def _label_pattern(words: list[str], suffix: str = "") -> re.Pattern[str] | None:
@@ -356,7 +358,14 @@ def letter_context(title: str, column: str, lines: list[Line], lc: LetterContext
     if lc.person is None:
         return []
     content = [ln.text for ln in lines if ln.region not in (str(Region.FOOTER), str(Region.HEADER))]
-    person = next((m.group(0) for t in content for m in [lc.person.search(t)] if m), None)
+    person = None
+    for i, t in enumerate(content):
+        for m in lc.person.finditer(t):
+            if _writer_named(content, i, m.end()) or _header_parts(t, lc) is not None:
+                person = m.group(0)
+                break
+        if person:
+            break
     if person is None:
         return []
     signals = ["label:" + person.rstrip(_LABEL_END)]
@@ -367,6 +376,17 @@ def letter_context(title: str, column: str, lines: list[Line], lc: LetterContext
     head = " ".join([title, column, *crumbs])
     signals += [f"column:{w}" for w in lc.columns if w in head]
     return signals if len(signals) >= 2 else []
+
+
+def _writer_named(content: list[str], i: int, end: int) -> bool:
+    """The value after a person label is a writer's name (张先生, 李女士, 王**, 匿名…), on the same
+    line, in the next cell or on the next line — not guidance prose (举报人：应当提供真实姓名)."""
+
+    rest = content[i][end:].strip(" \t:：")
+    if not rest and i + 1 < len(content):
+        rest = content[i + 1].strip()
+    value = re.split(r"[\s\t,，;；。]", rest, maxsplit=1)[0] if rest else ""
+    return bool(_WRITER.match(value)) and not _NOT_WRITER.search(value)
 
 
 def _letter_part(text: str, pos: int, state: str | None, lc: LetterContext) -> str | None:

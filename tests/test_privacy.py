@@ -362,3 +362,16 @@ def test_a_table_of_letters_reads_by_column(ctx) -> None:
     assert sorted(h.masked for h in private_phones(s, {}, ctx)) == ["139****2345", "158****3456"]
     kv = scan(ctx, ["留言人\t李女士\t联系电话\t15807913456", "答复部门\t县城管局", "联系电话：13607910001"], title="网上留言")
     assert [h.masked for h in private_phones(kv, {}, ctx)] == ["158****3456"]
+
+
+def test_guidance_with_person_labels_is_not_a_letter(ctx) -> None:
+    """A 投诉举报须知 uses 举报人： as a heading of instructions, not of a writer: its 举报电话 mobile is the
+    office's. A letter names the writer after the label (张先生, 李女士, 王**)."""
+
+    guide = scan(ctx, ["当前位置：首页 > 互动交流 > 投诉举报", "举报人：应当提供真实姓名和联系方式", "受理单位：县市场监管局",
+                       "举报电话：13907911111"], title="投诉举报须知")
+    assert not guide.letter and private_phones(guide, {}, ctx) == []
+    for writer in ("王**", "李女士", "匿名"):
+        s = scan(ctx, [f"投诉人：{writer} 手机：13907912222", "投诉内容：商家拒不退款"], title="投诉")
+        assert s.letter, writer
+        assert [h.masked for h in private_phones(s, {}, ctx)] == ["139****2222"], writer
