@@ -58,7 +58,7 @@ class PageView:
     def error_reason(self) -> str | None:
         """Why this stored page is not a live content page, or None when it is one.
 
-        ``"http_<status>"`` for a 4xx/5xx answer; ``"soft_404"`` (or ``"http_status"``) when the link
+        ``"http_<status>"`` for an answer outside 2xx/3xx (4xx, 5xx); ``"soft_404"`` (or ``"http_status"``) when the link
         checker judged the URL dead although it answered 200 — a page matching the host's
         calibration error page, sent to an error path, or saying 页面不存在. The verdicts come from
         the run's ``link_results`` (see :mod:`auditor.linkcheck`), read once per site view.
