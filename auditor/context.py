@@ -30,8 +30,9 @@ class PageView:
     """One stored page (HTML or attachment), decoded on demand."""
 
     def __init__(self, row: dict[str, Any], store: EvidenceStore | None = None, run_id: str | None = None,
-                 homepage_url: str | None = None):
+                 homepage_url: str | None = None, site: SiteView | None = None):
         self._row = row
+        self._site = site
         self._store = store
         self._run_id = run_id
         self._homepage = homepage_url
@@ -52,6 +53,33 @@ class PageView:
     @property
     def is_homepage(self) -> bool:
         return self._homepage is not None and self.url in (self._homepage, self._homepage.rstrip("/"))
+
+    @cached_property
+    def error_reason(self) -> str | None:
+        """Why this stored page is not a live content page, or None when it is one.
+
+        ``"http_<status>"`` for an answer outside 2xx/3xx (4xx, 5xx); ``"soft_404"`` (or ``"http_status"``) when the link
+        checker judged the URL dead although it answered 200 — a page matching the host's
+        calibration error page, sent to an error path, or saying 页面不存在. The verdicts come from
+        the run's ``link_results`` (see :mod:`auditor.linkcheck`), read once per site view.
+        """
+
+        if self.status is not None and not 200 <= self.status < 400:
+            return f"http_{self.status}"
+        if self._site is not None:
+            dead = self._site.error_pages
+        elif self._store is not None and self._run_id is not None:
+            dead = _error_pages(self._store, self._run_id)
+        else:
+            return None
+        return dead.get(self.url) or dead.get(self.final_url)
+
+    @property
+    def is_error_page(self) -> bool:
+        """True for an HTTP error answer or a soft 404: no identity, meta, a11y or 适老化 finding
+        belongs to such a page (its template is the error template, not the site's)."""
+
+        return self.error_reason is not None
 
     @cached_property
     def body(self) -> bytes:
@@ -118,6 +146,20 @@ def visible_text(tree: Any) -> str:
     return " ".join(" ".join(_TEXT_XPATH(tree)).split())
 
 
+ERROR_PAGE_REASONS = ("soft_404", "http_status")
+
+
+def _error_pages(store: EvidenceStore, run_id: str) -> dict[str, str]:
+    """URL → reason for every target the link checker judged an error page (not network failures:
+    a stored page that timed out once elsewhere was still fetched and is live)."""
+
+    out: dict[str, str] = {}
+    for r in store.iter_link_results(run_id, Verdict.DEAD):
+        if r.reason in ERROR_PAGE_REASONS:
+            out[r.target_url] = r.reason or "dead"
+    return out
+
+
 def _codec(encoding: str) -> str:
     enc = (encoding or "utf-8").lower()
     return "gb18030" if enc in ("gb2312", "gbk", "gb_2312-80", "x-gbk") else enc
@@ -137,11 +179,27 @@ class SiteView:
     def pages(self, kind: str | None = None) -> Iterator[PageView]:
         for row in self.store.iter_pages(self.run_id):
             if kind is None or row.get("kind") == kind:
-                yield PageView(row, self.store, self.run_id, self.homepage_url)
+                yield PageView(row, self.store, self.run_id, self.homepage_url, self)
+
+    def live_pages(self, kind: str | None = None) -> Iterator[PageView]:
+        """Stored pages that are live content pages: :meth:`pages` without HTTP error answers and
+        soft 404s (:attr:`PageView.is_error_page`). Checks about a page's own template (identity,
+        meta, a11y, 适老化) read these, so a dead page is reported once, as a dead link."""
+
+        for page in self.pages(kind):
+            if not page.is_error_page:
+                yield page
+
+    @cached_property
+    def error_pages(self) -> dict[str, str]:
+        """URL → reason (``soft_404`` / ``http_status``) for every URL the link checker judged an
+        error page in this run; the one shared answer to "is this stored page dead"."""
+
+        return _error_pages(self.store, self.run_id)
 
     def page(self, url: str) -> PageView | None:
         row = self.store.get_page(self.run_id, url)
-        return PageView(row, self.store, self.run_id, self.homepage_url) if row else None
+        return PageView(row, self.store, self.run_id, self.homepage_url, self) if row else None
 
     @cached_property
     def homepage(self) -> PageView | None:

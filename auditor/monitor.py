@@ -1,8 +1,8 @@
 """Scheduled availability probing (站点可访问性监测) for the 单项否决 "站点无法访问".
 
-The indicator (国办秘函〔2019〕19号, rules.md §2/§14) is measured over **one week**, with **at least
+The indicator (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决·站点无法访问) is measured over **one week**, with **at least
 20 visits a day** at intervals; a visit fails when the site has not opened within **15 s**; failures
-reaching **5 %** veto the site (vendors warn at 3 %). A one-shot audit cannot decide that, so
+reaching **5 %** veto the site (the 3 % warning is this tool's default, not a national rule). A one-shot audit cannot decide that, so
 ``govaudit monitor`` probes registered sites on that schedule — as a daemon (``--interval``) or one
 round per call for cron (``--once``) — and stores every probe in the evidence store as an
 ``availability_probe`` record (no run id; ``site`` = host). ``checks/availability.py`` later reads the

@@ -13,7 +13,11 @@ column list, the article layout) far more than in single pages, so — as Unligh
    generator from the URL-sorted list, so the same crawl always yields the same sample and two
    monthly runs of a stable site compare.
 
-``mode="all"`` (``--a11y all``) takes every stored HTML page; ``mode="off"`` takes none.
+Error pages are never in the population: HTTP 4xx/5xx answers and soft 404s as the link checker
+judged them (:attr:`auditor.context.PageView.is_error_page`) show the CMS's error template, and
+auditing that template would report the site's dead links a second time as a11y/适老化 defects.
+
+``mode="all"`` (``--a11y all``) takes every stored live HTML page; ``mode="off"`` takes none.
 Options come from ``[plugins.a11y]``: ``mode``, ``sample`` (random sample size, default 20),
 ``seed``, ``similarity`` (Jaccard threshold for "same template", default 0.7), ``max_pages``
 (hard cap, 0 = none).
@@ -56,6 +60,7 @@ class Sample:
     seed: str
     sample_size: int
     template_sizes: dict[int, int] = field(default_factory=dict)
+    excluded_error_pages: int = 0  # HTML pages left out as HTTP errors or soft 404s
 
     @property
     def urls(self) -> list[str]:
@@ -74,6 +79,7 @@ class Sample:
             "seed": self.seed,
             "random_sample_size": self.sample_size,
             "by_reason": dict(sorted(reasons.items())),
+            "excluded_error_pages": self.excluded_error_pages,
         }
 
 
@@ -145,6 +151,13 @@ def group_templates(signatures: Iterable[tuple[str, frozenset[str]]], threshold:
     return {url: _assign(sig, leaders, threshold) for url, sig in signatures}
 
 
+def _is_error_page(page: Any) -> bool:
+    """:attr:`auditor.context.PageView.is_error_page`, read defensively: a stand-in page object
+    without it (a test double) counts as live."""
+
+    return bool(getattr(page, "is_error_page", False))
+
+
 def options_from(config: Any) -> dict[str, Any]:
     opts = dict((getattr(config, "plugin_options", None) or {}).get("a11y", {}) or {})
     mode = str(opts.get("mode", "sample")).lower()
@@ -177,8 +190,12 @@ def choose(site: Any, config: Any) -> Sample:
     rows: list[tuple[int, str, int]] = []
     leaders: list[frozenset[str]] = []
     sizes: dict[int, int] = {}
+    excluded = 0
     for page in site.pages("html"):
-        if page.status is not None and not 200 <= page.status < 300:
+        # Error pages (HTTP errors, soft 404s judged by the link checker) are never sampled: their
+        # template is the error template, and the dead link is already a links.dead finding.
+        if (page.status is not None and not 200 <= page.status < 300) or _is_error_page(page):
+            excluded += 1
             continue
         depth = 0 if page.url == home or page.is_homepage else page.depth
         group = -1
@@ -191,7 +208,7 @@ def choose(site: Any, config: Any) -> Sample:
         pages = [SampledPage(url, depth, -1, ["all"]) for depth, url, _ in rows]
         if opts["max_pages"]:
             pages = pages[: opts["max_pages"]]
-        return Sample(mode, pages, len(rows), 0, seed, 0)
+        return Sample(mode, pages, len(rows), 0, seed, 0, excluded_error_pages=excluded)
     groups = {url: g for _d, url, g in rows}
 
     chosen: dict[str, SampledPage] = {}
@@ -225,7 +242,8 @@ def choose(site: Any, config: Any) -> Sample:
         rank = {"homepage": 0, "template": 1, "level2": 2, "random": 3}
         pages = sorted(pages, key=lambda p: (min(rank[r] for r in p.reasons), order[p.url]))[: opts["max_pages"]]
         pages.sort(key=lambda p: order[p.url])
-    return Sample(mode, pages, len(rows), len(sizes), seed, opts["sample"], dict(sorted(sizes.items())))
+    return Sample(mode, pages, len(rows), len(sizes), seed, opts["sample"], dict(sorted(sizes.items())),
+                  excluded_error_pages=excluded)
 
 
 def sample_for(site: Any, ctx: Any) -> Sample:

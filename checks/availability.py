@@ -1,6 +1,6 @@
 """Site availability (站点无法访问, 单项否决) from the probes ``govaudit monitor`` stored.
 
-The indicator is a week-long measurement (rules.md §2, §14 item 1): ≥20 visits on each day of one
+The indicator is a week-long measurement (国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决·站点无法访问): ≥20 visits on each day of one
 week, a visit failing when the site has not opened within 15 s, veto at a failure share of 5 %
 or more (inclusive); vendors warn at 3 %. A single audit run cannot decide it, so this check reads
 the ``availability_probe`` records of the audited host for the seven full days before ``--as-of``
@@ -33,13 +33,15 @@ BASIS = Basis(
     "无法访问次数占比达到（含）5%即单项否决",
     en="Inspection indicators (国办秘函〔2019〕19号), single veto 'site unreachable': one week, ≥20 visits a day, "
     "a visit fails after 15 s, veto at ≥5% failures",
-    source="国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》（sntec.org.cn 转载）；国办发〔2015〕15号附件2 措辞相同",
+    source="国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决·站点无法访问；国办发〔2015〕15号附件2（全国政府网站普查评分表）措辞相同",
     status="confirmed",
 )
 WARN_BASIS = Basis(
-    zh="同上；3% 预警线为监测厂商做法（首页可用性扣分项的分值未核实）",
-    en="As above; the 3% warning line is vendor practice (the homepage-availability deduction is unconfirmed)",
-    source="rules.md §2 site_unreachable（厂商 3% 预警）; 国办发〔2015〕15号附件2 首页可用性",
+    zh="国办秘函〔2019〕19号单项否决·站点无法访问（5% 否决线）之下的预警；3% 预警线非国家规定，为本工具默认值（可在规则包中调整）；"
+    "国办发〔2015〕15号附件2 首页可用性扣分项（分值未核实）",
+    en="A warning below the 5% veto of 国办秘函〔2019〕19号; the 3% line is this tool's default, not a national rule "
+    "(the homepage-availability deduction of 国办发〔2015〕15号 annex 2 is unconfirmed)",
+    source="国办秘函〔2019〕19号 单项否决·站点无法访问; 国办发〔2015〕15号附件2 首页可用性（分值未核实）; 3% 预警线为本工具约定",
     status="partial",
 )
 

@@ -1,7 +1,7 @@
 """Site identity (网站标识): page meta tags and the footer items every government page must show.
 
 From the website development guideline (《政府网站发展指引》, 国办发〔2017〕47号) as far as it could be
-confirmed (rules.md §5 ``footer_identity`` 🟡, ``meta_tags`` 🟡/❌): every page carries the site meta
+confirmed (footer items: partly — the 47号 wording was not read; meta tag list: 未核实): every page carries the site meta
 tags (SiteName, SiteDomain, SiteIDCode), content pages the article tags (ColumnName, ArticleTitle,
 PubDate, ContentSource…), column pages the column tags; every page footer shows the 网站标识码
 (10 digits, or ``bm`` + 8 digits for State Council departments — the same code as SiteIDCode),
@@ -13,6 +13,11 @@ facts are recorded once (``identity.page`` records, from the per-page hook, whic
 parsed tree); the site-level hook then reports **site-wide patterns once** — one finding with the
 share of pages, a capped page list and the count — and page-level findings only for the few pages
 that deviate from what the rest of the site does.
+
+Error pages are left out (``PageView.is_error_page``: an HTTP 4xx/5xx answer, or a 200 page the link
+checker judged a soft 404 against the host's calibration): a removed article served as "页面不存在"
+lacks the footer and the tags because it is the CMS's error template, and it is already reported once
+as a dead link. The count left out is in the evidence (``error_pages_excluded``).
 """
 
 from __future__ import annotations
@@ -29,10 +34,10 @@ from auditor.model import Basis, Finding, Rule, Severity
 
 FOOTER_BASIS = Basis(
     zh="《政府网站发展指引》（国办发〔2017〕47号）：页面底部功能区应清晰列明党政机关网站标识、政府网站标识码、ICP备案编号、"
-    "公安机关备案标识、网站主办单位及联系方式（措辞据厂商监测字段与地方指标表转述）",
+    "公安机关备案标识、网站主办单位及联系方式（47号原文措辞未读到，未核实）",
     en="Website development guideline (国办发〔2017〕47号): every page footer shows the 党政机关网站标识, the site ID code, "
-    "the ICP and public-security filing numbers, the sponsoring unit and contact details (wording via vendors and local tables)",
-    source="国办发〔2017〕47号（原文附件未读到）; 地方指标表 https://m.31ppt.com/p-4368166.html; rules.md §5 footer_identity",
+    "the ICP and public-security filing numbers, the sponsoring unit and contact details (the 47号 wording was not read)",
+    source="国办发〔2017〕47号《政府网站发展指引》 页面底部功能区（原文措辞未核实）; 国办秘函〔2019〕19号（“我为政府网站找错”，未核实）",
     status="partial",
 )
 META_BASIS = Basis(
@@ -40,7 +45,7 @@ META_BASIS = Basis(
     "（在政府网站页面上观察到；必填清单未读到原文）",
     en="Website development guideline (国办发〔2017〕47号), page meta tags (site, column, article); observed on government "
     "sites, the mandatory list could not be read",
-    source="国办发〔2017〕47号 附件（未读到）; rules.md §5 meta_tags",
+    source="国办发〔2017〕47号《政府网站发展指引》附件 网页标签（必填清单未核实）",
     status="unconfirmed",
 )
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -189,7 +194,13 @@ def _clean(m: re.Match[str] | None) -> str | None:
 
 @hookimpl
 def govaudit_check_page(page: PageView, ctx: CheckContext) -> None:
-    if not page.is_html or (page.status is not None and page.status >= 400):
+    # An error page (HTTP 4xx/5xx, or a soft 404 as the link checker judged it) shows the CMS's
+    # error template, not the site's: its missing footer and meta tags are not the site's
+    # defects, and the dead link to it is already reported once under links.dead.
+    if not page.is_html:
+        return
+    if page.is_error_page:
+        ctx.record("identity.skipped", page.url, {"reason": page.error_reason})
         return
     facts = page_facts(page, ctx)
     if facts is not None:
@@ -250,7 +261,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     share = float(ctx.pack.value("identity.site_pattern_share", 0.5))
     cap = int(ctx.pack.value("identity.page_findings_cap", 50))
     home = site.homepage_url
-    note = {"pages_without_footer_element": len(no_footer), "page_classes": dict(classes)}
+    note = {"pages_without_footer_element": len(no_footer), "page_classes": dict(classes),
+            "error_pages_excluded": sum(1 for _ in site.records("identity.skipped"))}
 
     for (kind, name), t in sorted(tallies.items()):
         if not t.failing:

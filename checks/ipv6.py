@@ -1,6 +1,7 @@
 """IPv6 support (IPv6 支持度), measured the way national IPv6 monitoring measures it.
 
-rules.md §9 lists what the 中央网信办 monitoring asks: the host has an AAAA record; the zone's
+The national IPv6 support monitoring (中央网信办; its indicator list was not read in an official text,
+未核实) asks: the host has an AAAA record; the zone's
 authoritative name servers have AAAA records and answer over IPv6; the homepage loads over IPv6
 only, with the same status and comparable content as over IPv4 (no placeholder page); and the
 share of second- and third-level links reachable over IPv6. The share here is taken over the
@@ -55,14 +56,15 @@ POLICY_BASIS = Basis(
     "（中网办发文〔2021〕15号）；监测方法按中央网信办 IPv6 支持度监测指标（AAAA 记录、DNS 授权链、首页 IPv6 访问与内容一致性、二三级链接可达率）",
     en="IPv6 Large-Scale Deployment Action Plan (2017); 中网办发文〔2021〕15号; measured per the national IPv6 monitoring "
     "indicators (AAAA, DNS delegation, homepage over IPv6 and content consistency, level-2/3 link reachability)",
-    source="http://www.cac.gov.cn/2022-04/01/c_1650424383211344.htm; https://www.guokeyun.com/news/technology/detail/976.html (监测指标为厂商转述)",
+    source="中共中央办公厅、国务院办公厅《推进互联网协议第六版（IPv6）规模部署行动计划》（2017年11月）; 中网办发文〔2021〕15号; "
+    "中央网信办 http://www.cac.gov.cn/2022-04/01/c_1650424383211344.htm（监测指标项的官方原文未读到，未核实）",
     status="partial",
 )
 SUPPORT_BASIS = Basis(
     zh="《深入推进IPv6规模部署和应用2022年工作安排》：县级以上政府门户网站 IPv6 支持率达到85%；二、三级页面支持度目标值取自规则包（如青政办〔2021〕47号 不低于90%）",
     en="2022 IPv6 work plan: 85% IPv6 support for county-level-and-above portals; the level-2/3 page target comes from the rule pack "
     "(e.g. Qinghai 2021: ≥90%)",
-    source="《深入推进IPv6规模部署和应用2022年工作安排》 http://www.szab.net/article-180958.html; 青政办〔2021〕47号(13)",
+    source="中央网信办等《深入推进IPv6规模部署和应用2022年工作安排》（2022年，文号未核实）; 青政办〔2021〕47号 第（13）项（二、三级页面目标，地方）",
     status="partial",
 )
 RESOURCE_TAGS = {"img", "script", "link", "iframe", "frame", "embed", "object", "source", "video", "audio", "input"}

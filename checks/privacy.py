@@ -13,6 +13,14 @@ PDF attachment, so both page text and attachment text are scanned.
   as contacts are not: a contact label in the same cell (电话, 热线, 办公室, 联系人…), the footer,
   or the same number on several pages mark an official contact; a name next to the number in a
   公示/名单 table, an ID number on the same row, or a roster of several numbers mark a person.
+  A published citizen's letter (县长信箱, 留言, 咨询: a person label 来信人/留言人/咨询人… plus another
+  letter field or a 信箱/留言/咨询/互动 column) reads by parts: a mobile in the writer's part is
+  private even under 联系电话 — the label names the writer's contact, not an office's — while one
+  after a reply label (回复单位、答复内容…) belongs to the answering office. Landlines (0591-12345678)
+  and hotlines (12345) are never matched: only 11-digit mobiles are. An office mobile published
+  under a contact label outside a letter (办事指南 “联系人：XX科 联系电话：139…”) is taken as the
+  office's duty line, as 条例 Art. 20(2) has offices publish their contacts: not a finding.
+  Every label list is pack data (``privacy.letter_*``, ``privacy.phone_official_labels``).
 
 No full number ever leaves this module: evidence, messages and keys carry masked forms only
 (``110105********123X``, ``138****1234``) and context snippets are scrubbed of long digit runs.
@@ -270,6 +278,7 @@ class PhoneHit:
     tabular: bool
     id_on_line: bool
     weak: bool
+    letter_part: str | None = None  # "person" (the correspondent's part of a letter) | "reply" | None
 
 
 @dataclass
@@ -281,6 +290,8 @@ class PageScan:
     phones: list[PhoneHit] = field(default_factory=list)
     names_header: bool = False
     roster_title: bool = False
+    letter: bool = False  # the page is (or holds) a 信箱/留言/咨询 letter: see letter_context()
+    letter_signals: list[str] = field(default_factory=list)
 
 
 def _snippet(line: str, start: int, end: int, masked: str) -> str:
@@ -300,8 +311,137 @@ def _is_name(cell: str) -> bool:
     return bool(_HAN_NAME.match(cell)) and not _ORG_SUFFIX.search(cell)
 
 
-def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckContext) -> PageScan:
-    """Every ID number and mobile number on a page, with the context that classifies it."""
+# --- letters: 信箱 / 留言 / 咨询 pages --------------------------------------------------------------
+
+_LABEL_END = ":：\t "
+_HEADER_WORD = re.compile(r"电话|手机|号码|联系|序号|编号|标题|主题|姓名|时间|日期|内容|状态|类型|单位|部门")
+_WRITER = re.compile(r"^(?:[\u4e00-\u9fa5][\u4e00-\u9fa5*＊×○·]{0,3}(?:先生|女士|同志|老师|网友)?|[\u4e00-\u9fa5]?[*＊×○]{1,3})$")
+_NOT_WRITER = re.compile(r"[应须需请可要]|提供|填写|姓名|真实|信息")
+_BREADCRUMB = re.compile(r"当前位置|您的位置|所在位置|[>＞»›→]")
+
+def _label_pattern(words: list[str], suffix: str = "") -> re.Pattern[str] | None:
+    """``来信人：`` / ``来信人姓名：`` / a table cell ``来信人`` — a word used as a field label, not in prose."""
+
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(rf"(?:{'|'.join(map(re.escape, words))}){suffix}\s*(?:[:：]|\t|$)")
+
+
+@dataclass
+class LetterContext:
+    """Label patterns that tell a letter page and, inside it, whose part a line is."""
+
+    person: re.Pattern[str] | None
+    reply: re.Pattern[str] | None
+    fields: re.Pattern[str] | None
+    columns: list[str]
+
+
+def letter_patterns(ctx: CheckContext) -> LetterContext:
+    return LetterContext(
+        person=_label_pattern(list(ctx.pack.value("privacy.letter_person_labels", []) or []), "(?:姓名|称呼|名称)?"),
+        reply=_label_pattern(list(ctx.pack.value("privacy.letter_reply_labels", []) or [])),
+        fields=_label_pattern(list(ctx.pack.value("privacy.letter_field_labels", []) or [])),
+        columns=[w for w in (ctx.pack.value("privacy.letter_columns", []) or []) if w],
+    )
+
+
+def letter_context(title: str, column: str, lines: list[Line], lc: LetterContext) -> list[str]:
+    """Why a page reads as a citizen's letter or message (empty when it does not).
+
+    A letter names its writer under a person label (来信人、留言人、咨询人…) — the one signal a 办事指南
+    or a footer never carries — and shows either another letter field (信件内容、来信时间、回复单位…)
+    or sits in a 信箱/留言/咨询/互动 column (page title, ColumnName tag or the breadcrumb line).
+    """
+
+    if lc.person is None:
+        return []
+    content = [ln.text for ln in lines if ln.region not in (str(Region.FOOTER), str(Region.HEADER))]
+    person = None
+    for i, t in enumerate(content):
+        for m in lc.person.finditer(t):
+            if _writer_named(content, i, m.end()) or _header_parts(t, lc) is not None:
+                person = m.group(0)
+                break
+        if person:
+            break
+    if person is None:
+        return []
+    signals = ["label:" + person.rstrip(_LABEL_END)]
+    fields = {m.group(0).rstrip(_LABEL_END) for t in content for pat in (lc.fields, lc.reply) if pat
+              for m in pat.finditer(t)}
+    signals += [f"label:{f}" for f in sorted(fields)]
+    crumbs = [t for t in content[:8] if _BREADCRUMB.search(t)]
+    head = " ".join([title, column, *crumbs])
+    signals += [f"column:{w}" for w in lc.columns if w in head]
+    return signals if len(signals) >= 2 else []
+
+
+def _writer_named(content: list[str], i: int, end: int) -> bool:
+    """The value after a person label is a writer's name (张先生, 李女士, 王**, 匿名…), on the same
+    line, in the next cell or on the next line — not guidance prose (举报人：应当提供真实姓名)."""
+
+    rest = content[i][end:].strip(" \t:：")
+    if not rest and i + 1 < len(content):
+        rest = content[i + 1].strip()
+    value = re.split(r"[\s\t,，;；。]", rest, maxsplit=1)[0] if rest else ""
+    return bool(_WRITER.match(value)) and not _NOT_WRITER.search(value)
+
+
+def _letter_part(text: str, pos: int, state: str | None, lc: LetterContext) -> str | None:
+    """Whose part of a letter ``pos`` in this line belongs to: the last person / reply label before
+    it on the line, else the part carried over from the lines above."""
+
+    last = -1
+    part = state
+    for name, pat in (("person", lc.person), ("reply", lc.reply)):
+        if pat is None:
+            continue
+        for m in pat.finditer(text, 0, pos):
+            if m.start() > last:
+                last, part = m.start(), name
+    return part
+
+
+def _is_label(cell: str, pat: re.Pattern[str] | None) -> bool:
+    m = pat.match(cell) if pat is not None else None
+    return bool(m and m.end() >= len(cell.rstrip(_LABEL_END)))
+
+
+def _header_parts(text: str, lc: LetterContext) -> list[str | None] | None:
+    """The part of each column when a table row is a header of letter fields — every cell a field
+    name (来信人 | 联系电话 | 来信内容 | 答复单位) with a person or reply label among them; None for any
+    other row, such as a label/value row (答复部门 | 县城管局), which is read left to right."""
+
+    found = False
+    out: list[str | None] = []
+    part: str | None = None
+    for cell in (c.strip() for c in text.split("\t")):
+        if not cell:
+            pass  # an empty header cell keeps the column index
+        elif _is_label(cell, lc.person):
+            part, found = "person", True
+        elif _is_label(cell, lc.reply):
+            part, found = "reply", True
+        elif not (_is_label(cell, lc.fields) or (len(cell) <= 8 and _HEADER_WORD.search(cell))):
+            return None
+        out.append(part)
+    return out if found else None
+
+
+def _column_part(columns: list[str | None], text: str, pos: int) -> str | None:
+    """The part of the table column ``pos`` falls in (the nearest person/reply header to its left)."""
+
+    i = text.count("\t", 0, pos)
+    return columns[i] if i < len(columns) else (columns[-1] if columns else None)
+
+
+def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckContext, column: str = "") -> PageScan:
+    """Every ID number and mobile number on a page, with the context that classifies it.
+
+    ``column`` is the page's ColumnName tag when it has one (one of the signals of a letter page).
+    """
 
     as_of = ctx.as_of
     id_visible_max = int(ctx.pack.value("privacy.id_visible_max", 10))
@@ -310,10 +450,26 @@ def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckCon
     roster_words = [x for x in (ctx.pack.value("privacy.roster_keywords", []) or []) if x]
     scan = PageScan(url, kind, title)
     scan.roster_title = any(w in title for w in roster_words)
+    lc = letter_patterns(ctx)
+    scan.letter_signals = letter_context(title, column, lines, lc)
+    scan.letter = bool(scan.letter_signals)
+    part: str | None = None  # whose part of a letter the current line is in
+    columns: list[str | None] | None = None  # a letter table's header row: the part of each column
     for idx, line in enumerate(lines):
         text = normalize(line.text)
         if "姓名" in text and ("\t" in text or idx < 3):
             scan.names_header = True
+        line_start_part = part
+        in_letter = scan.letter and line.region not in (str(Region.FOOTER), str(Region.HEADER))
+        if in_letter and "\t" in text:
+            header = _header_parts(text, lc)
+            if header is not None:
+                columns = header  # 来信人 | 联系电话 | 来信内容 | 答复单位: rows below read by column
+                continue
+        else:
+            columns = None
+        if in_letter and columns is None:
+            part = _letter_part(text, len(text), part, lc)
         if not _PREFILTER.search(text):
             continue
         id_spans: list[tuple[int, int]] = []
@@ -357,10 +513,14 @@ def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckCon
                 nm = _NAME_BEFORE.search(cell[-14:])
                 name_adjacent = bool(nm and _is_name(nm.group(1)))
             masked = mask_phone(number) if not weak else number[:3] + "****" + number[7:]
+            footer = line.region in (str(Region.FOOTER), str(Region.HEADER))
             scan.phones.append(PhoneHit(
                 digest=_digest(number), masked=masked, context=_snippet(text, start, end, masked), line_index=idx,
-                official_label=official, footer=line.region in (str(Region.FOOTER), str(Region.HEADER)),
+                official_label=official, footer=footer,
                 name_adjacent=name_adjacent, tabular=tabular, id_on_line=bool(id_spans), weak=weak,
+                letter_part=(None if not in_letter else
+                             _column_part(columns, text, start) if columns is not None else
+                             _letter_part(text, start, line_start_part, lc)),
             ))
     return scan
 
@@ -378,8 +538,10 @@ def private_phones(scan: PageScan, pages_per_number: dict[str, int], ctx: CheckC
             continue
         if p.id_on_line:
             out.append(p)
-        elif p.official_label:
-            continue
+        elif p.letter_part == "person":
+            out.append(p)  # the writer's own number: private whatever its label (联系电话 included)
+        elif p.letter_part == "reply" or p.official_label:
+            continue  # the answering office's contact, or a labelled official line
         elif p.tabular and p.name_adjacent and (scan.names_header or (roster and distinct_tabular >= roster_min)):
             out.append(p)
         elif p.name_adjacent and roster and distinct_tabular + sum(1 for q in scan.phones if not q.tabular) >= roster_min:
@@ -451,7 +613,8 @@ def scan_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             if not lines and not page.is_html:
                 no_text.append(page.url)
                 continue
-            scan = scan_lines(page.url, kind, page.title or (lines[0].text[:60] if lines else ""), lines, ctx)
+            scan = scan_lines(page.url, kind, page.title or (lines[0].text[:60] if lines else ""), lines, ctx,
+                              column=page.meta.get("ColumnName", "") if page.is_html else "")
         except Exception as exc:  # noqa: BLE001 - one unreadable page is an error record, the scan goes on
             ctx.store.add_error(ctx.run_id, "check", f"{type(exc).__name__}: {exc}", url=page.url,
                                 plugin="privacy", detail=traceback.format_exc())
@@ -513,20 +676,27 @@ def _phone_finding(site: SiteView, scan: PageScan, hits: list[PhoneHit], ctx: Ch
     reasons = []
     if any(h.id_on_line for h in hits):
         reasons.append("与身份证号码同行")
+    if any(h.letter_part == "person" for h in hits):
+        reasons.append("为信件/留言中来信人的联系方式")
     if scan.names_header or scan.roster_title:
         reasons.append("名单/公示表格中姓名与号码对应")
     full = [h for h in hits if not h.weak]
     zh = (f"{where_zh}中公开了 {len(distinct)} 个疑似个人手机号码（如 {distinct[0]}；"
           f"{'、'.join(reasons) or '姓名与号码相邻'}，且未标注为机关联系电话）")
-    en = (f"{len(distinct)} private mobile number(s) in the {where_en} (e.g. {distinct[0]}): next to personal names "
-          "in a list, not labelled as an office contact")
+    if any(h.letter_part == "person" for h in hits):
+        en = (f"{len(distinct)} private mobile number(s) in the {where_en} (e.g. {distinct[0]}): the correspondent's "
+              "contact in a published letter or message")
+    else:
+        en = (f"{len(distinct)} private mobile number(s) in the {where_en} (e.g. {distinct[0]}): next to personal names "
+              "in a list, not labelled as an office contact")
     evidence = {
         "location": scan.kind,
         "count": len(distinct),
         "masked": distinct[:20],
         "contexts": [h.context for h in hits[:5]],
         "signals": {"names_header": scan.names_header, "roster_title": scan.roster_title,
-                    "id_on_same_line": sum(1 for h in hits if h.id_on_line)},
+                    "id_on_same_line": sum(1 for h in hits if h.id_on_line),
+                    "letter": scan.letter_signals, "correspondent_numbers": sum(1 for h in hits if h.letter_part == "person")},
         "official_contacts_skipped": len({p.digest for p in scan.phones} - {h.digest for h in hits}),
         "deduction": deduction if full else 0.0,
     }

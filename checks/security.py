@@ -1,7 +1,7 @@
 """HTTPS and transport security (传输安全): HTTPS present and enforced, certificate valid, no old
 TLS, no mixed content, basic security headers.
 
-No national clause requiring HTTPS on government sites was found (rules.md §5 ``https``: ❌);
+No national clause requiring HTTPS on government sites was found in the national texts read (未核实);
 provincial assessment schemes score it, and the underlying obligations are the Cybersecurity Law's
 technical-protection duty and the 等级保护 (GB/T 22239-2019) transport-confidentiality requirement.
 Findings therefore carry ``unconfirmed``/``local`` bases and no deductions unless a rule pack adds
@@ -39,25 +39,25 @@ HTTPS_BASIS = Basis(
     "及 GB/T 22239-2019《网络安全等级保护基本要求》通信传输（采用密码技术保证通信过程中数据的保密性）",
     en="No national clause requiring HTTPS was found (provincial schemes score it); Cybersecurity Law Art. 21 (technical "
     "protection measures) and GB/T 22239-2019 communication-transmission confidentiality",
-    source="rules.md §5 https (❌); 《网络安全法》第二十一条; GB/T 22239-2019 8.1.2.2（条款号凭记忆，未核对原文）",
+    source="《中华人民共和国网络安全法》第二十一条; GB/T 22239-2019 通信传输（条款号未核实）; 全国性 HTTPS 条款未找到（未核实）",
     status="unconfirmed",
 )
 TLS_BASIS = Basis(
     zh="TLS 1.0/1.1 已被 IETF 弃用（RFC 8996，2021）；GB/T 22239-2019 通信传输保密性要求；最低版本取自规则包",
     en="TLS 1.0/1.1 deprecated by the IETF (RFC 8996, 2021); GB/T 22239-2019 transport confidentiality; minimum from the rule pack",
-    source="RFC 8996; GB/T 22239-2019（条款号未核对）",
+    source="IETF RFC 8996 (2021); GB/T 22239-2019 通信传输（条款号未核实）",
     status="unconfirmed",
 )
 MIXED_BASIS = Basis(
     zh="HTTPS 页面通过 HTTP 加载的资源可被篡改或窃听，浏览器会拦截主动内容（W3C Mixed Content）；传输安全要求同上",
     en="Resources loaded over HTTP on HTTPS pages can be tampered with; browsers block active mixed content (W3C Mixed Content)",
-    source="W3C Mixed Content (https://www.w3.org/TR/mixed-content/); GB/T 22239-2019（未核对）",
+    source="W3C Mixed Content (https://www.w3.org/TR/mixed-content/); GB/T 22239-2019 通信传输（条款号未核实）",
     status="unconfirmed",
 )
 HEADERS_BASIS = Basis(
     zh="基本安全响应头（HSTS、X-Content-Type-Options、点击劫持防护等）为业界通行做法，非国家强制条款；清单取自规则包",
     en="Basic security headers (HSTS, X-Content-Type-Options, clickjacking protection) are common practice, not a national rule",
-    source="OWASP Secure Headers Project; 规则包 security.required_headers",
+    source="GB/T 22239-2019 安全计算环境（入侵防范，条款号未核实）; 头部清单为业界做法（OWASP Secure Headers Project），规则包 security.required_headers",
     status="local",
 )
 ACTIVE_TAGS = {"script", "iframe", "frame", "object", "embed", "link"}

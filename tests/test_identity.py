@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import lxml.html
+import pytest
 
 from auditor.checks import identity
 from tests.support import Site, dns_server, run_cli, serve
@@ -154,3 +155,109 @@ def test_footer_text_prefers_footer_elements() -> None:
     tree = lxml.html.document_fromstring("<html><body><p>正文</p><p>网站标识码：3333333333</p></body></html>")
     text, found = identity.footer_text(tree)
     assert not found and "3333333333" in text
+
+
+# --- dead pages: no derived findings ---------------------------------------------------------------
+
+SOFT_404 = ("<html><head><meta charset='utf-8'><title>页面不存在</title></head><body><div class='err'>"
+            "<h1>抱歉，您访问的页面不存在或已删除</h1><a href='/'>返回首页</a></div></body></html>")
+DEAD_ARTICLE = "/art/2023/t20230105_99.html"  # linked from a column page, served by the soft-404 fallback
+BARE_FOOTER = "<div class='footer'><p>版权所有</p></div>"
+
+
+def soft404_site() -> Site:
+    """The compliant template, plus: a CMS that answers every unknown path 200 with its error page
+    (so the host's calibration sees the same page), one column linking to a removed article, and one
+    live column page with the same defects the error page has (bare footer, no SiteName tag)."""
+
+    site = build(columns=2, articles=2, deviations={"/col/c1/index.html": {"footer": BARE_FOOTER, "drop_meta": "SiteName"}})
+    home = site.routes["/col/c0/index.html"].body.decode()
+    site.page("/col/c0/index.html", home.replace("</ul>", f"<li><a href='{DEAD_ARTICLE}'>往年通知</a></li></ul>", 1))
+    site.fallback(lambda req: (200, {"Content-Type": "text/html; charset=utf-8"}, SOFT_404))
+    return site
+
+
+@pytest.fixture(scope="module")
+def soft404_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("soft404")
+    with serve(soft404_site()) as srv, dns_server({HOST: ["127.0.0.1"]}) as dns:
+        r = run_cli("check", f"http://{HOST}:{srv.port}/", "--out", str(tmp / "out"), "--db", str(tmp / "a.sqlite"),
+                    "--dns-server", dns, "--checks", "identity", "--checks", "links", "--a11y", "off",
+                    "--as-of", "2024-06-03")
+        assert r.returncode in (0, 1), r.stderr + r.stdout
+    report = json.loads((tmp / "out" / "report.json").read_text(encoding="utf-8"))
+    return {"report": report, "db": tmp / "a.sqlite", "base": f"http://{HOST}:{srv.port}"}
+
+
+def test_soft_404_page_gets_no_identity_findings_but_a_live_page_with_the_same_defects_does(soft404_run: dict) -> None:
+    report, base = soft404_run["report"], soft404_run["base"]
+    dead = base + DEAD_ARTICLE
+    found = by_rule(report)
+    # The link checker judged it a soft 404 against the host's calibration: that is the one finding.
+    [link] = [f for f in found["links.dead"] if f["url"] == dead]
+    assert "软404" in link["message"] or link["evidence"].get("reason") == "soft_404", link
+    identity_findings = [f for rule, fs in found.items() if rule.startswith("identity.") for f in fs]
+    assert identity_findings, "the live page's defects must still be reported"
+    assert not [f for f in identity_findings if f["url"] == dead], [f["message"] for f in identity_findings if f["url"] == dead]
+    live = base + "/col/c1/index.html"
+    for rule in ("identity.icp_missing", "identity.psb_missing", "identity.sponsor_missing", "identity.contact_missing",
+                 "identity.conac_missing", "identity.findfault_missing", "identity.site_code_missing"):
+        [f] = found[rule]
+        assert f["url"] == live and f["evidence"]["pattern"] == "page", rule
+        assert f["evidence"]["checked_pages"] == 7 and f["evidence"]["error_pages_excluded"] == 1, rule
+    [meta] = [f for f in found["identity.meta_missing"] if f["evidence"]["tag"] == "SiteName"]
+    assert meta["url"] == live
+    assert {f["url"] for f in identity_findings} == {live}
+
+
+def test_error_pages_are_never_sampled_for_the_browser_checks(soft404_run: dict) -> None:
+    from auditor.config import AuditConfig
+    from auditor.context import SiteView
+    from auditor.sampling import choose
+    from auditor.store import EvidenceStore
+
+    base = soft404_run["base"]
+    store = EvidenceStore(soft404_run["db"])
+    site = SiteView(store, store.get_run(soft404_run["report"]["run_id"]))
+    dead = base + DEAD_ARTICLE
+    page = site.page(dead)
+    assert page is not None and page.status == 200 and page.is_error_page and page.error_reason == "soft_404"
+    assert not site.page(base + "/col/c1/index.html").is_error_page
+    assert dead not in {p.url for p in site.live_pages()} and len(list(site.live_pages("html"))) == 7
+    for mode in ("sample", "all"):
+        sample = choose(site, AuditConfig(url=base + "/", as_of="2024-06-03", plugin_options={"a11y": {"mode": mode}}))
+        # The error template is unlike every other page: a template sample would pick it first.
+        assert dead not in sample.urls, mode
+        assert base + "/col/c1/index.html" in sample.urls, mode
+        assert sample.population == 7 and sample.summary()["excluded_error_pages"] == 1, mode
+    store.close()
+
+
+# --- bases: official sources only ----------------------------------------------------------------
+
+BANNED_SOURCES = ("rules.md", "31ppt", "book118", "kunmingchi", "guokeyun", "szab.net", "sntec", "einc2018", "§")
+
+
+def test_rule_bases_and_pack_sources_cite_official_documents_only() -> None:
+    """A basis names a regulation, a 国办 document or a standard — never an internal note
+    (rules.md §…) or a commercial / mirror site."""
+
+    from auditor.checks import availability, ipv6, privacy, security
+    from auditor.rulepacks import load_pack
+
+    rules = [r for mod in (privacy, identity, availability, ipv6, security) for r in mod.govaudit_rules()]
+    assert len(rules) >= 20
+    for rule in rules:
+        text = " ".join((rule.basis.zh, rule.basis.en, rule.basis.source))
+        assert not [b for b in BANNED_SOURCES if b in text], (rule.id, text)
+        assert rule.basis.source, rule.id
+        if rule.basis.status == "unconfirmed":
+            assert "未核实" in rule.basis.zh + rule.basis.source or "not a national" in rule.basis.en \
+                or "非国家" in rule.basis.zh + rule.basis.source, rule.id
+    pack = load_pack("national")
+    for key, entry in pack.values.items():
+        if key.startswith(("privacy.", "identity.")):
+            text = entry["source"] + " " + entry.get("note", "")
+            assert not [b for b in BANNED_SOURCES if b in text], (key, text)
+    import auditor.monitor as monitor
+    assert "rules.md" not in (monitor.__doc__ or "")

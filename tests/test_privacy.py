@@ -163,6 +163,63 @@ def test_not_phones(ctx) -> None:
     assert s.phones == []
 
 
+# --- letters: 县长信箱 / 留言 / 咨询 ------------------------------------------------------------------
+
+LETTER = [
+    "当前位置：首页 > 互动交流 > 县长信箱",
+    "关于小区夜间施工噪音的问题",
+    "来信人：张先生 联系电话：13907912345",
+    "来信时间：2024-05-06",
+    "信件内容：夜间施工噪音很大，请有关部门处理。",
+    "回复单位：县住建局 联系电话：13907910000",
+    "回复内容：已责令施工单位整改。",
+]
+
+
+def test_a_correspondents_mobile_in_a_letter_is_private_even_under_a_contact_label(ctx) -> None:
+    s = scan(ctx, [*LETTER, Line("县长信箱 咨询电话：0799-1234567 服务热线：12345 值班手机：13907919999", region="footer")],
+             title="县长信箱")
+    assert s.letter and "label:来信人" in s.letter_signals and "column:信箱" in s.letter_signals
+    parts = {h.masked: h.letter_part for h in s.phones}
+    assert parts == {"139****2345": "person", "139****0000": "reply", "139****9999": None}
+    assert next(h for h in s.phones if h.masked == "139****2345").official_label  # 联系电话: why it was missed
+    # the writer's number only: not the answering office's, not the footer's duty line
+    assert [h.masked for h in private_phones(s, {}, ctx)] == ["139****2345"]
+
+
+def test_letter_layouts_table_and_field_list(ctx) -> None:
+    table = scan(ctx, ["留言标题\t路灯不亮", "留言人\t李女士\t联系电话\t15807913456", "留言时间\t2024-05-07",
+                       "答复部门\t县城管局\t答复电话\t13607910001"], title="网上留言")
+    assert [h.masked for h in private_phones(table, {}, ctx)] == ["158****3456"]
+    listed = scan(ctx, ["咨询人：", "王先生", "手机：", "18907914567", "咨询内容：", "社保转移怎么办理？"], title="政务咨询")
+    assert [h.masked for h in private_phones(listed, {}, ctx)] == ["189****4567"]
+
+
+def test_office_contacts_are_not_letters(ctx) -> None:
+    """A 办事指南 carries 咨询时间 and 办理单位 — letter-ish fields — but no writer: the office's published
+    mobile stays an official contact; landlines and the 12345 hotline are never mobile matches."""
+
+    guide = scan(ctx, ["当前位置：首页 > 办事服务 > 办事指南", "事项名称：最低生活保障申请", "办理单位：县民政局",
+                       "咨询时间：工作日 9:00-17:00", "联系人：社会救助科 联系电话：13907918888",
+                       "咨询电话：0591-12345678 服务热线：12345"], title="最低生活保障申请办事指南")
+    assert not guide.letter
+    assert [h.masked for h in guide.phones] == ["139****8888"]
+    assert private_phones(guide, {}, ctx) == []
+    prose = scan(ctx, ["感谢来信人对我县工作的关心，如有疑问请拨打13907917777。"], title="县长信箱")
+    assert not prose.letter  # 来信人 in prose is not a field label
+    assert private_phones(prose, {}, ctx) == []
+
+
+def test_letter_labels_are_pack_data(ctx) -> None:
+    for key in ("privacy.letter_person_labels", "privacy.letter_field_labels", "privacy.letter_reply_labels",
+                "privacy.letter_columns"):
+        entry = ctx.pack.entry(key)
+        assert entry["value"] and entry["source"] and entry["status"] in ("confirmed", "partial", "unconfirmed", "local")
+    ctx.pack.values["privacy.letter_person_labels"] = {**ctx.pack.entry("privacy.letter_person_labels"), "value": []}
+    s = scan(ctx, LETTER, title="县长信箱")
+    assert not s.letter and private_phones(s, {}, ctx) == []  # without the labels the old reading comes back
+
+
 # --- end to end: the content site audited by the real CLI -----------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -222,3 +279,99 @@ def test_no_report_repeats_a_full_number(content) -> None:
             assert number.lower() not in text, (name, number[:3])
     # and the masked forms are what the report shows
     assert "138****0001" in texts["report.json"] and "110105********" in texts["report.json"]
+
+
+# --- end to end: a county mailbox audited by the real CLI ---------------------------------------------
+
+MAILBOX_FOOTER = ("<div class='footer'><p>主办单位：示范县人民政府办公室 联系电话：0591-12345678 咨询电话：12345</p>"
+                  "<p>值班手机：13905910000</p></div>")
+
+
+def _mailbox_page(title: str, body: str, column: str) -> str:
+    return (f"<html><head><meta charset='utf-8'><title>{title}</title><meta name='ColumnName' content='{column}'></head>"
+            f"<body><div class='nav'><a href='/'>首页</a> <a href='/hdjl/xzxx/index.html'>县长信箱</a> "
+            f"<a href='/bsfw/dibao.html'>办事指南</a></div><div class='main'>{body}</div>{MAILBOX_FOOTER}</body></html>")
+
+
+def mailbox_site():
+    """A county portal's 县长信箱 (two published letters in two layouts), a 办事指南 with an office
+    mobile, and a footer with a landline, the 12345 hotline and a duty mobile on every page."""
+
+    from tests.support import Site
+
+    site = Site("mailbox")
+    site.page("/", _mailbox_page("示范县人民政府", "<ul><li><a href='/hdjl/xzxx/index.html'>县长信箱</a></li></ul>", "首页"))
+    site.page("/hdjl/xzxx/index.html", _mailbox_page(
+        "县长信箱", "<ul><li><a href='/hdjl/xzxx/2024/x_1.html'>关于夜间施工噪音的问题</a><span>2024-05-06</span></li>"
+        "<li><a href='/hdjl/xzxx/2024/x_2.html'>路灯不亮</a><span>2024-05-07</span></li></ul>", "县长信箱"))
+    site.page("/hdjl/xzxx/2024/x_1.html", _mailbox_page(
+        "关于夜间施工噪音的问题", "<div class='crumb'>当前位置：首页 &gt; 互动交流 &gt; 县长信箱</div>"
+        "<h1>关于夜间施工噪音的问题</h1><dl><dt>来信人：</dt><dd>张先生</dd><dt>联系电话：</dt><dd>13907912345</dd>"
+        "<dt>来信时间：</dt><dd>2024-05-06</dd><dt>信件内容：</dt><dd>夜间施工噪音很大，请有关部门处理。</dd></dl>"
+        "<div class='reply'><p>回复单位：县住建局</p><p>联系电话：13907910000</p><p>回复内容：已责令施工单位整改。</p></div>",
+        "县长信箱"))
+    site.page("/hdjl/xzxx/2024/x_2.html", _mailbox_page(
+        "路灯不亮", "<table><tr><th>留言标题</th><td>路灯不亮</td></tr><tr><th>留言人</th><td>李女士</td>"
+        "<th>联系电话</th><td>158-0791-3456</td></tr><tr><th>答复部门</th><td>县城管局</td></tr>"
+        "<tr><th>答复内容</th><td>已修复。</td></tr></table>", "县长信箱"))
+    site.page("/bsfw/dibao.html", _mailbox_page(
+        "最低生活保障申请办事指南", "<h1>最低生活保障申请</h1><table><tr><th>办理单位</th><td>县民政局</td></tr>"
+        "<tr><th>咨询时间</th><td>工作日 9:00-17:00</td></tr></table>"
+        "<p>联系人：社会救助科 联系电话：13907918888</p><p>咨询电话：0591-12345678</p>", "办事指南"))
+    return site
+
+
+@pytest.fixture(scope="module")
+def mailbox(tmp_path_factory):
+    import json
+
+    from tests.support import run_cli, serve
+
+    tmp = tmp_path_factory.mktemp("mailbox")
+    with serve(mailbox_site()) as srv:
+        base = srv.base_url.rstrip("/")
+        r = run_cli("check", base + "/", "--out", str(tmp / "out"), "--db", str(tmp / "m.sqlite"), "--checks", "privacy",
+                    "--a11y", "off", "--as-of", AS_OF.isoformat())
+    assert r.returncode in (0, 1), r.stderr + r.stdout
+    text = (tmp / "out" / "report.json").read_text(encoding="utf-8")
+    return {"report": json.loads(text), "text": text, "base": base}
+
+
+def test_mailbox_letters_are_private_office_lines_are_not(mailbox) -> None:
+    base = mailbox["base"]
+    found = {f["url"][len(base):]: f for f in mailbox["report"]["findings"] if f["rule"] == "privacy.phone_number"}
+    assert set(found) == {"/hdjl/xzxx/2024/x_1.html", "/hdjl/xzxx/2024/x_2.html"}, {u: f["message"] for u, f in found.items()}
+    one = found["/hdjl/xzxx/2024/x_1.html"]
+    assert one["evidence"]["masked"] == ["139****2345"]  # the writer's, not the 住建局 reply line
+    assert one["evidence"]["signals"]["correspondent_numbers"] == 1 and "来信人" in one["message"]
+    assert one["severity"] == "major"
+    assert found["/hdjl/xzxx/2024/x_2.html"]["evidence"]["masked"] == ["158****3456"]
+    # masked in every output: the full numbers never appear
+    for number in ("13907912345", "15807913456", "158-0791-3456"):
+        assert number not in mailbox["text"]
+
+
+def test_a_table_of_letters_reads_by_column(ctx) -> None:
+    """A 信件公开 list with a header row: the writer's column is private, the answering office's is not,
+    and a label/value row (答复部门 | 县城管局) still moves on to the reply part."""
+
+    s = scan(ctx, ["来信人\t联系电话\t来信内容\t答复单位\t答复电话",
+                   "张先生\t13907912345\t噪音扰民\t县住建局\t13907910000",
+                   "李女士\t15807913456\t路灯不亮\t县城管局\t13607910001"], title="县长信箱来信选登")
+    assert s.letter
+    assert sorted(h.masked for h in private_phones(s, {}, ctx)) == ["139****2345", "158****3456"]
+    kv = scan(ctx, ["留言人\t李女士\t联系电话\t15807913456", "答复部门\t县城管局", "联系电话：13607910001"], title="网上留言")
+    assert [h.masked for h in private_phones(kv, {}, ctx)] == ["158****3456"]
+
+
+def test_guidance_with_person_labels_is_not_a_letter(ctx) -> None:
+    """A 投诉举报须知 uses 举报人： as a heading of instructions, not of a writer: its 举报电话 mobile is the
+    office's. A letter names the writer after the label (张先生, 李女士, 王**)."""
+
+    guide = scan(ctx, ["当前位置：首页 > 互动交流 > 投诉举报", "举报人：应当提供真实姓名和联系方式", "受理单位：县市场监管局",
+                       "举报电话：13907911111"], title="投诉举报须知")
+    assert not guide.letter and private_phones(guide, {}, ctx) == []
+    for writer in ("王**", "李女士", "匿名"):
+        s = scan(ctx, [f"投诉人：{writer} 手机：13907912222", "投诉内容：商家拒不退款"], title="投诉")
+        assert s.letter, writer
+        assert [h.masked for h in private_phones(s, {}, ctx)] == ["139****2222"], writer

@@ -6,7 +6,8 @@ import lxml.html
 import pytest
 
 from auditor.config import AuditConfig
-from auditor.context import SiteView
+from auditor.context import PageView, SiteView
+from auditor.model import LinkResult, Verdict
 from auditor.sampling import SamplingError, choose, group_templates, jaccard, structure_signature
 from auditor.store import EvidenceStore
 from tests.sites.a11y_fixture import page_html
@@ -124,3 +125,49 @@ def test_toml_plugin_table_and_cli_mode_merge(site: SiteView, tmp_path) -> None:
     sample = choose(site, cfg)
     assert sample.sample_size == 3 and sample.seed == "2024-06"
     assert len([p for p in sample.pages if "random" in p.reasons]) == 3
+
+
+def _with_dead_pages(site: SiteView) -> SiteView:
+    """The fixture plus what the crawl stores for a removed page on a CMS that answers 200: a page
+    in a template of its own (the error page) that the link checker judged a soft 404, and a page
+    whose link once timed out elsewhere (a network failure says nothing about the stored page)."""
+
+    store = site.store
+    gone = page_html("页面不存在", "<div class='error-box'><h1>页面不存在</h1><p><a href='/'>返回首页</a></p></div>", planted=False)
+    store.add_page(site.run_id, BASE + "/a/gone.html", BASE + "/a/gone.html", 200, "text/html; charset=utf-8", "utf-8", 1, "",
+                   "html", gone.encode())
+    store.add_link_result(site.run_id, LinkResult(BASE + "/a/gone.html", Verdict.DEAD, "soft_404", 200, BASE + "/a/gone.html"))
+    store.add_link_result(site.run_id, LinkResult(BASE + "/a/3.html", Verdict.DEAD, "timeout"))
+    store.add_link_result(site.run_id, LinkResult(BASE + "/a/4.html", Verdict.UNVERIFIABLE, "catch_all", 200))
+    store.flush()
+    return SiteView(store, store.get_run(site.run_id))
+
+
+def test_soft_404_pages_are_never_sampled(site: SiteView) -> None:
+    site = _with_dead_pages(site)
+    gone = BASE + "/a/gone.html"
+    for config in (_config(sample=10), _config(mode="all"), _config(sample=500)):
+        sample = choose(site, config)
+        # At depth 1 with a template of its own it would be taken twice over (level2, template).
+        assert gone not in sample.urls
+        assert sample.population == 127
+        assert sample.summary()["excluded_error_pages"] == 2  # the soft 404 and the stored HTTP 404
+    assert BASE + "/a/3.html" in choose(site, _config(mode="all")).urls  # timed out once ≠ dead page
+    assert BASE + "/a/4.html" in choose(site, _config(mode="all")).urls  # catch-all: unverifiable, not dead
+
+
+def test_page_view_error_verdicts(site: SiteView) -> None:
+    """One shared answer: HTTP error status, or a soft-404/HTTP-status verdict of the link checker,
+    with or without a site view (a page read straight from the store knows it too)."""
+
+    site = _with_dead_pages(site)
+    assert site.page(BASE + "/a/broken.html").error_reason == "http_404"
+    assert site.page(BASE + "/a/gone.html").error_reason == "soft_404"
+    assert not site.page(BASE + "/a/3.html").is_error_page
+    assert not site.page(BASE + "/a/4.html").is_error_page
+    assert site.error_pages == {BASE + "/a/gone.html": "soft_404"}
+    row = site.store.get_page(site.run_id, BASE + "/a/gone.html")
+    assert PageView(row, site.store, site.run_id).is_error_page
+    assert not PageView(row).is_error_page  # no store, no verdicts: status alone
+    live = {p.url for p in site.live_pages("html")}
+    assert BASE + "/a/gone.html" not in live and BASE + "/a/broken.html" not in live and len(live) == 127
