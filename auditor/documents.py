@@ -28,6 +28,7 @@ from auditor.dates import add_years, date_from_url, find_dates, normalize, parse
 from auditor.extract import base_url, normalise_url
 
 __all__ = [
+    "ENDING_DISPOSITIONS",
     "KINDS",
     "VALIDITY_ZH",
     "DocumentRecord",
@@ -38,6 +39,7 @@ __all__ = [
     "load_documents",
     "record_from_title",
     "parse_doc_number",
+    "parse_repeal_notice",
     "same_doc_number",
     "title_key",
     "validity_from_text",
@@ -58,14 +60,17 @@ VALIDITY_ZH = {"valid": "有效", "expired": "失效", "repealed": "废止", "am
 
 
 # --------------------------------------------------------------------------------------------
-# 文号 (document numbers): 示政发〔2023〕5号, 示政发[2023]5号, 示政发（2023）5号, 示政发(2023)第5号
+# 文号 (document numbers): 示政发〔2023〕5号, 示政发[2023]5号, 示政发（2023）5号, 示政发(2023)第5号,
+# 示政发【2023】5号, "示政发 〔 2023 〕 5 号" and — as cleanup notices print them — without 号:
+# 岚综管综〔2015〕207. Without 号 the number must end the token (punctuation, a bracket, a space
+# or the end), so "方案（2023）5个" is not a 文号.
 # --------------------------------------------------------------------------------------------
 
 _OPEN = "〔[［(（【{｛"
 _CLOSE = "〕]］)）】}｝"
 _DOCNO = re.compile(
     rf"(?P<org>[\u4e00-\u9fa5A-Za-z]{{1,12}}?)\s*[{re.escape(_OPEN)}]\s*(?P<year>(?:19|20)\d{{2}})\s*[{re.escape(_CLOSE)}]"
-    r"\s*第?\s*(?P<num>\d{1,5})\s*号"
+    r"\s*第?\s*(?P<num>\d{1,5})(?:\s*号|(?=[\s)）\]】〕》”\"'，,。；;、:：/|]|\.(?!\d)|$))"
 )
 # Words that precede a number in prose but are not part of the issuing organ's prefix.
 _DOCNO_LEAD = re.compile(r"^.*?(?:根据|按照|依据|依照|参照|执行|印发|转发|贯彻|落实|结合|关于|的|和|及|与|见|号|即|为|是)")
@@ -400,7 +405,11 @@ _NOTICE_TITLE = re.compile(r"通知|公告|公示|通告|启事|公布|名单|�
 _NOTICE_COL = re.compile(r"通知公告|公示公告|通知|公告|公示")
 _NEWS_COL = re.compile(r"动态|要闻|新闻|资讯|图片|视频|媒体|工作|头条|聚焦|快讯|简讯|信息$|播报|报道")
 _DECISION_CATALOGUE = re.compile(r"重大行政决策.{0,8}(事项)?(目录|清单|计划)")
-_REPEAL_LIST = re.compile(r"(废止|失效|宣布失效|清理).{0,30}(规范性文件|文件|规章|政策)|规范性文件.{0,12}(清理|废止|失效)|(废止|失效)(文件)?(目录|清单)")
+_REPEAL_LIST = re.compile(
+    r"(废止|失效|宣布失效|清理).{0,30}(规范性文件|文件|规章|政策)|规范性文件.{0,12}(清理|废止|失效)|(废止|失效)(文件)?(目录|清单)"
+    # single-document decisions: 关于废止《…》的决定, 关于宣布失效…的通知, 关于废止示政规〔2019〕3号文件的通知
+    r"|关于(?:宣布)?(?:废止|失效|撤销|停止执行)|(?:废止|宣布失效).{0,60}的(?:决定|通知|公告)$"
+)
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年?度?|([〇○零一二三四五六七八九]{4})\s*年")
 
 
@@ -1018,7 +1027,9 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         number_src = "title" if number else None
     if number is None and block is not None:
         # a 文号 printed on its own line at the top of the document (not one cited in a sentence)
-        for c, _ in _cells(block)[:4]:
+        for c, holder in _cells(block)[:4]:
+            if holder.tag in ("td", "th") or any(a.tag in ("td", "th") for a in holder.iterancestors()):
+                continue  # a 文号 in a table cell is a listed document's, not this page's
             cn = normalize(c).strip()
             hits = find_doc_numbers(cn)
             if hits and len(cn) <= len(str(hits[0][0])) + 6:
@@ -1178,14 +1189,205 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         if rec.subkind is None:
             rec.subkind = "consultation_feedback" if _CONSULT_FEEDBACK.search(normalize(title)) else "consultation_call"
     if _REPEAL_LIST.search(normalize(title)) and kind not in ("interpretation", "news"):
-        numbers = [str(n) for n, _ in find_doc_numbers(text_for_rules)]
-        own_no = rec.doc_number
-        rec.repeal_list = {
-            "numbers": _dedupe([n for n in numbers if not (own_no and same_doc_number(n, own_no))])[:500],
-            "titles": _dedupe(re.findall(r"《([^《》]{4,120})》", text_for_rules))[:500],
-        }
+        ends_on = rec.effective_date or rec.publish_date or rec.written_date
+        scope = block if block is not None else body
+        while scope.tag in ("tr", "tbody", "thead", "td", "th", "table") and scope.getparent() is not None:
+            scope = scope.getparent()  # a list held in a table: read the whole table and the text around it
+        rec.repeal_list = parse_repeal_notice(title, _block_lines(scope),
+                                              own_number=rec.doc_number, own_title=title, effective=ends_on)
         rec.subkind = rec.subkind or "repeal_list"
     return rec
+
+
+# --------------------------------------------------------------------------------------------
+# Repeal and cleanup notices (废止决定, 清理结果): which listed documents end, and which do not
+# --------------------------------------------------------------------------------------------
+
+# What a section or clause decides about the documents it lists. Only 废止 and 失效 end a
+# document's validity; 修改 (also 适时修改, 拟修改) and 继续有效 leave it in force.
+_DISPOSITION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("keep", re.compile(r"继续有效|继续执行|继续施行|予以保留|保留|现行有效")),
+    ("amend", re.compile(r"修改|修订|修正")),
+    ("repealed", re.compile(r"废止|撤销|停止执行")),
+    ("expired", re.compile(r"失效|不再执行|不再施行")),
+)
+ENDING_DISPOSITIONS = ("repealed", "expired")
+_HEADING_LEAD = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|附件\s*\d*\s*[:：]?|第[一二三四五六七八九十\d]+部分)")
+_BASIS_LEAD = re.compile(r"^\s*(?:根据|按照|依据|依照|为了|为|鉴于|经)")
+_CLAUSE_SPLIT = re.compile(r"[，,；;。]")
+_DATED_END = re.compile(rf"(?:于|自)\s*({_DATE_CN})\s*(?:起)?\s*(?:废止|失效|停止执行)")
+_ROW_NOISE = re.compile(r"^(?:序号|文件名称|名称|标题|文号|发文字号|制发机关|发文机关|成文日期|发布日期|备注|清理结果|清理意见|处理意见|"
+                        r"清理情况|处理结果|处理建议|\d{1,4}|[-—/]+)$")
+
+
+def _disposition(text: str) -> str | None:
+    """What a heading, clause or table cell decides, None when it says nothing or is ambiguous.
+
+    Cited titles (《…》) and 文号 are blanked first: a title such as 《关于废止…的决定》 listed
+    under 继续有效 is not itself a 废止 decision.
+    """
+
+    bare = re.sub(r"《[^《》]*》", "", normalize(text))
+    for _number, (a, b) in reversed(find_doc_numbers(bare)):
+        bare = bare[:a] + bare[b:]
+    found = {name for name, rx in _DISPOSITION_WORDS if rx.search(bare)}
+    if not found:
+        return None
+    if found & {"keep", "amend"}:
+        if found & set(ENDING_DISPOSITIONS):
+            return None  # "拟修改或废止", "废止X件、修改Y件、继续有效Z件": not one decision
+        return "keep" if "keep" in found and "amend" not in found else "amend"
+    return "repealed" if "repealed" in found else "expired"
+
+
+def _block_lines(block: Any) -> list[tuple[str, list[str] | None]]:
+    """The block's text as lines (blocks and ``br`` break them); a table row is one line with its cells."""
+
+    lines: list[tuple[str, list[str] | None]] = []
+    buf: list[str] = []
+    row: list[str] | None = None
+
+    def flush() -> None:
+        text = " ".join("".join(buf).split())
+        buf.clear()
+        if text:
+            if row is not None:
+                row.append(text)
+            else:
+                lines.append((text, None))
+
+    def walk(el: Any) -> None:
+        nonlocal row
+        if not isinstance(el.tag, str) or _is_noise(el):
+            return
+        if el.tag == "tr" and row is None:
+            flush()
+            row = []
+            buf.append(el.text or "")
+            for child in el:
+                walk(child)
+                buf.append(child.tail or "")
+            flush()
+            cells, row = row, None
+            if cells:
+                lines.append((" ".join(cells), cells))
+            return
+        block_tag = el.tag in _BLOCK_TAGS
+        if block_tag:
+            flush()
+        buf.append(el.text or "")
+        for child in el:
+            walk(child)
+            buf.append(child.tail or "")
+        if block_tag:
+            flush()
+
+    walk(block)
+    flush()
+    return lines
+
+
+def _items(text: str, cells: list[str] | None) -> list[tuple[str | None, str | None]]:
+    """(文号, title) pairs a line lists: each 《title》 with the 文号 that follows it, lone 文号, and
+    in a table row without 《》 the longest cell that is a name."""
+
+    norm = normalize(text)
+    titles = [(m.start(), m.end(), m[1].strip()) for m in re.finditer(r"《([^《》]{4,120})》", norm)]
+    numbers = [(a, b, str(n)) for n, (a, b) in find_doc_numbers(norm)]
+    out: list[tuple[str | None, str | None]] = []
+    used: set[int] = set()
+    for k, (_, end, title) in enumerate(titles):
+        nxt = titles[k + 1][0] if k + 1 < len(titles) else len(norm)
+        number = next(((i, n) for i, (a, _, n) in enumerate(numbers) if end <= a < nxt and i not in used), None)
+        if number:
+            used.add(number[0])
+        out.append((number[1] if number else None, title))
+    for i, (a, _b, n) in enumerate(numbers):
+        if i in used or any(s <= a < e for s, e, _ in titles):
+            continue  # a 文号 inside a quoted title belongs to the title
+        title = None
+        if cells and not titles:
+            names = [c for c in cells if len(c) >= 6 and not _ROW_NOISE.match(c) and not find_doc_numbers(c)
+                     and _disposition(c) is None and not find_dates(c)]
+            title = max(names, key=len).strip("《》 ") if names else None
+        out.append((n, title))
+    if cells and not titles and not numbers:
+        names = [c for c in cells if len(c) >= 8 and not _ROW_NOISE.match(c) and _disposition(c) is None]
+        if names:
+            out.append((None, max(names, key=len).strip("《》 ")))
+    return out
+
+
+def parse_repeal_notice(title: str | None, lines: list[tuple[str, list[str] | None]], *, own_number: str | None = None,
+                        own_title: str | None = None, effective: dt.date | None = None) -> dict[str, Any]:
+    """Read a 废止决定 or 清理结果 notice section by section.
+
+    Each listed document gets the disposition of the nearest thing that decides it: a table cell
+    of its row (``废止``/``继续有效``…), else its own clause ("《A》同时废止"), else the section
+    heading above it ("一、决定废止的规范性文件", "三、拟修改的规范性文件"), else the title
+    ("关于废止《某某办法》的决定"). Items under no decision — the preamble's legal basis, a
+    cleanup notice's summary line — end nothing. Returns ``numbers``/``titles`` of the documents
+    that end (废止/失效), ``kept_numbers``/``kept_titles`` of those that stay in force (修改,
+    继续有效), every ``items`` entry with its section, and ``effective_date``: the day they end
+    (a clause's "自…起废止" date wins for its items).
+    """
+
+    default = _disposition(title or "")
+    items: list[dict[str, Any]] = []
+    for number, name in _items(title or "", None):
+        if default:
+            items.append({"number": number, "title": name, "disposition": default, "section": "title", "date": None})
+    current, section = default, "title"
+    for text, cells in lines:
+        norm = normalize(text)
+        listed = _items(text, cells)
+        if cells is not None:
+            row_decision = next((d for d in (_disposition(c) for c in cells if len(c) <= 16) if d), None)
+            decision = row_decision or current
+            for number, name in listed:
+                if decision:
+                    items.append({"number": number, "title": name, "disposition": decision,
+                                  "section": "row" if row_decision else section, "date": None})
+            continue
+        heading = _disposition(norm)
+        if heading and (not listed or _HEADING_LEAD.match(norm) or len(norm) <= 40 and norm.rstrip().endswith((":", "："))):
+            current, section = heading, norm[:60]
+        for clause in _CLAUSE_SPLIT.split(norm):
+            clause_items = _items(clause, None)
+            if not clause_items:
+                continue
+            decision = _disposition(clause)
+            if decision is None and _BASIS_LEAD.match(clause):
+                continue  # "根据《…》（国办发〔2018〕37号）要求": the legal basis, not a listed document
+            decision = decision or current
+            if decision is None:
+                continue
+            when = _DATED_END.search(clause)
+            for number, name in clause_items:
+                items.append({"number": number, "title": name, "disposition": decision, "section": section,
+                              "date": parse_date(when[1]).isoformat() if when and parse_date(when[1]) else None})
+    own_key = title_key(own_title) if own_title else None
+    seen: set[tuple[str | None, str | None, str]] = set()
+    kept: list[dict[str, Any]] = []
+    for it in items:
+        if own_number and it["number"] and same_doc_number(it["number"], own_number):
+            continue
+        if it["title"] and own_key and title_key(it["title"]) == own_key and not it["number"]:
+            continue
+        key = (it["number"], it["title"], it["disposition"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(it)
+    ending = [i for i in kept if i["disposition"] in ENDING_DISPOSITIONS]
+    staying = [i for i in kept if i["disposition"] not in ENDING_DISPOSITIONS]
+    return {
+        "numbers": _dedupe([i["number"] for i in ending if i["number"]])[:500],
+        "titles": _dedupe([i["title"] for i in ending if i["title"]])[:500],
+        "kept_numbers": _dedupe([i["number"] for i in staying if i["number"]])[:500],
+        "kept_titles": _dedupe([i["title"] for i in staying if i["title"]])[:500],
+        "items": kept[:1000],
+        "effective_date": effective.isoformat() if effective else None,
+    }
 
 
 def record_from_title(url: str, title: str, *, publish_date: dt.date | None = None, title_source: str = "anchor",

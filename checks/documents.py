@@ -25,7 +25,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
-from auditor.documents import DocumentRecord, load_documents, record_from_title, same_doc_number, title_key
+from auditor.documents import (
+    ENDING_DISPOSITIONS,
+    DocumentRecord,
+    load_documents,
+    record_from_title,
+    same_doc_number,
+    title_key,
+)
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
 from auditor.workdays import WorkCalendar, caveat_for
@@ -172,25 +179,67 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
         for lst in lists:
             if lst.url == doc.url:
                 continue
-            hit = None
-            if doc.doc_number and any(same_doc_number(doc.doc_number, n) for n in lst.repeal_list.get("numbers", [])):
-                hit = f"文号 {doc.doc_number}"
-            elif doc.title and title_key(doc.title) and any(
-                    title_key(t) == title_key(doc.title) for t in lst.repeal_list.get("titles", [])):
-                hit = "标题"
-            if hit:
-                yield ctx.finding(
-                    "documents.expired",
-                    doc.url,
-                    f"《{doc.title}》已列入本站《{lst.title}》（按{hit}匹配），但页面仍显示“{shown}”。",
-                    f"“{doc.title}” is named in this site's repeal list “{lst.title}” but is still shown as {shown_en}.",
-                    key=f"list:{doc.url}",
-                    source_url=lst.url,
-                    column=doc.column,
-                    evidence={**_doc_evidence(doc), "repeal_list_url": lst.url, "repeal_list_title": lst.title,
-                              "matched_by": hit, "deduction": deduction},
-                )
-                break
+            hit = repeal_match(doc, lst)
+            if hit is None or hit["disposition"] not in ENDING_DISPOSITIONS:
+                continue  # not listed, or listed under 修改 / 继续有效: still in force
+            ends = _list_end(hit, lst)
+            if ends is not None and ends > as_of:
+                continue  # the decision takes effect later
+            section = hit.get("section") or ""
+            what_zh = "废止" if hit["disposition"] == "repealed" else "失效"
+            yield ctx.finding(
+                "documents.expired",
+                doc.url,
+                f"《{doc.title}》已被本站《{lst.title}》列为{what_zh}（按{hit['matched_by']}匹配"
+                f"{'，所在部分：' + section if section and section != 'title' else ''}"
+                f"{'，' + ends.isoformat() + '起' if ends else ''}），但页面仍显示“{shown}”。",
+                f"“{doc.title}” is listed as {hit['disposition']} in this site's notice “{lst.title}” "
+                f"({'from ' + ends.isoformat() if ends else 'date unknown'}) but is still shown as {shown_en}.",
+                key=f"list:{doc.url}",
+                source_url=lst.url,
+                column=doc.column,
+                evidence={**_doc_evidence(doc), "repeal_list_url": lst.url, "repeal_list_title": lst.title,
+                          "matched_by": hit["matched_by"], "disposition": hit["disposition"], "section": section,
+                          "ends_on": ends.isoformat() if ends else None, "deduction": deduction},
+            )
+            break
+
+
+def repeal_match(doc: DocumentRecord, lst: DocumentRecord) -> dict[str, Any] | None:
+    """How a 废止/清理 notice lists ``doc``: its item (disposition, section, date) and ``matched_by``.
+
+    A 文号 match wins over a title match; among matches a 继续有效/修改 listing wins over an
+    ending one only when it matched the same way, so a title repeated in two sections does not
+    end a document the notice keeps. Records stored before items existed fall back to the flat
+    ``numbers``/``titles`` lists (all ending).
+    """
+
+    data = lst.repeal_list or {}
+    items = data.get("items")
+    if items is None:
+        items = [{"number": n, "title": None, "disposition": "repealed"} for n in data.get("numbers", [])]
+        items += [{"number": None, "title": t, "disposition": "repealed"} for t in data.get("titles", [])]
+    key = title_key(doc.title) if doc.title else ""
+    by_number = [i for i in items if doc.doc_number and i.get("number") and same_doc_number(doc.doc_number, i["number"])]
+    if by_number:
+        best = next((i for i in by_number if i["disposition"] not in ENDING_DISPOSITIONS), by_number[0])
+        return {**best, "matched_by": f"文号 {doc.doc_number}"}
+    by_title = [i for i in items if key and i.get("title") and title_key(i["title"]) == key
+                and not (doc.doc_number and i.get("number"))]  # a different 文号 is a different document
+    if by_title:
+        best = next((i for i in by_title if i["disposition"] not in ENDING_DISPOSITIONS), by_title[0])
+        return {**best, "matched_by": "标题"}
+    return None
+
+
+def _list_end(item: dict[str, Any], lst: DocumentRecord) -> dt.date | None:
+    for value in (item.get("date"), (lst.repeal_list or {}).get("effective_date")):
+        if value:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                continue
+    return lst.effective_date or lst.publish_date
 
 
 # --- documents.validity_unmarked ------------------------------------------------------------------
