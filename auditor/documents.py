@@ -31,11 +31,13 @@ __all__ = [
     "ENDING_DISPOSITIONS",
     "KINDS",
     "VALIDITY_ZH",
+    "COLUMN_TITLE_NAMES",
     "DocumentRecord",
     "classify_kind",
     "extract_document",
     "extract_html",
     "find_doc_numbers",
+    "is_column_title",
     "load_documents",
     "record_from_title",
     "parse_doc_number",
@@ -604,6 +606,9 @@ def _header_row_pairs(root: Any, cells: list[tuple[str, Any]], noisy: set[Any]) 
             nxt = nxt.getnext()
         if nxt is None:
             continue
+        following = [r for r in nxt.itersiblings() if isinstance(r.tag, str) and r.tag == "tr"]
+        if len(following) >= 2:
+            continue  # a header over many rows is a list of documents (标题 | 文号 | 发布日期), not metadata
         values = [c for c in nxt if isinstance(c.tag, str) and c.tag in ("td", "th")]
         if len(values) != len(labels):
             continue
@@ -813,18 +818,46 @@ def _content_block(body: Any, noisy: set[Any]) -> Any:
     return best
 
 
-def extract_html(url: str, html: str | bytes, encoding: str | None = None) -> DocumentRecord | None:
+# Titles that name a column, not a document: a page titled only this is a column or list page.
+# The rule pack's ``documents.column_title_names`` is authoritative (the enrichment passes it in);
+# this copy is the default for direct callers and is kept equal to the national pack by a test.
+COLUMN_TITLE_NAMES: tuple[str, ...] = (
+    "行政规范性文件", "规范性文件", "政策文件", "其他文件", "其它文件", "政府文件", "部门文件", "政府规章", "规章", "政策法规",
+    "法规文件", "文件发布", "文件公开", "政策解读", "通知公告", "公示公告", "政务公开", "政府信息公开", "信息公开",
+    "法定主动公开内容", "主动公开", "政务动态", "工作动态", "新闻中心", "要闻动态", "政府公报", "废止文件", "失效文件",
+    "文件清理", "规范性文件清理", "政府信息公开年报", "重大行政决策", "意见征集",
+)
+_COLUMN_SUFFIX = re.compile(r"(栏目|专栏|列表|目录|首页|频道)$")
+_PAGINATION = re.compile(r"共\s*\d+\s*(页|条)|下一页|尾页|末页|上一页|第\s*\d+\s*/\s*\d+\s*页|createPageHTML|跳转至?\s*第?")
+
+
+def is_column_title(title: str | None, names: tuple[str, ...] | frozenset[str] | list[str] | None = None) -> bool:
+    """Whether a title is just a column name (行政规范性文件, 政策文件…), so not a document's."""
+
+    if not title:
+        return False
+    t = re.sub(r"[\s\u3000《》“”\"'【】\[\]]+", "", normalize(title))
+    t = _COLUMN_SUFFIX.sub("", t) or t
+    return t in set(COLUMN_TITLE_NAMES if names is None else names)
+
+
+def extract_html(url: str, html: str | bytes, encoding: str | None = None, *,
+                 column_names: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     """Convenience for tests and tools: extract from raw HTML."""
 
     tree = _tree_of(html, encoding)
     if tree is None:
         return None
-    return extract_document_tree(url, tree, _meta(tree))
+    return extract_document_tree(url, tree, _meta(tree), column_names=column_names)
 
 
-def extract_document(page: Any) -> DocumentRecord | None:
+def extract_document(page: Any, *, column_names: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     """The document record of a stored page (:class:`auditor.context.PageView`), None if the page
-    is not a document (a list page, the homepage, an error page, an attachment)."""
+    is not a document (a list page, the homepage, an error page, an attachment).
+
+    ``column_names`` are the titles that name a column rather than a document (pack
+    ``documents.column_title_names``; :data:`COLUMN_TITLE_NAMES` when not given).
+    """
 
     if getattr(page, "kind", "html") != "html" or getattr(page, "tree", None) is None:
         return None
@@ -832,7 +865,8 @@ def extract_document(page: Any) -> DocumentRecord | None:
     if status is not None and status >= 400:
         return None
     return extract_document_tree(page.final_url or page.url, page.tree, dict(page.meta or {}),
-                                 encoding=getattr(page, "encoding", "utf-8"), key_url=page.url)
+                                 encoding=getattr(page, "encoding", "utf-8"), key_url=page.url,
+                                 column_names=column_names)
 
 
 def _prose_length(block: Any) -> int:
@@ -876,7 +910,8 @@ def _is_related(a: Any, b: Any) -> bool:
 
 
 def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding: str = "utf-8",
-                          key_url: str | None = None) -> DocumentRecord | None:
+                          key_url: str | None = None,
+                          column_names: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     body = tree.find(".//body")
     if body is None:
         body = tree
@@ -982,6 +1017,17 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     col.put("title", _title_from_title_tag(title_tag), "title-tag")
     col.put("column", _breadcrumb(body), "breadcrumb")
     title = col.get("title")
+    names = tuple(COLUMN_TITLE_NAMES if column_names is None else column_names)
+    if is_column_title(title, names):
+        # "行政规范性文件" as the heading of a column page; a real document page that carries the
+        # column name as a heading still has its own title in another place (meta, table, <title>)
+        others = [c["value"] for c in col.conflicts.get("title", [])]
+        own = next((t for t in others if not is_column_title(t, names) and t != title
+                    and not re.search(r"(政府|门户|网站|网)$", t)), None)
+        if own is None:
+            return None  # only a column name: a column or list page, not a document
+        col.values["title"] = _Found(own, next(c["source"] for c in col.conflicts["title"] if c["value"] == own))
+        title = own
 
     # 4. body text: the article block, for dates near the title, the 落款 and validity phrases
     block = _content_block(body, noisy)
@@ -1120,7 +1166,8 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     short_ok = dated_here and prose >= 15
     article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60 or short_ok or (
         bool(heading) and prose >= 20)
-    if dated_links >= 6 and not has_table and not meta_l.get("articletitle"):
+    paginated = bool(_PAGINATION.search(all_text))
+    if dated_links >= 6 and (paginated or not has_table and not meta_l.get("articletitle")):
         beside = block is not None and list_el is not None and not _is_related(block, list_el)
         if not (beside and (heading or dated_here) and (prose >= 40 or short_ok)):
             return None  # a list/column page: its main content is a list of dated links

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
+from auditor.dates import normalize
 from auditor.documents import DocumentRecord, load_documents, parse_doc_number, same_doc_number, title_key
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
@@ -86,14 +88,68 @@ def govaudit_rules() -> list[Rule]:
     ]
 
 
-def in_scope(doc: DocumentRecord, pattern: str | None) -> bool:
-    if doc.validity in ("expired", "repealed") or doc.repeal_list:
-        return False  # no longer in force, or a decision that only repeals others
-    if doc.kind == "normative":
-        return True
-    if doc.kind == "policy" and doc.doc_number and pattern:
-        return bool(re.search(pattern, doc.doc_number.split("〔")[0]))
-    return False
+@dataclass(frozen=True)
+class Scope:
+    """Which documents need a 解读, from the pack (``interpretation.scope_*``).
+
+    ``exclude`` names kinds that never do (任免, 表彰, 通报 of individual matters, 会议通知,
+    批复…): it wins over everything, because a personnel notice filed in a 规范性文件 column is
+    still a personnel notice. ``policy_titles`` names what a policy document that issues policy
+    is called (规划, 实施方案, 办法, 意见, 关于印发…的通知…). ``doc_number`` says which issuers make
+    a policy document a government one (政发, 政办发…).
+    """
+
+    exclude: tuple[re.Pattern[str], ...] = ()
+    policy_titles: tuple[re.Pattern[str], ...] = ()
+    doc_number: re.Pattern[str] | None = None
+
+    @classmethod
+    def from_pack(cls, pack: Any) -> Scope:
+        def patterns(key: str) -> tuple[re.Pattern[str], ...]:
+            out = []
+            for item in pack.value(key, None) or []:
+                try:
+                    out.append(re.compile(str(item)))
+                except re.error:
+                    continue  # a bad pattern in a local pack is skipped, never fatal
+            return tuple(out)
+
+        number = pack.value("interpretation.scope_doc_number_pattern", None)
+        try:
+            number_rx = re.compile(number) if number else None
+        except re.error:
+            number_rx = None
+        return cls(patterns("interpretation.scope_exclude_title_patterns"),
+                   patterns("interpretation.scope_policy_title_patterns"), number_rx)
+
+    def decide(self, doc: DocumentRecord) -> tuple[bool, str]:
+        """(in scope, why) for one document."""
+
+        if doc.validity in ("expired", "repealed") or doc.repeal_list:
+            return False, "not in force, or a decision that only repeals others"
+        title = normalize(doc.title or "")
+        hit = next((rx for rx in self.exclude if rx.search(title)), None)
+        if hit:
+            return False, f"routine kind ({hit.pattern})"
+        policy_title = any(rx.search(title) for rx in self.policy_titles)
+        if doc.kind == "normative":
+            if (doc.sources or {}).get("kind", "").startswith("文号+有效性") and not policy_title:
+                # only inferred from a 文号 and a 有效性 field, which every TRS 政务公开 page has:
+                # a routine notice, not a 行政规范性文件, unless its title says it issues policy
+                return False, "inferred normative, routine title"
+            return True, "行政规范性文件"
+        if doc.kind == "policy" and doc.doc_number and self.doc_number and policy_title:
+            if self.doc_number.search(doc.doc_number.split("〔")[0]):
+                return True, "government policy document"
+        return False, f"kind {doc.kind}"
+
+
+def in_scope(doc: DocumentRecord, pattern: str | None, scope: Scope | None = None) -> bool:
+    """Whether ``doc`` needs an interpretation (kept for callers that only have the 文号 pattern)."""
+
+    scope = scope or Scope(doc_number=re.compile(pattern) if pattern else None,
+                           policy_titles=(re.compile("."),))
+    return scope.decide(doc)[0]
 
 
 class InterpretationIndex:
@@ -172,8 +228,13 @@ class InterpretationIndex:
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     docs = load_documents(site)
-    pattern = ctx.pack.value("interpretation.scope_doc_number_pattern", None)
-    scope = [d for d in docs if in_scope(d, pattern)]
+    rules = Scope.from_pack(ctx.pack)
+    decided = [(d, *rules.decide(d)) for d in docs if d.kind in ("normative", "policy")]
+    scope = [d for d, ok, _ in decided if ok]
+    left_out: dict[str, int] = {}
+    for _, ok, why in decided:
+        if not ok:
+            left_out[why] = left_out.get(why, 0) + 1
     interps = [d for d in docs if d.kind == "interpretation"]
     by_url = {d.url: d for d in docs}
     index = InterpretationIndex(site, docs, interps)
@@ -274,6 +335,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         unit="ratio",
         basis="国办发〔2016〕80号；兴庆区2023要点(12)图文解读100%（本地）",
         detail={"documents_in_scope": len(scope), "interpreted": interpreted, "interpretations": len(interps),
+                "left_out_of_scope": dict(sorted(left_out.items())),
                 "documents": per_doc[:200]},
     )
     ctx.metric(

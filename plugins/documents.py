@@ -3,7 +3,8 @@
 Runs after the crawl and before the checks (``govaudit_enrich``), so every 政务公开 check reads
 the same facts (:mod:`auditor.documents`) instead of re-reading HTML. Values a detail page does
 not state are filled in from list pages that link to it — the column the document is listed in,
-and the date the list shows — with ``list:`` sources. Attachments (PDF/Office) known only by
+and the date the list shows — with ``list:`` sources. A page titled only with a column name
+(pack ``documents.column_title_names``) is a column page, never a document. Attachments (PDF/Office) known only by
 their link text are recorded when the title says what they are (an annual report, a 重大行政决策
 事项目录, a consultation), because offices often publish those as files only.
 
@@ -40,13 +41,15 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
     listed: dict[str, dict[str, Any]] = {}  # target url → what a list page says about it
     pending: list[tuple[DocumentRecord, str]] = []  # records waiting for list-page facts
     attachments: list[PageView] = []
+    names = ctx.pack.value("documents.column_title_names", None)
+    column_names = tuple(str(n) for n in names) if isinstance(names, list) else None
     for page in site.pages():
         try:
             if page.kind != "html":
                 if page.status is None or page.status < 400:
                     attachments.append(_light(page))
                 continue
-            rec = extract_document(page)
+            rec = extract_document(page, column_names=column_names)
             if rec is None:
                 _read_list(page, ctx, listed)
                 continue
