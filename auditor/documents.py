@@ -609,6 +609,8 @@ def _header_row_pairs(root: Any, cells: list[tuple[str, Any]], noisy: set[Any]) 
         following = [r for r in nxt.itersiblings() if isinstance(r.tag, str) and r.tag == "tr"]
         if len(following) >= 2:
             continue  # a header over many rows is a list of documents (标题 | 文号 | 发布日期), not metadata
+        if any(len(_text(a)) >= 6 for a in nxt.iter("a")):
+            continue  # the values link to other pages: a (short) list of documents, not this page's metadata
         values = [c for c in nxt if isinstance(c.tag, str) and c.tag in ("td", "th")]
         if len(values) != len(labels):
             continue
@@ -805,7 +807,11 @@ def _content_block(body: Any, noisy: set[Any]) -> Any:
     for p in body.iter("p", "div", "span", "font", "td"):
         if p in noisy or any(a.tag in ("li", "a", "dd", "dt") for a in p.iterancestors()):
             continue
-        own = "".join(t for t in [p.text or ""] + [c.tail or "" for c in p]).strip()
+        if p.tag == "p":
+            # a paragraph from Word is a run of spans (TRS keeps every run): its text is all of it
+            own = "".join(t for t in p.itertext() if t).strip()
+        else:
+            own = "".join(t for t in [p.text or ""] + [c.tail or "" for c in p]).strip()
         if len(own) < (2 if p.tag == "p" else 8):
             continue
         parent = p.getparent()
@@ -1031,7 +1037,8 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
 
     # 4. body text: the article block, for dates near the title, the 落款 and validity phrases
     block = _content_block(body, noisy)
-    block_text = normalize(_text(block)) if block is not None else ""
+    # lines as rendered: inline runs joined as they are ("201</span><span>1〕" is "2011〕"), blocks apart
+    block_text = normalize(" ".join(t for t, _ in _block_lines(block))) if block is not None else ""
     all_text = normalize(" ".join(c for c, _ in cells))
 
     # an unlabelled date just under the heading ("2023-05-29 来源：…")
@@ -1167,6 +1174,9 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60 or short_ok or (
         bool(heading) and prose >= 20)
     paginated = bool(_PAGINATION.search(all_text))
+    own_column = col.get("column")
+    if own_column and (paginated or dated_links >= 2) and is_column_title(title, (re.sub(r"\s+", "", normalize(own_column)),)):
+        return None  # titled with its own column's name (人事任免) and listing dated links: the column page
     if dated_links >= 6 and (paginated or not has_table and not meta_l.get("articletitle")):
         beside = block is not None and list_el is not None and not _is_related(block, list_el)
         if not (beside and (heading or dated_here) and (prose >= 40 or short_ok)):

@@ -71,6 +71,9 @@ ANNUAL_BASIS = Basis(
     status="confirmed",
 )
 
+# Kinds that have no validity of their own: an interpretation of a repealed document, a news item
+# or a report is not "still shown as valid" (its title matches the document's once 解读 is stripped).
+_NO_VALIDITY_KINDS = {"interpretation", "news", "annual_report", "consultation"}
 _GOV_OWNER = re.compile(r"(人民政府|政府|省|市|县|区|旗|镇|乡|街道|自治州|盟)$")
 
 
@@ -156,7 +159,7 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
     lists = [d for d in docs if d.repeal_list and (d.publish_date is None or d.publish_date <= as_of)]
     deduction = ctx.pack.value("documents.deduction_expired", 0.0)
     for doc in docs:
-        if doc.validity not in (None, "valid") or doc.repeal_list:
+        if doc.validity not in (None, "valid") or doc.repeal_list or doc.kind in _NO_VALIDITY_KINDS:
             continue
         shown = "有效" if doc.validity == "valid" else "未标注有效性"
         shown_en = "valid" if doc.validity == "valid" else "no validity marking"
