@@ -3,9 +3,11 @@
 Reads the document records of :mod:`auditor.plugins.documents`, never HTML. Rules:
 
 * ``documents.expired`` — a document whose validity ended before ``--as-of`` (a stated end date,
-  or start + stated period, or "自…起废止") or that the site's own 废止/失效 list names, but that is
-  still shown as 有效 or not marked at all. A document correctly marked 失效/废止/已修改 is fine:
-  that is exactly what the rule asks offices to do.
+  or start + stated period, or "自…起废止") or that the site's own 废止 decision or 清理结果 notice
+  ends (only its 废止 and 失效 sections — 修改, 适时修改, 拟修改 and 继续有效 leave a document in
+  force; a decision ends its documents on its effective date), but that is still shown as 有效 or
+  not marked at all. A document correctly marked 失效/废止/已修改 is fine: that is exactly what the
+  rule asks offices to do. Interpretations, news and reports have no validity of their own.
 * ``documents.validity_unmarked`` — a 行政规范性文件 with no 有效性 marking and no stated validity
   period (兴庆区 2023 要点 (9): "有效性或有效期明确标注").
 * ``documents.late_publication`` — published more than N working days (national: 20, 条例第二十六条)
@@ -38,35 +40,37 @@ from auditor.model import Basis, Finding, Rule, Severity
 from auditor.workdays import WorkCalendar, caveat_for
 
 EXPIRED_BASIS = Basis(
-    zh="行政规范性文件“统一登记、统一编号、统一印发”并定期清理，页面标注有效性（有效/失效/废止）"
-    "（国办发〔2018〕37号；rules.md §12 normative_doc_validity、outdated_content）；"
-    "地方要点要求清理修改、失效、废止的文件（兴庆区2023要点(9)、丰城市2023要点(3)）",
-    en="Normative documents are registered, cleaned up regularly and marked valid/expired/repealed "
-       "(国办发〔2018〕37号; rules.md §12); local plans require expired documents to be cleared",
-    source="国办发〔2018〕37号（细节未核实）; rules.md §12; seed-rules.md 002(9), 004(3)",
+    zh="《国务院办公厅关于加强行政规范性文件制定和监督管理工作的通知》(国办发〔2018〕37号)：行政规范性文件统一登记、统一编号、"
+    "统一印发，并建立定期清理制度，及时公布清理结果（有效性标注与清理的具体条款未核实）；"
+    "地方要点要求清理并标注修改、失效、废止的文件（兴庆区2023年政务公开工作要点(9)、丰城市2023年政务公开工作要点(3)，地方）",
+    en="国办发〔2018〕37号: normative documents are registered, cleaned up regularly and the results published "
+       "(exact clauses on validity marking unconfirmed); local 2023 plans (兴庆区 item 9, 丰城市 item 3) require "
+       "expired and repealed documents to be marked",
+    source="国办发〔2018〕37号（条款未核实）; 兴庆区2023年政务公开工作要点(9)、丰城市2023年政务公开工作要点(3)（地方）",
     status="partial",
 )
 UNMARKED_BASIS = Basis(
-    zh="行政规范性文件应明确标注有效性或有效期（兴庆区2023年政务公开工作要点(9)；国办发〔2018〕37号 有效性管理，"
-    "rules.md §12 normative_doc_validity）",
-    en="Normative documents must state their validity or validity period (兴庆区 2023 plan item 9; 国办发〔2018〕37号)",
-    source="seed-rules.md 002(9) (local); 国办发〔2018〕37号 (details unconfirmed)",
+    zh="行政规范性文件应明确标注有效性或有效期（兴庆区2023年政务公开工作要点(9)，地方）；"
+    "国办发〔2018〕37号建立行政规范性文件有效期与清理制度（具体条款未核实）",
+    en="Normative documents must state their validity or validity period (兴庆区 2023 plan item 9, local); "
+       "国办发〔2018〕37号 sets up validity and cleanup management (clause unconfirmed)",
+    source="兴庆区2023年政务公开工作要点(9)（地方）; 国办发〔2018〕37号（条款未核实）",
     status="local",
 )
 LATE_BASIS = Basis(
-    zh="《中华人民共和国政府信息公开条例》第二十六条：属于主动公开范围的政府信息，应当自该政府信息形成或者变更之日起"
-    "20个工作日内及时公开（rules.md §6 proactive_20wd）",
-    en="Regulations on Open Government Information, Art. 26: proactive information is published within 20 working days "
-       "of being created or changed",
+    zh="《中华人民共和国政府信息公开条例》(国务院令第711号)第二十六条：属于主动公开范围的政府信息，应当自该政府信息形成或者"
+    "变更之日起20个工作日内及时公开",
+    en="Regulations on Open Government Information (State Council Decree 711), Art. 26: proactive information is "
+       "published within 20 working days of being created or changed",
     source="国务院令第711号 第二十六条",
     status="confirmed",
 )
 ANNUAL_BASIS = Basis(
-    zh="《中华人民共和国政府信息公开条例》第四十九条：县级以上人民政府部门每年1月31日前公布上一年度政府信息公开工作年度报告；"
-    "县级以上地方人民政府的政府信息公开工作主管部门每年3月31日前公布本级政府上一年度年度报告。"
-    "国办函〔2018〕12号：每年1月31日前在网站首页显著位置发布《政府网站工作年度报表》（rules.md §5、§6、§12）",
-    en="Regulations on OGI Art. 49 (department reports by 31 Jan, a government's own report by 31 Mar); "
-       "国办函〔2018〕12号 (website annual report by 31 Jan)",
+    zh="《中华人民共和国政府信息公开条例》(国务院令第711号)第四十九条：县级以上人民政府部门每年1月31日前公布上一年度"
+    "政府信息公开工作年度报告；县级以上地方人民政府的政府信息公开工作主管部门每年3月31日前公布本级政府上一年度年度报告。"
+    "国办函〔2018〕12号：每年1月31日前在网站首页显著位置发布《政府网站工作年度报表》",
+    en="Regulations on OGI (Decree 711) Art. 49 (department reports by 31 Jan, a government's own report by 31 Mar); "
+       "国办函〔2018〕12号 (website annual report on the homepage by 31 Jan)",
     source="国务院令第711号 第四十九条; 国办函〔2018〕12号",
     status="confirmed",
 )

@@ -1,13 +1,17 @@
 """Policy interpretation (政策解读): present, linked both ways, published in time; coverage figures.
 
 National rule: policy documents and their interpretations are 同步组织、同步审签、同步部署
-(国办发〔2016〕80号) and inspectors deduct for 政策文件未被解读 and 解读稿未与原文双向关联
-(rules.md §4, §8). Local plans set a working-day allowance (兴庆区 2023: 图解 within 3 working days)
-and targets (解读 coverage 100%, diverse formats 20% / 70%) — all rule-pack values.
+(国办发〔2016〕80号) and inspectors deduct for 政策文件未被解读 and 解读稿未与原文双向关联.
+Local plans set a working-day allowance (兴庆区 2023: 图解 within 3 working days) and targets
+(解读 coverage 100%, diverse formats 20% / 70%) — all rule-pack values.
 
-Documents in scope: every 行政规范性文件, plus policy documents whose 文号 says a government or its
-office issued them (pack ``interpretation.scope_doc_number_pattern``); documents marked 失效/废止 are
-left out. An interpretation belongs to a document when either page links to the other, or the
+Documents in scope (:class:`Scope`, all rule-pack data): every 行政规范性文件, plus policy documents
+whose title says they issue policy (pack ``interpretation.scope_policy_title_patterns``: 规划, 方案,
+办法, 意见, 关于印发…) and whose 文号 says a government or its office issued them
+(``interpretation.scope_doc_number_pattern``). Routine kinds never are, whatever their column or
+文号 (``interpretation.scope_exclude_title_patterns``: 任免, 表彰, 通报, 会议通知, 批复, 转发…); a
+"normative" kind inferred only from a 文号 plus a 有效性 field — which every TRS 政务公开 page
+shows — needs a policy title too. Documents marked 失效/废止 and repeal decisions are left out. An interpretation belongs to a document when either page links to the other, or the
 interpretation cites the document's 文号 or its title (in 《》 or as its own title). Documents are
 matched from their records (:mod:`auditor.documents`); link edges of the crawl count as links too.
 """
@@ -29,25 +33,30 @@ from auditor.workdays import WorkCalendar, caveat_for
 DIVERSE_FORMATS = {"图解", "视频", "动画", "H5"}
 
 MISSING_BASIS = Basis(
-    zh="国办发〔2016〕80号：政策文件与解读方案、解读材料同步组织、同步审签、同步部署（谁起草、谁解读）；"
-    "检查通报扣分项“政策文件未被解读”（rules.md §4、§8 interp_sync、interp_scope）",
-    en="国办发〔2016〕80号: documents and interpretations prepared, approved and released together; inspections deduct "
-       "for uninterpreted policy documents (rules.md §4, §8)",
-    source="国办发〔2016〕80号; 株洲2022通报; 辽政办〔2022〕43号（解读范围）",
+    zh="国办发〔2016〕80号（《〈关于全面推进政务公开工作的意见〉实施细则》）：政策文件与解读方案、解读材料同步组织、同步审签、"
+    "同步部署（谁起草、谁解读）；解读范围为政府规章、行政规范性文件及政府或其办公室印发的重要政策文件"
+    "（辽政办〔2022〕43号《政策文件解读工作规范(试行)》，地方）；人事任免、表彰、会议通知、批复等个别事项公文不在解读范围"
+    "（国办发〔2018〕37号对行政规范性文件的界定，条款未核实）",
+    en="国办发〔2016〕80号: policy documents and their interpretations are prepared, approved and released together "
+       "(whoever drafts, interprets); scope: rules, normative documents and major policy documents (辽政办〔2022〕43号, "
+       "local); appointments, commendations, meeting notices and replies are out of scope",
+    source="国办发〔2016〕80号; 辽政办〔2022〕43号（解读范围，地方）; 国办发〔2018〕37号（规范性文件界定，条款未核实）",
     status="partial",
 )
 UNLINKED_BASIS = Basis(
-    zh="解读稿与政策原文双向关联（检查通报扣分项“解读稿未与原文双向关联”，rules.md §8 interp_link_bidirectional）",
-    en="Interpretation and document linked both ways (inspection deduction item, rules.md §8)",
-    source="株洲2022年政府网站检查通报 https://bjadzs.com/www/c15169/20230203/i1998225",
-    status="confirmed",
+    zh="国办发〔2016〕80号：解读材料与政策文件同步发布；解读稿与政策原文双向关联为政府网站检查的扣分项"
+    "（国家文件中的“双向关联”原文未核实）",
+    en="国办发〔2016〕80号: interpretation released with the document; two-way linking is an inspection deduction item "
+       "(the national wording of the two-way link requirement is unconfirmed)",
+    source="国办发〔2016〕80号（双向关联措辞未核实）",
+    status="partial",
 )
 LATE_BASIS = Basis(
-    zh="国办发〔2016〕80号“同步部署”：解读材料与文件同步发布；地方规则可放宽为文件公开后N个工作日内（如兴庆区2023要点(10)：3个工作日），"
-    "以规则包为准（rules.md §8 interp_sync、interp_3wd）",
+    zh="国办发〔2016〕80号“同步部署”：解读材料与文件同步发布；地方规则可放宽为文件公开后N个工作日内"
+    "（如兴庆区2023年政务公开工作要点(10)：3个工作日，地方），以规则包为准",
     en="国办发〔2016〕80号: interpretation released together with the document; local packs allow N working days "
-       "(e.g. 兴庆区 2023: 3)",
-    source="国办发〔2016〕80号; seed-rules.md 002(10) (local)",
+       "(e.g. 兴庆区 2023 plan item 10: 3, local)",
+    source="国办发〔2016〕80号; 兴庆区2023年政务公开工作要点(10)（地方）",
     status="partial",
 )
 
@@ -333,7 +342,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         label_zh="政策文件解读率",
         label_en="Share of in-scope policy documents with an interpretation",
         unit="ratio",
-        basis="国办发〔2016〕80号；兴庆区2023要点(12)图文解读100%（本地）",
+        basis="国办发〔2016〕80号；兴庆区2023年政务公开工作要点(12)图文解读100%（地方）",
         detail={"documents_in_scope": len(scope), "interpreted": interpreted, "interpretations": len(interps),
                 "left_out_of_scope": dict(sorted(left_out.items())),
                 "documents": per_doc[:200]},
@@ -345,7 +354,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         label_zh="多样化解读（图解/视频/动画/H5）占比",
         label_en="Share of interpreted documents with a graphic/video/animation/H5 interpretation",
         unit="ratio",
-        basis="丰城市2023要点(3)：图解、视频等多样化解读≥70%；兴庆区2023要点(12)：动漫、视频≥20%（本地）",
+        basis="丰城市2023年政务公开工作要点(3)：图解、视频等多样化解读≥70%；兴庆区2023年政务公开工作要点(12)：动漫、视频≥20%（地方）",
         detail={"interpreted": interpreted, "diverse": diverse, "formats": sorted(diverse_set)},
     )
     ctx.metric(
@@ -355,6 +364,6 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         label_zh="动漫、视频解读占比",
         label_en="Share of interpreted documents with a video or animation interpretation",
         unit="ratio",
-        basis="兴庆区2023要点(12)：动漫、视频解读占比20%（本地）",
+        basis="兴庆区2023年政务公开工作要点(12)：动漫、视频解读占比20%（地方）",
         detail={"interpreted": interpreted, "video_or_animation": video},
     )

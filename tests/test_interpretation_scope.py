@@ -149,3 +149,24 @@ def test_trs_site_expired_only_where_a_notice_ends_the_document(audited) -> None
     assert cleanup["numbers"] == ["岚综管综〔2015〕207号", "示政规〔2016〕3号"]
     assert set(cleanup["kept_numbers"]) == {"示政规〔2017〕6号", "示政规〔2018〕2号", "示政发〔2019〕1号"}
     assert expired[trs.LISTED[4].path].evidence["ends_on"] == "2024-06-01"
+
+
+# --- bases cite official sources ------------------------------------------------------------------------
+
+def test_rule_bases_of_the_document_families_cite_official_sources() -> None:
+    import re
+
+    from checks import decisions, documents, interpretation
+
+    rules = [r for mod in (documents, interpretation, decisions) for r in mod.govaudit_rules()]
+    assert len(rules) == 10
+    for rule in rules:
+        text = f"{rule.basis.zh} {rule.basis.en} {rule.basis.source}"
+        assert not re.search(r"rules\.md|seed-rules|https?://|§", text), (rule.id, text)
+        # a 文号 or a regulation article in every source
+        assert re.search(r"〔\d{4}〕\d+号|令第\d+号", rule.basis.source), rule.id
+        assert rule.basis.status in ("confirmed", "partial", "unconfirmed", "local")
+    values = json.loads(NATIONAL.read_text("utf-8"))["values"]
+    for key, entry in values.items():
+        if key.split(".")[0] in ("documents", "interpretation", "decisions"):
+            assert not re.search(r"rules\.md|seed-rules|https?://|株洲", entry["source"]), key
