@@ -1269,6 +1269,7 @@ _DISPOSITION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("expired", re.compile(r"失效|不再执行|不再施行")),
 )
 ENDING_DISPOSITIONS = ("repealed", "expired")
+_PARTIAL_END = re.compile(r"部分(?:条款|内容|规定)?(?:失效|废止|停止执行)")
 _HEADING_LEAD = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|附件\s*\d*\s*[:：]?|第[一二三四五六七八九十\d]+部分)")
 _BASIS_LEAD = re.compile(r"^\s*(?:根据|按照|依据|依照|为了|为|鉴于|经)")
 _CLAUSE_SPLIT = re.compile(r"[，,；;。]")
@@ -1287,6 +1288,9 @@ def _disposition(text: str) -> str | None:
     bare = re.sub(r"《[^《》]*》", "", normalize(text))
     for _number, (a, b) in reversed(find_doc_numbers(bare)):
         bare = bare[:a] + bare[b:]
+    if _PARTIAL_END.search(bare):
+        # 部分失效 / 部分条款废止: the rest stays in force, like an amendment
+        bare = _PARTIAL_END.sub("修改", bare)
     found = {name for name, rx in _DISPOSITION_WORDS if rx.search(bare)}
     if not found:
         return None

@@ -240,6 +240,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     rules = Scope.from_pack(ctx.pack)
     decided = [(d, *rules.decide(d)) for d in docs if d.kind in ("normative", "policy")]
     scope = [d for d, ok, _ in decided if ok]
+    why_in = {d.url: why for d, ok, why in decided if ok}
     left_out: dict[str, int] = {}
     for _, ok, why in decided:
         if not ok:
@@ -272,7 +273,11 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                 column=doc.column,
                 evidence={"title": doc.title, "doc_number": doc.doc_number, "kind": doc.kind_zh,
                           "publish_date": doc.publish_date.isoformat() if doc.publish_date else None,
-                          "interpretations_on_site": len(interps), "deduction": ded["missing"]},
+                          "interpretations_on_site": len(interps), "in_scope_because": why_in.get(doc.url),
+                          "scope_rule": {k: (ctx.pack.entry(k) or {}).get("source") for k in (
+                              "interpretation.scope_exclude_title_patterns", "interpretation.scope_policy_title_patterns",
+                              "interpretation.scope_doc_number_pattern")},
+                          "deduction": ded["missing"]},
             )
             per_doc.append({"url": doc.url, "interpreted": False})
             continue

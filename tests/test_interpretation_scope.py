@@ -126,6 +126,8 @@ def test_trs_site_interpretation_findings_are_only_policy(audited) -> None:
     findings, metrics, records = audited
     missing = {f.url.removeprefix(HOST) for f in findings if f.rule == "interpretation.missing"}
     assert missing == trs.EXPECTED_MISSING, sorted(missing)
+    why = {f.url.removeprefix(HOST): f.evidence["in_scope_because"] for f in findings if f.rule == "interpretation.missing"}
+    assert why == {trs.POLICY[0].path: "government policy document", trs.POLICY[1].path: "行政规范性文件"}
     # the routine documents were read as documents (with 文号 and 有效性) — and left out of scope
     for d in trs.ROUTINE:
         assert records[d.path]["kind"] in ("normative", "policy"), (d.title, records[d.path]["kind"])

@@ -175,3 +175,11 @@ def test_only_repealed_and_expired_sections_end_documents(tmp_path) -> None:
     assert expired["ldgl.html"].evidence["ends_on"] == "2024-07-01"
     assert expired["ldgl.html"].source_url.endswith("/zcwj/t20240601_2.html")
     # 适时修改 / 拟修改 / 继续有效 stay valid; a decision effective 2025-01-01 has not ended 示政规〔2018〕7号 yet
+
+
+def test_partly_expired_documents_stay_in_force() -> None:
+    rec = doc("<p>一、全文废止的规范性文件</p><p>1.《示范市甲办法》（示政规〔2017〕1号）</p>"
+              "<p>二、部分条款失效的规范性文件</p><p>1.《示范市乙办法》（示政规〔2017〕2号）</p>",
+              title="关于规范性文件清理结果的公告", column="政策文件")
+    assert rec.repeal_list["numbers"] == ["示政规〔2017〕1号"]
+    assert rec.repeal_list["kept_numbers"] == ["示政规〔2017〕2号"]
