@@ -32,14 +32,17 @@ __all__ = [
     "KINDS",
     "VALIDITY_ZH",
     "COLUMN_TITLE_NAMES",
+    "ROUTINE_TITLE_PATTERNS",
     "DocumentRecord",
     "classify_kind",
+    "demote_routine",
     "extract_document",
     "extract_html",
     "find_doc_numbers",
     "is_column_title",
     "load_documents",
     "record_from_title",
+    "routine_title",
     "parse_doc_number",
     "parse_repeal_notice",
     "same_doc_number",
@@ -833,6 +836,17 @@ COLUMN_TITLE_NAMES: tuple[str, ...] = (
     "法定主动公开内容", "主动公开", "政务动态", "工作动态", "新闻中心", "要闻动态", "政府公报", "废止文件", "失效文件",
     "文件清理", "规范性文件清理", "政府信息公开年报", "重大行政决策", "意见征集",
 )
+# Titles of routine documents that are never 行政规范性文件 nor need a 解读 (任免, 表彰, 通报,
+# 会议通知, 批复…): pack ``interpretation.scope_exclude_title_patterns`` is authoritative; this copy is
+# the default for direct callers, kept equal to the national pack by a test.
+ROUTINE_TITLE_PATTERNS: tuple[str, ...] = (
+    "任免", "任职", "免职", "任命", "聘任", "聘用", "职务", "挂职",
+    "试用期", "转正", "干部任前", "表彰", "表扬", "嘉奖", "记功", "授予.{0,30}称号",
+    "先进(集体|个人|单位|工作者)", "通报$", "通报批评", "情况的通报", "会议(的)?通知$", "召开.{0,40}会议", "会议纪要", "参加.{0,30}(会议|培训)",
+    "举办.{0,30}(培训|活动)", "批复", "复函", "的函$", "答复", "回复", "名单", "公示",
+    "放假", "值班", "节假日", "领导小组", "工作专班", "指挥部", "组成人员", "成员(单位)?(调整|名单)",
+    "转发", "处分", "处理决定", "工作总结", "工作报告", "述职",
+)
 _COLUMN_SUFFIX = re.compile(r"(栏目|专栏|列表|目录|首页|频道)$")
 _PAGINATION = re.compile(r"共\s*\d+\s*(页|条)|下一页|尾页|末页|上一页|第\s*\d+\s*/\s*\d+\s*页|createPageHTML|跳转至?\s*第?")
 
@@ -847,22 +861,52 @@ def is_column_title(title: str | None, names: tuple[str, ...] | frozenset[str] |
     return t in set(COLUMN_TITLE_NAMES if names is None else names)
 
 
+def routine_title(title: str | None, patterns: tuple[str, ...] | list[str] | None = None) -> str | None:
+    """The routine-kind pattern a title matches (任职, 表彰…), None if it matches none."""
+
+    t = normalize(title or "")
+    for pattern in ROUTINE_TITLE_PATTERNS if patterns is None else patterns:
+        try:
+            if re.search(str(pattern), t):
+                return str(pattern)
+        except re.error:
+            continue  # a bad pattern in a local pack is skipped, never fatal
+    return None
+
+
+def demote_routine(rec: DocumentRecord, patterns: tuple[str, ...] | list[str] | None = None) -> None:
+    """A 文号 and a 有效性 field are on every TRS 政务公开 page, so "normative" inferred from them
+    alone is wrong for a 任职通知 or a 表彰通报: such a record is an ordinary policy document
+    (其他文件), with the pattern that decided it in its sources."""
+
+    if rec.kind != "normative" or not (rec.sources.get("kind") or "").startswith("文号+有效性"):
+        return
+    hit = routine_title(rec.title, patterns)
+    if hit:
+        rec.kind = "policy"
+        rec.sources["kind"] = f"文号; routine title ({hit}), not a 行政规范性文件"
+
+
 def extract_html(url: str, html: str | bytes, encoding: str | None = None, *,
-                 column_names: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
+                 column_names: tuple[str, ...] | list[str] | None = None,
+                 routine_titles: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     """Convenience for tests and tools: extract from raw HTML."""
 
     tree = _tree_of(html, encoding)
     if tree is None:
         return None
-    return extract_document_tree(url, tree, _meta(tree), column_names=column_names)
+    return extract_document_tree(url, tree, _meta(tree), column_names=column_names, routine_titles=routine_titles)
 
 
-def extract_document(page: Any, *, column_names: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
+def extract_document(page: Any, *, column_names: tuple[str, ...] | list[str] | None = None,
+                     routine_titles: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     """The document record of a stored page (:class:`auditor.context.PageView`), None if the page
     is not a document (a list page, the homepage, an error page, an attachment).
 
     ``column_names`` are the titles that name a column rather than a document (pack
-    ``documents.column_title_names``; :data:`COLUMN_TITLE_NAMES` when not given).
+    ``documents.column_title_names``; :data:`COLUMN_TITLE_NAMES` when not given);
+    ``routine_titles`` the routine kinds that are never 行政规范性文件 (pack
+    ``interpretation.scope_exclude_title_patterns``; :data:`ROUTINE_TITLE_PATTERNS`).
     """
 
     if getattr(page, "kind", "html") != "html" or getattr(page, "tree", None) is None:
@@ -872,7 +916,7 @@ def extract_document(page: Any, *, column_names: tuple[str, ...] | list[str] | N
         return None
     return extract_document_tree(page.final_url or page.url, page.tree, dict(page.meta or {}),
                                  encoding=getattr(page, "encoding", "utf-8"), key_url=page.url,
-                                 column_names=column_names)
+                                 column_names=column_names, routine_titles=routine_titles)
 
 
 def _prose_length(block: Any) -> int:
@@ -917,7 +961,8 @@ def _is_related(a: Any, b: Any) -> bool:
 
 def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding: str = "utf-8",
                           key_url: str | None = None,
-                          column_names: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
+                          column_names: tuple[str, ...] | list[str] | None = None,
+                          routine_titles: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     body = tree.find(".//body")
     if body is None:
         body = tree
@@ -1222,6 +1267,8 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     if end_src and end_date:
         sources["end_date"] = end_src
     rec.sources = sources
+    demote_routine(rec, routine_titles)
+    kind = rec.kind
     rec.conflicts = {k: v for k, v in col.conflicts.items()
                      if k in ("publish_date", "written_date") or k == "title" and all(c["source"] != "title-tag" for c in v)}
 

@@ -19,7 +19,13 @@ from typing import Any
 
 from auditor import listing
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.documents import DocumentRecord, classify_kind, extract_document, record_from_title
+from auditor.documents import (
+    DocumentRecord,
+    classify_kind,
+    demote_routine,
+    extract_document,
+    record_from_title,
+)
 from auditor.hookspecs import hookimpl
 
 log = logging.getLogger(__name__)
@@ -43,13 +49,15 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
     attachments: list[PageView] = []
     names = ctx.pack.value("documents.column_title_names", None)
     column_names = tuple(str(n) for n in names) if isinstance(names, list) else None
+    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns", None)
+    routine = tuple(str(p) for p in patterns) if isinstance(patterns, list) else None
     for page in site.pages():
         try:
             if page.kind != "html":
                 if page.status is None or page.status < 400:
                     attachments.append(_light(page))
                 continue
-            rec = extract_document(page, column_names=column_names)
+            rec = extract_document(page, column_names=column_names, routine_titles=routine)
             if rec is None:
                 _read_list(page, ctx, listed)
                 continue
@@ -66,7 +74,7 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
             if not rec.column and info.get("column"):
                 rec.column = info["column"]
                 rec.sources["column"] = f"list:{info['list_url']}"
-                _reclassify(rec)
+                _reclassify(rec, routine)
             if rec.publish_date is None and info.get("date"):
                 rec.publish_date = info["date"]
                 rec.sources["publish_date"] = f"list:{info['list_url']}"
@@ -81,7 +89,7 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
                                 detail=traceback.format_exc())
 
 
-def _reclassify(rec: DocumentRecord) -> None:
+def _reclassify(rec: DocumentRecord, routine: tuple[str, ...] | None = None) -> None:
     """The column is a strong cue for the kind: decide again now that the list page gave one."""
 
     kind, subkind, reason = classify_kind(
@@ -91,6 +99,7 @@ def _reclassify(rec: DocumentRecord) -> None:
         rec.kind = kind
         rec.subkind = rec.subkind if rec.subkind in ("decision_catalogue", "repeal_list") else subkind
         rec.sources["kind"] = f"{reason} (column from list page)"
+    demote_routine(rec, routine)
 
 
 def _light(page: PageView) -> PageView:
