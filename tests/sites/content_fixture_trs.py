@@ -255,3 +255,25 @@ def all_pages() -> dict[str, tuple[bytes, str]]:
 # and documents.expired.
 EXPECTED_MISSING = {p.path for p in POLICY}
 EXPECTED_EXPIRED = {LISTED[0].path, LISTED[1].path, LISTED[4].path}  # 废止 (no 号), 宣布失效, decision in effect
+
+
+_KIND_BY_COLUMN = {"行政规范性文件": "normative", "其他文件": "policy", "人事任免": "policy", "政策解读": "interpretation"}
+
+
+def build_trs_corpus() -> list:
+    """The site as labelled pages for the extraction-accuracy harness (tests/test_documents_accuracy.py):
+    what a person reads on each document page, and the column pages, which are not documents."""
+
+    from tests.sites.content_fixture_corpus import LabelledPage
+
+    pages = []
+    for d in ALL:
+        expected = {"title": d.title, "kind": _KIND_BY_COLUMN[d.column], "publish_date": d.publish,
+                    "written_date": d.publish, "validity": "valid" if d.validity == "有效" else None,
+                    "doc_number": d.number}
+        pages.append(LabelledPage(d.path, render(d), "utf-8", "trs-wcm", expected, True,
+                                  ["Word runs", "index_box metadata"]))
+    for path, name in COLUMNS.items():
+        pages.append(LabelledPage(path, column_page(name, [d for d in ALL if d.path.startswith(path)]), "utf-8",
+                                  "trs-wcm-column", {}, False, [f"column page {name}"]))
+    return pages
