@@ -612,11 +612,12 @@ def _header_row_pairs(root: Any, cells: list[tuple[str, Any]], noisy: set[Any]) 
         following = [r for r in nxt.itersiblings() if isinstance(r.tag, str) and r.tag == "tr"]
         if len(following) >= 2:
             continue  # a header over many rows is a list of documents (标题 | 文号 | 发布日期), not metadata
-        if any(len(_text(a)) >= 6 for a in nxt.iter("a")):
-            continue  # the values link to other pages: a (short) list of documents, not this page's metadata
         values = [c for c in nxt if isinstance(c.tag, str) and c.tag in ("td", "th")]
         if len(values) != len(labels):
             continue
+        if any(_label_field(label)[0] == "title" and any(len(_text(a)) >= 6 for a in value.iter("a"))
+               for label, value in zip(labels, values, strict=True)):
+            continue  # the title links to another page: a (short) list of documents, not this page's metadata
         if any(_starts_with_label(normalize(_text(v))) for v in values):
             continue
         for label, value in zip(labels, values, strict=True):
@@ -848,7 +849,7 @@ ROUTINE_TITLE_PATTERNS: tuple[str, ...] = (
     "转发", "处分", "处理决定", "工作总结", "工作报告", "述职",
 )
 _COLUMN_SUFFIX = re.compile(r"(栏目|专栏|列表|目录|首页|频道)$")
-_PAGINATION = re.compile(r"共\s*\d+\s*(页|条)|下一页|尾页|末页|上一页|第\s*\d+\s*/\s*\d+\s*页|createPageHTML|跳转至?\s*第?")
+_PAGINATION = re.compile(r"共\s*\d+\s*页|共\s*\d+\s*条(?:记录|信息|数据)|下一页|尾页|末页|上一页|第\s*\d+\s*/\s*\d+\s*页|createPageHTML")
 
 
 def is_column_title(title: str | None, names: tuple[str, ...] | frozenset[str] | list[str] | None = None) -> bool:

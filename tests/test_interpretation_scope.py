@@ -174,3 +174,12 @@ def test_rule_bases_of_the_document_families_cite_official_sources() -> None:
     for key, entry in values.items():
         if key.split(".")[0] in ("documents", "interpretation", "decisions"):
             assert not re.search(r"rules\.md|seed-rules|https?://|株洲", entry["source"]), key
+
+
+def test_column_layout_metadata_with_a_linked_publisher_is_still_metadata() -> None:
+    html = ("<html><head><title>示范县城市供水管理办法_示范县人民政府</title></head><body><h1>示范县城市供水管理办法</h1>"
+            "<table><tr><th>发布机构</th><th>发文字号</th><th>发布日期</th></tr>"
+            "<tr><td><a href='/jg/zfb/'>示范县人民政府办公室</a></td><td>示政规〔2024〕1号</td><td>2024-02-05</td></tr></table>"
+            "<div class='content'><p>为规范城市供水管理，根据有关规定，制定本办法。本办法自2024年3月1日起施行。</p></div></body></html>")
+    rec = extract_html(HOST + "/zwgk/gfxwj/t2.htm", html)
+    assert rec is not None and rec.doc_number == "示政规〔2024〕1号" and rec.sources["doc_number"] == "table:发文字号"
