@@ -8,8 +8,17 @@ breadcrumb, the URL (``…/t20230104_…``) and the body (发布时间：…, �
 value per field by a fixed priority, and keeps the source (``meta:PubDate``, ``table:发布日期``,
 ``url``, ``body:…``) so a finding can show why the tool believes a date.
 
+Only article pages are documents: a column or list page — titled just with a column name
+(行政规范性文件, 政策文件…, or its own breadcrumb column), built around a list of dated links,
+paginated, or holding a header-row table of linked titles — is not, whatever metadata-like labels
+its list table has. A 文号 and a 有效性 field alone do not make a 任职通知 or a 表彰通报 a
+行政规范性文件 (:func:`demote_routine`). Repeal decisions and cleanup notices are read section by
+section (:func:`parse_repeal_notice`): only 废止 and 失效 end a listed document.
+
 Pure and deterministic: a page's bytes (and URL) in, a :class:`DocumentRecord` out; no clock,
-no network. A field the page does not state stays ``None`` — unknown is not false.
+no network. A field the page does not state stays ``None`` — unknown is not false. The keyword
+lists that are rule-pack data (column names, routine titles) are passed in by the enrichment; the
+module's defaults equal the national pack.
 """
 
 from __future__ import annotations
@@ -297,7 +306,9 @@ class DocumentRecord:
     report: dict[str, Any] | None = None  # annual reports: {"type": "xxgk"|"website", "year", "owner"}
     catalogue_year: int | None = None  # 重大行政决策事项目录
     consultation: dict[str, Any] | None = None  # {"start", "end", "explained"}
-    repeal_list: dict[str, list[str]] | None = None  # a 废止/失效 list: {"numbers", "titles"}
+    # a 废止 decision or 清理结果 notice (:func:`parse_repeal_notice`): "numbers"/"titles" that end,
+    # "kept_numbers"/"kept_titles" that stay (修改, 继续有效), "items" by section, "effective_date"
+    repeal_list: dict[str, Any] | None = None
     sources: dict[str, str] = field(default_factory=dict)
     conflicts: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
