@@ -51,6 +51,7 @@ __all__ = [
     "is_column_title",
     "load_documents",
     "record_from_title",
+    "routine_text",
     "routine_title",
     "parse_doc_number",
     "parse_repeal_notice",
@@ -873,10 +874,20 @@ def is_column_title(title: str | None, names: tuple[str, ...] | frozenset[str] |
     return t in set(COLUMN_TITLE_NAMES if names is None else names)
 
 
-def routine_title(title: str | None, patterns: tuple[str, ...] | list[str] | None = None) -> str | None:
-    """The routine-kind pattern a title matches (任职, 表彰…), None if it matches none."""
+def routine_text(title: str | None) -> str:
+    """The part of a title that says what kind of document it is: without the titles it quotes."""
 
-    t = normalize(title or "")
+    return re.sub(r"《[^《》]*》", "", normalize(title or ""))
+
+
+def routine_title(title: str | None, patterns: tuple[str, ...] | list[str] | None = None) -> str | None:
+    """The routine-kind pattern a title matches (任职, 表彰…), None if it matches none.
+
+    Titles quoted in 《》 are left out: "关于印发《干部任职回避办法》的通知" issues a policy,
+    "关于《…实施方案》的批复" is still a 批复.
+    """
+
+    t = routine_text(title)
     for pattern in ROUTINE_TITLE_PATTERNS if patterns is None else patterns:
         try:
             if re.search(str(pattern), t):

@@ -25,7 +25,14 @@ from typing import Any
 
 from auditor.context import CheckContext, SiteView
 from auditor.dates import normalize
-from auditor.documents import DocumentRecord, load_documents, parse_doc_number, same_doc_number, title_key
+from auditor.documents import (
+    DocumentRecord,
+    load_documents,
+    parse_doc_number,
+    routine_text,
+    same_doc_number,
+    title_key,
+)
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
 from auditor.workdays import WorkCalendar, caveat_for
@@ -137,7 +144,8 @@ class Scope:
         if doc.validity in ("expired", "repealed") or doc.repeal_list:
             return False, "not in force, or a decision that only repeals others"
         title = normalize(doc.title or "")
-        hit = next((rx for rx in self.exclude if rx.search(title)), None)
+        kind_part = routine_text(doc.title)  # 《干部任职回避办法》 is quoted, not what this document is
+        hit = next((rx for rx in self.exclude if rx.search(kind_part)), None)
         if hit:
             return False, f"routine kind ({hit.pattern})"
         policy_title = any(rx.search(title) for rx in self.policy_titles)

@@ -47,6 +47,9 @@ def _rec(title: str, kind: str, number: str | None, kind_reason: str = "column:�
     ("示范县城镇住房保障管理办法", "normative", "示政规〔2024〕2号", "column:规范性文件", True),
     ("示范县国土空间总体规划（2021—2035年）", "policy", "示政发〔2023〕8号", "column:政策文件", True),
     ("关于加快数字经济发展的若干措施", "normative", "示政办〔2023〕3号", "文号+有效性", True),
+    # a routine word inside a quoted title does not make the issuing notice routine, nor the reverse
+    ("示范县人民政府办公室关于印发《示范县干部任职回避管理办法》的通知", "policy", "示政办〔2024〕40号", "column:政策文件", True),
+    ("示范县人民政府关于《示范县城东片区控制性详细规划》的批复", "policy", "示政〔2024〕41号", "column:政策文件", False),
     # a department's letter is not a government policy document
     ("关于做好2024年春季学校安全工作的通知", "policy", "示教函〔2024〕3号", "column:政策文件", False),
 ])
