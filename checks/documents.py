@@ -32,6 +32,7 @@ from auditor.documents import (
     DocumentRecord,
     load_documents,
     record_from_title,
+    routine_title,
     same_doc_number,
     title_key,
 )
@@ -255,9 +256,13 @@ def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fi
     if ctx.pack.value("documents.validity_marking_required", True) is False:
         return  # a pack may switch the marking requirement off
     deduction = ctx.pack.value("documents.deduction_validity_unmarked", 0.0)
+    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns", None)
+    routine = tuple(str(p) for p in patterns) if isinstance(patterns, list) else None
     for doc in docs:
         if doc.kind != "normative" or doc.validity is not None:
             continue
+        if routine_title(doc.title, routine):
+            continue  # a 任职通知 filed under 规范性文件 is not a 行政规范性文件: no validity to mark
         if doc.end_date is not None or doc.validity_period_years:
             continue  # the period is stated in the document: the seed accepts "有效期" as the marking
         yield ctx.finding(

@@ -186,3 +186,19 @@ def test_column_layout_metadata_with_a_linked_publisher_is_still_metadata() -> N
             "<div class='content'><p>为规范城市供水管理，根据有关规定，制定本办法。本办法自2024年3月1日起施行。</p></div></body></html>")
     rec = extract_html(HOST + "/zwgk/gfxwj/t2.htm", html)
     assert rec is not None and rec.doc_number == "示政规〔2024〕1号" and rec.sources["doc_number"] == "table:发文字号"
+
+
+def test_routine_notice_filed_under_normative_documents_needs_no_validity_marking(tmp_path) -> None:
+    """A 任职通知 misfiled in the 行政规范性文件 column, without 有效性: neither validity_unmarked nor
+    interpretation.missing; a real 办法 beside it without 有效性 gets both."""
+
+    from tests.sites import content_fixture as fx
+
+    misfiled = fx.P("/gfxwj/rz.html", "示范县人民政府关于王五同志任职的通知", "行政规范性文件", fx.D(2024, 3, 1),
+                    fx.D(2024, 2, 28), "示政任〔2024〕9号", None, fx.BODY)
+    real = fx.P("/gfxwj/bf.html", "示范县农村宅基地管理办法", "行政规范性文件", fx.D(2024, 3, 1),
+                fx.D(2024, 2, 28), "示政规〔2024〕9号", None, fx.BODY)
+    pages = {"/": fx.all_pages()["/"], misfiled.path: (fx.render(misfiled), "utf-8"), real.path: (fx.render(real), "utf-8")}
+    findings, *_ = run(tmp_path, pages, fx.AS_OF)
+    got = {(f.rule, f.url.removeprefix(HOST)) for f in findings if f.rule in ("documents.validity_unmarked", "interpretation.missing")}
+    assert got == {("documents.validity_unmarked", "/gfxwj/bf.html"), ("interpretation.missing", "/gfxwj/bf.html")}
