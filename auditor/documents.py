@@ -1473,12 +1473,12 @@ def parse_repeal_notice(title: str | None, lines: list[tuple[str, list[str] | No
         norm = normalize(text)
         listed = _items(text, cells)
         if cells is not None:
-            row_decision = next((d for d in (_disposition(c) for c in cells if len(c) <= 16) if d), None)
-            decision = row_decision or current
+            decided_by = next(((c, d) for c, d in ((c, _disposition(c)) for c in cells if len(c) <= 16) if d), None)
+            decision = decided_by[1] if decided_by else current
             for number, name in listed:
                 if decision:
                     items.append({"number": number, "title": name, "disposition": decision,
-                                  "section": "row" if row_decision else section, "date": None})
+                                  "section": f"表格：{decided_by[0]}" if decided_by else section, "date": None})
             continue
         heading = _disposition(norm)
         if heading and (not listed or _HEADING_LEAD.match(norm) or len(norm) <= 40 and norm.rstrip().endswith((":", "："))):

@@ -193,6 +193,9 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
             ends = _list_end(hit, lst)
             if ends is not None and ends > as_of:
                 continue  # the decision takes effect later
+            issued = lst.publish_date or lst.written_date
+            if doc.publish_date and issued and doc.publish_date > issued:
+                continue  # published after the notice: a new document of the same title, not the one it ends
             section = hit.get("section") or ""
             what_zh = "废止" if hit["disposition"] == "repealed" else "失效"
             yield ctx.finding(

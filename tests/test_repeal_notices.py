@@ -183,3 +183,19 @@ def test_partly_expired_documents_stay_in_force() -> None:
               title="关于规范性文件清理结果的公告", column="政策文件")
     assert rec.repeal_list["numbers"] == ["示政规〔2017〕1号"]
     assert rec.repeal_list["kept_numbers"] == ["示政规〔2017〕2号"]
+
+
+def test_a_new_document_of_the_same_title_is_not_ended_by_an_older_notice(tmp_path) -> None:
+    """The 2019 notice repeals the old 《示范市物业管理办法》 (listed by title only); the 2024 办法 of the
+    same title that replaced it is valid."""
+
+    from tests.sites import content_fixture as fx
+    from tests.test_doc_checks import run
+
+    old = fx.P("/gfxwj/wy2015.html", "示范市物业管理办法", "行政规范性文件", D(2015, 3, 1), D(2015, 2, 20), None, "有效", fx.BODY)
+    new = fx.P("/gfxwj/wy2024.html", "示范市物业管理办法", "行政规范性文件", D(2024, 3, 1), D(2024, 2, 20), None, "有效", fx.BODY)
+    notice = fx.P("/zcwj/fz2019.html", "示范市人民政府关于废止《示范市物业管理办法》的决定", "其他文件", D(2019, 6, 1),
+                  D(2019, 5, 28), "示政发〔2019〕7号", "有效", ["经研究，决定废止《示范市物业管理办法》。"])
+    pages = {"/": fx.all_pages()["/"], **{p.path: (fx.render(p), "utf-8") for p in (old, new, notice)}}
+    findings, *_ = run(tmp_path, pages, fx.AS_OF)
+    assert {f.url.rsplit("/", 1)[-1] for f in findings if f.rule == "documents.expired"} == {"wy2015.html"}
