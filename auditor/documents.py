@@ -1449,6 +1449,22 @@ def _items(text: str, cells: list[str] | None) -> list[tuple[str | None, str | N
     return out
 
 
+_SECTION_MARK = re.compile(r"(?<![\d〔（(〈《、])(?=[一二三四五六七八九十]{1,3}、)")
+
+
+def _section_split(lines: list[tuple[str, list[str] | None]]) -> Iterator[tuple[str, list[str] | None]]:
+    """Lines, with a line that runs several numbered sections together ("一、废止…1.《A》二、适时修改…")
+    cut at each "二、" so every section keeps its own heading."""
+
+    for text, cells in lines:
+        if cells is not None:
+            yield text, cells
+            continue
+        for part in _SECTION_MARK.split(normalize(text)):
+            if part.strip():
+                yield part, None
+
+
 def parse_repeal_notice(title: str | None, lines: list[tuple[str, list[str] | None]], *, own_number: str | None = None,
                         own_title: str | None = None, effective: dt.date | None = None) -> dict[str, Any]:
     """Read a 废止决定 or 清理结果 notice section by section.
@@ -1469,7 +1485,7 @@ def parse_repeal_notice(title: str | None, lines: list[tuple[str, list[str] | No
         if default:
             items.append({"number": number, "title": name, "disposition": default, "section": "title", "date": None})
     current, section = default, "title"
-    for text, cells in lines:
+    for text, cells in _section_split(lines):
         norm = normalize(text)
         listed = _items(text, cells)
         if cells is not None:

@@ -199,3 +199,15 @@ def test_a_new_document_of_the_same_title_is_not_ended_by_an_older_notice(tmp_pa
     pages = {"/": fx.all_pages()["/"], **{p.path: (fx.render(p), "utf-8") for p in (old, new, notice)}}
     findings, *_ = run(tmp_path, pages, fx.AS_OF)
     assert {f.url.rsplit("/", 1)[-1] for f in findings if f.rule == "documents.expired"} == {"wy2015.html"}
+
+
+def test_sections_run_together_in_one_paragraph() -> None:
+    """As some CMS editors leave it: headings and items in one text run (the real pingtan layout
+    flattened), 《…〈…〉…》 titles, 责任单位 notes, a 文号 in full-width parentheses."""
+
+    rec = doc("<div>一、废止规范性文件共2份1.《示范县管委会关于印发〈示范县政府债务资金管理暂行办法〉的通知》（示综管综〔2011〕52号）"
+              "2.《示范县管委会关于修改〈进一步加强机动车排气污染治理通告〉的通告》（示综管综〔2016〕242号）"
+              "二、适时修改规范性文件共1份1.《示范县管委会关于优化调整建设工程防雷许可工作的通知》（示综管综（2017）7号）"
+              "责任单位：区行政审批局</div>", title="示范县管委会关于公布涉及产权保护的规范性文件清理结果的通知", column="行政规范性文件")
+    assert rec.repeal_list["numbers"] == ["示综管综〔2011〕52号", "示综管综〔2016〕242号"]
+    assert rec.repeal_list["kept_numbers"] == ["示综管综〔2017〕7号"]
