@@ -202,3 +202,15 @@ def test_routine_notice_filed_under_normative_documents_needs_no_validity_markin
     findings, *_ = run(tmp_path, pages, fx.AS_OF)
     got = {(f.rule, f.url.removeprefix(HOST)) for f in findings if f.rule in ("documents.validity_unmarked", "interpretation.missing")}
     assert got == {("documents.validity_unmarked", "/gfxwj/bf.html"), ("interpretation.missing", "/gfxwj/bf.html")}
+
+
+def test_paginated_list_with_labelled_lines_is_not_a_document() -> None:
+    """Labels on a list page (维护单位 / 更新日期 lines read like metadata) do not outweigh its
+    pagination and dated links."""
+
+    items = "".join(f"<li><a href='/tzgg/t2024050{i}_{i}.htm'>关于做好第{i}批项目申报工作的通知</a><span>2024-05-0{i}</span></li>"
+                    for i in range(1, 9))
+    html = ("<html><head><title>示范县人民政府_工作通知</title></head><body><h1>工作通知</h1>"
+            "<div class='info'>发布机构：示范县人民政府办公室　发布日期：2024-05-09</div>"
+            f"<ul class='news'>{items}</ul><div class='page'>共12页 首页 上一页 下一页 尾页</div></body></html>")
+    assert extract_html(HOST + "/tzgg/", html) is None
