@@ -8,8 +8,17 @@ breadcrumb, the URL (``…/t20230104_…``) and the body (发布时间：…, �
 value per field by a fixed priority, and keeps the source (``meta:PubDate``, ``table:发布日期``,
 ``url``, ``body:…``) so a finding can show why the tool believes a date.
 
+Only article pages are documents: a column or list page — titled just with a column name
+(行政规范性文件, 政策文件…, or its own breadcrumb column), built around a list of dated links,
+paginated, or holding a header-row table of linked titles — is not, whatever metadata-like labels
+its list table has. A 文号 and a 有效性 field alone do not make a 任职通知 or a 表彰通报 a
+行政规范性文件 (:func:`demote_routine`). Repeal decisions and cleanup notices are read section by
+section (:func:`parse_repeal_notice`): only 废止 and 失效 end a listed document.
+
 Pure and deterministic: a page's bytes (and URL) in, a :class:`DocumentRecord` out; no clock,
-no network. A field the page does not state stays ``None`` — unknown is not false.
+no network. A field the page does not state stays ``None`` — unknown is not false. The keyword
+lists that are rule-pack data (column names, routine titles) are passed in by the enrichment; the
+module's defaults equal the national pack.
 """
 
 from __future__ import annotations
@@ -28,16 +37,24 @@ from auditor.dates import add_years, date_from_url, find_dates, normalize, parse
 from auditor.extract import base_url, normalise_url
 
 __all__ = [
+    "ENDING_DISPOSITIONS",
     "KINDS",
     "VALIDITY_ZH",
+    "COLUMN_TITLE_NAMES",
+    "ROUTINE_TITLE_PATTERNS",
     "DocumentRecord",
     "classify_kind",
+    "demote_routine",
     "extract_document",
     "extract_html",
     "find_doc_numbers",
+    "is_column_title",
     "load_documents",
     "record_from_title",
+    "routine_text",
+    "routine_title",
     "parse_doc_number",
+    "parse_repeal_notice",
     "same_doc_number",
     "title_key",
     "validity_from_text",
@@ -58,14 +75,17 @@ VALIDITY_ZH = {"valid": "有效", "expired": "失效", "repealed": "废止", "am
 
 
 # --------------------------------------------------------------------------------------------
-# 文号 (document numbers): 示政发〔2023〕5号, 示政发[2023]5号, 示政发（2023）5号, 示政发(2023)第5号
+# 文号 (document numbers): 示政发〔2023〕5号, 示政发[2023]5号, 示政发（2023）5号, 示政发(2023)第5号,
+# 示政发【2023】5号, "示政发 〔 2023 〕 5 号" and — as cleanup notices print them — without 号:
+# 岚综管综〔2015〕207. Without 号 the number must end the token (punctuation, a bracket, a space
+# or the end), so "方案（2023）5个" is not a 文号.
 # --------------------------------------------------------------------------------------------
 
 _OPEN = "〔[［(（【{｛"
 _CLOSE = "〕]］)）】}｝"
 _DOCNO = re.compile(
     rf"(?P<org>[\u4e00-\u9fa5A-Za-z]{{1,12}}?)\s*[{re.escape(_OPEN)}]\s*(?P<year>(?:19|20)\d{{2}})\s*[{re.escape(_CLOSE)}]"
-    r"\s*第?\s*(?P<num>\d{1,5})\s*号"
+    r"\s*第?\s*(?P<num>\d{1,5})(?:\s*号|(?=[\s)）\]】〕》”\"'，,。；;、:：/|]|\.(?!\d)|$))"
 )
 # Words that precede a number in prose but are not part of the issuing organ's prefix.
 _DOCNO_LEAD = re.compile(r"^.*?(?:根据|按照|依据|依照|参照|执行|印发|转发|贯彻|落实|结合|关于|的|和|及|与|见|号|即|为|是)")
@@ -287,7 +307,9 @@ class DocumentRecord:
     report: dict[str, Any] | None = None  # annual reports: {"type": "xxgk"|"website", "year", "owner"}
     catalogue_year: int | None = None  # 重大行政决策事项目录
     consultation: dict[str, Any] | None = None  # {"start", "end", "explained"}
-    repeal_list: dict[str, list[str]] | None = None  # a 废止/失效 list: {"numbers", "titles"}
+    # a 废止 decision or 清理结果 notice (:func:`parse_repeal_notice`): "numbers"/"titles" that end,
+    # "kept_numbers"/"kept_titles" that stay (修改, 继续有效), "items" by section, "effective_date"
+    repeal_list: dict[str, Any] | None = None
     sources: dict[str, str] = field(default_factory=dict)
     conflicts: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
@@ -400,7 +422,11 @@ _NOTICE_TITLE = re.compile(r"通知|公告|公示|通告|启事|公布|名单|�
 _NOTICE_COL = re.compile(r"通知公告|公示公告|通知|公告|公示")
 _NEWS_COL = re.compile(r"动态|要闻|新闻|资讯|图片|视频|媒体|工作|头条|聚焦|快讯|简讯|信息$|播报|报道")
 _DECISION_CATALOGUE = re.compile(r"重大行政决策.{0,8}(事项)?(目录|清单|计划)")
-_REPEAL_LIST = re.compile(r"(废止|失效|宣布失效|清理).{0,30}(规范性文件|文件|规章|政策)|规范性文件.{0,12}(清理|废止|失效)|(废止|失效)(文件)?(目录|清单)")
+_REPEAL_LIST = re.compile(
+    r"(废止|失效|宣布失效|清理).{0,30}(规范性文件|文件|规章|政策)|规范性文件.{0,12}(清理|废止|失效)|(废止|失效)(文件)?(目录|清单)"
+    # single-document decisions: 关于废止《…》的决定, 关于宣布失效…的通知, 关于废止示政规〔2019〕3号文件的通知
+    r"|关于(?:宣布)?(?:废止|失效|撤销|停止执行)|(?:废止|宣布失效).{0,60}的(?:决定|通知|公告)$"
+)
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年?度?|([〇○零一二三四五六七八九]{4})\s*年")
 
 
@@ -595,9 +621,15 @@ def _header_row_pairs(root: Any, cells: list[tuple[str, Any]], noisy: set[Any]) 
             nxt = nxt.getnext()
         if nxt is None:
             continue
+        following = [r for r in nxt.itersiblings() if isinstance(r.tag, str) and r.tag == "tr"]
+        if len(following) >= 2:
+            continue  # a header over many rows is a list of documents (标题 | 文号 | 发布日期), not metadata
         values = [c for c in nxt if isinstance(c.tag, str) and c.tag in ("td", "th")]
         if len(values) != len(labels):
             continue
+        if any(_label_field(label)[0] == "title" and any(len(_text(a)) >= 6 for a in value.iter("a"))
+               for label, value in zip(labels, values, strict=True)):
+            continue  # the title links to another page: a (short) list of documents, not this page's metadata
         if any(_starts_with_label(normalize(_text(v))) for v in values):
             continue
         for label, value in zip(labels, values, strict=True):
@@ -791,7 +823,11 @@ def _content_block(body: Any, noisy: set[Any]) -> Any:
     for p in body.iter("p", "div", "span", "font", "td"):
         if p in noisy or any(a.tag in ("li", "a", "dd", "dt") for a in p.iterancestors()):
             continue
-        own = "".join(t for t in [p.text or ""] + [c.tail or "" for c in p]).strip()
+        if p.tag == "p":
+            # a paragraph from Word is a run of spans (TRS keeps every run): its text is all of it
+            own = "".join(t for t in p.itertext() if t).strip()
+        else:
+            own = "".join(t for t in [p.text or ""] + [c.tail or "" for c in p]).strip()
         if len(own) < (2 if p.tag == "p" else 8):
             continue
         parent = p.getparent()
@@ -804,18 +840,97 @@ def _content_block(body: Any, noisy: set[Any]) -> Any:
     return best
 
 
-def extract_html(url: str, html: str | bytes, encoding: str | None = None) -> DocumentRecord | None:
+# Titles that name a column, not a document: a page titled only this is a column or list page.
+# The rule pack's ``documents.column_title_names`` is authoritative (the enrichment passes it in);
+# this copy is the default for direct callers and is kept equal to the national pack by a test.
+COLUMN_TITLE_NAMES: tuple[str, ...] = (
+    "行政规范性文件", "规范性文件", "政策文件", "其他文件", "其它文件", "政府文件", "部门文件", "政府规章", "规章", "政策法规",
+    "法规文件", "文件发布", "文件公开", "政策解读", "通知公告", "公示公告", "政务公开", "政府信息公开", "信息公开",
+    "法定主动公开内容", "主动公开", "政务动态", "工作动态", "新闻中心", "要闻动态", "政府公报", "废止文件", "失效文件",
+    "文件清理", "规范性文件清理", "政府信息公开年报", "重大行政决策", "意见征集",
+)
+# Titles of routine documents that are never 行政规范性文件 nor need a 解读 (任免, 表彰, 通报,
+# 会议通知, 批复…): pack ``interpretation.scope_exclude_title_patterns`` is authoritative; this copy is
+# the default for direct callers, kept equal to the national pack by a test.
+ROUTINE_TITLE_PATTERNS: tuple[str, ...] = (
+    "任免", "任职", "免职", "任命", "聘任", "聘用", "职务", "挂职",
+    "试用期", "转正", "干部任前", "表彰", "表扬", "嘉奖", "记功", "授予.{0,30}称号",
+    "先进(集体|个人|单位|工作者)", "通报$", "通报批评", "情况的通报", "会议(的)?通知$", "召开.{0,40}会议", "会议纪要", "参加.{0,30}(会议|培训)",
+    "举办.{0,30}(培训|活动)", "批复", "复函", "的函$", "答复", "回复", "名单", "公示",
+    "放假", "值班", "节假日", "领导小组", "工作专班", "指挥部", "组成人员", "成员(单位)?(调整|名单)",
+    "转发", "处分", "处理决定", "工作总结", "工作报告", "述职",
+)
+_COLUMN_SUFFIX = re.compile(r"(栏目|专栏|列表|目录|首页|频道)$")
+_PAGINATION = re.compile(r"共\s*\d+\s*页|共\s*\d+\s*条(?:记录|信息|数据)|下一页|尾页|末页|上一页|第\s*\d+\s*/\s*\d+\s*页|createPageHTML")
+
+
+def is_column_title(title: str | None, names: tuple[str, ...] | frozenset[str] | list[str] | None = None) -> bool:
+    """Whether a title is just a column name (行政规范性文件, 政策文件…), so not a document's."""
+
+    if not title:
+        return False
+    t = re.sub(r"[\s\u3000《》“”\"'【】\[\]]+", "", normalize(title))
+    t = _COLUMN_SUFFIX.sub("", t) or t
+    return t in set(COLUMN_TITLE_NAMES if names is None else names)
+
+
+def routine_text(title: str | None) -> str:
+    """The part of a title that says what kind of document it is: without the titles it quotes."""
+
+    return re.sub(r"《[^《》]*》", "", normalize(title or ""))
+
+
+def routine_title(title: str | None, patterns: tuple[str, ...] | list[str] | None = None) -> str | None:
+    """The routine-kind pattern a title matches (任职, 表彰…), None if it matches none.
+
+    Titles quoted in 《》 are left out: "关于印发《干部任职回避办法》的通知" issues a policy,
+    "关于《…实施方案》的批复" is still a 批复.
+    """
+
+    t = routine_text(title)
+    for pattern in ROUTINE_TITLE_PATTERNS if patterns is None else patterns:
+        try:
+            if re.search(str(pattern), t):
+                return str(pattern)
+        except re.error:
+            continue  # a bad pattern in a local pack is skipped, never fatal
+    return None
+
+
+def demote_routine(rec: DocumentRecord, patterns: tuple[str, ...] | list[str] | None = None) -> None:
+    """A 文号 and a 有效性 field are on every TRS 政务公开 page, so "normative" inferred from them
+    alone is wrong for a 任职通知 or a 表彰通报: such a record is an ordinary policy document
+    (其他文件), with the pattern that decided it in its sources."""
+
+    if rec.kind != "normative" or not (rec.sources.get("kind") or "").startswith("文号+有效性"):
+        return
+    hit = routine_title(rec.title, patterns)
+    if hit:
+        rec.kind = "policy"
+        rec.sources["kind"] = f"文号; routine title ({hit}), not a 行政规范性文件"
+
+
+def extract_html(url: str, html: str | bytes, encoding: str | None = None, *,
+                 column_names: tuple[str, ...] | list[str] | None = None,
+                 routine_titles: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     """Convenience for tests and tools: extract from raw HTML."""
 
     tree = _tree_of(html, encoding)
     if tree is None:
         return None
-    return extract_document_tree(url, tree, _meta(tree))
+    return extract_document_tree(url, tree, _meta(tree), column_names=column_names, routine_titles=routine_titles)
 
 
-def extract_document(page: Any) -> DocumentRecord | None:
+def extract_document(page: Any, *, column_names: tuple[str, ...] | list[str] | None = None,
+                     routine_titles: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     """The document record of a stored page (:class:`auditor.context.PageView`), None if the page
-    is not a document (a list page, the homepage, an error page, an attachment)."""
+    is not a document (a list page, the homepage, an error page, an attachment).
+
+    ``column_names`` are the titles that name a column rather than a document (pack
+    ``documents.column_title_names``; :data:`COLUMN_TITLE_NAMES` when not given);
+    ``routine_titles`` the routine kinds that are never 行政规范性文件 (pack
+    ``interpretation.scope_exclude_title_patterns``; :data:`ROUTINE_TITLE_PATTERNS`).
+    """
 
     if getattr(page, "kind", "html") != "html" or getattr(page, "tree", None) is None:
         return None
@@ -823,7 +938,8 @@ def extract_document(page: Any) -> DocumentRecord | None:
     if status is not None and status >= 400:
         return None
     return extract_document_tree(page.final_url or page.url, page.tree, dict(page.meta or {}),
-                                 encoding=getattr(page, "encoding", "utf-8"), key_url=page.url)
+                                 encoding=getattr(page, "encoding", "utf-8"), key_url=page.url,
+                                 column_names=column_names, routine_titles=routine_titles)
 
 
 def _prose_length(block: Any) -> int:
@@ -867,7 +983,9 @@ def _is_related(a: Any, b: Any) -> bool:
 
 
 def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding: str = "utf-8",
-                          key_url: str | None = None) -> DocumentRecord | None:
+                          key_url: str | None = None,
+                          column_names: tuple[str, ...] | list[str] | None = None,
+                          routine_titles: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
     body = tree.find(".//body")
     if body is None:
         body = tree
@@ -973,10 +1091,22 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     col.put("title", _title_from_title_tag(title_tag), "title-tag")
     col.put("column", _breadcrumb(body), "breadcrumb")
     title = col.get("title")
+    names = tuple(COLUMN_TITLE_NAMES if column_names is None else column_names)
+    if is_column_title(title, names):
+        # "行政规范性文件" as the heading of a column page; a real document page that carries the
+        # column name as a heading still has its own title in another place (meta, table, <title>)
+        others = [c["value"] for c in col.conflicts.get("title", [])]
+        own = next((t for t in others if not is_column_title(t, names) and t != title
+                    and not re.search(r"(政府|门户|网站|网)$", t)), None)
+        if own is None:
+            return None  # only a column name: a column or list page, not a document
+        col.values["title"] = _Found(own, next(c["source"] for c in col.conflicts["title"] if c["value"] == own))
+        title = own
 
     # 4. body text: the article block, for dates near the title, the 落款 and validity phrases
     block = _content_block(body, noisy)
-    block_text = normalize(_text(block)) if block is not None else ""
+    # lines as rendered: inline runs joined as they are ("201</span><span>1〕" is "2011〕"), blocks apart
+    block_text = normalize(" ".join(t for t, _ in _block_lines(block))) if block is not None else ""
     all_text = normalize(" ".join(c for c, _ in cells))
 
     # an unlabelled date just under the heading ("2023-05-29 来源：…")
@@ -1018,7 +1148,9 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         number_src = "title" if number else None
     if number is None and block is not None:
         # a 文号 printed on its own line at the top of the document (not one cited in a sentence)
-        for c, _ in _cells(block)[:4]:
+        for c, holder in _cells(block)[:4]:
+            if holder.tag in ("td", "th") or any(a.tag in ("td", "th") for a in holder.iterancestors()):
+                continue  # a 文号 in a table cell is a listed document's, not this page's
             cn = normalize(c).strip()
             hits = find_doc_numbers(cn)
             if hits and len(cn) <= len(str(hits[0][0])) + 6:
@@ -1109,7 +1241,11 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     short_ok = dated_here and prose >= 15
     article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60 or short_ok or (
         bool(heading) and prose >= 20)
-    if dated_links >= 6 and not has_table and not meta_l.get("articletitle"):
+    paginated = bool(_PAGINATION.search(all_text))
+    own_column = col.get("column")
+    if own_column and (paginated or dated_links >= 2) and is_column_title(title, (re.sub(r"\s+", "", normalize(own_column)),)):
+        return None  # titled with its own column's name (人事任免) and listing dated links: the column page
+    if dated_links >= 6 and (paginated or not has_table and not meta_l.get("articletitle")):
         beside = block is not None and list_el is not None and not _is_related(block, list_el)
         if not (beside and (heading or dated_here) and (prose >= 40 or short_ok)):
             return None  # a list/column page: its main content is a list of dated links
@@ -1154,6 +1290,8 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
     if end_src and end_date:
         sources["end_date"] = end_src
     rec.sources = sources
+    demote_routine(rec, routine_titles)
+    kind = rec.kind
     rec.conflicts = {k: v for k, v in col.conflicts.items()
                      if k in ("publish_date", "written_date") or k == "title" and all(c["source"] != "title-tag" for c in v)}
 
@@ -1178,14 +1316,225 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
         if rec.subkind is None:
             rec.subkind = "consultation_feedback" if _CONSULT_FEEDBACK.search(normalize(title)) else "consultation_call"
     if _REPEAL_LIST.search(normalize(title)) and kind not in ("interpretation", "news"):
-        numbers = [str(n) for n, _ in find_doc_numbers(text_for_rules)]
-        own_no = rec.doc_number
-        rec.repeal_list = {
-            "numbers": _dedupe([n for n in numbers if not (own_no and same_doc_number(n, own_no))])[:500],
-            "titles": _dedupe(re.findall(r"《([^《》]{4,120})》", text_for_rules))[:500],
-        }
+        ends_on = rec.effective_date or rec.publish_date or rec.written_date
+        scope = block if block is not None else body
+        while scope.tag in ("tr", "tbody", "thead", "td", "th", "table") and scope.getparent() is not None:
+            scope = scope.getparent()  # a list held in a table: read the whole table and the text around it
+        rec.repeal_list = parse_repeal_notice(title, _block_lines(scope),
+                                              own_number=rec.doc_number, own_title=title, effective=ends_on)
         rec.subkind = rec.subkind or "repeal_list"
     return rec
+
+
+# --------------------------------------------------------------------------------------------
+# Repeal and cleanup notices (废止决定, 清理结果): which listed documents end, and which do not
+# --------------------------------------------------------------------------------------------
+
+# What a section or clause decides about the documents it lists. Only 废止 and 失效 end a
+# document's validity; 修改 (also 适时修改, 拟修改) and 继续有效 leave it in force.
+_DISPOSITION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("keep", re.compile(r"继续有效|继续执行|继续施行|予以保留|保留|现行有效")),
+    ("amend", re.compile(r"修改|修订|修正")),
+    ("repealed", re.compile(r"废止|撤销|停止执行")),
+    ("expired", re.compile(r"失效|不再执行|不再施行")),
+)
+ENDING_DISPOSITIONS = ("repealed", "expired")
+_PARTIAL_END = re.compile(r"部分(?:条款|内容|规定)?(?:失效|废止|停止执行)")
+_HEADING_LEAD = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]|附件\s*\d*\s*[:：]?|第[一二三四五六七八九十\d]+部分)")
+_BASIS_LEAD = re.compile(r"^\s*(?:根据|按照|依据|依照|为了|为|鉴于|经)")
+_CLAUSE_SPLIT = re.compile(r"[，,；;。]")
+_DATED_END = re.compile(rf"(?:于|自)\s*({_DATE_CN})\s*(?:起)?\s*(?:废止|失效|停止执行)")
+_ROW_NOISE = re.compile(r"^(?:序号|文件名称|名称|标题|文号|发文字号|制发机关|发文机关|成文日期|发布日期|备注|清理结果|清理意见|处理意见|"
+                        r"清理情况|处理结果|处理建议|\d{1,4}|[-—/]+)$")
+
+
+def _disposition(text: str) -> str | None:
+    """What a heading, clause or table cell decides, None when it says nothing or is ambiguous.
+
+    Cited titles (《…》) and 文号 are blanked first: a title such as 《关于废止…的决定》 listed
+    under 继续有效 is not itself a 废止 decision.
+    """
+
+    bare = re.sub(r"《[^《》]*》", "", normalize(text))
+    for _number, (a, b) in reversed(find_doc_numbers(bare)):
+        bare = bare[:a] + bare[b:]
+    if _PARTIAL_END.search(bare):
+        # 部分失效 / 部分条款废止: the rest stays in force, like an amendment
+        bare = _PARTIAL_END.sub("修改", bare)
+    found = {name for name, rx in _DISPOSITION_WORDS if rx.search(bare)}
+    if not found:
+        return None
+    if found & {"keep", "amend"}:
+        if found & set(ENDING_DISPOSITIONS):
+            return None  # "拟修改或废止", "废止X件、修改Y件、继续有效Z件": not one decision
+        return "keep" if "keep" in found and "amend" not in found else "amend"
+    return "repealed" if "repealed" in found else "expired"
+
+
+def _block_lines(block: Any) -> list[tuple[str, list[str] | None]]:
+    """The block's text as lines (blocks and ``br`` break them); a table row is one line with its cells."""
+
+    lines: list[tuple[str, list[str] | None]] = []
+    buf: list[str] = []
+    row: list[str] | None = None
+
+    def flush() -> None:
+        text = " ".join("".join(buf).split())
+        buf.clear()
+        if text:
+            if row is not None:
+                row.append(text)
+            else:
+                lines.append((text, None))
+
+    def walk(el: Any) -> None:
+        nonlocal row
+        if not isinstance(el.tag, str) or _is_noise(el):
+            return
+        if el.tag == "tr" and row is None:
+            flush()
+            row = []
+            buf.append(el.text or "")
+            for child in el:
+                walk(child)
+                buf.append(child.tail or "")
+            flush()
+            cells, row = row, None
+            if cells:
+                lines.append((" ".join(cells), cells))
+            return
+        block_tag = el.tag in _BLOCK_TAGS
+        if block_tag:
+            flush()
+        buf.append(el.text or "")
+        for child in el:
+            walk(child)
+            buf.append(child.tail or "")
+        if block_tag:
+            flush()
+
+    walk(block)
+    flush()
+    return lines
+
+
+def _items(text: str, cells: list[str] | None) -> list[tuple[str | None, str | None]]:
+    """(文号, title) pairs a line lists: each 《title》 with the 文号 that follows it, lone 文号, and
+    in a table row without 《》 the longest cell that is a name."""
+
+    norm = normalize(text)
+    titles = [(m.start(), m.end(), m[1].strip()) for m in re.finditer(r"《([^《》]{4,120})》", norm)]
+    numbers = [(a, b, str(n)) for n, (a, b) in find_doc_numbers(norm)]
+    out: list[tuple[str | None, str | None]] = []
+    used: set[int] = set()
+    for k, (_, end, title) in enumerate(titles):
+        nxt = titles[k + 1][0] if k + 1 < len(titles) else len(norm)
+        number = next(((i, n) for i, (a, _, n) in enumerate(numbers) if end <= a < nxt and i not in used), None)
+        if number:
+            used.add(number[0])
+        out.append((number[1] if number else None, title))
+    for i, (a, _b, n) in enumerate(numbers):
+        if i in used or any(s <= a < e for s, e, _ in titles):
+            continue  # a 文号 inside a quoted title belongs to the title
+        title = None
+        if cells and not titles:
+            names = [c for c in cells if len(c) >= 6 and not _ROW_NOISE.match(c) and not find_doc_numbers(c)
+                     and _disposition(c) is None and not find_dates(c)]
+            title = max(names, key=len).strip("《》 ") if names else None
+        out.append((n, title))
+    if cells and not titles and not numbers:
+        names = [c for c in cells if len(c) >= 8 and not _ROW_NOISE.match(c) and _disposition(c) is None]
+        if names:
+            out.append((None, max(names, key=len).strip("《》 ")))
+    return out
+
+
+_SECTION_MARK = re.compile(r"(?<![\d〔（(〈《、])(?=[一二三四五六七八九十]{1,3}、)")
+
+
+def _section_split(lines: list[tuple[str, list[str] | None]]) -> Iterator[tuple[str, list[str] | None]]:
+    """Lines, with a line that runs several numbered sections together ("一、废止…1.《A》二、适时修改…")
+    cut at each "二、" so every section keeps its own heading."""
+
+    for text, cells in lines:
+        if cells is not None:
+            yield text, cells
+            continue
+        for part in _SECTION_MARK.split(normalize(text)):
+            if part.strip():
+                yield part, None
+
+
+def parse_repeal_notice(title: str | None, lines: list[tuple[str, list[str] | None]], *, own_number: str | None = None,
+                        own_title: str | None = None, effective: dt.date | None = None) -> dict[str, Any]:
+    """Read a 废止决定 or 清理结果 notice section by section.
+
+    Each listed document gets the disposition of the nearest thing that decides it: a table cell
+    of its row (``废止``/``继续有效``…), else its own clause ("《A》同时废止"), else the section
+    heading above it ("一、决定废止的规范性文件", "三、拟修改的规范性文件"), else the title
+    ("关于废止《某某办法》的决定"). Items under no decision — the preamble's legal basis, a
+    cleanup notice's summary line — end nothing. Returns ``numbers``/``titles`` of the documents
+    that end (废止/失效), ``kept_numbers``/``kept_titles`` of those that stay in force (修改,
+    继续有效), every ``items`` entry with its section, and ``effective_date``: the day they end
+    (a clause's "自…起废止" date wins for its items).
+    """
+
+    default = _disposition(title or "")
+    items: list[dict[str, Any]] = []
+    for number, name in _items(title or "", None):
+        if default:
+            items.append({"number": number, "title": name, "disposition": default, "section": "title", "date": None})
+    current, section = default, "title"
+    for text, cells in _section_split(lines):
+        norm = normalize(text)
+        listed = _items(text, cells)
+        if cells is not None:
+            decided_by = next(((c, d) for c, d in ((c, _disposition(c)) for c in cells if len(c) <= 16) if d), None)
+            decision = decided_by[1] if decided_by else current
+            for number, name in listed:
+                if decision:
+                    items.append({"number": number, "title": name, "disposition": decision,
+                                  "section": f"表格：{decided_by[0]}" if decided_by else section, "date": None})
+            continue
+        heading = _disposition(norm)
+        if heading and (not listed or _HEADING_LEAD.match(norm) or len(norm) <= 40 and norm.rstrip().endswith((":", "："))):
+            current, section = heading, norm[:60]
+        for clause in _CLAUSE_SPLIT.split(norm):
+            clause_items = _items(clause, None)
+            if not clause_items:
+                continue
+            decision = _disposition(clause)
+            if decision is None and _BASIS_LEAD.match(clause):
+                continue  # "根据《…》（国办发〔2018〕37号）要求": the legal basis, not a listed document
+            decision = decision or current
+            if decision is None:
+                continue
+            when = _DATED_END.search(clause)
+            for number, name in clause_items:
+                items.append({"number": number, "title": name, "disposition": decision, "section": section,
+                              "date": parse_date(when[1]).isoformat() if when and parse_date(when[1]) else None})
+    own_key = title_key(own_title) if own_title else None
+    seen: set[tuple[str | None, str | None, str]] = set()
+    kept: list[dict[str, Any]] = []
+    for it in items:
+        if own_number and it["number"] and same_doc_number(it["number"], own_number):
+            continue
+        if it["title"] and own_key and title_key(it["title"]) == own_key and not it["number"]:
+            continue
+        key = (it["number"], it["title"], it["disposition"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(it)
+    ending = [i for i in kept if i["disposition"] in ENDING_DISPOSITIONS]
+    staying = [i for i in kept if i["disposition"] not in ENDING_DISPOSITIONS]
+    return {
+        "numbers": _dedupe([i["number"] for i in ending if i["number"]])[:500],
+        "titles": _dedupe([i["title"] for i in ending if i["title"]])[:500],
+        "kept_numbers": _dedupe([i["number"] for i in staying if i["number"]])[:500],
+        "kept_titles": _dedupe([i["title"] for i in staying if i["title"]])[:500],
+        "items": kept[:1000],
+        "effective_date": effective.isoformat() if effective else None,
+    }
 
 
 def record_from_title(url: str, title: str, *, publish_date: dt.date | None = None, title_source: str = "anchor",

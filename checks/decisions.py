@@ -29,7 +29,7 @@ CATALOGUE_BASIS = Basis(
     "（部门、乡镇参照，第四十二条）；“每年3月31日前公布当年目录”为地方做法（兴庆区2023要点(16)），以规则包为准",
     en="Decree 713, Art. 3 (decision catalogue published after approval; Art. 42 by reference); the 31 March date is "
        "local practice (兴庆区 2023 plan item 16), set in the rule pack",
-    source="国务院令第713号 第三条、第四十二条; seed-rules.md 002(16)",
+    source="国务院令第713号 第三条、第四十二条; 兴庆区2023年政务公开工作要点(16)（地方，3月31日期限未经国家文件核实）",
     status="local",
 )
 CONSULTATION_BASIS = Basis(
@@ -39,11 +39,11 @@ CONSULTATION_BASIS = Basis(
     status="confirmed",
 )
 FEEDBACK_BASIS = Basis(
-    zh="《重大行政决策程序暂行条例》第三十二条：决策公布时说明公众意见采纳情况；征集意见须公布采纳情况反馈（rules.md §12 comment_feedback）；"
+    zh="《重大行政决策程序暂行条例》(国务院令第713号)第三十二条：决策公布时说明公众意见采纳情况；征集意见后公布采纳情况反馈为通行做法；"
     "“决策后10个工作日内公开”为地方要求（兴庆区2023要点(18)），未经国家文件核实",
     en="Decree 713, Art. 32 (explain how public opinions were used); feedback after every consultation is practice; "
        "the 10-working-day window is a local rule (兴庆区 2023 plan item 18), unconfirmed nationally",
-    source="国务院令第713号 第三十二条; seed-rules.md 002(18)",
+    source="国务院令第713号 第三十二条; 兴庆区2023年政务公开工作要点(18)（地方，10个工作日未核实）",
     status="unconfirmed",
 )
 

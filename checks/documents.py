@@ -3,9 +3,11 @@
 Reads the document records of :mod:`auditor.plugins.documents`, never HTML. Rules:
 
 * ``documents.expired`` — a document whose validity ended before ``--as-of`` (a stated end date,
-  or start + stated period, or "自…起废止") or that the site's own 废止/失效 list names, but that is
-  still shown as 有效 or not marked at all. A document correctly marked 失效/废止/已修改 is fine:
-  that is exactly what the rule asks offices to do.
+  or start + stated period, or "自…起废止") or that the site's own 废止 decision or 清理结果 notice
+  ends (only its 废止 and 失效 sections — 修改, 适时修改, 拟修改 and 继续有效 leave a document in
+  force; a decision ends its documents on its effective date), but that is still shown as 有效 or
+  not marked at all. A document correctly marked 失效/废止/已修改 is fine: that is exactly what the
+  rule asks offices to do. Interpretations, news and reports have no validity of their own.
 * ``documents.validity_unmarked`` — a 行政规范性文件 with no 有效性 marking and no stated validity
   period (兴庆区 2023 要点 (9): "有效性或有效期明确标注").
 * ``documents.late_publication`` — published more than N working days (national: 20, 条例第二十六条)
@@ -25,45 +27,58 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
-from auditor.documents import DocumentRecord, load_documents, record_from_title, same_doc_number, title_key
+from auditor.documents import (
+    ENDING_DISPOSITIONS,
+    DocumentRecord,
+    load_documents,
+    record_from_title,
+    routine_title,
+    same_doc_number,
+    title_key,
+)
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
 from auditor.workdays import WorkCalendar, caveat_for
 
 EXPIRED_BASIS = Basis(
-    zh="行政规范性文件“统一登记、统一编号、统一印发”并定期清理，页面标注有效性（有效/失效/废止）"
-    "（国办发〔2018〕37号；rules.md §12 normative_doc_validity、outdated_content）；"
-    "地方要点要求清理修改、失效、废止的文件（兴庆区2023要点(9)、丰城市2023要点(3)）",
-    en="Normative documents are registered, cleaned up regularly and marked valid/expired/repealed "
-       "(国办发〔2018〕37号; rules.md §12); local plans require expired documents to be cleared",
-    source="国办发〔2018〕37号（细节未核实）; rules.md §12; seed-rules.md 002(9), 004(3)",
+    zh="《国务院办公厅关于加强行政规范性文件制定和监督管理工作的通知》(国办发〔2018〕37号)：行政规范性文件统一登记、统一编号、"
+    "统一印发，并建立定期清理制度，及时公布清理结果（有效性标注与清理的具体条款未核实）；"
+    "地方要点要求清理并标注修改、失效、废止的文件（兴庆区2023年政务公开工作要点(9)、丰城市2023年政务公开工作要点(3)，地方）",
+    en="国办发〔2018〕37号: normative documents are registered, cleaned up regularly and the results published "
+       "(exact clauses on validity marking unconfirmed); local 2023 plans (兴庆区 item 9, 丰城市 item 3) require "
+       "expired and repealed documents to be marked",
+    source="国办发〔2018〕37号（条款未核实）; 兴庆区2023年政务公开工作要点(9)、丰城市2023年政务公开工作要点(3)（地方）",
     status="partial",
 )
 UNMARKED_BASIS = Basis(
-    zh="行政规范性文件应明确标注有效性或有效期（兴庆区2023年政务公开工作要点(9)；国办发〔2018〕37号 有效性管理，"
-    "rules.md §12 normative_doc_validity）",
-    en="Normative documents must state their validity or validity period (兴庆区 2023 plan item 9; 国办发〔2018〕37号)",
-    source="seed-rules.md 002(9) (local); 国办发〔2018〕37号 (details unconfirmed)",
+    zh="行政规范性文件应明确标注有效性或有效期（兴庆区2023年政务公开工作要点(9)，地方）；"
+    "国办发〔2018〕37号建立行政规范性文件有效期与清理制度（具体条款未核实）",
+    en="Normative documents must state their validity or validity period (兴庆区 2023 plan item 9, local); "
+       "国办发〔2018〕37号 sets up validity and cleanup management (clause unconfirmed)",
+    source="兴庆区2023年政务公开工作要点(9)（地方）; 国办发〔2018〕37号（条款未核实）",
     status="local",
 )
 LATE_BASIS = Basis(
-    zh="《中华人民共和国政府信息公开条例》第二十六条：属于主动公开范围的政府信息，应当自该政府信息形成或者变更之日起"
-    "20个工作日内及时公开（rules.md §6 proactive_20wd）",
-    en="Regulations on Open Government Information, Art. 26: proactive information is published within 20 working days "
-       "of being created or changed",
+    zh="《中华人民共和国政府信息公开条例》(国务院令第711号)第二十六条：属于主动公开范围的政府信息，应当自该政府信息形成或者"
+    "变更之日起20个工作日内及时公开",
+    en="Regulations on Open Government Information (State Council Decree 711), Art. 26: proactive information is "
+       "published within 20 working days of being created or changed",
     source="国务院令第711号 第二十六条",
     status="confirmed",
 )
 ANNUAL_BASIS = Basis(
-    zh="《中华人民共和国政府信息公开条例》第四十九条：县级以上人民政府部门每年1月31日前公布上一年度政府信息公开工作年度报告；"
-    "县级以上地方人民政府的政府信息公开工作主管部门每年3月31日前公布本级政府上一年度年度报告。"
-    "国办函〔2018〕12号：每年1月31日前在网站首页显著位置发布《政府网站工作年度报表》（rules.md §5、§6、§12）",
-    en="Regulations on OGI Art. 49 (department reports by 31 Jan, a government's own report by 31 Mar); "
-       "国办函〔2018〕12号 (website annual report by 31 Jan)",
+    zh="《中华人民共和国政府信息公开条例》(国务院令第711号)第四十九条：县级以上人民政府部门每年1月31日前公布上一年度"
+    "政府信息公开工作年度报告；县级以上地方人民政府的政府信息公开工作主管部门每年3月31日前公布本级政府上一年度年度报告。"
+    "国办函〔2018〕12号：每年1月31日前在网站首页显著位置发布《政府网站工作年度报表》",
+    en="Regulations on OGI (Decree 711) Art. 49 (department reports by 31 Jan, a government's own report by 31 Mar); "
+       "国办函〔2018〕12号 (website annual report on the homepage by 31 Jan)",
     source="国务院令第711号 第四十九条; 国办函〔2018〕12号",
     status="confirmed",
 )
 
+# Kinds that have no validity of their own: an interpretation of a repealed document, a news item
+# or a report is not "still shown as valid" (its title matches the document's once 解读 is stripped).
+_NO_VALIDITY_KINDS = {"interpretation", "news", "annual_report", "consultation"}
 _GOV_OWNER = re.compile(r"(人民政府|政府|省|市|县|区|旗|镇|乡|街道|自治州|盟)$")
 
 
@@ -149,7 +164,7 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
     lists = [d for d in docs if d.repeal_list and (d.publish_date is None or d.publish_date <= as_of)]
     deduction = ctx.pack.value("documents.deduction_expired", 0.0)
     for doc in docs:
-        if doc.validity not in (None, "valid") or doc.repeal_list:
+        if doc.validity not in (None, "valid") or doc.repeal_list or doc.kind in _NO_VALIDITY_KINDS:
             continue
         shown = "有效" if doc.validity == "valid" else "未标注有效性"
         shown_en = "valid" if doc.validity == "valid" else "no validity marking"
@@ -172,25 +187,70 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
         for lst in lists:
             if lst.url == doc.url:
                 continue
-            hit = None
-            if doc.doc_number and any(same_doc_number(doc.doc_number, n) for n in lst.repeal_list.get("numbers", [])):
-                hit = f"文号 {doc.doc_number}"
-            elif doc.title and title_key(doc.title) and any(
-                    title_key(t) == title_key(doc.title) for t in lst.repeal_list.get("titles", [])):
-                hit = "标题"
-            if hit:
-                yield ctx.finding(
-                    "documents.expired",
-                    doc.url,
-                    f"《{doc.title}》已列入本站《{lst.title}》（按{hit}匹配），但页面仍显示“{shown}”。",
-                    f"“{doc.title}” is named in this site's repeal list “{lst.title}” but is still shown as {shown_en}.",
-                    key=f"list:{doc.url}",
-                    source_url=lst.url,
-                    column=doc.column,
-                    evidence={**_doc_evidence(doc), "repeal_list_url": lst.url, "repeal_list_title": lst.title,
-                              "matched_by": hit, "deduction": deduction},
-                )
-                break
+            hit = repeal_match(doc, lst)
+            if hit is None or hit["disposition"] not in ENDING_DISPOSITIONS:
+                continue  # not listed, or listed under 修改 / 继续有效: still in force
+            ends = _list_end(hit, lst)
+            if ends is not None and ends > as_of:
+                continue  # the decision takes effect later
+            issued = lst.publish_date or lst.written_date
+            if doc.publish_date and issued and doc.publish_date > issued:
+                continue  # published after the notice: a new document of the same title, not the one it ends
+            section = hit.get("section") or ""
+            what_zh = "废止" if hit["disposition"] == "repealed" else "失效"
+            yield ctx.finding(
+                "documents.expired",
+                doc.url,
+                f"《{doc.title}》已被本站《{lst.title}》列为{what_zh}（按{hit['matched_by']}匹配"
+                f"{'，所在部分：' + section if section and section != 'title' else ''}"
+                f"{'，' + ends.isoformat() + '起' if ends else ''}），但页面仍显示“{shown}”。",
+                f"“{doc.title}” is listed as {hit['disposition']} in this site's notice “{lst.title}” "
+                f"({'from ' + ends.isoformat() if ends else 'date unknown'}) but is still shown as {shown_en}.",
+                key=f"list:{doc.url}",
+                source_url=lst.url,
+                column=doc.column,
+                evidence={**_doc_evidence(doc), "repeal_list_url": lst.url, "repeal_list_title": lst.title,
+                          "matched_by": hit["matched_by"], "disposition": hit["disposition"], "section": section,
+                          "ends_on": ends.isoformat() if ends else None, "deduction": deduction},
+            )
+            break
+
+
+def repeal_match(doc: DocumentRecord, lst: DocumentRecord) -> dict[str, Any] | None:
+    """How a 废止/清理 notice lists ``doc``: its item (disposition, section, date) and ``matched_by``.
+
+    A 文号 match wins over a title match; among matches a 继续有效/修改 listing wins over an
+    ending one only when it matched the same way, so a title repeated in two sections does not
+    end a document the notice keeps. Records stored before items existed fall back to the flat
+    ``numbers``/``titles`` lists (all ending).
+    """
+
+    data = lst.repeal_list or {}
+    items = data.get("items")
+    if items is None:
+        items = [{"number": n, "title": None, "disposition": "repealed"} for n in data.get("numbers", [])]
+        items += [{"number": None, "title": t, "disposition": "repealed"} for t in data.get("titles", [])]
+    key = title_key(doc.title) if doc.title else ""
+    by_number = [i for i in items if doc.doc_number and i.get("number") and same_doc_number(doc.doc_number, i["number"])]
+    if by_number:
+        best = next((i for i in by_number if i["disposition"] not in ENDING_DISPOSITIONS), by_number[0])
+        return {**best, "matched_by": f"文号 {doc.doc_number}"}
+    by_title = [i for i in items if key and i.get("title") and title_key(i["title"]) == key
+                and not (doc.doc_number and i.get("number"))]  # a different 文号 is a different document
+    if by_title:
+        best = next((i for i in by_title if i["disposition"] not in ENDING_DISPOSITIONS), by_title[0])
+        return {**best, "matched_by": "标题"}
+    return None
+
+
+def _list_end(item: dict[str, Any], lst: DocumentRecord) -> dt.date | None:
+    for value in (item.get("date"), (lst.repeal_list or {}).get("effective_date")):
+        if value:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                continue
+    return lst.effective_date or lst.publish_date
 
 
 # --- documents.validity_unmarked ------------------------------------------------------------------
@@ -199,9 +259,13 @@ def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fi
     if ctx.pack.value("documents.validity_marking_required", True) is False:
         return  # a pack may switch the marking requirement off
     deduction = ctx.pack.value("documents.deduction_validity_unmarked", 0.0)
+    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns", None)
+    routine = tuple(str(p) for p in patterns) if isinstance(patterns, list) else None
     for doc in docs:
         if doc.kind != "normative" or doc.validity is not None:
             continue
+        if routine_title(doc.title, routine):
+            continue  # a 任职通知 filed under 规范性文件 is not a 行政规范性文件: no validity to mark
         if doc.end_date is not None or doc.validity_period_years:
             continue  # the period is stated in the document: the seed accepts "有效期" as the marking
         yield ctx.finding(

@@ -1,13 +1,17 @@
 """Policy interpretation (政策解读): present, linked both ways, published in time; coverage figures.
 
 National rule: policy documents and their interpretations are 同步组织、同步审签、同步部署
-(国办发〔2016〕80号) and inspectors deduct for 政策文件未被解读 and 解读稿未与原文双向关联
-(rules.md §4, §8). Local plans set a working-day allowance (兴庆区 2023: 图解 within 3 working days)
-and targets (解读 coverage 100%, diverse formats 20% / 70%) — all rule-pack values.
+(国办发〔2016〕80号) and inspectors deduct for 政策文件未被解读 and 解读稿未与原文双向关联.
+Local plans set a working-day allowance (兴庆区 2023: 图解 within 3 working days) and targets
+(解读 coverage 100%, diverse formats 20% / 70%) — all rule-pack values.
 
-Documents in scope: every 行政规范性文件, plus policy documents whose 文号 says a government or its
-office issued them (pack ``interpretation.scope_doc_number_pattern``); documents marked 失效/废止 are
-left out. An interpretation belongs to a document when either page links to the other, or the
+Documents in scope (:class:`Scope`, all rule-pack data): every 行政规范性文件, plus policy documents
+whose title says they issue policy (pack ``interpretation.scope_policy_title_patterns``: 规划, 方案,
+办法, 意见, 关于印发…) and whose 文号 says a government or its office issued them
+(``interpretation.scope_doc_number_pattern``). Routine kinds never are, whatever their column or
+文号 (``interpretation.scope_exclude_title_patterns``: 任免, 表彰, 通报, 会议通知, 批复, 转发…); a
+"normative" kind inferred only from a 文号 plus a 有效性 field — which every TRS 政务公开 page
+shows — needs a policy title too. Documents marked 失效/废止 and repeal decisions are left out. An interpretation belongs to a document when either page links to the other, or the
 interpretation cites the document's 文号 or its title (in 《》 or as its own title). Documents are
 matched from their records (:mod:`auditor.documents`); link edges of the crawl count as links too.
 """
@@ -16,10 +20,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
-from auditor.documents import DocumentRecord, load_documents, parse_doc_number, same_doc_number, title_key
+from auditor.dates import normalize
+from auditor.documents import (
+    DocumentRecord,
+    load_documents,
+    parse_doc_number,
+    routine_text,
+    same_doc_number,
+    title_key,
+)
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
 from auditor.workdays import WorkCalendar, caveat_for
@@ -27,25 +40,30 @@ from auditor.workdays import WorkCalendar, caveat_for
 DIVERSE_FORMATS = {"图解", "视频", "动画", "H5"}
 
 MISSING_BASIS = Basis(
-    zh="国办发〔2016〕80号：政策文件与解读方案、解读材料同步组织、同步审签、同步部署（谁起草、谁解读）；"
-    "检查通报扣分项“政策文件未被解读”（rules.md §4、§8 interp_sync、interp_scope）",
-    en="国办发〔2016〕80号: documents and interpretations prepared, approved and released together; inspections deduct "
-       "for uninterpreted policy documents (rules.md §4, §8)",
-    source="国办发〔2016〕80号; 株洲2022通报; 辽政办〔2022〕43号（解读范围）",
+    zh="国办发〔2016〕80号（《〈关于全面推进政务公开工作的意见〉实施细则》）：政策文件与解读方案、解读材料同步组织、同步审签、"
+    "同步部署（谁起草、谁解读）；解读范围为政府规章、行政规范性文件及政府或其办公室印发的重要政策文件"
+    "（辽政办〔2022〕43号《政策文件解读工作规范(试行)》，地方）；人事任免、表彰、会议通知、批复等个别事项公文不在解读范围"
+    "（国办发〔2018〕37号对行政规范性文件的界定，条款未核实）",
+    en="国办发〔2016〕80号: policy documents and their interpretations are prepared, approved and released together "
+       "(whoever drafts, interprets); scope: rules, normative documents and major policy documents (辽政办〔2022〕43号, "
+       "local); appointments, commendations, meeting notices and replies are out of scope",
+    source="国办发〔2016〕80号; 辽政办〔2022〕43号（解读范围，地方）; 国办发〔2018〕37号（规范性文件界定，条款未核实）",
     status="partial",
 )
 UNLINKED_BASIS = Basis(
-    zh="解读稿与政策原文双向关联（检查通报扣分项“解读稿未与原文双向关联”，rules.md §8 interp_link_bidirectional）",
-    en="Interpretation and document linked both ways (inspection deduction item, rules.md §8)",
-    source="株洲2022年政府网站检查通报 https://bjadzs.com/www/c15169/20230203/i1998225",
-    status="confirmed",
+    zh="国办发〔2016〕80号：解读材料与政策文件同步发布；解读稿与政策原文双向关联为政府网站检查的扣分项"
+    "（国家文件中的“双向关联”原文未核实）",
+    en="国办发〔2016〕80号: interpretation released with the document; two-way linking is an inspection deduction item "
+       "(the national wording of the two-way link requirement is unconfirmed)",
+    source="国办发〔2016〕80号（双向关联措辞未核实）",
+    status="partial",
 )
 LATE_BASIS = Basis(
-    zh="国办发〔2016〕80号“同步部署”：解读材料与文件同步发布；地方规则可放宽为文件公开后N个工作日内（如兴庆区2023要点(10)：3个工作日），"
-    "以规则包为准（rules.md §8 interp_sync、interp_3wd）",
+    zh="国办发〔2016〕80号“同步部署”：解读材料与文件同步发布；地方规则可放宽为文件公开后N个工作日内"
+    "（如兴庆区2023年政务公开工作要点(10)：3个工作日，地方），以规则包为准",
     en="国办发〔2016〕80号: interpretation released together with the document; local packs allow N working days "
-       "(e.g. 兴庆区 2023: 3)",
-    source="国办发〔2016〕80号; seed-rules.md 002(10) (local)",
+       "(e.g. 兴庆区 2023 plan item 10: 3, local)",
+    source="国办发〔2016〕80号; 兴庆区2023年政务公开工作要点(10)（地方）",
     status="partial",
 )
 
@@ -86,14 +104,69 @@ def govaudit_rules() -> list[Rule]:
     ]
 
 
-def in_scope(doc: DocumentRecord, pattern: str | None) -> bool:
-    if doc.validity in ("expired", "repealed") or doc.repeal_list:
-        return False  # no longer in force, or a decision that only repeals others
-    if doc.kind == "normative":
-        return True
-    if doc.kind == "policy" and doc.doc_number and pattern:
-        return bool(re.search(pattern, doc.doc_number.split("〔")[0]))
-    return False
+@dataclass(frozen=True)
+class Scope:
+    """Which documents need a 解读, from the pack (``interpretation.scope_*``).
+
+    ``exclude`` names kinds that never do (任免, 表彰, 通报 of individual matters, 会议通知,
+    批复…): it wins over everything, because a personnel notice filed in a 规范性文件 column is
+    still a personnel notice. ``policy_titles`` names what a policy document that issues policy
+    is called (规划, 实施方案, 办法, 意见, 关于印发…的通知…). ``doc_number`` says which issuers make
+    a policy document a government one (政发, 政办发…).
+    """
+
+    exclude: tuple[re.Pattern[str], ...] = ()
+    policy_titles: tuple[re.Pattern[str], ...] = ()
+    doc_number: re.Pattern[str] | None = None
+
+    @classmethod
+    def from_pack(cls, pack: Any) -> Scope:
+        def patterns(key: str) -> tuple[re.Pattern[str], ...]:
+            out = []
+            for item in pack.value(key, None) or []:
+                try:
+                    out.append(re.compile(str(item)))
+                except re.error:
+                    continue  # a bad pattern in a local pack is skipped, never fatal
+            return tuple(out)
+
+        number = pack.value("interpretation.scope_doc_number_pattern", None)
+        try:
+            number_rx = re.compile(number) if number else None
+        except re.error:
+            number_rx = None
+        return cls(patterns("interpretation.scope_exclude_title_patterns"),
+                   patterns("interpretation.scope_policy_title_patterns"), number_rx)
+
+    def decide(self, doc: DocumentRecord) -> tuple[bool, str]:
+        """(in scope, why) for one document."""
+
+        if doc.validity in ("expired", "repealed") or doc.repeal_list:
+            return False, "not in force, or a decision that only repeals others"
+        title = normalize(doc.title or "")
+        kind_part = routine_text(doc.title)  # 《干部任职回避办法》 is quoted, not what this document is
+        hit = next((rx for rx in self.exclude if rx.search(kind_part)), None)
+        if hit:
+            return False, f"routine kind ({hit.pattern})"
+        policy_title = any(rx.search(title) for rx in self.policy_titles)
+        if doc.kind == "normative":
+            if (doc.sources or {}).get("kind", "").startswith("文号+有效性") and not policy_title:
+                # only inferred from a 文号 and a 有效性 field, which every TRS 政务公开 page has:
+                # a routine notice, not a 行政规范性文件, unless its title says it issues policy
+                return False, "inferred normative, routine title"
+            return True, "行政规范性文件"
+        if doc.kind == "policy" and doc.doc_number and self.doc_number and policy_title:
+            if self.doc_number.search(doc.doc_number.split("〔")[0]):
+                return True, "government policy document"
+        return False, f"kind {doc.kind}"
+
+
+def in_scope(doc: DocumentRecord, pattern: str | None, scope: Scope | None = None) -> bool:
+    """Whether ``doc`` needs an interpretation (kept for callers that only have the 文号 pattern)."""
+
+    scope = scope or Scope(doc_number=re.compile(pattern) if pattern else None,
+                           policy_titles=(re.compile("."),))
+    return scope.decide(doc)[0]
 
 
 class InterpretationIndex:
@@ -172,8 +245,14 @@ class InterpretationIndex:
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     docs = load_documents(site)
-    pattern = ctx.pack.value("interpretation.scope_doc_number_pattern", None)
-    scope = [d for d in docs if in_scope(d, pattern)]
+    rules = Scope.from_pack(ctx.pack)
+    decided = [(d, *rules.decide(d)) for d in docs if d.kind in ("normative", "policy")]
+    scope = [d for d, ok, _ in decided if ok]
+    why_in = {d.url: why for d, ok, why in decided if ok}
+    left_out: dict[str, int] = {}
+    for _, ok, why in decided:
+        if not ok:
+            left_out[why] = left_out.get(why, 0) + 1
     interps = [d for d in docs if d.kind == "interpretation"]
     by_url = {d.url: d for d in docs}
     index = InterpretationIndex(site, docs, interps)
@@ -202,7 +281,11 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                 column=doc.column,
                 evidence={"title": doc.title, "doc_number": doc.doc_number, "kind": doc.kind_zh,
                           "publish_date": doc.publish_date.isoformat() if doc.publish_date else None,
-                          "interpretations_on_site": len(interps), "deduction": ded["missing"]},
+                          "interpretations_on_site": len(interps), "in_scope_because": why_in.get(doc.url),
+                          "scope_rule": {k: (ctx.pack.entry(k) or {}).get("source") for k in (
+                              "interpretation.scope_exclude_title_patterns", "interpretation.scope_policy_title_patterns",
+                              "interpretation.scope_doc_number_pattern")},
+                          "deduction": ded["missing"]},
             )
             per_doc.append({"url": doc.url, "interpreted": False})
             continue
@@ -272,8 +355,9 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         label_zh="政策文件解读率",
         label_en="Share of in-scope policy documents with an interpretation",
         unit="ratio",
-        basis="国办发〔2016〕80号；兴庆区2023要点(12)图文解读100%（本地）",
+        basis="国办发〔2016〕80号；兴庆区2023年政务公开工作要点(12)图文解读100%（地方）",
         detail={"documents_in_scope": len(scope), "interpreted": interpreted, "interpretations": len(interps),
+                "left_out_of_scope": dict(sorted(left_out.items())),
                 "documents": per_doc[:200]},
     )
     ctx.metric(
@@ -283,7 +367,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         label_zh="多样化解读（图解/视频/动画/H5）占比",
         label_en="Share of interpreted documents with a graphic/video/animation/H5 interpretation",
         unit="ratio",
-        basis="丰城市2023要点(3)：图解、视频等多样化解读≥70%；兴庆区2023要点(12)：动漫、视频≥20%（本地）",
+        basis="丰城市2023年政务公开工作要点(3)：图解、视频等多样化解读≥70%；兴庆区2023年政务公开工作要点(12)：动漫、视频≥20%（地方）",
         detail={"interpreted": interpreted, "diverse": diverse, "formats": sorted(diverse_set)},
     )
     ctx.metric(
@@ -293,6 +377,6 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         label_zh="动漫、视频解读占比",
         label_en="Share of interpreted documents with a video or animation interpretation",
         unit="ratio",
-        basis="兴庆区2023要点(12)：动漫、视频解读占比20%（本地）",
+        basis="兴庆区2023年政务公开工作要点(12)：动漫、视频解读占比20%（地方）",
         detail={"interpreted": interpreted, "video_or_animation": video},
     )

@@ -3,7 +3,8 @@
 Runs after the crawl and before the checks (``govaudit_enrich``), so every 政务公开 check reads
 the same facts (:mod:`auditor.documents`) instead of re-reading HTML. Values a detail page does
 not state are filled in from list pages that link to it — the column the document is listed in,
-and the date the list shows — with ``list:`` sources. Attachments (PDF/Office) known only by
+and the date the list shows — with ``list:`` sources. A page titled only with a column name
+(pack ``documents.column_title_names``) is a column page, never a document. Attachments (PDF/Office) known only by
 their link text are recorded when the title says what they are (an annual report, a 重大行政决策
 事项目录, a consultation), because offices often publish those as files only.
 
@@ -18,7 +19,13 @@ from typing import Any
 
 from auditor import listing
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.documents import DocumentRecord, classify_kind, extract_document, record_from_title
+from auditor.documents import (
+    DocumentRecord,
+    classify_kind,
+    demote_routine,
+    extract_document,
+    record_from_title,
+)
 from auditor.hookspecs import hookimpl
 
 log = logging.getLogger(__name__)
@@ -40,13 +47,17 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
     listed: dict[str, dict[str, Any]] = {}  # target url → what a list page says about it
     pending: list[tuple[DocumentRecord, str]] = []  # records waiting for list-page facts
     attachments: list[PageView] = []
+    names = ctx.pack.value("documents.column_title_names", None)
+    column_names = tuple(str(n) for n in names) if isinstance(names, list) else None
+    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns", None)
+    routine = tuple(str(p) for p in patterns) if isinstance(patterns, list) else None
     for page in site.pages():
         try:
             if page.kind != "html":
                 if page.status is None or page.status < 400:
                     attachments.append(_light(page))
                 continue
-            rec = extract_document(page)
+            rec = extract_document(page, column_names=column_names, routine_titles=routine)
             if rec is None:
                 _read_list(page, ctx, listed)
                 continue
@@ -63,7 +74,7 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
             if not rec.column and info.get("column"):
                 rec.column = info["column"]
                 rec.sources["column"] = f"list:{info['list_url']}"
-                _reclassify(rec)
+                _reclassify(rec, routine)
             if rec.publish_date is None and info.get("date"):
                 rec.publish_date = info["date"]
                 rec.sources["publish_date"] = f"list:{info['list_url']}"
@@ -78,7 +89,7 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
                                 detail=traceback.format_exc())
 
 
-def _reclassify(rec: DocumentRecord) -> None:
+def _reclassify(rec: DocumentRecord, routine: tuple[str, ...] | None = None) -> None:
     """The column is a strong cue for the kind: decide again now that the list page gave one."""
 
     kind, subkind, reason = classify_kind(
@@ -88,6 +99,7 @@ def _reclassify(rec: DocumentRecord) -> None:
         rec.kind = kind
         rec.subkind = rec.subkind if rec.subkind in ("decision_catalogue", "repeal_list") else subkind
         rec.sources["kind"] = f"{reason} (column from list page)"
+    demote_routine(rec, routine)
 
 
 def _light(page: PageView) -> PageView:

@@ -102,3 +102,32 @@ def test_recheck_with_xingqing_overlay(audit) -> None:
     report = json.loads((out / "report.json").read_text("utf-8"))
     got = {signature(f, audit["base"]) for f in report["findings"] if f["rule"].split(".")[0] in FAMILIES}
     assert got == fx.EXPECTED_XINGQING, {"missing": fx.EXPECTED_XINGQING - got, "unexpected": got - fx.EXPECTED_XINGQING}
+
+
+def test_trs_site_through_the_cli(tmp_path) -> None:
+    """The TRS-style site crawled and audited by the real CLI: routine documents (任职通知, 表彰通报,
+    会议通知, 批复…) without interpretation give no finding, the 实施方案 and the 行政规范性文件 do;
+    only the 废止/失效 sections of the cleanup notice and the decision already in effect end documents;
+    column index pages are not documents."""
+
+    from tests.sites import content_fixture_trs as trs
+
+    site = Site()
+    for path, (body, enc) in trs.all_pages().items():
+        site.page(path, body.decode(enc), encoding=enc)
+    db = tmp_path / "trs.sqlite"
+    with serve(site) as srv:
+        base = srv.base_url.rstrip("/")
+        r = run_cli("check", base + "/", "--out", str(tmp_path / "out"), "--db", str(db), "--as-of", trs.AS_OF.isoformat(),
+                    "--profile", "county", *[a for fam in FAMILIES for a in ("--checks", fam)], "--a11y", "off")
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    by_rule: dict[str, set[str]] = {}
+    for f in report["findings"]:
+        by_rule.setdefault(f["rule"], set()).add(f["url"].removeprefix(base))
+    assert by_rule.get("interpretation.missing") == trs.EXPECTED_MISSING
+    assert by_rule.get("documents.expired") == trs.EXPECTED_EXPIRED
+    con = sqlite3.connect(db)
+    titles = {json.loads(d)["title"] for (d,) in con.execute("select data from records where kind='document'")}
+    con.close()
+    assert not titles & set(trs.COLUMNS.values())

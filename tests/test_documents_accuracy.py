@@ -15,12 +15,13 @@ from auditor.documents import extract_document
 from auditor.store import EvidenceStore
 from tests.sites.content_fixture_corpus import build_corpus
 from tests.sites.content_fixture_corpus2 import build_corpus2
+from tests.sites.content_fixture_trs import build_trs_corpus
 
 HOST = "http://www.sfs.gov.cn"
 
 
 def _run(tmp_path, seed: int, n: int, builder=build_corpus) -> tuple[dict[str, list[bool]], list[str], dict[str, int]]:
-    corpus = builder(n=n, seed=seed)
+    corpus = builder(n=n, seed=seed) if builder is not build_trs_corpus else builder()
     store = EvidenceStore(tmp_path / f"acc{seed}.db")
     run_id = store.start_run("www.sfs.gov.cn", HOST + "/", "2025-07-01", {}, "test")
     for p in corpus:
@@ -110,3 +111,15 @@ def test_extraction_accuracy_second_generator(tmp_path) -> None:
     assert figures["publish_date"] >= 0.98
     assert figures["validity"] >= 0.98
     assert figures["kind"] >= 0.98
+
+
+def test_extraction_accuracy_trs_wcm_pages(tmp_path) -> None:
+    """TRS WCM 政务公开 pages (index_box metadata, Word-run paragraphs with split numbers, routine
+    notices with a 文号 and 有效性) and their column pages (titled with the column name, a header-row
+    list table, pagination)."""
+
+    scores, misses, layouts = _run(tmp_path, 0, 0, build_trs_corpus)
+    figures = _report(f"TRS WCM layout, {len(scores['publish_date'])} document pages", scores, misses, layouts)
+    for key in ("recognised_as_document", "publish_date", "validity", "kind", "written_date", "doc_number", "title",
+                "list_pages_rejected"):
+        assert figures[key] == 1.0, (key, misses)
