@@ -458,7 +458,7 @@ async def care_session(probe: Any, ctx: CheckContext, home: str, budget: float) 
 
 async def _measure_mode(page: Any, care_opts: dict[str, Any], ctx: CheckContext, before: dict[str, Any], kind: str,
                         dialogs: list[str], after: dict[str, Any] | None = None) -> dict[str, Any]:
-    from auditor.checks.a11y import AXE_ALIAS_JS, axe_script
+    from auditor.plugins.browser import AXE_ALIAS_JS, axe_script
 
     if after is None:
         after = await _snapshot(page, care_opts)

@@ -69,7 +69,7 @@ JS_ITEMS = [("关于开展2024年度防汛应急演练的通知", "2024-05-20"),
 
 
 def _header(planted: bool) -> str:
-    alt = "" if planted else f' alt="{SITE_NAME}"'
+    alt = "" if planted else ' alt="县政府网站标志"'  # not the site name beside it: image-redundant-alt
     nav = "".join(f'<li><a href="{href}">{text}</a></li>' for href, text in NAV)
     return (f'<header class="header"><a href="/" class="logo-link"><img id="logo" src="/images/logo.png" width="360" height="60"{alt}>'
             f'<span class="site-name">{SITE_NAME}</span></a><nav class="nav" aria-label="主导航"><ul>{nav}</ul></nav></header>')
