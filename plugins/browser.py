@@ -17,6 +17,12 @@ How it runs:
   page to page, each page under a time budget. A page that hangs (server never finishes, script
   never yields) or crashes its renderer becomes an error record
   (``store.add_error(run, "probe", …, plugin=…)``), its tab is replaced, and the audit goes on.
+- Pages are isolated although tabs are reused: after every job the tab is navigated to
+  ``about:blank``, which unloads the page with its pending ``<meta http-equiv=refresh>`` and
+  timers (otherwise a late refresh aborts the next page's navigation); a tab that cannot get
+  there is replaced.
+- The accessibility measurement (axe-core run, evidence screenshots) lives here too, so the
+  browser work stays in this module and ``checks/a11y.py`` only judges stored results.
 - Hostnames follow the audit's ``--resolve`` mapping and, with ``--dns-server``, the answers of
   the audit's own resolver (``ctx.probe("dns")``), handed to Chromium as ``--host-resolver-rules``.
 
