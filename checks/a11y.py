@@ -235,15 +235,24 @@ def severity_for(ctx: CheckContext, rule: str, impact: str | None) -> Severity:
 
 # --- measurement (browser work lives in auditor.plugins.browser) ----------------------------------
 
-def audit_urls(site: SiteView, sample_urls: list[str]) -> list[str]:
-    """The sample plus every stored SVG document: an SVG page is a page and has its own rules."""
+def audit_urls(site: SiteView, sample_urls: list[str], sampling: dict[str, Any]) -> list[str]:
+    """The sample plus the stored SVG documents: an SVG page is a page and has its own rules.
+
+    The HTML sampler does not see them (they have no HTML structure to group by), so they are
+    added here: all of them with ``--a11y all`` (up to ``max_pages``), else at most ``sample``.
+    """
 
     urls = list(sample_urls)
     seen = set(urls)
+    limit = sampling["max_pages"] if sampling["mode"] == "all" else max(1, sampling["sample"])
+    added = 0
     for page in site.pages("svg"):
+        if limit and added >= limit:
+            break
         if page.url not in seen and (page.status is None or 200 <= page.status < 300):
             urls.append(page.url)
             seen.add(page.url)
+            added += 1
     return urls
 
 
@@ -277,7 +286,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     except SamplingError as exc:
         ctx.store.add_error(ctx.run_id, "check", str(exc), plugin="a11y")
         return
-    urls = audit_urls(site, sample.urls) if sample.mode != "off" else []
+    urls = audit_urls(site, sample.urls, options_from(ctx.config)) if sample.mode != "off" else []
     if not urls:
         ctx.record("a11y.engine", "axe-core", {"mode": sample.mode, "pages": 0, "sample": sample.summary()})
         return

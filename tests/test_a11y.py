@@ -404,3 +404,27 @@ def test_judgement_is_a_pure_function_of_the_records(traps: Audit) -> None:
     assert sorted((f.rule, f.url, f.key) for f in again) == sorted((f.rule, f.url, f.key) for f in traps.findings)
     shots = [f.evidence["screenshot"] for f in again if f.evidence["screenshot"]]
     assert shots and all(s["src"].startswith("data:image/jpeg;base64,") for s in shots)
+
+
+def test_screenshots_stay_within_the_run_budget(tmp_path) -> None:
+    site = build_a11y_site(planted=True)
+    paths = ["/", "/xwzx/2024/art_1.html", "/xwzx/2024/art_4.html", "/xwzx/2024/art_5.html", "/xwzx/2024/art_6.html"]
+    with serve(site) as srv:
+        audit = Audit(tmp_path, site, f"http://{HOST}:{srv.port}", ["a11y"],
+                      {"a11y": {"mode": "all", "screenshot_total_kb": 15}}, paths=paths).run()
+    shots = [f.evidence["screenshot"] for f in audit.findings if f.evidence["screenshot"]]
+    recorded = sum(s["bytes"] for r in audit.records("a11y.page") for s in r["shots"].values())
+    assert shots and recorded <= 15_000
+    missing = [f for f in audit.findings if not f.evidence["screenshot"]]
+    assert missing and all("截图总量已达上限" in f.evidence["screenshot_note"] for f in missing if f.evidence["scope"] == "site")
+
+
+def test_only_inline_png_or_jpeg_reaches_an_img_src() -> None:
+    from auditor.reports.writers import safe_data_image
+
+    ok = "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ=="
+    assert safe_data_image(ok) == ok and safe_data_image("data:image/png;base64,iVBORw0KGgo=")
+    for bad in ("javascript:alert(1)", "https://evil.example/x.png", "data:image/svg+xml;base64,PHN2Zz4=",
+                'data:image/png;base64,AAAA" onerror="x', "data:text/html;base64,PGgxPg==", None, 42,
+                "data:image/png;base64," + "A" * 300_000):
+        assert safe_data_image(bad) == ""

@@ -72,6 +72,11 @@ def test_cli_report_names_the_axe_version_and_elderly_result(report) -> None:
     rendered = next(m for m in rep["metrics"] if m["name"] == "render.pages_rendered")
     assert rendered["value"] == 1
     assert {f["rule"] for f in rep["findings"] if f["rule"].startswith("elderly.")} == {"elderly.entry_missing"}
+    html = (report["out"] / "report.html").read_text("utf-8")
+    section = html[html.index('id="rule-elderly.entry_missing"'):]
+    section = section[:section.index("</section>")]
+    assert '<table class="small ev">' in section and "<th>keywords</th>" in section and "长者" in section
+    assert "<pre>{" not in section  # fields, not a JSON dump
     assert not [e for e in rep["errors"] if e.get("plugin") in ("a11y", "elderly", "render", "browser")]
     assert JS_COLUMN  # the JS column is in the crawl; its rendering is checked in test_a11y
 
