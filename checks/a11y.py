@@ -372,6 +372,7 @@ def collect(records: Iterable[dict[str, Any]]) -> tuple[dict[str, NodeGroup], li
         for kind, results in (("violation", rec.get("violations", [])), ("review", rec.get("incomplete", []))):
             for v in results:
                 hit = PageRuleHit(url, kind, v["id"], v.get("impact"), max(int(v.get("count", 0)), len(v["nodes"])))
+                in_hit: set[str] = set()
                 for n in v["nodes"]:
                     ident = node_identity(v["id"], n, base)
                     key = f"{kind}:{ident}"
@@ -386,7 +387,8 @@ def collect(records: Iterable[dict[str, Any]]) -> tuple[dict[str, NodeGroup], li
                         g.shot = {k: shots[ident][k] for k in ("src", "width", "height") if k in shots[ident]}
                     if not g.pages or g.pages[-1] != url:
                         g.pages.append(url)
-                    if key not in hit.keys:
+                    if key not in in_hit:
+                        in_hit.add(key)
                         hit.keys.append(key)
                 hits.append(hit)
     return groups, hits

@@ -591,7 +591,7 @@ async (o) => {
     id: v.id, impact: v.impact, count: v.nodes.length,
     nodes: v.nodes.slice(0, o.maxNodes).map(n => ({target: n.target, html: n.html, impact: n.impact,
       summary: n.failureSummary || [...(n.any || []), ...(n.all || []), ...(n.none || [])].map(c => c.message).filter(Boolean).join('\\n')}))}));
-  return {version: axe.version, url: location.href, contentType: document.contentType,
+  return {version: axe.version, url: location.href, contentType: document.contentType, marked: window.__govaudit_doc === true,
           violations: trim(r.violations), incomplete: trim(r.incomplete)};
 }
 """
@@ -644,8 +644,9 @@ def make_axe_job(tags: list[str], disable: list[str], shots: ShotOptions,
 
     ``window.stop()`` first: it cancels a pending ``<meta http-equiv=refresh>`` of this very
     page, so the results describe the page that was asked for, not where it redirects itself to
-    seconds later. A script that navigates anyway is caught by comparing the document URL before
-    and after (``navigated_away``), and the results are refused rather than misattributed.
+    seconds later. A script that navigates anyway is caught: the document is marked first; if
+    axe ran in a document without the mark, the page becomes an error record rather than another
+    document's results; if the mark is gone after the screenshots, they are dropped.
     ``shot_key`` (the check's identity of a node) decides which nodes were already photographed;
     the state lives on the browser thread only, so no lock is needed.
     """
@@ -654,18 +655,22 @@ def make_axe_job(tags: list[str], disable: list[str], shots: ShotOptions,
     run_args = {"tags": tags, "disable": disable, "maxNodes": AXE_NODE_BOUND}
 
     async def job(page: Any, url: str) -> dict[str, Any]:
-        with contextlib.suppress(Exception):
-            await page.evaluate("() => window.stop()")
-        before = page.url
+        await page.evaluate("() => { window.stop(); window.__govaudit_doc = true; }")
         result = await page.evaluate(AXE_RUN_JS, run_args)
         if "error" in result:
             # The init script did not run (CSP quirks, an XML document, a document replaced by
             # script): inject now.
             await page.evaluate(axe_script() + AXE_ALIAS_JS)
             result = await page.evaluate(AXE_RUN_JS, run_args)
-        if page.url != before:
-            raise RuntimeError(f"页面在检测中自行跳转 / the page navigated away during the audit: {before} → {page.url}")
+        if not result.get("marked"):
+            raise RuntimeError(f"页面在检测前自行跳转 / the page navigated away before the audit: {url} → {page.url}")
         result["shots"] = await _shots(page, result, url, shots, shot_key, state) if shots.enabled else {}
+        still = False
+        with contextlib.suppress(Exception):
+            still = await page.evaluate("() => window.__govaudit_doc === true")
+        if not still:
+            result["shots"] = {}  # taken while the page went elsewhere: not evidence of this page
+            result["navigated_during_screenshots"] = True
         return result
 
     return job
