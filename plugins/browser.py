@@ -547,30 +547,6 @@ class BrowserProbe:
         return await self._navigate(page, url)
 
 
-def probe_factory(ctx: CheckContext) -> BrowserProbe:
-    """The engine calls this once per audit, when a check first asks for ``"browser"``."""
-
-    return BrowserProbe(BrowserOptions.from_config(ctx.config), resolve_hosts(ctx), ctx.store, ctx.run_id)
-
-
-@hookimpl
-def govaudit_probes() -> dict[str, Callable[[CheckContext], Any]]:
-    return {"browser": probe_factory}
-
-
-@hookimpl
-def govaudit_configure(config: Any) -> None:
-    """Refuse unusable ``[plugins.browser]`` options before the crawl, not after it."""
-
-    from auditor.config import ConfigError
-
-    try:
-        BrowserOptions.from_config(config)
-        RenderOptions.from_config(config)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"[plugins.browser] 选项无效 / invalid option: {exc}") from exc
-
-
 # --- accessibility measurement (axe-core) ------------------------------------------------------
 # Browser work only: run axe-core in a page and crop evidence screenshots. What the results mean
 # (grouping, severity, findings) is judged in ``auditor.checks.a11y`` from the stored records.
@@ -741,6 +717,30 @@ async def crop_node(page: Any, selector: str, opts: ShotOptions | None = None) -
     except Exception as exc:  # noqa: BLE001 - evidence garnish: a failed crop never fails the page
         log.debug("a11y: no screenshot of %s: %s", selector, exc)
         return None
+
+
+def probe_factory(ctx: CheckContext) -> BrowserProbe:
+    """The engine calls this once per audit, when a check first asks for ``"browser"``."""
+
+    return BrowserProbe(BrowserOptions.from_config(ctx.config), resolve_hosts(ctx), ctx.store, ctx.run_id)
+
+
+@hookimpl
+def govaudit_probes() -> dict[str, Callable[[CheckContext], Any]]:
+    return {"browser": probe_factory}
+
+
+@hookimpl
+def govaudit_configure(config: Any) -> None:
+    """Refuse unusable ``[plugins.browser]`` options before the crawl, not after it."""
+
+    from auditor.config import ConfigError
+
+    try:
+        BrowserOptions.from_config(config)
+        RenderOptions.from_config(config)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[plugins.browser] 选项无效 / invalid option: {exc}") from exc
 
 
 # --- rendering pages whose content needs JavaScript ------------------------------------------
