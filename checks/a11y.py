@@ -488,12 +488,15 @@ def judge(ctx: CheckContext, records: Iterable[dict[str, Any]], opts: dict[str, 
             continue  # every node of this rule here is in a site-wide finding that lists this page
         shared = len(hit.keys) - len(own)
         unlisted = max(0, hit.count - len(hit.keys))  # beyond the browser's safety bound, or duplicates
+        headline = next((k for k in own if groups[k].shot), None)
+        shot = groups[headline].shot if headline else None
         node_list = [
             {"selector": groups[k].selectors[0] if groups[k].selectors else "", "html": groups[k].html,
-             "failure_summary": groups[k].summary, "impact": groups[k].impact, "screenshot": groups[k].shot}
+             "failure_summary": groups[k].summary, "impact": groups[k].impact,
+             # the headline node's image is ``evidence.screenshot``: carried once, not twice
+             "screenshot": groups[k].shot if k != headline else None, "screenshot_is_headline": k == headline}
             for k in own[:MAX_NODES_KEPT]
         ]
-        shot = next((groups[k].shot for k in own if groups[k].shot), None)
         ev = common(hit.kind, hit.rule, hit.impact)
         ev.update({
             "scope": "page",
