@@ -318,6 +318,8 @@ class AuditSpider(scrapy.Spider):
         self.seen.add(url)
         self.job.stats.targets = len(self.targets)
         kind = url_kind(url)
+        if kind == "resource" and tag in ("a", "iframe", "frame") and urlsplit(url).path.lower().endswith(".svg"):
+            kind = "page"  # an SVG document one navigates to is a page (and is audited as one)
         if self._in_scope(url):
             if kind == "page" and tag in ("a", "iframe", "frame"):
                 if depth <= self.cfg.max_depth:
@@ -430,7 +432,11 @@ class AuditSpider(scrapy.Spider):
         """(tree, title, fingerprint, looks-like-error) of an HTML response."""
 
         try:
-            tree = lxml.html.document_fromstring(response.text)
+            try:
+                tree = lxml.html.document_fromstring(response.text)
+            except ValueError:
+                # XHTML with an ``<?xml … encoding=…?>`` declaration: lxml refuses it as text.
+                tree = lxml.html.document_fromstring(response.body)
         except (etree.ParserError, ValueError):
             return None, "", fingerprint(""), False
         title = page_title(tree)
@@ -569,6 +575,14 @@ class AuditSpider(scrapy.Spider):
             self.job.store.add_links(self.job.run_id, edges)
             self.job.stats.links += len(edges)
             return requests
+        if "image/svg+xml" in ctype and purpose == "page":
+            # A page that is an SVG document: stored (kind ``svg``) so the browser checks audit it.
+            self._record(request, response, None)
+            self.job.store.add_page(
+                self.job.run_id, url, response.url, response.status, ctype, None, depth, "", "svg", response.body
+            )
+            self.job.stats.pages += 1
+            return []
         # an attachment (or a page URL that served one)
         self._record(request, response, None)
         if kind in PARSEABLE_ATTACHMENTS or kind in ("doc", "xls", "wps", "ofd", "txt", "csv"):

@@ -141,12 +141,19 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None,
 # --- govaudit worker (a child process, so its whole tree can be measured) ---------------------
 
 def worker(urls_file: str, tabs: int, out_file: str) -> None:
-    from auditor.checks.a11y import AXE_ALIAS_JS, axe_script, make_axe_job
-    from auditor.plugins.browser import BrowserOptions, BrowserProbe
+    from auditor.checks.a11y import node_identity
+    from auditor.plugins.browser import (
+        AXE_ALIAS_JS,
+        BrowserOptions,
+        BrowserProbe,
+        ShotOptions,
+        axe_script,
+        make_axe_job,
+    )
 
     urls = json.loads(Path(urls_file).read_text())
     opts = BrowserOptions(tabs=tabs, viewport=VIEWPORT)
-    job = make_axe_job({"tags": TAGS, "disable": [], "max_nodes": 20, "screenshots": True, "shots_per_rule": 2})
+    job = make_axe_job(TAGS, [], ShotOptions(), node_identity)
     results = {}
     with BrowserProbe(opts) as probe:
         probe.set_init_scripts("a11y", [axe_script() + AXE_ALIAS_JS])

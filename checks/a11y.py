@@ -1,28 +1,44 @@
 """Accessibility (无障碍) with axe-core in a real browser, on a structural sample of the site.
 
-Basis: GB/T 37668-2019 (recommended national standard, in force March 2020, references WCAG
-2.0/2.1) and 国办公开办函〔2021〕28号 (government sites must be made accessible and age-friendly).
-Each finding names the WCAG success criterion behind the axe rule (from axe-core's own rule tags)
-and the GB/T 37668 indicator **only where the mapping is known** — for now it is not: the
-clause-by-clause table needs the standard's text (rules.md §10 ❌), so it stays ``null`` in
+Basis: GB/T 37668-2019《信息技术 互联网内容无障碍可访问性技术要求与测试方法》 (recommended
+national standard; it references WCAG 2.0/2.1) and 国办公开办函〔2021〕28号 (government sites must
+be made accessible and age-friendly). Each finding names the WCAG 2.1 success criterion behind the
+axe rule (a technical mapping, from axe-core's own rule tags) and the GB/T 37668 indicator **only
+where the mapping is known** — for now it is not (条款未核实), so it stays ``null`` in
 ``a11y_rules.json`` rather than being guessed.
 
-Why axe-core from ``axe-playwright-python``: axe-selenium-python's release for Python 3.11 bundles
-axe-core 3.1 from 2018 (its current release needs Python ≥ 3.12); axe-playwright-python 0.1.8
-bundles axe-core 4.12.1. Its ``axe.min.js`` is injected once per browser context (an init script)
-and ``axe.run`` returns only violations — the passes would double the time (browser.md).
+Split of work, so a measure stage can take the browser part over: :mod:`auditor.plugins.browser`
+runs axe-core and crops the screenshots; this module stores each page's result as an
+``a11y.page`` record and judges **only from those records** — no browser, network or file I/O in
+the judgement (:func:`judge`).
 
-Evidence a site operator can act on: impact, WCAG criterion, the selector and HTML of each failing
-node, and a cropped PNG of the first failing node(s), written next to the report under
-``a11y-shots/`` (referenced by relative path, so report.json stays small). A node that repeats
-across pages (same rule, same selector, same HTML) — the header logo on every page — becomes one
-finding whose ``evidence.pages`` lists every page, not 5,000 findings.
+Why axe-core from ``axe-playwright-python``: axe-selenium-python's release for Python 3.11 bundles
+axe-core 3.1 from 2018; axe-playwright-python 0.1.8 bundles axe-core 4.12.1. It is injected once
+per browser context (an init script).
+
+What is reported:
+
+- WCAG rules (tags wcag2a/aa, wcag21a/aa): findings whose severity follows axe's impact
+  (``a11y.severity_by_impact`` in the pack).
+- axe's best-practice rules: 建议 — info severity, no deduction, no WCAG criterion claimed.
+- axe's needs-review ("incomplete") results: ``a11y.needs_review`` (info), so an evaluator sees
+  what a person still has to look at (e.g. contrast over a background image).
+
+Grouping by the element's identity — its outerHTML with whitespace collapsed and ``src``/``href``
+made absolute — never by its CSS selector, which depends on the element's position: the same
+spacer image on 28 pages is one site-wide finding listing the 28 pages, not 28 entries. Every node
+of every page is kept and counted; only the evidence *shown* is capped (``max_nodes``).
+
+Screenshots: a cropped, downscaled JPEG of the first node(s) of each group, carried as a
+``data:`` URI in the evidence (report.html's CSP allows ``img-src data:`` and nothing remote), with
+a run-wide byte budget (``screenshot_total_kb``).
 
 Options (``[plugins.a11y]``, ``--a11y MODE``): ``mode`` sample|all|off, ``sample``, ``seed``,
 ``similarity``, ``max_pages`` (see :mod:`auditor.sampling`), ``tags`` (axe tags, default WCAG 2.x
-A+AA), ``disable`` (axe rule ids to skip), ``repeat_min_pages`` (pages a node must appear on to
-become one site-wide finding, default 2), ``max_nodes`` (nodes kept per rule and page, default 20),
-``screenshots`` (default true).
+A+AA and best-practice), ``disable`` (axe rule ids to skip), ``repeat_min_pages`` (pages a node must
+appear on to become one site-wide finding, default 2), ``max_nodes`` (nodes shown per finding in
+report.html, default 20; all are kept), ``screenshots`` (default true), ``screenshot_total_kb``
+(default 1000).
 """
 
 from __future__ import annotations
@@ -30,45 +46,39 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from auditor.context import CheckContext, SiteView
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Finding, Rule, Severity
+from auditor.plugins.browser import (  # noqa: F401 - AXE_ALIAS_JS/axe_script re-exported for tests
+    AXE_ALIAS_JS,
+    AXE_NODE_BOUND,
+    BrowserUnavailable,
+    ShotOptions,
+    axe_bundled_version,
+    axe_script,
+    make_axe_job,
+)
 from auditor.sampling import SamplingError, options_from, sample_for
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-SHOTS_DIR = "a11y-shots"
+DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+REVIEW_RULE = "a11y.needs_review"
 IMPACT_ZH = {"critical": "严重", "serious": "较重", "moderate": "中等", "minor": "轻微"}
 IMPACT_ORDER = {"critical": 0, "serious": 1, "moderate": 2, "minor": 3, None: 4}
 DEFAULT_SEVERITY_BY_IMPACT = {"critical": "major", "serious": "minor", "moderate": "minor", "minor": "info"}
-
-# Runs inside the page. Only violations come back, trimmed to what a report needs.
-AXE_RUN_JS = """
-async (o) => {
-  const axe = window.__govaudit_axe || window.axe;
-  if (!axe) { return {error: 'axe-core not present in the page'}; }
-  const options = {resultTypes: ['violations'], runOnly: {type: 'tag', values: o.tags},
-                   iframes: true, frameWaitTime: 3000, performanceTimer: false,
-                   selectors: true, ancestry: false, xpath: false, elementRef: false};
-  if (o.disable.length) { options.rules = Object.fromEntries(o.disable.map(id => [id, {enabled: false}])); }
-  const r = await axe.run(document, options);
-  return {version: axe.version, url: location.href, violations: r.violations.map(v => ({
-    id: v.id, impact: v.impact, count: v.nodes.length,
-    nodes: v.nodes.slice(0, o.maxNodes).map(n => ({target: n.target, html: n.html, impact: n.impact,
-                                                    summary: n.failureSummary}))}))};
-}
-"""
-# Appended to axe.min.js in the init script: pages that define their own global ``axe`` must not
-# take the auditor's away.
-AXE_ALIAS_JS = "\n;try{Object.defineProperty(window,'__govaudit_axe',{value:window.axe,configurable:false});}catch(e){}\n"
+NOTICE = "国办公开办函〔2021〕28号《关于消除“数字鸿沟”，推进政府网站、政务新媒体适老化与无障碍改造的通知》"
+GBT = "GB/T 37668-2019《信息技术 互联网内容无障碍可访问性技术要求与测试方法》"
+MAX_NODES_KEPT = 500  # per finding in report.json; the count is always the full one
+MAX_SELECTORS = 10
 
 
 @cache
@@ -84,19 +94,10 @@ def rules_by_id() -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in rules_data()["rules"]}
 
 
-@cache
-def axe_script() -> str:
-    from axe_playwright_python.base import AXE_SCRIPT
+def is_best_practice(meta: dict[str, Any]) -> bool:
+    """A rule with no WCAG success criterion (axe tag ``best-practice``): advice, never a deduction."""
 
-    return AXE_SCRIPT
-
-
-def axe_bundled_version() -> str:
-    """The version in the bundled script's banner (``/*! axe v4.12.1``)."""
-
-    head = axe_script()[:80]
-    marker = "axe v"
-    return head[head.index(marker) + len(marker):].split()[0] if marker in head else "unknown"
+    return not meta.get("wcag")
 
 
 def _basis(meta: dict[str, Any]) -> Basis:
@@ -104,26 +105,19 @@ def _basis(meta: dict[str, Any]) -> Basis:
     level = meta.get("wcag_level") or ""
     version = meta.get("wcag_version") or "2.x"
     if meta["wcag"]:
-        zh = (
-            f"GB/T 37668-2019《信息技术 互联网内容无障碍可访问性技术要求与测试方法》（引用 WCAG 2.0/2.1；对应指标条款未核实）；"
-            f"WCAG {version} 成功准则 {sc}（{level} 级）；国办公开办函〔2021〕28号 政府网站适老化与无障碍改造"
-        )
-        en = (
-            f"GB/T 37668-2019 (references WCAG 2.0/2.1; indicator clause not confirmed); WCAG {version} success criterion "
-            f"{', '.join(meta['wcag'])} (level {level}); 国办公开办函〔2021〕28号 accessibility retrofit of government sites"
-        )
+        zh = (f"{GBT}（引用 WCAG 2.0/2.1；对应指标条款未核实）；WCAG {version} 成功准则 {sc}（{level} 级，技术对照）；{NOTICE}")
+        en = (f"GB/T 37668-2019 (references WCAG 2.0/2.1; indicator clause not confirmed); WCAG {version} success criterion "
+              f"{', '.join(meta['wcag'])} (level {level}, technical mapping); 国办公开办函〔2021〕28号")
         status = "partial"
+        source = f"GB/T 37668-2019（条款未核实）; W3C WCAG {version} SC {', '.join(meta['wcag'])}; 国办公开办函〔2021〕28号"
     else:
-        zh = "axe-core 最佳实践规则（无对应 WCAG 成功准则，GB/T 37668-2019 对应指标未知）；国办公开办函〔2021〕28号"
-        en = "axe-core best-practice rule (no WCAG success criterion; GB/T 37668-2019 indicator unknown); 国办公开办函〔2021〕28号"
+        zh = (f"{NOTICE}（无障碍改造）；{GBT}（条款未核实）。本条为 axe-core 最佳实践建议，不对应 WCAG 成功准则，"
+              "作为建议列出，不扣分")
+        en = ("国办公开办函〔2021〕28号 (accessibility retrofit); GB/T 37668-2019 (clause not confirmed). An axe-core "
+              "best-practice rule without a WCAG success criterion: listed as advice, never scored")
         status = "unconfirmed"
-    return Basis(
-        zh=zh,
-        en=en,
-        source=f"GB/T 37668-2019; W3C WCAG {version}; axe-core {rules_data()['axe_core_version']} rule {meta['id']} "
-        f"(tags {', '.join(t for t in meta['tags'] if t.startswith('wcag') or t == 'best-practice')})",
-        status=status,
-    )
+        source = "国办公开办函〔2021〕28号; GB/T 37668-2019（条款未核实）"
+    return Basis(zh=zh, en=en, source=f"{source}; axe-core {rules_data()['axe_core_version']} rule {meta['id']}", status=status)
 
 
 @hookimpl
@@ -145,12 +139,13 @@ def govaudit_configure(config: Any) -> None:
 def govaudit_rules() -> list[Rule]:
     out = []
     for meta in rules_data()["rules"]:
+        advice = is_best_practice(meta)
         out.append(
             Rule(
                 id=f"a11y.{meta['id']}",
-                name_zh=f"无障碍：{meta['name_zh']}",
-                name_en=f"Accessibility: {meta['name_en']}",
-                severity=Severity(DEFAULT_SEVERITY_BY_IMPACT.get(meta.get("impact"), "minor")),
+                name_zh=f"{'无障碍建议' if advice else '无障碍'}：{meta['name_zh']}",
+                name_en=f"Accessibility{' advice' if advice else ''}: {meta['name_en']}",
+                severity=Severity.INFO if advice else Severity(DEFAULT_SEVERITY_BY_IMPACT.get(meta.get("impact"), "minor")),
                 basis=_basis(meta),
                 remediation_zh=f"{meta['description_zh']}。逐一修复证据中列出的元素（选择器与 HTML 片段）；"
                 f"同一模板（页头、页脚、栏目列表）中的问题在模板中修复一次即可。",
@@ -158,33 +153,54 @@ def govaudit_rules() -> list[Rule]:
                 f"snippet); a problem in a shared template (header, footer, column list) is fixed once in the template.",
             )
         )
+    out.append(
+        Rule(
+            id=REVIEW_RULE,
+            name_zh="无障碍：需人工复核的项目",
+            name_en="Accessibility: items that need a manual check",
+            severity=Severity.INFO,
+            basis=Basis(
+                zh=f"{GBT}（条款未核实）；{NOTICE}。axe-core 无法自动判定的项目（如背景图上的文字对比度），须由人工复核，不扣分",
+                en="GB/T 37668-2019 (clause not confirmed); 国办公开办函〔2021〕28号. Items axe-core cannot decide "
+                   "automatically (e.g. contrast over a background image) need a person; never scored",
+                source="GB/T 37668-2019（条款未核实）; 国办公开办函〔2021〕28号; axe-core incomplete results",
+                status="unconfirmed",
+            ),
+            remediation_zh="按证据中的元素与提示逐项人工检查；确认存在问题的，按对应 WCAG 成功准则修复。",
+            remediation_en="Check each listed element by hand; fix the ones that fail under the named WCAG criterion.",
+        )
+    )
     return out
 
 
-@dataclass
-class NodeSeen:
-    """One failing node, as identified across pages: rule + selector + HTML hash."""
+# --- identity of a node --------------------------------------------------------------------------
 
-    rule: str
-    selector: str
-    html: str
-    summary: str
-    impact: str | None
-    pages: list[str] = field(default_factory=list)
-    shot: str | None = None
+_URL_ATTR = re.compile(r"""\b(src|href|data|action|poster)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+_SPACE = re.compile(r"\s+")
 
 
-@dataclass
-class PageRuleHit:
-    url: str
-    rule: str
-    impact: str | None
-    count: int  # nodes axe reported (may exceed the kept ones)
-    node_keys: list[str] = field(default_factory=list)
+def normalise_html(html: str, page_url: str) -> str:
+    """The element's outerHTML as a position-independent identity.
+
+    Whitespace collapsed and ``src``/``href``/``data``/``action``/``poster`` made absolute against
+    the page (``spacer.gif`` on /a/ and ``../spacer.gif`` on /a/b/ are the same image).
+    """
+
+    def absolute(m: re.Match[str]) -> str:
+        value = m.group(2).strip("\"'").strip()
+        try:
+            value = urljoin(page_url, value)
+        except ValueError:
+            pass
+        return f'{m.group(1).lower()}="{value}"'
+
+    return _SPACE.sub(" ", _URL_ATTR.sub(absolute, html or "")).strip()
 
 
-def node_key(rule: str, selector: str, html: str) -> str:
-    return hashlib.sha1(f"{rule}\x1f{selector}\x1f{html}".encode()).hexdigest()[:16]
+def node_identity(rule: str, node: dict[str, Any], page_url: str) -> str:
+    """Rule + normalised element: the same element wherever in the DOM it sits."""
+
+    return hashlib.sha1(f"{rule}\x1f{normalise_html(node.get('html', ''), page_url)}".encode()).hexdigest()[:16]
 
 
 def _selector(target: Any) -> str:
@@ -206,82 +222,61 @@ def options(config: Any) -> dict[str, Any]:
         "repeat_min_pages": max(2, int(opts.get("repeat_min_pages", 2))),
         "max_nodes": max(1, int(opts.get("max_nodes", 20))),
         "screenshots": bool(opts.get("screenshots", True)),
-        "shots_per_rule": 2,
+        "screenshot_total_kb": max(0, int(opts.get("screenshot_total_kb", 1000))),
     }
 
 
-def make_axe_job(opts: dict[str, Any]) -> Any:
-    """The per-page coroutine: run axe, then crop a PNG of the first not-yet-seen failing nodes.
-
-    Runs on the browser thread; ``shot_keys`` is only touched there, so no lock is needed.
-    """
-
-    shot_keys: set[str] = set()
-    run_args = {"tags": opts["tags"], "disable": opts["disable"], "maxNodes": opts["max_nodes"]}
-
-    async def job(page: Any, url: str) -> dict[str, Any]:
-        result = await page.evaluate(AXE_RUN_JS, run_args)
-        if "error" in result:
-            # The init script did not run (CSP quirks, a document replaced by script): inject now.
-            await page.evaluate(axe_script() + AXE_ALIAS_JS)
-            result = await page.evaluate(AXE_RUN_JS, run_args)
-        shots: dict[str, bytes] = {}
-        if opts["screenshots"]:
-            for v in result.get("violations", []):
-                taken = 0
-                for n in v["nodes"]:
-                    if taken >= opts["shots_per_rule"]:
-                        break
-                    target = n["target"]
-                    if len(target) != 1 or not isinstance(target[0], str):
-                        continue  # inside an iframe or shadow root: no direct handle
-                    key = node_key(v["id"], _selector(target), n["html"])
-                    if key in shot_keys:
-                        continue
-                    png = await crop_node(page, target[0])
-                    if png is not None:
-                        shot_keys.add(key)
-                        shots[key] = png
-                        taken += 1
-        result["shots"] = shots
-        return result
-
-    return job
-
-
-async def crop_node(page: Any, selector: str, pad: int = 8, max_w: int = 1000, max_h: int = 600) -> bytes | None:
-    """A PNG of the element's box plus a margin, clipped to the viewport; None for invisible nodes."""
-
-    try:
-        el = await page.query_selector(selector)
-        if el is None:
-            return None
-        await el.scroll_into_view_if_needed(timeout=2000)
-        box = await el.bounding_box()
-        if not box or box["width"] < 1 or box["height"] < 1:
-            return None
-        vp = page.viewport_size or {"width": 1366, "height": 768}
-        x = max(0.0, box["x"] - pad)
-        y = max(0.0, box["y"] - pad)
-        w = min(box["width"] + 2 * pad, max_w, vp["width"] - x)
-        h = min(box["height"] + 2 * pad, max_h, vp["height"] - y)
-        if w < 1 or h < 1:
-            return None
-        return await page.screenshot(clip={"x": x, "y": y, "width": w, "height": h}, type="png", timeout=5000)
-    except Exception as exc:  # noqa: BLE001 - evidence garnish: a failed crop never fails the page
-        log.debug("a11y: no screenshot of %s: %s", selector, exc)
-        return None
-
-
-def severity_for(ctx: CheckContext, impact: str | None) -> Severity:
+def severity_for(ctx: CheckContext, rule: str, impact: str | None) -> Severity:
+    if is_best_practice(rules_by_id().get(rule, {"wcag": []})):
+        return Severity.INFO
     mapping = ctx.pack.value("a11y.severity_by_impact", DEFAULT_SEVERITY_BY_IMPACT) or DEFAULT_SEVERITY_BY_IMPACT
     return Severity(mapping.get(impact or "", "minor"))
 
 
-def shots_dir(ctx: CheckContext) -> Path | None:
-    if not ctx.config.out:
-        return None
-    return Path(ctx.config.out) / SHOTS_DIR
+# --- measurement (browser work lives in auditor.plugins.browser) ----------------------------------
+
+def audit_urls(site: SiteView, sample_urls: list[str], sampling: dict[str, Any]) -> list[str]:
+    """The sample plus the stored SVG documents: an SVG page is a page and has its own rules.
+
+    The HTML sampler does not see them (they have no HTML structure to group by), so they are
+    added here: all of them with ``--a11y all`` (up to ``max_pages``), else at most ``sample``.
+    """
+
+    urls = list(sample_urls)
+    seen = set(urls)
+    limit = sampling["max_pages"] if sampling["mode"] == "all" else max(1, sampling["sample"])
+    added = 0
+    for page in site.pages("svg"):
+        if limit and added >= limit:
+            break
+        if page.url not in seen and (page.status is None or 200 <= page.status < 300):
+            urls.append(page.url)
+            seen.add(page.url)
+            added += 1
+    return urls
+
+
+def measure(ctx: CheckContext, probe: Any, urls: list[str], opts: dict[str, Any]) -> dict[str, Any]:
+    """Run axe on ``urls`` and store one ``a11y.page`` record per page (results and screenshots)."""
+
+    shots = ShotOptions(enabled=opts["screenshots"], total_bytes=opts["screenshot_total_kb"] * 1000)
+    probe.set_init_scripts("a11y", [axe_script() + AXE_ALIAS_JS])
+    job = make_axe_job(opts["tags"], opts["disable"], shots, node_identity)
+    audited, failed = 0, []
+    version = axe_bundled_version()
+    for outcome in probe.map(urls, job, pool="a11y", plugin="a11y"):
+        if not outcome.ok:
+            failed.append({"url": outcome.url, "kind": outcome.error_kind, "error": outcome.error[:300]})
+            continue
+        result = outcome.value
+        version = result.get("version") or version
+        audited += 1
+        ctx.record("a11y.page", outcome.url, {
+            "url": outcome.url, "document_url": result.get("url") or outcome.url, "content_type": result.get("contentType"),
+            "version": version, "violations": result.get("violations", []), "incomplete": result.get("incomplete", []),
+            "shots": result.get("shots", {}),
+        })
+    return {"version": version, "pages_audited": audited, "pages_failed": len(failed), "failed": failed[:50]}
 
 
 @hookimpl
@@ -291,7 +286,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     except SamplingError as exc:
         ctx.store.add_error(ctx.run_id, "check", str(exc), plugin="a11y")
         return
-    if not sample.pages:
+    urls = audit_urls(site, sample.urls, options_from(ctx.config)) if sample.mode != "off" else []
+    if not urls:
         ctx.record("a11y.engine", "axe-core", {"mode": sample.mode, "pages": 0, "sample": sample.summary()})
         return
     opts = options(ctx.config)
@@ -301,52 +297,17 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         ctx.store.add_error(ctx.run_id, "check", f"无障碍检测需要浏览器插件 / the a11y check needs the browser probe: {exc}",
                             plugin="a11y")
         return
-    from auditor.plugins.browser import BrowserUnavailable
-
-    probe.set_init_scripts("a11y", [axe_script() + AXE_ALIAS_JS])
-    nodes: dict[str, NodeSeen] = {}
-    hits: list[PageRuleHit] = []
-    audited: list[str] = []
-    failed: list[dict[str, Any]] = []
-    version = axe_bundled_version()
-    out_dir = shots_dir(ctx)
-    written: set[str] = set()
     for sp in sample.pages:
         ctx.record("a11y.sample", sp.url, {"reasons": sp.reasons, "template": sp.template, "depth": sp.depth})
+    for url in urls[len(sample.urls):]:
+        ctx.record("a11y.sample", url, {"reasons": ["svg"], "template": None, "depth": None})
     try:
-        outcomes = probe.map(sample.urls, make_axe_job(opts), pool="a11y", plugin="a11y")
-        for outcome in outcomes:
-            if not outcome.ok:
-                failed.append({"url": outcome.url, "kind": outcome.error_kind, "error": outcome.error[:300]})
-                continue
-            result = outcome.value
-            version = result.get("version") or version
-            audited.append(outcome.url)
-            for key, png in result.get("shots", {}).items():
-                if out_dir is not None and key not in written:
-                    out_dir.mkdir(parents=True, exist_ok=True)
-                    (out_dir / f"{key}.png").write_bytes(png)
-                    written.add(key)
-            for v in result.get("violations", []):
-                hit = PageRuleHit(outcome.url, v["id"], v.get("impact"), int(v.get("count", len(v["nodes"]))))
-                for n in v["nodes"]:
-                    sel = _selector(n["target"])
-                    key = node_key(v["id"], sel, n["html"])
-                    seen = nodes.get(key)
-                    if seen is None:
-                        seen = nodes[key] = NodeSeen(v["id"], sel, n["html"][:1000], (n.get("summary") or "")[:1000],
-                                                     n.get("impact") or v.get("impact"))
-                    if key in written:
-                        seen.shot = f"{SHOTS_DIR}/{key}.png"
-                    if not seen.pages or seen.pages[-1] != outcome.url:
-                        seen.pages.append(outcome.url)
-                    hit.node_keys.append(key)
-                hits.append(hit)
+        stats = measure(ctx, probe, urls, opts)
     except BrowserUnavailable as exc:
         ctx.store.add_error(ctx.run_id, "probe", str(exc), plugin="a11y")
-        ctx.record("a11y.engine", "axe-core", {"version": version, "error": str(exc), "pages": 0})
+        ctx.record("a11y.engine", "axe-core", {"version": axe_bundled_version(), "error": str(exc), "pages": 0})
         return
-
+    version = stats["version"]
     engine = {
         "engine": "axe-core",
         "version": version,
@@ -354,43 +315,101 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         "browser": getattr(probe, "version", None),
         "tags": opts["tags"],
         "disabled_rules": opts["disable"],
-        "pages_audited": len(audited),
-        "pages_failed": len(failed),
-        "failed": failed[:50],
+        **stats,
         "sample": sample.summary(),
     }
     ctx.record("a11y.engine", "axe-core", engine)
     ctx.metric(
         "a11y.pages_audited",
-        len(audited),
+        stats["pages_audited"],
         label_zh=f"无障碍检测页面数（axe-core {version}）",
         label_en=f"Pages audited for accessibility (axe-core {version})",
         unit="页",
         basis="GB/T 37668-2019; WCAG 2.1",
         detail=engine,
     )
-    yield from build_findings(ctx, nodes, hits, opts, version, site.homepage_url, out_dir is not None)
+    records = (r["data"] for r in site.records("a11y.page"))
+    yield from judge(ctx, records, opts, version, site.homepage_url)
 
 
-def build_findings(
-    ctx: CheckContext,
-    nodes: dict[str, NodeSeen],
-    hits: list[PageRuleHit],
-    opts: dict[str, Any],
-    version: str,
-    homepage: str,
-    shots_enabled: bool,
-) -> Iterator[Finding]:
-    """Repeated nodes → one site-wide finding each; the rest → one finding per page and rule."""
+# --- judgement: a pure function of the stored records ---------------------------------------------
 
+@dataclass
+class NodeGroup:
+    """One element (rule + identity) and every page it fails on."""
+
+    kind: str  # violation | review
+    rule: str
+    html: str
+    summary: str
+    impact: str | None
+    selectors: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+    shot: dict[str, Any] | None = None
+
+
+@dataclass
+class PageRuleHit:
+    """One axe rule on one page: how many nodes axe reported and which groups they are."""
+
+    url: str
+    kind: str
+    rule: str
+    impact: str | None
+    count: int
+    keys: list[str] = field(default_factory=list)
+
+
+def collect(records: Iterable[dict[str, Any]]) -> tuple[dict[str, NodeGroup], list[PageRuleHit]]:
+    """Fold page records into element groups and per-page hits; every node kept and counted."""
+
+    groups: dict[str, NodeGroup] = {}
+    hits: list[PageRuleHit] = []
+    for rec in records:
+        url = rec["url"]
+        base = rec.get("document_url") or url
+        shots = rec.get("shots") or {}
+        for kind, results in (("violation", rec.get("violations", [])), ("review", rec.get("incomplete", []))):
+            for v in results:
+                hit = PageRuleHit(url, kind, v["id"], v.get("impact"), max(int(v.get("count", 0)), len(v["nodes"])))
+                in_hit: set[str] = set()
+                for n in v["nodes"]:
+                    ident = node_identity(v["id"], n, base)
+                    key = f"{kind}:{ident}"
+                    g = groups.get(key)
+                    if g is None:
+                        g = groups[key] = NodeGroup(kind, v["id"], (n.get("html") or "")[:1000],
+                                                    (n.get("summary") or "")[:1000], n.get("impact") or v.get("impact"))
+                    sel = _selector(n.get("target"))
+                    if sel not in g.selectors and len(g.selectors) < MAX_SELECTORS:
+                        g.selectors.append(sel)
+                    if g.shot is None and ident in shots:
+                        g.shot = {k: shots[ident][k] for k in ("src", "width", "height") if k in shots[ident]}
+                    if not g.pages or g.pages[-1] != url:
+                        g.pages.append(url)
+                    if key not in in_hit:
+                        in_hit.add(key)
+                        hit.keys.append(key)
+                hits.append(hit)
+    return groups, hits
+
+
+def judge(ctx: CheckContext, records: Iterable[dict[str, Any]], opts: dict[str, Any], version: str,
+          homepage: str) -> Iterator[Finding]:
+    """Repeated elements → one site-wide finding each; the rest → one finding per page and rule."""
+
+    groups, hits = collect(records)
     meta = rules_by_id()
-    repeated = {k for k, n in nodes.items() if len(n.pages) >= opts["repeat_min_pages"]}
+    repeated = {k for k, g in groups.items() if len(g.pages) >= opts["repeat_min_pages"]}
 
-    def common(rule: str, impact: str | None) -> dict[str, Any]:
+    def common(kind: str, rule: str, impact: str | None) -> dict[str, Any]:
         m = meta.get(rule, {})
         gbt = m.get("gbt37668") or {}
         return {
             "axe_rule": rule,
+            "axe_rule_name": m.get("name_zh", rule) if ctx.lang != "en" else m.get("name_en", rule),
+            "result": "needs_review" if kind == "review" else "violation",
+            "best_practice": bool(m) and is_best_practice(m),
             "impact": impact,
             "impact_zh": IMPACT_ZH.get(impact or "", ""),
             "wcag": m.get("wcag", []),
@@ -404,87 +423,105 @@ def build_findings(
             },
             "help_url": f"https://dequeuniversity.com/rules/axe/{'.'.join(version.split('.')[:2])}/{rule}",
             "axe_version": version,
+            "max_nodes_shown": opts["max_nodes"],
         }
+
+    def rule_id(kind: str, rule: str) -> str:
+        return REVIEW_RULE if kind == "review" else f"a11y.{rule}"
+
+    def severity(kind: str, rule: str, impact: str | None) -> Severity:
+        return Severity.INFO if kind == "review" else severity_for(ctx, rule, impact)
+
+    def label(kind: str, rule: str) -> tuple[str, str]:
+        m = meta.get(rule, {})
+        zh, en = m.get("name_zh", rule), m.get("name_en", rule)
+        if kind == "review":
+            return f"需人工复核“{zh}”", f"needs a manual check “{en}”"
+        if m and is_best_practice(m):
+            return f"无障碍建议“{zh}”（最佳实践，不扣分）", f"accessibility advice “{en}” (best practice, not scored)"
+        return f"无障碍问题“{zh}”", f"accessibility problem “{en}”"
 
     def home_first(pages: list[str]) -> list[str]:
         return sorted(pages, key=lambda u: (u != homepage, u))
 
-    for key in sorted(repeated, key=lambda k: (IMPACT_ORDER.get(nodes[k].impact, 4), nodes[k].rule, nodes[k].selector)):
-        n = nodes[key]
-        rid = f"a11y.{n.rule}"
+    for key in sorted(repeated, key=lambda k: (groups[k].kind, IMPACT_ORDER.get(groups[k].impact, 4), groups[k].rule, k)):
+        g = groups[key]
+        rid = rule_id(g.kind, g.rule)
         if rid not in ctx.rules:
             continue
-        name = meta.get(n.rule, {}).get("name_zh", n.rule)
-        pages = home_first(n.pages)
-        ev = common(n.rule, n.impact)
-        ev.update(
-            {
-                "scope": "site",
-                "selector": n.selector,
-                "html": n.html,
-                "failure_summary": n.summary,
-                "node_hash": key,
-                "pages": pages,
-                "page_count": len(pages),
-                "screenshot": n.shot,
-                "nodes": [{"selector": n.selector, "html": n.html, "failure_summary": n.summary}],
-            }
-        )
-        if shots_enabled and n.shot is None:
-            ev["screenshot_note"] = "元素不可见或位于 iframe/shadow DOM 中，未截图 / node not visible or not directly addressable"
+        pages = home_first(g.pages)
+        ev = common(g.kind, g.rule, g.impact)
+        ev.update({
+            "scope": "site",
+            "selector": g.selectors[0] if g.selectors else "",
+            "selectors": g.selectors,
+            "html": g.html,
+            "failure_summary": g.summary,
+            "node_hash": key,
+            "pages": pages,
+            "page_count": len(pages),
+            "screenshot": g.shot,
+            "nodes": [{"selector": g.selectors[0] if g.selectors else "", "html": g.html, "failure_summary": g.summary}],
+        })
+        if opts["screenshots"] and g.shot is None:
+            ev["screenshot_note"] = "未截图：元素不可见、位于 iframe/shadow DOM 中，或截图总量已达上限 / no screenshot"
         wcag = "、".join(ev["wcag"]) or "—"
+        zh, en = label(g.kind, g.rule)
         yield ctx.finding(
             rid,
             pages[0],
-            f"全站重复的无障碍问题“{name}”：同一元素（{n.selector}）出现在 {len(pages)} 个页面"
-            f"（影响程度：{IMPACT_ZH.get(n.impact or '', n.impact or '未知')}；WCAG {wcag}）",
-            f"Site-wide accessibility problem “{meta.get(n.rule, {}).get('name_en', n.rule)}”: the same element "
-            f"({n.selector}) on {len(pages)} pages (impact {n.impact}; WCAG {wcag.replace('、', ', ')})",
-            key=f"site:{n.rule}:{n.selector}:{hashlib.sha1(n.html.encode()).hexdigest()[:12]}",
+            f"全站重复的{zh}：同一元素出现在 {len(pages)} 个页面（{g.html[:80]}；影响程度："
+            f"{IMPACT_ZH.get(g.impact or '', g.impact or '未知')}；WCAG {wcag}）",
+            f"Site-wide {en}: the same element on {len(pages)} pages ({g.html[:80]}; impact {g.impact}; "
+            f"WCAG {wcag.replace('、', ', ')})",
+            key=f"site:{g.rule}:{key}",
             evidence=ev,
-            severity=severity_for(ctx, n.impact),
+            severity=severity(g.kind, g.rule, g.impact),
         )
 
-    for hit in sorted(hits, key=lambda h: (h.url != homepage, h.url, h.rule)):
-        rid = f"a11y.{hit.rule}"
+    for hit in sorted(hits, key=lambda h: (h.url != homepage, h.url, h.kind, h.rule)):
+        rid = rule_id(hit.kind, hit.rule)
         if rid not in ctx.rules:
             continue
-        own = [k for k in hit.node_keys if k not in repeated]
+        own = [k for k in hit.keys if k not in repeated]
         if not own:
-            continue
-        shared = len(hit.node_keys) - len(own)
-        unlisted = max(0, hit.count - len(hit.node_keys))
+            continue  # every node of this rule here is in a site-wide finding that lists this page
+        shared = len(hit.keys) - len(own)
+        unlisted = max(0, hit.count - len(hit.keys))  # beyond the browser's safety bound, or duplicates
+        headline = next((k for k in own if groups[k].shot), None)
+        shot = groups[headline].shot if headline else None
         node_list = [
-            {"selector": nodes[k].selector, "html": nodes[k].html, "failure_summary": nodes[k].summary,
-             "impact": nodes[k].impact, "screenshot": nodes[k].shot}
-            for k in own
+            {"selector": groups[k].selectors[0] if groups[k].selectors else "", "html": groups[k].html,
+             "failure_summary": groups[k].summary, "impact": groups[k].impact,
+             # the headline node's image is ``evidence.screenshot``: carried once, not twice
+             "screenshot": groups[k].shot if k != headline else None, "screenshot_is_headline": k == headline}
+            for k in own[:MAX_NODES_KEPT]
         ]
-        shot = next((nodes[k].shot for k in own if nodes[k].shot), None)
-        name = meta.get(hit.rule, {}).get("name_zh", hit.rule)
-        ev = common(hit.rule, hit.impact)
-        ev.update(
-            {
-                "scope": "page",
-                "selector": node_list[0]["selector"],
-                "html": node_list[0]["html"],
-                "nodes": node_list,
-                "node_count": len(own) + unlisted,
-                "nodes_in_site_wide_findings": shared,
-                "nodes_not_listed": unlisted,
-                "screenshot": shot,
-                "pages": [hit.url],
-            }
-        )
+        ev = common(hit.kind, hit.rule, hit.impact)
+        ev.update({
+            "scope": "page",
+            "selector": node_list[0]["selector"],
+            "html": node_list[0]["html"],
+            "failure_summary": node_list[0]["failure_summary"],
+            "nodes": node_list,
+            "node_count": len(own),
+            "page_node_count": hit.count,
+            "nodes_in_site_wide_findings": shared,
+            "nodes_not_listed": unlisted + max(0, len(own) - MAX_NODES_KEPT),
+            "screenshot": shot,
+            "pages": [hit.url],
+        })
         wcag = "、".join(ev["wcag"]) or "—"
-        count = len(own) + unlisted
+        zh, en = label(hit.kind, hit.rule)
+        also = f"，另有 {shared} 处见全站重复项" if shared else ""
         yield ctx.finding(
             rid,
             hit.url,
-            f"页面存在无障碍问题“{name}”：{count} 处（影响程度：{IMPACT_ZH.get(hit.impact or '', hit.impact or '未知')}；"
+            f"页面{zh}：本页 {len(own)} 处{also}（影响程度：{IMPACT_ZH.get(hit.impact or '', hit.impact or '未知')}；"
             f"WCAG {wcag}），首个元素 {node_list[0]['selector']}",
-            f"Accessibility problem “{meta.get(hit.rule, {}).get('name_en', hit.rule)}”: {count} element(s) "
+            f"Page {en}: {len(own)} element(s){f', {shared} more in site-wide findings' if shared else ''} "
             f"(impact {hit.impact}; WCAG {wcag.replace('、', ', ')}), first {node_list[0]['selector']}",
-            key=f"page:{hit.url}",
+            key=f"page:{hit.url}:{hit.rule}" if hit.kind == "review" else f"page:{hit.url}",
             evidence=ev,
-            severity=severity_for(ctx, hit.impact),
+            severity=severity(hit.kind, hit.rule, hit.impact),
         )

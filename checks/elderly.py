@@ -4,7 +4,7 @@ Basis: 国办公开办函〔2021〕28号 (government sites and new media must be
 accessible) and 工信部《互联网网站适老化通用设计规范》(2021-04-07): age-friendly pages carry
 no ads or ad pop-ups and no "诱导" buttons; sites offer extra-large text, high contrast, text zoom,
 voice reading and a simplified interface, without relying on OS or browser features; desktop sites
-support keyboard operation and an extra-large pointer (rules.md §10, ✅). Line spacing ≥ 1.3 is
+support keyboard operation and an extra-large pointer. Line spacing ≥ 1.3 is
 from the companion APP specification (✅ for apps; applying it to websites is our reading, so
 its status is *partial*). The website specification's own numbers for font size and contrast
 could not be read (❌): those thresholds are rule-pack values (``elderly.*`` in national.json)
@@ -45,8 +45,11 @@ log = logging.getLogger(__name__)
 
 NOTICE = "国办公开办函〔2021〕28号《关于消除“数字鸿沟”，推进政府网站、政务新媒体适老化与无障碍改造的通知》"
 SPEC = "工信部《互联网网站适老化通用设计规范》（2021年4月）"
-SPEC_SRC = "https://xrxxw.com/article/view/588481.html; http://ccafgc.com/zixun/15297.html; " + "rules.md §10"
+# Official sources only: the specification (published by 工业和信息化部 on 2021-04-07 under the
+# 工信部联管函〔2020〕146号 special action) and the 国办 notice; clause numbers are not confirmed.
+SPEC_SRC = "工业和信息化部《互联网网站适老化通用设计规范》（2021-04-07，条款号未核实）; 国办公开办函〔2021〕28号"
 APP_SPEC = "工信部《移动互联网应用（APP）适老化通用设计规范》（2021年4月）"
+APP_SPEC_SRC = "工业和信息化部《移动互联网应用（APP）适老化通用设计规范》（2021-04-07，条款号未核实；用于网站为延伸适用）"
 
 # Defaults when the pack has no value; national.json carries the same numbers with their status.
 DEFAULTS: dict[str, Any] = {
@@ -126,25 +129,25 @@ def govaudit_rules() -> list[Rule]:
         Rule("elderly.line_spacing", "行间距不足", "Line spacing too tight", Severity.MINOR,
              _basis(f"{APP_SPEC}：行间距不小于1.3倍（APP 规范已核实；用于网站为本工具的延伸适用）",
                     "MIIT APP age-friendly spec: line spacing ≥ 1.3 (confirmed for apps; applied to websites by us)", "partial",
-                    "http://bc.tech-ex.com/qiche/2021/0510/100018384.html; rules.md §10"),
+                    APP_SPEC_SRC),
              "把正文行高设为字号的1.3倍以上（如 line-height: 1.5）。", "Set body line-height to at least 1.3 (e.g. 1.5)."),
         Rule("elderly.zoom_overflow", "页面放大到200%后出现横向滚动或内容被截断", "Horizontal scrolling or clipping at 200 % zoom",
              Severity.MINOR,
              _basis(f"{SPEC}：提供文字放大功能；WCAG 2.1 成功准则 1.4.4（文本放大至200%无内容或功能损失）、1.4.10（重排）；"
                     "GB/T 37668-2019 引用 WCAG（“放大后不出现横向滚动”的网站规范原文未能核实）",
                     "MIIT spec: text zoom; WCAG 2.1 SC 1.4.4 resize text 200 %, 1.4.10 reflow (spec wording not confirmed)",
-                    "partial", "W3C WCAG 2.1 SC 1.4.4, 1.4.10; rules.md §10"),
+                    "partial", f"W3C WCAG 2.1 SC 1.4.4, 1.4.10 (GB/T 37668-2019 引用 WCAG，条款未核实); {SPEC_SRC}"),
              "使用自适应布局：放大到200%时内容应重排，不出现横向滚动条，文字不被截断。",
              "Use a responsive layout: at 200 % the content reflows without sideways scrolling or clipped text."),
         Rule("elderly.care_contrast", "适老化模式文字对比度不足", "Low text contrast in the age-friendly mode", Severity.MINOR,
              _basis(f"{SPEC}：提供高对比度；WCAG 2.1 成功准则 1.4.3（对比度不低于4.5:1，大字3:1）——网站规范中的具体比值未能核实，"
                     "阈值为规则包可配置值 elderly.min_contrast_ratio", "MIIT spec: high contrast; WCAG 2.1 SC 1.4.3 (the spec's "
-                    "own ratio not confirmed; pack value)", "partial", "W3C WCAG 2.1 SC 1.4.3; rules.md §10"),
+                    "own ratio not confirmed; pack value)", "partial", f"W3C WCAG 2.1 SC 1.4.3 (GB/T 37668-2019 引用 WCAG，条款未核实); {SPEC_SRC}"),
              "提高长者模式中文字与背景的对比度。", "Raise the text/background contrast in the age-friendly mode."),
         Rule("elderly.captcha_no_alternative", "图形验证码无替代方式", "Image CAPTCHA without an alternative", Severity.MINOR,
              _basis(f"{APP_SPEC}：非文本验证码应提供其他替代验证方式；WCAG 2.1 成功准则 1.1.1（用于网站为延伸适用）",
                     "APP age-friendly spec: a non-text CAPTCHA needs an alternative; WCAG 2.1 SC 1.1.1", "partial",
-                    "http://bc.tech-ex.com/qiche/2021/0510/100018384.html; W3C WCAG 2.1 SC 1.1.1"),
+                    f"{APP_SPEC_SRC}; W3C WCAG 2.1 SC 1.1.1"),
              "为图形验证码提供语音验证码、短信验证码等替代方式。", "Offer an audio or SMS alternative to the image CAPTCHA."),
     ]
 
@@ -458,7 +461,7 @@ async def care_session(probe: Any, ctx: CheckContext, home: str, budget: float) 
 
 async def _measure_mode(page: Any, care_opts: dict[str, Any], ctx: CheckContext, before: dict[str, Any], kind: str,
                         dialogs: list[str], after: dict[str, Any] | None = None) -> dict[str, Any]:
-    from auditor.checks.a11y import AXE_ALIAS_JS, axe_script
+    from auditor.plugins.browser import AXE_ALIAS_JS, axe_script
 
     if after is None:
         after = await _snapshot(page, care_opts)

@@ -17,6 +17,12 @@ How it runs:
   page to page, each page under a time budget. A page that hangs (server never finishes, script
   never yields) or crashes its renderer becomes an error record
   (``store.add_error(run, "probe", …, plugin=…)``), its tab is replaced, and the audit goes on.
+- Pages are isolated although tabs are reused: after every job the tab is navigated to
+  ``about:blank``, which unloads the page with its pending ``<meta http-equiv=refresh>`` and
+  timers (otherwise a late refresh aborts the next page's navigation); a tab that cannot get
+  there is replaced.
+- The accessibility measurement (axe-core run, evidence screenshots) lives here too, so the
+  browser work stays in this module and ``checks/a11y.py`` only judges stored results.
 - Hostnames follow the audit's ``--resolve`` mapping and, with ``--dns-server``, the answers of
   the audit's own resolver (``ctx.probe("dns")``), handed to Chromium as ``--host-resolver-rules``.
 
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import re
@@ -374,6 +381,23 @@ class BrowserProbe:
                 await page.wait_for_load_state("load", timeout=self.options.load_wait * 1000)
         return response
 
+    async def _blank(self, page: Any) -> bool:
+        """Unload the finished page before the tab serves the next one; False if that failed.
+
+        Tabs are reused, and a page's pending ``<meta http-equiv=refresh>`` or ``setTimeout``
+        navigation otherwise fires while the *next* page is loading: Chromium aborts that
+        navigation (``net::ERR_ABORTED``, measured with a 2 s refresh and a slow next page) or
+        the next job audits the redirect target. Navigating to ``about:blank`` destroys the old
+        document and its timers; a tab that cannot get there is replaced.
+        """
+
+        try:
+            await asyncio.wait_for(page.goto("about:blank"), 5)
+            return page.url == "about:blank"
+        except Exception as exc:  # noqa: BLE001 - any failure: the tab is not trusted again
+            log.debug("browser: blank navigation failed: %s", exc)
+            return False
+
     async def _run_one(self, pool: str, url: str, job: PageJob, budget: float, navigate: bool) -> PageOutcome:
         from playwright.async_api import Error as PWError
 
@@ -432,6 +456,8 @@ class BrowserProbe:
             outcome.elapsed = time.monotonic() - start
             if getattr(page, "_govaudit_crashed", False):
                 healthy = False
+            if healthy and navigate:
+                healthy = await self._blank(page)
             if healthy:
                 q.put_nowait(page)
             elif self._browser is not None and self._browser.is_connected():
@@ -519,6 +545,178 @@ class BrowserProbe:
 
     async def navigate(self, page: Any, url: str) -> Any:
         return await self._navigate(page, url)
+
+
+# --- accessibility measurement (axe-core) ------------------------------------------------------
+# Browser work only: run axe-core in a page and crop evidence screenshots. What the results mean
+# (grouping, severity, findings) is judged in ``auditor.checks.a11y`` from the stored records.
+
+# Runs inside the page. Violations and needs-review ("incomplete") results come back with every
+# node (up to a safety bound far above any real page, with the true count beside it): a cap here
+# would lose a page's own nodes when the kept ones are also on other pages.
+AXE_RUN_JS = """
+async (o) => {
+  const axe = window.__govaudit_axe || window.axe;
+  if (!axe) { return {error: 'axe-core not present in the page'}; }
+  const options = {resultTypes: ['violations', 'incomplete'], runOnly: {type: 'tag', values: o.tags},
+                   iframes: true, frameWaitTime: 3000, performanceTimer: false,
+                   selectors: true, ancestry: false, xpath: false, elementRef: false};
+  if (o.disable.length) { options.rules = Object.fromEntries(o.disable.map(id => [id, {enabled: false}])); }
+  const r = await axe.run(document, options);
+  const trim = (list) => list.map(v => ({
+    id: v.id, impact: v.impact, count: v.nodes.length,
+    nodes: v.nodes.slice(0, o.maxNodes).map(n => ({target: n.target, html: n.html, impact: n.impact,
+      summary: n.failureSummary || [...(n.any || []), ...(n.all || []), ...(n.none || [])].map(c => c.message).filter(Boolean).join('\\n')}))}));
+  return {version: axe.version, url: location.href, contentType: document.contentType, marked: window.__govaudit_doc === true,
+          violations: trim(r.violations), incomplete: trim(r.incomplete)};
+}
+"""
+# Appended to axe.min.js in the init script: pages that define their own global ``axe`` must not
+# take the auditor's away.
+AXE_ALIAS_JS = "\n;try{Object.defineProperty(window,'__govaudit_axe',{value:window.axe,configurable:false});}catch(e){}\n"
+AXE_NODE_BOUND = 5000  # per rule and page; only a runaway page reaches it, and its true count is kept
+
+
+@functools.cache
+def axe_script() -> str:
+    """axe.min.js as bundled by axe-playwright-python 0.1.8 (axe-core 4.12.1)."""
+
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    return AXE_SCRIPT
+
+
+def axe_bundled_version() -> str:
+    """The version in the bundled script's banner (``/*! axe v4.12.1``)."""
+
+    head = axe_script()[:80]
+    marker = "axe v"
+    return head[head.index(marker) + len(marker):].split()[0] if marker in head else "unknown"
+
+
+@dataclass
+class ShotOptions:
+    """Evidence screenshots: cropped to the element, downscaled, JPEG, with a run-wide byte budget.
+
+    They go into report.json and report.html as ``data:`` URIs (the report's CSP allows only
+    ``img-src data:``), so every byte counts: ``max_width`` × ``max_height`` CSS px of context
+    around the element, scaled down to at most ``out_width`` px wide, and no more shots once
+    ``total_bytes`` are spent.
+    """
+
+    enabled: bool = True
+    per_rule: int = 2
+    max_width: int = 800
+    max_height: int = 400
+    out_width: int = 400
+    quality: int = 60
+    total_bytes: int = 1_000_000
+    pad: int = 8
+
+
+def make_axe_job(tags: list[str], disable: list[str], shots: ShotOptions,
+                 shot_key: Callable[[str, dict[str, Any], str], str]) -> PageJob:
+    """The per-page coroutine: stop pending navigations, run axe, crop the first unseen nodes.
+
+    ``window.stop()`` first: it cancels a pending ``<meta http-equiv=refresh>`` of this very
+    page, so the results describe the page that was asked for, not where it redirects itself to
+    seconds later. A script that navigates anyway is caught: the document is marked first; if
+    axe ran in a document without the mark, the page becomes an error record rather than another
+    document's results; if the mark is gone after the screenshots, they are dropped.
+    ``shot_key`` (the check's identity of a node) decides which nodes were already photographed;
+    the state lives on the browser thread only, so no lock is needed.
+    """
+
+    state = {"bytes": 0, "keys": set()}
+    run_args = {"tags": tags, "disable": disable, "maxNodes": AXE_NODE_BOUND}
+
+    async def job(page: Any, url: str) -> dict[str, Any]:
+        await page.evaluate("() => { window.stop(); window.__govaudit_doc = true; }")
+        result = await page.evaluate(AXE_RUN_JS, run_args)
+        if "error" in result:
+            # The init script did not run (CSP quirks, an XML document, a document replaced by
+            # script): inject now.
+            await page.evaluate(axe_script() + AXE_ALIAS_JS)
+            result = await page.evaluate(AXE_RUN_JS, run_args)
+        if not result.get("marked"):
+            raise RuntimeError(f"页面在检测前自行跳转 / the page navigated away before the audit: {url} → {page.url}")
+        result["shots"] = await _shots(page, result, url, shots, shot_key, state) if shots.enabled else {}
+        still = False
+        with contextlib.suppress(Exception):
+            still = await page.evaluate("() => window.__govaudit_doc === true")
+        if not still:
+            result["shots"] = {}  # taken while the page went elsewhere: not evidence of this page
+            result["navigated_during_screenshots"] = True
+        return result
+
+    return job
+
+
+async def _shots(page: Any, result: dict[str, Any], url: str, opts: ShotOptions,
+                 shot_key: Callable[[str, dict[str, Any], str], str], state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for v in [*result.get("violations", []), *result.get("incomplete", [])]:
+        taken = 0
+        for n in v["nodes"]:
+            if taken >= opts.per_rule or state["bytes"] >= opts.total_bytes:
+                break
+            target = n["target"]
+            if len(target) != 1 or not isinstance(target[0], str):
+                continue  # inside an iframe or shadow root: no direct handle
+            key = shot_key(v["id"], n, url)
+            if key in state["keys"] or key in out:
+                continue
+            shot = await crop_node(page, target[0], opts)
+            if shot is None:
+                continue
+            if state["bytes"] + shot["bytes"] > opts.total_bytes:
+                state["bytes"] = opts.total_bytes  # budget spent: no more shots this run
+                break
+            state["bytes"] += shot["bytes"]
+            state["keys"].add(key)
+            out[key] = shot
+            taken += 1
+    return out
+
+
+async def crop_node(page: Any, selector: str, opts: ShotOptions | None = None) -> dict[str, Any] | None:
+    """A small JPEG of the element's box plus a margin, as a data: URI; None for invisible nodes.
+
+    Downscaled in the browser (the DevTools ``clip.scale``), so no image library is needed.
+    """
+
+    opts = opts or ShotOptions()
+    try:
+        el = await page.query_selector(selector)
+        if el is None:
+            return None
+        await el.scroll_into_view_if_needed(timeout=2000)
+        box = await el.bounding_box()
+        if not box or box["width"] < 1 or box["height"] < 1:
+            return None
+        vp = page.viewport_size or {"width": 1366, "height": 768}
+        x = max(0.0, box["x"] - opts.pad)
+        y = max(0.0, box["y"] - opts.pad)
+        w = min(box["width"] + 2 * opts.pad, opts.max_width, vp["width"] - x)
+        h = min(box["height"] + 2 * opts.pad, opts.max_height, vp["height"] - y)
+        if w < 1 or h < 1:
+            return None
+        scale = min(1.0, opts.out_width / w)
+        scroll = await page.evaluate("() => [window.scrollX, window.scrollY]")
+        cdp = getattr(page, "_govaudit_cdp", None)
+        if cdp is None:
+            cdp = await page.context.new_cdp_session(page)
+            page._govaudit_cdp = cdp
+        shot = await cdp.send("Page.captureScreenshot", {
+            "format": "jpeg", "quality": opts.quality,
+            "clip": {"x": x + scroll[0], "y": y + scroll[1], "width": w, "height": h, "scale": scale},
+        })
+        data = shot["data"]
+        return {"src": f"data:image/jpeg;base64,{data}", "width": round(w * scale), "height": round(h * scale),
+                "bytes": len(data)}
+    except Exception as exc:  # noqa: BLE001 - evidence garnish: a failed crop never fails the page
+        log.debug("a11y: no screenshot of %s: %s", selector, exc)
+        return None
 
 
 def probe_factory(ctx: CheckContext) -> BrowserProbe:

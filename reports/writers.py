@@ -8,6 +8,7 @@ untrusted: the HTML report escapes everything (Jinja2 autoescape), only puts htt
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
@@ -48,6 +49,37 @@ def safe_href(url: Any) -> str:
     return url if scheme in ("http", "https") else "#"
 
 
+_DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg);base64,[A-Za-z0-9+/]+={0,2}")
+MAX_DATA_IMAGE = 200_000  # characters; the a11y probe's shots are ~2–15 kB, so this only stops abuse
+
+
+def safe_data_image(src: Any) -> str:
+    """Only a base64 PNG/JPEG ``data:`` URI becomes an ``<img src>`` (the CSP allows ``img-src data:``
+    and nothing else); anything else — a URL, ``data:image/svg+xml``, a huge blob — is dropped."""
+
+    if isinstance(src, str) and len(src) <= MAX_DATA_IMAGE and _DATA_IMAGE.fullmatch(src):
+        return src
+    return ""
+
+
+# Labels of the readable accessibility / 适老化 evidence (kept apart from _texts: other report parts).
+A11Y_TEXTS_ZH = {
+    "rule": "检测规则", "help": "规则说明", "result": "结果", "violation": "不符合", "needs_review": "需人工复核",
+    "advice": "建议（最佳实践，不扣分）", "impact": "影响程度", "wcag": "WCAG 成功准则", "no_wcag": "—（最佳实践，无对应成功准则）",
+    "clause_unconfirmed": "对应条款未核实", "scope": "范围", "site_wide": "同一元素出现在 {n} 个页面（页面见下表）",
+    "on_page": "本页 {n} 处", "also_site": "；另有 {n} 处见全站重复项", "selector": "选择器", "html": "元素 HTML 片段",
+    "summary": "失败说明", "screenshot": "截图", "shot_alt": "问题元素截图", "more_nodes": "处未在此列出，完整清单见 report.json",
+}
+A11Y_TEXTS_EN = {
+    "rule": "Rule", "help": "rule help", "result": "Result", "violation": "fails", "needs_review": "needs a manual check",
+    "advice": "advice (best practice, not scored)", "impact": "impact", "wcag": "WCAG criterion",
+    "no_wcag": "— (best practice, no success criterion)", "clause_unconfirmed": "clause not confirmed", "scope": "Scope",
+    "site_wide": "the same element on {n} pages (listed below)", "on_page": "{n} on this page",
+    "also_site": "; {n} more in site-wide findings", "selector": "Selector", "html": "Element HTML", "summary": "Failure summary",
+    "screenshot": "Screenshot", "shot_alt": "screenshot of the element", "more_nodes": "more in report.json",
+}
+
+
 class HtmlWriter:
     name = "html"
     MAX_PAGES_LISTED = 200
@@ -59,6 +91,7 @@ class HtmlWriter:
         )
         self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
         self.env.filters["href"] = safe_href
+        self.env.filters["data_img"] = safe_data_image
 
     def write(self, report: dict[str, Any], out_dir: Path) -> Path:
         lang = report.get("lang", "zh")
@@ -86,6 +119,7 @@ class HtmlWriter:
             max_findings=self.MAX_FINDINGS_PER_RULE,
             pages_of=_pages_of,
             evidence_json=lambda ev: json.dumps(_trim(ev), ensure_ascii=False, indent=1, default=str),
+            ta=A11Y_TEXTS_EN if lang == "en" else A11Y_TEXTS_ZH,
         )
         path = out_dir / "report.html"
         path.write_text(html, encoding="utf-8")

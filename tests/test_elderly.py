@@ -114,3 +114,33 @@ def test_image_captcha_without_alternative(tmp_path) -> None:
     assert list(govaudit_check_page(page, ctx)) == []
     page, ctx = _page(tmp_path / "c", page_html("新闻", "<p><img src='/a.png' alt='会议现场'></p>", planted=False))
     assert list(govaudit_check_page(page, ctx)) == []
+
+
+OFFICIAL = ("GB/T 37668-2019", "国办公开办函〔2021〕28号", "互联网网站适老化通用设计规范", "适老化通用设计规范", "WCAG")
+NOT_A_BASIS = ("rules.md", "http://", "https://", "book118", "31ppt", "kunmingchi", "xrxxw", "ccafgc", "tech-ex")
+
+
+def test_bases_cite_official_sources_only() -> None:
+    """Every a11y./elderly. rule and pack value names an official source, never a file or a mirror site.
+
+    Trap: the old bases cited rules.md §10 and commercial mirrors (xrxxw.com, ccafgc.com, tech-ex.com).
+    """
+
+    engine = Engine(AuditConfig(as_of="2026-11-22", url="http://www.example.gov.cn/"))
+    rules = [r for r in engine.rules.values() if r.id.startswith(("a11y.", "elderly."))]
+    assert len(rules) > 100 and "a11y.needs_review" in {r.id for r in rules}
+    for rule in rules:
+        for text in (rule.basis.zh, rule.basis.en or "", rule.basis.source):
+            assert not any(bad in text for bad in NOT_A_BASIS), (rule.id, text)
+        assert any(src in rule.basis.zh + rule.basis.source for src in OFFICIAL), rule.id
+        if rule.basis.status != "confirmed":
+            assert "未核实" in rule.basis.zh + rule.basis.source or "未能核实" in rule.basis.zh, rule.id
+    keys = [k for k in engine.pack.values if k.startswith(("a11y.", "elderly."))]
+    assert len(keys) >= 10
+    for key in keys:
+        entry = engine.pack.entry(key)
+        assert not any(bad in entry["source"] for bad in NOT_A_BASIS), (key, entry["source"])
+    from auditor.checks.a11y import rules_data
+
+    meta = json.dumps({k: v for k, v in rules_data().items() if k.startswith("gbt")}, ensure_ascii=False)
+    assert "rules.md" not in meta and "条款未核实" in meta

@@ -69,7 +69,7 @@ JS_ITEMS = [("关于开展2024年度防汛应急演练的通知", "2024-05-20"),
 
 
 def _header(planted: bool) -> str:
-    alt = "" if planted else f' alt="{SITE_NAME}"'
+    alt = "" if planted else ' alt="县政府网站标志"'  # not the site name beside it: image-redundant-alt
     nav = "".join(f'<li><a href="{href}">{text}</a></li>' for href, text in NAV)
     return (f'<header class="header"><a href="/" class="logo-link"><img id="logo" src="/images/logo.png" width="360" height="60"{alt}>'
             f'<span class="site-name">{SITE_NAME}</span></a><nav class="nav" aria-label="主导航"><ul>{nav}</ul></nav></header>')
@@ -317,4 +317,112 @@ def build_elderly_site(variant: str) -> Site:
     site.page("/care/index.html", CARE_PAGE)
     site.page("/zt/index.html", page_html("专题", "<p>专题页面。</p>", planted=False))
     site.page("/app.html", page_html("下载", "<p>客户端下载。</p>", planted=False))
+    return site
+
+
+# --- traps for the accessibility integration (isolation, node cap, identity, advice, review) -------
+
+TRAP_HOST = "www.wza-trap.gov.cn"
+SPACER_PAGES = 28
+SHARED_IMAGES = 20
+OWN_IMAGES = 5
+
+
+def _trap_page(title: str, main: str, *, landmarks: bool = True, head: str = "") -> str:
+    """A page with its own lang/title/heading; ``landmarks=False`` leaves out every landmark."""
+
+    body = (f'<header class="header"><p>{SITE_NAME}</p></header><main id="main"><h1>{title}</h1>{main}</main>'
+            '<footer class="footer"><p>主办单位：无障碍测试县人民政府办公室</p></footer>') if landmarks else (
+            f"<div><h1>{title}</h1>{main}</div>")
+    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}_{SITE_NAME}</title>{head}'
+            f"<style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+@dataclass
+class Slow:
+    """A page whose server takes ``seconds`` to answer: the previous page's timers fire meanwhile."""
+
+    seconds: float
+    html: str
+
+    def __call__(self, req: Request) -> tuple[int, dict[str, str], str]:
+        import time
+
+        time.sleep(self.seconds)
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, self.html
+
+
+REFRESH_PAGE = "/refresh.html"  # <meta refresh 2 s → /elsewhere.html>; sorted right before SLOW_PAGE
+SLOW_PAGE = "/refresh2.html"  # answered after 3 s; has its own button-name violation
+ELSEWHERE = "/elsewhere.html"  # has a violation nobody may attribute to another page
+MANY_PAGE = "/cap/many.html"  # 25 images without alt, the first 20 also on /cap/other.html
+OTHER_PAGE = "/cap/other.html"
+ADVICE_PAGE = "/bp/no-landmarks.html"  # no <main>: landmark-one-main / region (best practice)
+REVIEW_PAGES = ["/review/a.html", "/review/b.html"]  # text over a background image: contrast needs review
+
+
+def spacer_paths() -> list[str]:
+    return [f"/spacer/p{i:02d}.html" if i % 2 else f"/spacer/sub/p{i:02d}.html" for i in range(SPACER_PAGES)]
+
+
+def build_trap_site() -> Site:
+    site = Site("a11y-traps")
+    site.raw("/spacer.gif", png(8, 8, (255, 255, 255)), "image/gif")
+    site.raw("/images/bg.png", png(64, 64, (90, 90, 90)), "image/png")
+    for i in range(SHARED_IMAGES):
+        site.raw(f"/img/shared{i}.png", png(40, 30, (20 + i * 9, 80, 120)), "image/png")
+    for i in range(OWN_IMAGES):
+        site.raw(f"/img/own{i}.png", png(40, 30, (200, 40 + i * 30, 60)), "image/png")
+    site.page("/", _trap_page("首页", "<p>陷阱测试首页。</p>"))
+    site.page(REFRESH_PAGE, _trap_page("即将跳转", "<p>本页两秒后跳转。</p>",
+                                       head='<meta http-equiv="refresh" content="2;url=/elsewhere.html">'))
+    site.handler(SLOW_PAGE, Slow(3.0, _trap_page("慢速页面", '<p>本页响应较慢。</p><button type="button" class="icon-btn"></button>')))
+    site.page(ELSEWHERE, _trap_page("跳转目标", '<p><img src="/images/bg.png" width="64" height="64" class="elsewhere-only"></p>'))
+    shared = "".join(f'<img src="/img/shared{i}.png" width="40" height="30">' for i in range(SHARED_IMAGES))
+    own = "".join(f'<img src="/img/own{i}.png" width="40" height="30">' for i in range(OWN_IMAGES))
+    site.page(MANY_PAGE, _trap_page("图片很多的页面", f"<p>{shared}</p><p>{own}</p>"))
+    site.page(OTHER_PAGE, _trap_page("另一个页面", f"<div><p>相同的图片：</p><p>{shared}</p></div>"))
+    for i, path in enumerate(spacer_paths()):
+        src = "../../spacer.gif" if "/sub/" in path else "/spacer.gif"  # relative or absolute: the same image
+        # The same spacer, at a different position on each page, among decorative twins (alt="")
+        # so no selector by tag or src is unique and axe's selector names the position.
+        filler = "".join(f"<p>第{j}段。</p>" for j in range(i % 5))
+        twin = f'<div><img src="{src}" width="8" height="8" alt=""></div>'
+        site.page(path, _trap_page(f"栏目页{i}", f'{filler}{twin * (i % 7)}<div><img src="{src}" width="8" height="8"></div>{twin}'))
+    site.page(ADVICE_PAGE, _trap_page("没有地标的页面", "<p>本页没有 main 地标。</p>", landmarks=False))
+    review = ('<div class="banner-text" style="background:#fff url(/images/bg.png) repeat;color:#777;padding:12px">'
+              "<p>背景图上的文字，对比度需人工判断。</p></div>")
+    for path in REVIEW_PAGES:
+        site.page(path, _trap_page("需人工复核", review))
+    return site
+
+
+# --- SVG and XHTML pages, reached by links from the homepage (crawled, not stored by hand) ----------
+
+SVG_PAGE = "/map.svg"
+XHTML_PAGE = "/zwgk/notice.xhtml"
+SVG_DOC = ('<?xml version="1.0" encoding="utf-8"?><svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">'
+           '<title>县域交通示意图</title><rect width="400" height="200" fill="#fff"/>'
+           '<image role="img" href="/images/logo.png" width="120" height="40" x="10" y="10"/>'
+           '<text x="10" y="120" fill="#000">县域交通示意图</text></svg>')
+XHTML_DOC = ('<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
+             '<head><meta charset="utf-8"/><title>通知_无障碍测试县人民政府</title></head><body><main><h1>关于开展演练的通知</h1>'
+             '<p><img src="/images/photo.png" width="320" height="180"/></p><p>特此通知。</p></main></body></html>')
+
+
+def build_formats_site() -> Site:
+    """A homepage linking to an SVG page, an XHTML page, a page without landmarks and a review page."""
+
+    site = Site("a11y-formats")
+    site.raw("/images/logo.png", png(120, 40, (181, 18, 27)), "image/png")
+    site.raw("/images/photo.png", png(320, 180, (40, 90, 160)), "image/png")
+    site.raw("/images/bg.png", png(64, 64, (90, 90, 90)), "image/png")
+    links = "".join(f'<li><a href="{p}">{t}</a></li>' for p, t in (
+        (SVG_PAGE, "交通示意图"), (XHTML_PAGE, "演练通知"), (ADVICE_PAGE, "无地标页面"), (REVIEW_PAGES[0], "复核页面")))
+    site.page("/", _trap_page("首页", f'<ul class="list">{links}</ul>'))
+    site.raw(SVG_PAGE, SVG_DOC, "image/svg+xml")
+    site.raw(XHTML_PAGE, XHTML_DOC, "application/xhtml+xml; charset=utf-8")
+    site.page(ADVICE_PAGE, _trap_page("没有地标的页面", "<p>本页没有 main 地标。</p>", landmarks=False))
+    site.page(REVIEW_PAGES[0], _trap_page("需人工复核", '<div style="background:#fff url(/images/bg.png) repeat;color:#777;'
+                                                     'padding:12px"><p>背景图上的文字，对比度需人工判断。</p></div>'))
     return site
