@@ -99,7 +99,14 @@ class PageView:
             return None
         try:
             return lxml.html.document_fromstring(self.text)
-        except (etree.ParserError, ValueError):
+        except ValueError:
+            # XHTML with an ``<?xml … encoding=…?>`` declaration: lxml refuses a str that declares an
+            # encoding, so parse the bytes and let the declaration speak
+            try:
+                return lxml.html.document_fromstring(self.body)
+            except (etree.ParserError, ValueError):
+                return None
+        except etree.ParserError:
             return None
 
     @cached_property

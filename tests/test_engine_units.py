@@ -26,3 +26,14 @@ def test_every_declared_rule_cites_a_basis() -> None:
     for rule in rules.values():
         assert rule.basis.zh and rule.basis.status in ("confirmed", "partial", "unconfirmed", "local"), rule.id
         assert rule.name_zh and rule.name_en and rule.remediation_zh, rule.id
+
+
+def test_xhtml_with_an_encoding_declaration_parses_for_checks() -> None:
+    """lxml refuses a str that declares its encoding; checks must still see the stored XHTML page."""
+
+    from auditor.context import PageView
+
+    page = PageView({"url": "http://www.x.gov.cn/a.xhtml", "body": None, "kind": "html"})
+    page.__dict__["body"] = ('<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+                             "<head><title>测试页</title></head><body><p>正文</p></body></html>").encode("utf-8")
+    assert page.tree is not None and page.tree.findtext(".//title") == "测试页"
