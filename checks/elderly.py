@@ -666,8 +666,8 @@ _CAPTCHA_ALT = re.compile(r"语音验证|短信验证|audio|voice|听不清|换�
 
 @hookimpl
 def govaudit_check_page(page: PageView, ctx: CheckContext) -> Iterator[Finding]:
-    if not page.is_html or page.tree is None:
-        return
+    if not page.is_html or page.tree is None or page.is_error_page:
+        return  # an error page's CAPTCHA is not a page a visitor uses
     hits = []
     for img in page.tree.iter("img"):
         marker = " ".join(filter(None, (img.get("src"), img.get("id"), img.get("class"), img.get("alt"), img.get("name"))))
