@@ -35,5 +35,5 @@ def test_xhtml_with_an_encoding_declaration_parses_for_checks() -> None:
 
     page = PageView({"url": "http://www.x.gov.cn/a.xhtml", "body": None, "kind": "html"})
     page.__dict__["body"] = ('<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
-                             "<head><title>测试页</title></head><body><p>正文</p></body></html>").encode("utf-8")
+                             "<head><title>测试页</title></head><body><p>正文</p></body></html>").encode()
     assert page.tree is not None and page.tree.findtext(".//title") == "测试页"
