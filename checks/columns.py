@@ -82,7 +82,6 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             if target not in searched and len(searched) < 60:
                 searched.append(target)
                 anchors += _anchors(site, target, {str(Region.NAV), str(Region.HEADER), str(Region.CONTENT)})
-    deduction = ctx.pack.value("columns.deduction_missing", 0.0)
     for col in catalogue:
         if _find(anchors, col["synonyms"]):
             continue
@@ -103,7 +102,6 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                 "searched_page_count": len(searched),
                 "column_basis": basis,
                 "pack": col.get("pack"),
-                "deduction": deduction,
             },
         )
         finding.basis = Basis(zh=basis["zh"], source=basis["source"], status=basis["status"])

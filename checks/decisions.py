@@ -134,8 +134,7 @@ def check_catalogue(docs: list[DocumentRecord], site: SiteView, ctx: CheckContex
     entry = ctx.pack.entry("decisions.catalogue_deadline") or {}
     evidence: dict[str, Any] = {"year": year, "deadline": deadline.isoformat(), "as_of": as_of.isoformat(),
                                 "profile": ctx.profile, "rule_value": entry,
-                                "catalogues_found": sorted({(d.catalogue_year, d.url) for d in cats})[:20],
-                                "deduction": ctx.pack.value("decisions.deduction_catalogue", 0.0)}
+                                "catalogues_found": sorted({(d.catalogue_year, d.url) for d in cats})[:20]}
     if not found:
         yield ctx.finding(
             "decisions.catalogue_missing",
@@ -186,8 +185,7 @@ def check_consultations(docs: list[DocumentRecord], site: SiteView, ctx: CheckCo
                     evidence={"start": start.isoformat(), "end": end.isoformat(), "days_inclusive": days,
                               "min_days": min_days, "start_source": info.get("start_source"),
                               "end_source": info.get("end_source"),
-                              "rule_value": ctx.pack.entry("decisions.consultation_min_days") or {},
-                              "deduction": ctx.pack.value("decisions.deduction_consultation_short", 0.0)},
+                              "rule_value": ctx.pack.entry("decisions.consultation_min_days") or {}},
                 )
         if end is None or end > ctx.as_of:
             continue
@@ -203,7 +201,6 @@ def check_consultations(docs: list[DocumentRecord], site: SiteView, ctx: CheckCo
         caveat = caveat_for(estimated)
         base = {"consultation_end": end.isoformat(), "window_working_days": window, "deadline": deadline.isoformat(),
                 "calendar_caveat": caveat, "rule_value": ctx.pack.entry("decisions.feedback_working_days") or {},
-                "deduction": ctx.pack.value("decisions.deduction_feedback", 0.0),
                 "note": "窗口自征求意见截止日起算（网站上通常看不到决策日期）"}
         if not matches:
             yield ctx.finding(

@@ -162,7 +162,6 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
 def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
     as_of = ctx.as_of
     lists = [d for d in docs if d.repeal_list and (d.publish_date is None or d.publish_date <= as_of)]
-    deduction = ctx.pack.value("documents.deduction_expired", 0.0)
     for doc in docs:
         if doc.validity not in (None, "valid") or doc.repeal_list or doc.kind in _NO_VALIDITY_KINDS:
             continue
@@ -180,8 +179,7 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
                 column=doc.column,
                 evidence={**_doc_evidence(doc), "end_date": doc.end_date.isoformat(), "end_basis": doc.end_basis,
                           "effective_date": doc.effective_date.isoformat() if doc.effective_date else None,
-                          "validity_period_years": doc.validity_period_years, "as_of": as_of.isoformat(),
-                          "deduction": deduction},
+                          "validity_period_years": doc.validity_period_years, "as_of": as_of.isoformat()},
             )
             continue
         for lst in lists:
@@ -211,7 +209,7 @@ def check_expired(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fin
                 column=doc.column,
                 evidence={**_doc_evidence(doc), "repeal_list_url": lst.url, "repeal_list_title": lst.title,
                           "matched_by": hit["matched_by"], "disposition": hit["disposition"], "section": section,
-                          "ends_on": ends.isoformat() if ends else None, "deduction": deduction},
+                          "ends_on": ends.isoformat() if ends else None},
             )
             break
 
@@ -258,7 +256,6 @@ def _list_end(item: dict[str, Any], lst: DocumentRecord) -> dt.date | None:
 def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
     if ctx.pack.value("documents.validity_marking_required", True) is False:
         return  # a pack may switch the marking requirement off
-    deduction = ctx.pack.value("documents.deduction_validity_unmarked", 0.0)
     patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns", None)
     routine = tuple(str(p) for p in patterns) if isinstance(patterns, list) else None
     for doc in docs:
@@ -275,7 +272,7 @@ def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fi
             f"Normative document “{doc.title}” has no validity marking or validity period.",
             key=doc.url,
             column=doc.column,
-            evidence={**_doc_evidence(doc), "deduction": deduction},
+            evidence=_doc_evidence(doc),
         )
 
 
@@ -283,7 +280,6 @@ def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fi
 
 def check_late_publication(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
     limit = int(ctx.pack.value("documents.late_publication_working_days", 20))
-    deduction = ctx.pack.value("documents.deduction_late_publication", 0.0)
     cal = WorkCalendar()
     for doc in docs:
         if doc.written_date is None or doc.publish_date is None or doc.publish_date > ctx.as_of:
@@ -309,8 +305,7 @@ def check_late_publication(docs: list[DocumentRecord], ctx: CheckContext) -> Ite
             column=doc.column,
             evidence={**_doc_evidence(doc), "working_days": span.days, "limit_working_days": limit,
                       "deadline": deadline.isoformat(), "calendar_caveat": caveat,
-                      "rule_value": _entry_source(ctx, "documents.late_publication_working_days"),
-                      "deduction": deduction},
+                      "rule_value": _entry_source(ctx, "documents.late_publication_working_days")},
         )
 
 
@@ -353,7 +348,6 @@ def check_annual_reports(docs: list[DocumentRecord], site: SiteView, ctx: CheckC
     xxgk_deadline = str(ctx.pack.value(xxgk_key, "01-31" if department else "03-31"))
     site_key = "documents.site_annual_report_deadline"
     site_deadline = str(ctx.pack.value(site_key, "01-31"))
-    deduction = ctx.pack.value("documents.deduction_annual_report", 0.0)
     reports = [d for d in docs if d.report and d.report.get("year")]
     need_anchor_scan = True
     for rtype, deadline_md, key in (("xxgk", xxgk_deadline, xxgk_key), ("website", site_deadline, site_key)):
@@ -373,7 +367,7 @@ def check_annual_reports(docs: list[DocumentRecord], site: SiteView, ctx: CheckC
         for d in mine:
             by_year.setdefault(d.report["year"], []).append(d)
         base_evidence = {"report_type": rtype, "profile": ctx.profile, "as_of": as_of.isoformat(),
-                         "deadline_rule": _entry_source(ctx, key), "deduction": deduction,
+                         "deadline_rule": _entry_source(ctx, key),
                          "reports_found": sorted({(d.report["year"], d.url) for d in mine})[:30]}
         found = by_year.get(due)
         if not found:

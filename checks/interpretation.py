@@ -258,7 +258,6 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     index = InterpretationIndex(site, docs, interps)
     allowance = int(ctx.pack.value("interpretation.late_working_days", 0))
     cal = WorkCalendar()
-    ded = {k: ctx.pack.value(f"interpretation.deduction_{k}", 0.0) for k in ("missing", "unlinked", "late")}
     interpreted = 0
     diverse = 0
     video = 0
@@ -284,8 +283,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                           "interpretations_on_site": len(interps), "in_scope_because": why_in.get(doc.url),
                           "scope_rule": {k: (ctx.pack.entry(k) or {}).get("source") for k in (
                               "interpretation.scope_exclude_title_patterns", "interpretation.scope_policy_title_patterns",
-                              "interpretation.scope_doc_number_pattern")},
-                          "deduction": ded["missing"]},
+                              "interpretation.scope_doc_number_pattern")}},
             )
             per_doc.append({"url": doc.url, "interpreted": False})
             continue
@@ -315,7 +313,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                     source_url=it.url,
                     column=doc.column,
                     evidence={"document": doc.url, "interpretation": it.url, "matched_by": how,
-                              "missing": [e for _, e in missing_dirs], "deduction": ded["unlinked"]},
+                              "missing": [e for _, e in missing_dirs]},
                 )
         dated = [by_url[u] for u in matched if by_url[u].publish_date]
         if doc.publish_date and dated:
@@ -343,8 +341,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                               "allowed_working_days": allowance, "deadline": deadline.isoformat(),
                               "calendar_caveat": caveat, "date_sources": {"document": doc.sources.get("publish_date"),
                                                                          "interpretation": first.sources.get("publish_date")},
-                              "rule_value": (ctx.pack.entry("interpretation.late_working_days") or {}),
-                              "deduction": ded["late"]},
+                              "rule_value": (ctx.pack.entry("interpretation.late_working_days") or {})},
                 )
     coverage_target = ctx.pack.value("interpretation.coverage_target", None)
     diverse_target = ctx.pack.value("interpretation.diverse_format_target", None)

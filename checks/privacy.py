@@ -585,7 +585,6 @@ def scan_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     unscanned: list[dict[str, str]] = []
     no_text: list[str] = []
     scanned = 0
-    id_deduction = ctx.pack.value("privacy.deduction_id", 0.0)
     repeat = int(ctx.pack.value("privacy.phone_repeat_pages", 3))
     for page in site.pages():
         if page.kind in LEGACY_KINDS:
@@ -620,17 +619,16 @@ def scan_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                                 plugin="privacy", detail=traceback.format_exc())
             continue
         if scan.ids:
-            yield _id_finding(site, scan, ctx, id_deduction)
+            yield _id_finding(site, scan, ctx)
         if scan.phones:
             if not page.is_html:  # attachments count where they are read
                 for digest in {p.digest for p in scan.phones}:
                     pages_per_number[digest] = pages_per_number.get(digest, 0) + 1
             scans.append(scan)
-    phone_deduction = ctx.pack.value("privacy.deduction_phone", 0.0)
     for scan in scans:
         hits = private_phones(scan, pages_per_number, ctx)
         if hits:
-            yield _phone_finding(site, scan, hits, ctx, phone_deduction)
+            yield _phone_finding(site, scan, hits, ctx)
     ctx.metric(
         "privacy.unscanned_attachments", len(unscanned),
         label_zh="未能扫描个人信息的附件（DOC/XLS/WPS/OFD 旧格式，需人工检查）",
@@ -640,7 +638,7 @@ def scan_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-def _id_finding(site: SiteView, scan: PageScan, ctx: CheckContext, deduction: Any) -> Finding:
+def _id_finding(site: SiteView, scan: PageScan, ctx: CheckContext) -> Finding:
     full = [h for h in scan.ids if not h.weak]
     weak = [h for h in scan.ids if h.weak]
     where_zh, where_en = _where(scan.kind)
@@ -661,7 +659,6 @@ def _id_finding(site: SiteView, scan: PageScan, ctx: CheckContext, deduction: An
         "masked": masked[:20],
         "contexts": [h.context for h in scan.ids[:5]],
         "visible_tolerance": ctx.pack.entry("privacy.id_visible_max"),
-        "deduction": deduction if full else 0.0,
     }
     return ctx.finding(
         "privacy.id_number", scan.url, zh, en, key=f"id:{_digest(scan.url)}",
@@ -670,7 +667,7 @@ def _id_finding(site: SiteView, scan: PageScan, ctx: CheckContext, deduction: An
     )
 
 
-def _phone_finding(site: SiteView, scan: PageScan, hits: list[PhoneHit], ctx: CheckContext, deduction: Any) -> Finding:
+def _phone_finding(site: SiteView, scan: PageScan, hits: list[PhoneHit], ctx: CheckContext) -> Finding:
     where_zh, where_en = _where(scan.kind)
     distinct = list(dict.fromkeys(h.masked for h in hits))
     reasons = []
@@ -698,7 +695,6 @@ def _phone_finding(site: SiteView, scan: PageScan, hits: list[PhoneHit], ctx: Ch
                     "id_on_same_line": sum(1 for h in hits if h.id_on_line),
                     "letter": scan.letter_signals, "correspondent_numbers": sum(1 for h in hits if h.letter_part == "person")},
         "official_contacts_skipped": len({p.digest for p in scan.phones} - {h.digest for h in hits}),
-        "deduction": deduction if full else 0.0,
     }
     return ctx.finding(
         "privacy.phone_number", scan.url, zh, en, key=f"phone:{_digest(scan.url)}",
