@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -21,6 +21,10 @@ from auditor.measure import Measurement, MeasurementReader, MeasurementWriter
 from auditor.model import Finding, LinkResult, Rule, Severity, Verdict
 from auditor.rulepacks import RulePack
 from auditor.store import EvidenceStore, decompress
+
+if TYPE_CHECKING:
+    from auditor.net import Resolver
+    from auditor.plugins.netprobe import HttpProbe
 
 
 class UnknownRuleError(Exception):
@@ -374,8 +378,16 @@ class MeasureContext:
     def as_of(self) -> dt.date:
         return self.config.as_of_date
 
+    @overload
+    def probe(self, name: Literal["dns"]) -> Resolver: ...
+    @overload
+    def probe(self, name: Literal["http"]) -> HttpProbe: ...
+    @overload
+    def probe(self, name: str) -> Any: ...
+
     def probe(self, name: str) -> Any:
-        """The named network probe (built once per audit), e.g. ``ctx.probe("dns")``."""
+        """The named network probe (built once per audit): ``"dns"`` (the audit's resolver),
+        ``"http"`` (:class:`auditor.plugins.netprobe.HttpProbe`), or one a plugin offers."""
 
         return self._base._probe_table.get(name, self)
 

@@ -2,9 +2,9 @@
 
 Modelled on pytest's ``hookspec.py``. A plugin is any module or object with functions named like
 these and marked with :data:`hookimpl`; built-in checks register through the ``govaudit``
-entry-point group, exactly as third-party packages do. A plugin function whose name starts with
-``govaudit_`` but matches no spec here is refused at load time (a typo would otherwise never run),
-and the engine reads nothing else from a plugin: every question it asks is a hook below.
+entry-point group, exactly as third-party packages do. A ``@hookimpl`` whose name matches no spec
+here is refused at load time (a typo would otherwise never run), and the engine reads nothing else
+from a plugin: every question it asks is a hook below.
 
 Stages (ARCHITECTURE.md): crawl → **measure** (:func:`govaudit_measure`: the only stage with network
 probes; writes measurement records) → **enrich** (:func:`govaudit_enrich`: derives records from what

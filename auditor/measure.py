@@ -22,7 +22,7 @@ prefix ``recheck`` keeps, :meth:`auditor.store.EvidenceStore.clear_derived`) and
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ class Measurement:
     data: Mapping[str, Any] | Any
     plugin: str | None = None
     at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def record_kind(kind: str) -> str:

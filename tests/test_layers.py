@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ast
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.layers import ROOT, lint_imports
 
-pytestmark = pytest.mark.skipif(shutil.which("lint-imports", path=str(Path(__import__("sys").executable).parent)) is None,
+pytestmark = pytest.mark.skipif(shutil.which("lint-imports", path=str(Path(sys.executable).parent)) is None,
                                 reason="import-linter not installed (pip install -e '.[test]')")
 
 # TEMPORARY (browser move, issue #9): a11y and elderly still load live pages, navigate and write
