@@ -7,6 +7,7 @@ site never sits in memory.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from functools import cached_property
@@ -64,6 +65,28 @@ class ProbeTable:
             if callable(close):
                 close()
         self.built.clear()
+
+
+class StoreReader:
+    """The evidence store as checks see it: every read (``iter_*``, ``get_*``, ``list_*``, ``count``)
+    and ``add_error`` (bad input becomes an error record), nothing else.
+
+    Why: a check that rewrites a page body or adds links changes the evidence every later check
+    and every recheck reads. Derived data goes through ``ctx.record`` / ``ctx.metric``; a write
+    attempted here raises at once with the way out in the message."""
+
+    _ALLOWED = frozenset({"add_error", "count", "flush"})
+
+    def __init__(self, store: EvidenceStore):
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith(("iter_", "get_", "list_")) or name in self._ALLOWED:
+            return getattr(self._store, name)
+        raise AttributeError(
+            f"检查阶段只能读取证据库 / checks get a read-only evidence store: {name!r} is not a read "
+            "(derived data: ctx.record / ctx.metric; network facts: a govaudit_measure plugin)"
+        )
 
 
 class PageView:
@@ -166,8 +189,8 @@ def _codec(encoding: str) -> str:
 class SiteView:
     """The whole stored audit, streamed from the evidence store."""
 
-    def __init__(self, store: EvidenceStore, run: dict[str, Any]):
-        self.store = store
+    def __init__(self, store: EvidenceStore | StoreReader, run: dict[str, Any]):
+        self.store = store if isinstance(store, StoreReader) else StoreReader(store)
         self.run = run
         self.run_id: str = run["id"]
         self.homepage_url: str = run.get("stats", {}).get("homepage_url") if run.get("stats") else None
@@ -226,11 +249,30 @@ class CheckContext:
         self.config = config
         self.pack = pack
         self.rules = rules
-        self.store = store
+        self._store = store
+        self._reader = StoreReader(store)
+        self._stage = "check"
         self.run_id = run_id
         self._probe_table = probes if isinstance(probes, ProbeTable) else ProbeTable(probes)
         self._measurements = MeasurementReader(store, run_id)
         self._writer: MeasurementWriter | None = None
+
+    @property
+    def store(self) -> EvidenceStore | StoreReader:
+        """The evidence store: read-only (:class:`StoreReader`) for checks; writable for the
+        enrich stage (which derives evidence) and the engine."""
+
+        return self._reader if self._stage == "check" else self._store
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Run a block as stage ``name`` (``"enrich"`` gets the writable store)."""
+
+        before, self._stage = self._stage, name
+        try:
+            yield
+        finally:
+            self._stage = before
 
     @property
     def lang(self) -> str:
@@ -273,7 +315,7 @@ class CheckContext:
         """The context the measure stage hands to ``plugin`` (shares this audit's probes)."""
 
         if self._writer is None:
-            self._writer = MeasurementWriter(self.store, self.run_id, self.config.host)
+            self._writer = MeasurementWriter(self._store, self.run_id, self.config.host)
         return MeasureContext(self, plugin, self._writer)
 
     def close_probes(self) -> None:
@@ -284,7 +326,7 @@ class CheckContext:
 
         if kind.startswith("probe."):
             raise ValueError(f"record kind {kind!r}: 'probe.*' kinds are measurements, written only by the measure stage")
-        self.store.add_record(self.run_id, self.config.host, kind, key, data)
+        self._store.add_record(self.run_id, self.config.host, kind, key, data)
 
     def metric(
         self,
@@ -366,7 +408,7 @@ class MeasureContext:
         self.config = base.config
         self.pack = base.pack
         self.rules = base.rules
-        self.store = base.store
+        self.store = base._store  # writable: measure plugins log their fetches, render replaces bodies
         self.run_id = base.run_id
         self.homepage_url = base.homepage_url
 

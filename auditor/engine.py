@@ -270,7 +270,7 @@ class _Sink:
                 f.plugin = self.engine.rules[f.rule].plugin
             self.ids.add(f.id)
             self.count += 1
-            self.ctx.store.add_finding(self.ctx.run_id, f)
+            self.ctx._store.add_finding(self.ctx.run_id, f)  # the engine writes; checks cannot
 
 
 def _guarded(ctx: CheckContext, plugin: str, url: str | None, fn: Callable[[], Any], sink: _Sink | None,
@@ -305,8 +305,9 @@ def run_checks(engine: Engine, ctx: CheckContext, site: SiteView, progress: Call
     sink = _Sink(ctx, engine)
     one = PluginHooks.one
 
-    for name, caller in engine.hooks("govaudit_enrich"):
-        _guarded(ctx, name, None, lambda caller=caller: one(caller, site=site, ctx=ctx), None)
+    with ctx.stage("enrich"):
+        for name, caller in engine.hooks("govaudit_enrich"):
+            _guarded(ctx, name, None, lambda caller=caller: one(caller, site=site, ctx=ctx), None)
     ctx.store.flush()
 
     page_hooks = engine.hooks("govaudit_check_page")

@@ -281,3 +281,38 @@ def test_serves_is_a_declared_hook() -> None:
     assert not links_only.plugin_enabled("ipv6-probe") and not links_only.plugin_enabled("tls-probe")
     both = Engine(AuditConfig(as_of=AS_OF, url=URL, checks=["ipv6", "security"]))
     assert both.plugin_enabled("ipv6-probe") and both.plugin_enabled("tls-probe")
+
+
+class Writer:
+    """A check that edits the evidence, and an enricher that legitimately derives it."""
+
+    __name__ = "writer"
+
+    def __init__(self) -> None:
+        self.enrich_store: Any = None
+
+    @hookimpl
+    def govaudit_rules(self) -> list[Rule]:
+        return [Rule("thirdparty.wrote", "写入", "wrote", Severity.INFO, BASIS, "无")]
+
+    @hookimpl
+    def govaudit_enrich(self, site: SiteView, ctx: CheckContext) -> None:
+        self.enrich_store = ctx.store
+        ctx.store.add_record(ctx.run_id, None, "writer.note", "k", {"ok": True})  # enrich derives evidence
+
+    @hookimpl
+    def govaudit_check_site(self, site: SiteView, ctx: CheckContext) -> Any:
+        assert list(ctx.store.iter_records("writer.note", run_id=ctx.run_id))  # reads work
+        site.store.replace_page_body(ctx.run_id, URL, b"<html>rewritten</html>")
+        yield ctx.finding("thirdparty.wrote", URL, "不应到达", key="x")
+
+
+def test_checks_get_a_read_only_store(tmp_path: Path) -> None:
+    writer = Writer()
+    audit = Audit(tmp_path, writer).run()
+    assert audit.findings == []
+    [err] = audit.errors
+    assert err["plugin"] == "writer" and "read-only evidence store" in err["message"] and "replace_page_body" in err["message"]
+    assert isinstance(writer.enrich_store, EvidenceStore)
+    with pytest.raises(AttributeError, match="add_record"):
+        audit.ctx.store.add_record(audit.run_id, None, "x", "y", {})
