@@ -21,7 +21,7 @@ prefix ``recheck`` keeps, :meth:`auditor.store.EvidenceStore.clear_derived`) and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -135,3 +135,24 @@ class MeasurementWriter:
         self._store.add_record(self._run_id, self._site, record_kind(kind), str(key), envelope(data, version, plugin))
         return Measurement(kind, str(key), int(version), data, plugin)
 
+
+# --- measurements taken outside audits: ``govaudit monitor`` visits -------------------------------
+
+MONITOR_RECORD_KIND = "availability_probe"  # written by auditor.monitor (no run id; site = host)
+
+
+def iter_monitor_visits(store: Any, hosts: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """Every stored monitor visit of these hosts (the data's ``at`` is the visit time).
+
+    Here rather than in :mod:`auditor.monitor` so the availability check reads visits without
+    importing the module that makes them over the network (layer contract ``checks-are-pure``)."""
+
+    seen: set[str] = set()
+    for host in hosts:
+        if not host or host in seen:
+            continue
+        seen.add(host)
+        for rec in store.iter_records(MONITOR_RECORD_KIND, site=host):
+            data = dict(rec["data"])
+            data.setdefault("at", rec.get("at"))
+            yield data
