@@ -191,7 +191,7 @@ def _progress(job: Any, zh: bool) -> Any:
         if zh
         else ("stage", "pages crawled", "links checked", "link targets", "suspected dead", "findings so far", "elapsed")
     )
-    stage = {"crawl": "抓取与链接检查", "checks": "规则检查"}.get(s.stage, s.stage) if zh else s.stage
+    stage = {"crawl": "抓取与链接检查", "measure": "网络测量", "checks": "规则检查"}.get(s.stage, s.stage) if zh else s.stage
     values = (stage, s.pages, s.checked, s.targets, s.suspect_dead, s.findings, f"{elapsed:.0f}s ({s.pages / elapsed:.0f} p/s)")
     t = Table.grid(padding=(0, 2))
     for label, value in zip(labels, values, strict=True):

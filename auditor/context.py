@@ -7,23 +7,86 @@ site never sits in memory.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 
 from auditor.config import AuditConfig
+from auditor.measure import Measurement, MeasurementReader, MeasurementWriter
 from auditor.model import Finding, LinkResult, Rule, Severity, Verdict
 from auditor.rulepacks import RulePack
 from auditor.store import EvidenceStore, decompress
 
+if TYPE_CHECKING:
+    from auditor.net import Resolver
+    from auditor.plugins.netprobe import HttpProbe
+
 
 class UnknownRuleError(Exception):
     """A plugin reported a finding for a rule nobody declared."""
+
+
+class ProbeNotAllowed(KeyError):
+    """A check (or a recheck) asked for a network probe: only the measure stage may use one.
+
+    A ``KeyError`` so code written for "no plugin provides this probe" degrades the same way."""
+
+
+# TEMPORARY (browser move, issue #9): the a11y/elderly checks and the render enricher still drive the
+# browser themselves. Until that work moves into measure plugins (plugins/browser.py), the check stage
+# of ``govaudit check`` may still build this one probe; ``recheck`` never can (it has no probes at all).
+# Remove the entry when the browser move is merged.
+LEGACY_CHECK_PROBES = frozenset({"browser"})
+
+
+class ProbeTable:
+    """The audit's probe factories and the probes built from them (each at most once, closed once)."""
+
+    def __init__(self, factories: dict[str, Callable[[Any], Any]] | None = None):
+        self.factories = dict(factories or {})
+        self.built: dict[str, Any] = {}
+
+    def get(self, name: str, ctx: MeasureContext) -> Any:
+        if name not in self.built:
+            if name not in self.factories:
+                raise KeyError(f"no plugin provides the probe {name!r}; known: {sorted(self.factories)}")
+            self.built[name] = self.factories[name](ctx)
+        return self.built[name]
+
+    def close(self) -> None:
+        for probe in self.built.values():
+            close = getattr(probe, "close", None)
+            if callable(close):
+                close()
+        self.built.clear()
+
+
+class StoreReader:
+    """The evidence store as checks see it: every read (``iter_*``, ``get_*``, ``list_*``, ``count``)
+    and ``add_error`` (bad input becomes an error record), nothing else.
+
+    Why: a check that rewrites a page body or adds links changes the evidence every later check
+    and every recheck reads. Derived data goes through ``ctx.record`` / ``ctx.metric``; a write
+    attempted here raises at once with the way out in the message."""
+
+    _ALLOWED = frozenset({"add_error", "count", "flush"})
+
+    def __init__(self, store: EvidenceStore):
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith(("iter_", "get_", "list_")) or name in self._ALLOWED:
+            return getattr(self._store, name)
+        raise AttributeError(
+            f"检查阶段只能读取证据库 / checks get a read-only evidence store: {name!r} is not a read "
+            "(derived data: ctx.record / ctx.metric; network facts: a govaudit_measure plugin)"
+        )
 
 
 class PageView:
@@ -175,8 +238,8 @@ def _codec(encoding: str) -> str:
 class SiteView:
     """The whole stored audit, streamed from the evidence store."""
 
-    def __init__(self, store: EvidenceStore, run: dict[str, Any]):
-        self.store = store
+    def __init__(self, store: EvidenceStore | StoreReader, run: dict[str, Any]):
+        self.store = store if isinstance(store, StoreReader) else StoreReader(store)
         self.run = run
         self.run_id: str = run["id"]
         self.homepage_url: str = run.get("stats", {}).get("homepage_url") if run.get("stats") else None
@@ -221,9 +284,21 @@ class SiteView:
     def records(self, kind: str) -> Iterator[dict[str, Any]]:
         return self.store.iter_records(kind, run_id=self.run_id)
 
+    # --- measurements (written by the measure stage; read-only here) -------------------------------
+    def measurements(self, kind: str) -> list[Measurement]:
+        """Every stored measurement of ``kind`` (one per key), e.g. ``site.measurements("ipv6")``."""
+
+        return MeasurementReader(self.store, self.run_id).measurements(kind)
+
+    def measurement(self, kind: str, key: str = "site") -> Measurement | None:
+        """The stored measurement of ``kind`` for ``key``; None when the measure stage stored none."""
+
+        return MeasurementReader(self.store, self.run_id).measurement(kind, key)
+
 
 class CheckContext:
-    """The audit as a check sees it: configuration, rule pack, declared rules, probes, store."""
+    """The audit as a check sees it: configuration, rule pack, declared rules, the stored evidence
+    and measurements — and no network: :meth:`probe` refuses (the measure stage owns the probes)."""
 
     def __init__(
         self,
@@ -232,17 +307,37 @@ class CheckContext:
         rules: dict[str, Rule],
         store: EvidenceStore,
         run_id: str,
-        probes: dict[str, Callable[[CheckContext], Any]] | None = None,
+        probes: dict[str, Callable[[Any], Any]] | ProbeTable | None = None,
         homepage_url: str | None = None,
     ):
         self.homepage_url = homepage_url or config.url
         self.config = config
         self.pack = pack
         self.rules = rules
-        self.store = store
+        self._store = store
+        self._reader = StoreReader(store)
+        self._stage = "check"
         self.run_id = run_id
-        self._probe_factories = probes or {}
-        self._probes: dict[str, Any] = {}
+        self._probe_table = probes if isinstance(probes, ProbeTable) else ProbeTable(probes)
+        self._measurements = MeasurementReader(store, run_id)
+        self._writer: MeasurementWriter | None = None
+
+    @property
+    def store(self) -> EvidenceStore | StoreReader:
+        """The evidence store: read-only (:class:`StoreReader`) for checks; writable for the
+        enrich stage (which derives evidence) and the engine."""
+
+        return self._reader if self._stage == "check" else self._store
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Run a block as stage ``name`` (``"enrich"`` gets the writable store)."""
+
+        before, self._stage = self._stage, name
+        try:
+            yield
+        finally:
+            self._stage = before
 
     @property
     def lang(self) -> str:
@@ -256,40 +351,47 @@ class CheckContext:
     def profile(self) -> str:
         return self.config.profile
 
-    def probe(self, name: str) -> Any:
-        """The named network probe (built once per audit), e.g. ``ctx.probe("dns")``."""
+    # --- measurements: read-only for checks ------------------------------------------------------
+    def measurements(self, kind: str) -> list[Measurement]:
+        """Every stored measurement of ``kind`` in this run (one per key, sorted by key)."""
 
-        if name not in self._probes:
-            if name not in self._probe_factories:
-                raise KeyError(f"no plugin provides the probe {name!r}; known: {sorted(self._probe_factories)}")
-            self._probes[name] = self._probe_factories[name](self)
-        return self._probes[name]
+        return self._measurements.measurements(kind)
+
+    def measurement(self, kind: str, key: str = "site") -> Measurement | None:
+        """The stored measurement of ``kind`` for ``key``, or None (measure stage off, or it failed)."""
+
+        return self._measurements.measurement(kind, key)
+
+    # --- probes: not for checks --------------------------------------------------------------------
+    def probe(self, name: str) -> Any:
+        """Refused: checks judge stored measurements (``ctx.measurement``); a measure plugin
+        (``govaudit_measure``) gets a :class:`MeasureContext` whose ``probe`` works.
+
+        The only exception is :data:`LEGACY_CHECK_PROBES` during ``govaudit check`` (see there)."""
+
+        if name in LEGACY_CHECK_PROBES and name in self._probe_table.factories:
+            return self._probe_table.get(name, self.measure_context("engine"))
+        raise ProbeNotAllowed(
+            f"检查阶段不能访问网络探针 {name!r}：请在 govaudit_measure 插件中测量并写入测量记录 / checks may not use the "
+            f"probe {name!r}: measure it in a govaudit_measure plugin and read the stored measurement"
+        )
+
+    def measure_context(self, plugin: str) -> MeasureContext:
+        """The context the measure stage hands to ``plugin`` (shares this audit's probes)."""
+
+        if self._writer is None:
+            self._writer = MeasurementWriter(self._store, self.run_id, self.config.host)
+        return MeasureContext(self, plugin, self._writer)
 
     def close_probes(self) -> None:
-        for probe in self._probes.values():
-            close = getattr(probe, "close", None)
-            if callable(close):
-                close()
-        self._probes.clear()
-
-    def measured(self, kind: str, measure: Callable[[], Any]) -> Any:
-        """A network measurement made once per run and kept with it (``probe.*`` records survive
-        ``recheck``), so a recheck — under another rule pack or as-of date — re-judges the stored
-        measurement without touching the network."""
-
-        latest = None
-        for rec in self.store.iter_records(kind, run_id=self.run_id):
-            if rec.get("key") == "summary":
-                latest = rec["data"]
-        if latest is None:
-            latest = measure()
-            self.record(kind, "summary", latest)
-        return latest
+        self._probe_table.close()
 
     def record(self, kind: str, key: str | None, data: Any) -> None:
-        """Store a derived record (document metadata, probe result…) with this run."""
+        """Store a derived record (document metadata, per-page facts…) with this run."""
 
-        self.store.add_record(self.run_id, self.config.host, kind, key, data)
+        if kind.startswith("probe."):
+            raise ValueError(f"record kind {kind!r}: 'probe.*' kinds are measurements, written only by the measure stage")
+        self._store.add_record(self.run_id, self.config.host, kind, key, data)
 
     def metric(
         self,
@@ -356,3 +458,58 @@ class CheckContext:
             remediation_en=rule.remediation_en,
             plugin=rule.plugin,
         )
+
+
+class MeasureContext:
+    """What a ``govaudit_measure`` plugin gets: the audit's settings, the stored crawl, network
+    probes (``probe("http")``, ``probe("dns")``…) and :meth:`measure` to store what it measured.
+
+    It has no ``finding``: measuring and judging are separate, so a recheck can re-judge."""
+
+    def __init__(self, base: CheckContext, plugin: str, writer: MeasurementWriter):
+        self._base = base
+        self.plugin = plugin
+        self._writer = writer
+        self.config = base.config
+        self.pack = base.pack
+        self.rules = base.rules
+        self.store = base._store  # writable: measure plugins log their fetches, render replaces bodies
+        self.run_id = base.run_id
+        self.homepage_url = base.homepage_url
+
+    @property
+    def lang(self) -> str:
+        return self.config.lang
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.config.as_of_date
+
+    @overload
+    def probe(self, name: Literal["dns"]) -> Resolver: ...
+    @overload
+    def probe(self, name: Literal["http"]) -> HttpProbe: ...
+    @overload
+    def probe(self, name: str) -> Any: ...
+
+    def probe(self, name: str) -> Any:
+        """The named network probe (built once per audit): ``"dns"`` (the audit's resolver),
+        ``"http"`` (:class:`auditor.plugins.netprobe.HttpProbe`), or one a plugin offers."""
+
+        return self._base._probe_table.get(name, self)
+
+    def measure(self, kind: str, key: str, data: Any, version: int = 1) -> Measurement:
+        """Store a measurement of ``kind`` (owned by this plugin) for ``key``; ``data`` must be JSON."""
+
+        m = self._writer.write(self.plugin, kind, key, data, version)
+        self._base._measurements.forget(kind)
+        return m
+
+    def measurements(self, kind: str) -> list[Measurement]:
+        return self._base.measurements(kind)
+
+    def measurement(self, kind: str, key: str = "site") -> Measurement | None:
+        return self._base.measurement(kind, key)
+
+    def record(self, kind: str, key: str | None, data: Any) -> None:
+        self._base.record(kind, key, data)

@@ -1,8 +1,10 @@
-"""The audit pipeline: crawl once → evidence store → checks → findings → score → reports.
+"""The audit pipeline: crawl once → measure → evidence store → checks → findings → score → reports.
 
-``audit()`` runs all of it for a URL; ``recheck()`` runs everything after the crawl again on a
-stored run. Each plugin implementation is called on its own, so an exception in one check becomes
-an error record and never blanks the others' findings.
+``audit()`` runs all of it for a URL; ``recheck()`` runs everything after the measure stage again
+on a stored run — enrichers, checks, score, reports — with no probe at all, so it needs no network
+and judges exactly what the audit measured. Each plugin implementation is called on its own
+(:class:`auditor.pluginmanager.PluginHooks`), so an exception in one plugin becomes an error record
+and never blanks the others' findings.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import pluggy
 
 from auditor import __version__
 from auditor.config import AuditConfig, ConfigError
-from auditor.context import CheckContext, SiteView, UnknownRuleError
+from auditor.context import CheckContext, MeasureContext, SiteView, UnknownRuleError
 from auditor.model import Finding, Rule
 from auditor.net import Resolver
-from auditor.pluginmanager import call_impl, collect_rules, get_plugin_manager, iter_impls
+from auditor.pluginmanager import PluginHooks, collect_rules, get_plugin_manager
 from auditor.reports.base import ReportInputs, build_report
 from auditor.rulepacks import RulePack, load_pack
 from auditor.scoring import compute_score
@@ -53,9 +55,9 @@ class Engine:
     def __init__(self, config: AuditConfig, pm: pluggy.PluginManager | None = None, extra_plugins: list[Any] | None = None):
         self.config = config
         self.pm = pm or get_plugin_manager(extra_plugins)
-        for name, impl in iter_impls(self.pm, "govaudit_configure"):
+        for name, caller in PluginHooks(self.pm, "govaudit_configure"):
             try:
-                call_impl(impl, config=config)
+                PluginHooks.one(caller, config=config)
             except ConfigError:
                 raise
             except Exception as exc:  # noqa: BLE001
@@ -63,6 +65,9 @@ class Engine:
         self.rules: dict[str, Rule] = collect_rules(self.pm)
         self.pack: RulePack = load_pack(config.rules)
         self.plugin_families = self._plugin_families()
+        self.serves = self._serves()
+        self._probes = self._collect_probes()
+        self._writers = self._collect_writers()
 
     def _plugin_families(self) -> dict[str, set[str]]:
         fams: dict[str, set[str]] = {}
@@ -70,31 +75,73 @@ class Engine:
             fams.setdefault(rule.plugin, set()).add(rule.family)
         return fams
 
+    def _serves(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, caller in PluginHooks(self.pm, "govaudit_serves"):
+            try:
+                answer = PluginHooks.one(caller)
+            except Exception as exc:  # noqa: BLE001
+                raise ConfigError(f"插件 {name} 的 govaudit_serves 出错 / plugin {name}: govaudit_serves failed: {exc}") from exc
+            out[name] = [str(f) for f in (answer or [])]
+        return out
+
     def plugin_enabled(self, plugin_name: str) -> bool:
         short = plugin_name.removeprefix("auditor.checks.").removeprefix("auditor.plugins.")
         fams = self.plugin_families.get(short)
         if not fams:
-            # A plugin that declares no rules (an enricher, a probe) may say which rule families
-            # it serves (``govaudit_serves = ("documents", …)``): it is skipped when none of them
-            # runs, so ``--checks links`` does not pay for document extraction.
-            serves = getattr(self.pm.get_plugin(plugin_name), "govaudit_serves", None)
+            # A plugin that declares no rules (an enricher, a measure plugin) may say which rule
+            # families it serves (the govaudit_serves hook): it is skipped when none of them runs, so
+            # ``--checks links`` does not pay for document extraction or IPv6 probing.
+            serves = self.serves.get(plugin_name)
             return not serves or any(self.config.family_enabled(f) for f in serves)
         return any(self.config.family_enabled(f) for f in fams)
 
-    def probes(self) -> dict[str, Callable[[CheckContext], Any]]:
-        factories: dict[str, Callable[[CheckContext], Any]] = {
+    def hooks(self, hook_name: str) -> PluginHooks:
+        """Per-plugin callers of ``hook_name`` for the enabled plugins."""
+
+        return PluginHooks(self.pm, hook_name, self.plugin_enabled)
+
+    def _collect_probes(self) -> dict[str, Callable[[MeasureContext], Any]]:
+        factories: dict[str, Callable[[MeasureContext], Any]] = {
             "dns": lambda ctx: Resolver(ctx.config.resolve, ctx.config.dns_server, timeout=min(ctx.config.timeout, 5.0))
         }
-        for _name, impl in iter_impls(self.pm, "govaudit_probes"):
-            factories.update(call_impl(impl) or {})
+        owner = {"dns": "engine"}
+        for name, caller in PluginHooks(self.pm, "govaudit_probes"):
+            try:
+                offered = PluginHooks.one(caller) or {}
+            except Exception as exc:  # noqa: BLE001
+                raise ConfigError(f"插件 {name} 的 govaudit_probes 出错 / plugin {name}: govaudit_probes failed: {exc}") from exc
+            for probe, factory in offered.items():
+                if probe in owner:
+                    raise ConfigError(f"探针名 {probe!r} 同时由 {owner[probe]} 和 {name} 提供 / probe {probe!r} is offered by "
+                                      f"both {owner[probe]} and {name}")
+                owner[probe] = name
+                factories[probe] = factory
         return factories
 
-    def writers(self) -> dict[str, Any]:
+    def _collect_writers(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for _name, impl in iter_impls(self.pm, "govaudit_report_writers"):
-            for w in call_impl(impl) or []:
+        owner: dict[str, str] = {}
+        for name, caller in PluginHooks(self.pm, "govaudit_report_writers"):
+            try:
+                offered = PluginHooks.one(caller) or []
+            except Exception as exc:  # noqa: BLE001
+                raise ConfigError(f"插件 {name} 的 govaudit_report_writers 出错 / plugin {name}: report writers failed: {exc}") from exc
+            for w in offered:
+                if w.name in owner:
+                    raise ConfigError(f"报告格式 {w.name!r} 同时由 {owner[w.name]} 和 {name} 提供 / report format {w.name!r} "
+                                      f"is offered by both {owner[w.name]} and {name}")
+                owner[w.name] = name
                 out[w.name] = w
         return out
+
+    def probes(self) -> dict[str, Callable[[MeasureContext], Any]]:
+        """The probe factories, by name (for the measure stage's context)."""
+
+        return dict(self._probes)
+
+    def writers(self) -> dict[str, Any]:
+        return dict(self._writers)
 
 
 def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStore | None = None,
@@ -131,32 +178,44 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
         store.flush()
         store.finish_run(run_id, "partial", {"homepage_url": config.url, "interrupted": True}, {"close_reason": "interrupted"})
         raise
-    job.stats.stage = "checks"
+    job.stats.stage = "measure"
 
-    def progress(_what: str, count: int) -> None:
-        job.stats.findings = count
+    def progress(what: str, count: int) -> None:
+        if what == "stage":
+            job.stats.stage = "checks"
+        else:
+            job.stats.findings = count
 
-    return check_and_report(config, engine, store, run_id, progress)
+    return check_and_report(config, engine, store, run_id, progress, measure=True)
 
 
 def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, store: EvidenceStore | None = None) -> AuditResult:
-    """Re-run enrichers, checks, scoring and reports on a stored run, without re-crawling."""
+    """Re-run enrichers, checks, scoring and reports on a stored run: no crawl, no measure stage,
+    no probes — the stored measurements are judged again, offline."""
 
     engine = engine or Engine(config)
     store = store or EvidenceStore(config.db)
     store.clear_derived(run_id)
-    return check_and_report(config, engine, store, run_id)
+    return check_and_report(config, engine, store, run_id, measure=False)
 
 
 def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str,
-                     progress: Callable[[str, int], None] | None = None) -> AuditResult:
+                     progress: Callable[[str, int], None] | None = None, measure: bool = False) -> AuditResult:
     run = store.get_run(run_id)
     if run is None:
         raise ConfigError(f"没有这个运行记录 / no such run: {run_id}")
     site = SiteView(store, run)
-    ctx = CheckContext(config, engine.pack, engine.rules, store, run_id, engine.probes(), site.homepage_url)
+    # recheck gets no probe factories at all: nothing after this line can reach the network.
+    ctx = CheckContext(config, engine.pack, engine.rules, store, run_id, engine.probes() if measure else {},
+                       site.homepage_url)
     t0 = time.time()
+    measure_seconds = None
     try:
+        if measure:
+            run_measure(engine, ctx, site)
+            measure_seconds = round(time.time() - t0, 2)
+            if progress:
+                progress("stage", 0)
         run_checks(engine, ctx, site, progress)
     finally:
         ctx.close_probes()
@@ -166,6 +225,8 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
     store.set_score(run_id, score)
     report = build_report(ReportInputs(store, run_id, engine.rules, config.lang, score))
     report["stats"]["check_seconds"] = round(t1 - t0, 2)
+    if measure_seconds is not None:
+        report["stats"]["measure_seconds"] = measure_seconds
     paths = write_reports(engine, report, config)
     report["stats"]["report_seconds"] = round(time.time() - t1, 2)
     return AuditResult(run_id, report["status"], report, paths)
@@ -209,50 +270,64 @@ class _Sink:
                 f.plugin = self.engine.rules[f.rule].plugin
             self.ids.add(f.id)
             self.count += 1
-            self.ctx.store.add_finding(self.ctx.run_id, f)
+            self.ctx._store.add_finding(self.ctx.run_id, f)  # the engine writes; checks cannot
 
 
-def _guarded(ctx: CheckContext, plugin: str, url: str | None, fn: Callable[[], Any], sink: _Sink | None) -> None:
+def _guarded(ctx: CheckContext, plugin: str, url: str | None, fn: Callable[[], Any], sink: _Sink | None,
+             stage: str = "check") -> None:
     try:
         result = fn()
         if sink is not None:
             sink.take(plugin, result, url)
     except Exception as exc:  # noqa: BLE001 - isolate every plugin call
         log.warning("plugin %s failed on %s: %s", plugin, url, exc)
-        ctx.store.add_error(ctx.run_id, "check", f"{type(exc).__name__}: {exc}", url=url, plugin=plugin,
+        ctx.store.add_error(ctx.run_id, stage, f"{type(exc).__name__}: {exc}", url=url, plugin=plugin,
                             detail=traceback.format_exc())
+
+
+def run_measure(engine: Engine, ctx: CheckContext, site: SiteView) -> None:
+    """The measure stage: every enabled ``govaudit_measure`` plugin, each with its own
+    :class:`MeasureContext` (the probes and the right to write its measurement kinds).
+
+    Errors are stored with stage ``measure``: ``recheck`` keeps them (it does not measure again),
+    so a recheck reports the same "could not measure" as the audit did."""
+
+    for name, caller in engine.hooks("govaudit_measure"):
+        mctx = ctx.measure_context(name)
+        _guarded(ctx, name, site.homepage_url, lambda caller=caller, mctx=mctx: PluginHooks.one(caller, site=site, ctx=mctx),
+                 None, stage="measure")
+        ctx.store.flush()
 
 
 def run_checks(engine: Engine, ctx: CheckContext, site: SiteView, progress: Callable[[str, int], None] | None = None) -> int:
     """enrich → per-page → per-link → site-level; returns the number of findings stored."""
 
     sink = _Sink(ctx, engine)
+    one = PluginHooks.one
 
-    def impls(hook: str) -> list[tuple[str, Any]]:
-        return [(n, i) for n, i in iter_impls(engine.pm, hook) if engine.plugin_enabled(n)]
-
-    for name, impl in impls("govaudit_enrich"):
-        _guarded(ctx, name, None, lambda impl=impl: call_impl(impl, site=site, ctx=ctx), None)
+    with ctx.stage("enrich"):
+        for name, caller in engine.hooks("govaudit_enrich"):
+            _guarded(ctx, name, None, lambda caller=caller: one(caller, site=site, ctx=ctx), None)
     ctx.store.flush()
 
-    page_impls = impls("govaudit_check_page")
-    if page_impls:
+    page_hooks = engine.hooks("govaudit_check_page")
+    if page_hooks:
         for page in site.pages():
-            for name, impl in page_impls:
-                _guarded(ctx, name, page.url, lambda impl=impl, page=page: _drain(call_impl(impl, page=page, ctx=ctx)), sink)
+            for name, caller in page_hooks:
+                _guarded(ctx, name, page.url, lambda caller=caller, page=page: _drain(one(caller, page=page, ctx=ctx)), sink)
             if progress:
                 progress("findings", sink.count)
 
-    link_impls = impls("govaudit_check_link")
-    if link_impls:
+    link_hooks = engine.hooks("govaudit_check_link")
+    if link_hooks:
         for result in site.link_results():
-            for name, impl in link_impls:
+            for name, caller in link_hooks:
                 _guarded(ctx, name, result.target_url,
-                         lambda impl=impl, result=result: _drain(call_impl(impl, result=result, ctx=ctx)), sink)
+                         lambda caller=caller, result=result: _drain(one(caller, result=result, ctx=ctx)), sink)
         if progress:
             progress("findings", sink.count)
-    for name, impl in impls("govaudit_check_site"):
-        _guarded(ctx, name, site.homepage_url, lambda impl=impl: _drain(call_impl(impl, site=site, ctx=ctx)), sink)
+    for name, caller in engine.hooks("govaudit_check_site"):
+        _guarded(ctx, name, site.homepage_url, lambda caller=caller: _drain(one(caller, site=site, ctx=ctx)), sink)
         if progress:
             progress("findings", sink.count)
     ctx.store.flush()

@@ -30,10 +30,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.config import ConfigError
+from auditor.measure import MONITOR_RECORD_KIND, iter_monitor_visits
 from auditor.net import Resolver
 from auditor.store import EvidenceStore
 
-RECORD_KIND = "availability_probe"
+RECORD_KIND = MONITOR_RECORD_KIND
 
 
 @dataclass(frozen=True)
@@ -169,15 +170,7 @@ class Monitor:
 def iter_probes(store: EvidenceStore, hosts: Iterable[str]) -> Iterable[dict[str, Any]]:
     """Every stored visit of these hosts (the record's ``at`` in the data is the visit time)."""
 
-    seen: set[str] = set()
-    for host in hosts:
-        if not host or host in seen:
-            continue
-        seen.add(host)
-        for rec in store.iter_records(RECORD_KIND, site=host):
-            data = dict(rec["data"])
-            data.setdefault("at", rec.get("at"))
-            yield data
+    return iter_monitor_visits(store, hosts)
 
 
 def cli_monitor(

@@ -132,6 +132,23 @@ class Resolver:
         return sorted(r.to_text() for r in answer) if answer.rrset else []
 
 
+    def server_answers(self, address: str, zone: str, rdtype: str = "SOA", port: int = 53,
+                       timeout: float | None = None) -> tuple[bool, str | None]:
+        """Ask one given name server (by address, e.g. a zone's NS over IPv6) for ``zone``.
+
+        The question "does this authoritative server answer over IPv6?" must go to that server's
+        own address, not to the configured recursive resolver; it still goes through the audit's
+        resolver object, so its timeout applies and the measure stage is the only caller.
+        Returns ``(answered, error)``; any DNS answer (even NXDOMAIN) counts as answered."""
+
+        try:
+            dns.query.udp(dns.message.make_query(zone, rdtype), address, port=port,
+                          timeout=min(self.timeout, timeout if timeout is not None else self.timeout))
+        except (dns.exception.DNSException, OSError) as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:200]
+        return True, None
+
+
 # --- Twisted glue: Scrapy resolves through the same Resolver -------------------------------
 
 def make_twisted_resolver_class(resolver: Resolver) -> type:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pluggy
@@ -42,7 +42,18 @@ def get_plugin_manager(extra_plugins: list[Any] | None = None, load_entrypoints:
         if pm.is_registered(plugin):
             continue
         pm.register(plugin, name=getattr(plugin, "__name__", None))
+    check_declared(pm)
     return pm
+
+
+def check_declared(pm: pluggy.PluginManager) -> None:
+    """Refuse a ``@hookimpl`` with no spec in :mod:`auditor.hookspecs` (a typo'd hook never runs)."""
+
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"插件 {name} 实现了未声明的钩子 / plugin {name} implements an undeclared hook: {exc}") from exc
 
 
 def load_plugin_module(name: str) -> Any:
@@ -54,26 +65,55 @@ def load_plugin_module(name: str) -> Any:
         raise PluginError(f"无法加载插件 / cannot import plugin module {name!r}: {exc}") from exc
 
 
-def iter_impls(pm: pluggy.PluginManager, hook_name: str) -> Iterator[tuple[str, Any]]:
-    """Each implementation of a hook with its plugin name, so callers can isolate failures."""
+class PluginHooks:
+    """Per-plugin callers of one hook, through ``pm.hook`` so hook wrappers still apply.
 
-    caller = getattr(pm.hook, hook_name)
-    for impl in reversed(caller.get_hookimpls()):
-        yield impl.plugin_name, impl
+    pluggy calls all implementations of a hook in one go and the first exception aborts the rest.
+    The engine wants each plugin's answer on its own (one raising plugin becomes an error record,
+    the others still run), so for every plugin that implements the hook this builds, once, a
+    :meth:`pluggy.PluginManager.subset_hook_caller` that leaves out every *other* plain
+    implementation — but keeps all wrappers (``wrapper=True`` / ``hookwrapper=True``), which then
+    wrap each plugin's call. Order is pluggy's (LIFO, ``tryfirst``/``trylast`` honoured).
+    """
 
+    def __init__(self, pm: pluggy.PluginManager, hook_name: str, enabled: Callable[[str], bool] | None = None):
+        self.name = hook_name
+        impls = getattr(pm.hook, hook_name).get_hookimpls()
+        plain = [i for i in impls if not (i.hookwrapper or i.wrapper)]
+        self.callers: list[tuple[str, pluggy.HookCaller]] = []
+        for impl in reversed(plain):  # get_hookimpls() is in reverse call order
+            if enabled is not None and not enabled(impl.plugin_name):
+                continue
+            others = [i.plugin for i in plain if i is not impl]
+            self.callers.append((impl.plugin_name, pm.subset_hook_caller(hook_name, others)))
 
-def call_impl(impl: Any, **kwargs: Any) -> Any:
-    """Call one hook implementation with the arguments it declares (pluggy's own convention)."""
+    def __bool__(self) -> bool:
+        return bool(self.callers)
 
-    return impl.function(*[kwargs[name] for name in impl.argnames])
+    def __iter__(self) -> Iterator[tuple[str, pluggy.HookCaller]]:
+        return iter(self.callers)
+
+    @staticmethod
+    def one(caller: pluggy.HookCaller, **kwargs: Any) -> Any:
+        """Call one plugin's caller; its single answer (None when it answered None)."""
+
+        results = caller(**kwargs)
+        return results[0] if results else None
+
+    def each(self, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        """``(plugin name, answer)`` for each plugin, unguarded: callers that isolate failures use
+        :meth:`one` on each caller inside their own guard."""
+
+        for name, caller in self.callers:
+            yield name, self.one(caller, **kwargs)
 
 
 def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:
     """Every declared rule by id; a duplicate id from two plugins is a plugin error."""
 
     rules: dict[str, Rule] = {}
-    for plugin_name, impl in iter_impls(pm, "govaudit_rules"):
-        for rule in call_impl(impl) or []:
+    for plugin_name, answer in PluginHooks(pm, "govaudit_rules").each():
+        for rule in answer or []:
             if not rule.plugin:
                 object.__setattr__(rule, "plugin", _short_name(plugin_name))
             if rule.id in rules and rules[rule.id].plugin != rule.plugin:

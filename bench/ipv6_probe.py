@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from dnslib.server import DNSServer  # noqa: E402
 
-from auditor.checks import ipv6  # noqa: E402
 from auditor.config import build_config  # noqa: E402
 from auditor.context import CheckContext, SiteView  # noqa: E402
 from auditor.engine import Engine, audit  # noqa: E402
+from auditor.plugins import ipv6_probe as ipv6  # noqa: E402  (the measure plugin)
 from auditor.store import EvidenceStore  # noqa: E402
 from auditor.testserver import Request, Site  # noqa: E402
 from tests.sites.net_fixture import free_port_both  # noqa: E402
@@ -140,7 +140,9 @@ def main() -> None:
         for s in (www, cdn, img):
             s.hits.clear()
         resolver.queries.clear()
-        ctx = CheckContext(cfg, engine.pack, engine.rules, store, result.run_id, engine.probes(), run["stats"]["homepage_url"])
+        check_ctx = CheckContext(cfg, engine.pack, engine.rules, store, result.run_id, engine.probes(),
+                                 run["stats"]["homepage_url"])
+        ctx = check_ctx.measure_context("bench")  # the measure stage's context: the probes live there
         site = SiteView(store, run)
         t_read = time.perf_counter()
         ipv6.collect_urls(ctx)  # the store-reading part alone, for the breakdown below
@@ -148,7 +150,7 @@ def main() -> None:
         t1 = time.perf_counter()
         measured = ipv6.measure(site, ctx)
         probe_s = time.perf_counter() - t1
-        ctx.close_probes()
+        check_ctx.close_probes()
         support = measured["support"]
         served_v6 = sum(s.hits["::1"] for s in (www, cdn, img))
         served_v4 = sum(n for s in (www, cdn, img) for h, n in s.hits.items() if h != "::1")

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 from auditor.context import CheckContext, SiteView
 from auditor.hookspecs import hookimpl
+from auditor.measure import iter_monitor_visits as iter_probes
 from auditor.model import Basis, Finding, Rule, Severity
-from auditor.monitor import iter_probes
 
 BASIS = Basis(
     zh="《政府网站与政务新媒体检查指标》单项否决·站点无法访问：监测1周，每天间隔访问20次以上，超过15秒网站仍打不开视为无法访问，"

@@ -9,16 +9,17 @@ them; thresholds (30 days of certificate validity, TLS 1.2 minimum, the header l
 
 What is measured where:
 - HTTPS reachability, the HTTP→HTTPS redirect, the certificate and the TLS versions accepted come
-  from the ``http`` probe (one verified handshake; on a verification failure one unverified
-  handshake so the certificate can still be read). Verification here is a measurement: it happens
-  even under ``--insecure``, which only stops the crawl from refusing bad certificates.
+  from the ``transport`` measurement that :mod:`auditor.plugins.tls_probe` makes in the measure stage
+  (one verified handshake; on a verification failure one unverified handshake so the certificate can
+  still be read). Verification there is a measurement: it happens even under ``--insecure``, which
+  only stops the crawl from refusing bad certificates. This module only judges it, so a recheck
+  needs no network.
 - Mixed content comes from the crawl's stored links of pages served over HTTPS; headers from the
   crawl's stored response headers of every HTML page (falling back to the probe's homepage headers
   when the crawl kept none). Both are reported once per site-wide pattern, with page lists capped.
 
-Options (``[plugins.security]``): ``https_url`` / ``http_url`` — where to look for the HTTPS site and
-the plain-HTTP entry when they are not ``https://HOST/`` and ``http://HOST/`` (intranet ports, tests).
-Trust: the system store, or ``[plugins.netprobe] ca_file``; ``SSL_CERT_FILE`` also works.
+Options of the measurement (``[plugins.security]``): ``https_url`` / ``http_url``, see
+:mod:`auditor.plugins.tls_probe`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from auditor.context import CheckContext, SiteView
 from auditor.hookspecs import hookimpl
@@ -102,53 +103,27 @@ def govaudit_rules() -> list[Rule]:
     ]
 
 
-def _opts(ctx: CheckContext) -> dict[str, Any]:
-    return dict(ctx.config.plugin_options.get("security", {}))
+# --- judgement of the ``transport`` measurement (auditor.plugins.tls_probe) ----------------------
 
-
-def _with_scheme(url: str, scheme: str) -> str:
-    p = urlsplit(url)
-    host = p.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    return urlunsplit((scheme, netloc, "/", "", ""))
-
-
-# --- measurement ---------------------------------------------------------------------------------
-
-def measure(site: SiteView, ctx: CheckContext) -> dict[str, Any]:
-    """The probe side: HTTPS, redirect, certificate, TLS versions. Stored as ``probe.security``."""
-
-    probe = ctx.probe("http")
-    opts = _opts(ctx)
-    home = site.homepage_url
-    scheme = urlsplit(home).scheme
-    https_url = home if scheme == "https" else opts.get("https_url") or _with_scheme(home, "https")
-    http_url = home if scheme == "http" else opts.get("http_url") or _with_scheme(home, "http")
-    out: dict[str, Any] = {"https_url": https_url, "http_url": http_url, "probed_at": time.time()}
-
-    https = probe.fetch(https_url, verify=True, max_body=64 * 1024)
-    out["https"] = https.as_dict()
-    out["https_headers"] = https.headers
-    out["tls"] = https.tls.as_dict() if https.tls else None
-
-    http = probe.fetch(http_url, verify=True, max_body=16 * 1024)
-    out["http"] = http.as_dict()
-    out["http_location"] = http.location
-
-    versions: dict[str, bool | None] = {}
-    if https.address and https.tls is not None:
-        p = urlsplit(https_url)
-        port = p.port or 443
-        for v in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
-            versions[v] = probe.tls_version_accepted(p.hostname or "", https.address, port, v)
-    out["tls_versions"] = versions
-    return out
+KIND = "transport"
+VERSIONS = (0, 1)  # measurement versions this module can judge (auditor.plugins.tls_probe.VERSION)
 
 
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
-    result = ctx.measured("probe.security", lambda: measure(site, ctx))
-    yield from judge_transport(result, site, ctx)
+    m = ctx.measurement(KIND, "site")
+    if m is None:  # runs stored before the measure stage kept it as the ``security`` record
+        legacy = ctx.measurements("security")
+        m = legacy[-1] if legacy else None
+    if m is None or m.version not in VERSIONS:
+        why = "none stored" if m is None else f"version {m.version} unknown to this check"
+        ctx.store.add_error(ctx.run_id, "check",
+                            f"没有可用的传输安全测量记录，HTTPS/证书/TLS 未评估 / no usable transport measurement ({why}): "
+                            "HTTPS, certificate and TLS not assessed", url=site.homepage_url, plugin="security")
+        result: dict[str, Any] = {}
+    else:
+        result = dict(m.data)
+        yield from judge_transport(result, site, ctx)
     yield from mixed_content(site, ctx)
     yield from missing_headers(site, ctx, result)
 
@@ -326,7 +301,7 @@ def missing_headers(site: SiteView, ctx: CheckContext, result: dict[str, Any]) -
             totals[spec["name"]] += 1
             if not _has_header(headers, spec):
                 counts[spec["name"]].append(row["url"])
-    if not seen and result.get("https_headers") is not None and result["https"].get("status") is not None:
+    if not seen and result.get("https_headers") is not None and (result.get("https") or {}).get("status") is not None:
         source = "probe"
         for spec in specs:
             totals[spec["name"]] = 1

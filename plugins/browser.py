@@ -59,8 +59,10 @@ log = logging.getLogger(__name__)
 
 # Rendering script-filled pages serves the checks that read page content or column links; with
 # only these off (e.g. ``--checks links``) the engine skips the enrichment and Chromium never starts.
-govaudit_serves = ("columns", "freshness", "documents", "interpretation", "decisions", "privacy", "identity",
-                   "a11y", "elderly")
+@hookimpl
+def govaudit_serves() -> list[str]:
+    return ["columns", "freshness", "documents", "interpretation", "decisions", "privacy", "identity", "a11y", "elderly"]
+
 
 DEFAULT_EXECUTABLE = "/usr/bin/chromium"
 # browser.md: known to work with Debian Chromium; the last four keep it off the internet.

@@ -33,7 +33,11 @@ log = logging.getLogger(__name__)
 PLUGIN = "documents"
 # The rule families that read document records: with none of them selected the engine skips
 # this enricher (auditor.engine.Engine.plugin_enabled).
-govaudit_serves = ("documents", "interpretation", "decisions", "freshness", "privacy")
+@hookimpl
+def govaudit_serves() -> list[str]:
+    return ["documents", "interpretation", "decisions", "freshness", "privacy"]
+
+
 _ATTACHMENT_KINDS = {"annual_report", "consultation"}
 
 

@@ -1,9 +1,9 @@
-"""Network probes for the checks that must ask the network a question the crawl did not.
+"""Network probes for the measure plugins that must ask the network a question the crawl did not.
 
-Offered through ``govaudit_probes`` as ``ctx.probe("http")``: an HTTP(S) client that connects to
-a *given* address (IPv4 or IPv6) while sending the site's own ``Host`` header and TLS SNI, so a
-check can ask "does this host answer over IPv6?" or "which TLS versions does it accept?" without
-the operating system choosing the address family for it. Why the standard library
+Offered through ``govaudit_probes`` to the measure stage as ``ctx.probe("http")``: an HTTP(S)
+client that connects to a *given* address (IPv4 or IPv6) while sending the site's own ``Host``
+header and TLS SNI, so a measure plugin can ask "does this host answer over IPv6?" or "which TLS
+versions does it accept?" without the operating system choosing the address family for it. Why the standard library
 (``socket``/``ssl``/``http.client``) and not a higher-level client: pinning the address while keeping
 name-based Host/SNI, reading the certificate of a connection that failed verification, and offering
 one TLS version at a time are all things higher-level clients hide.
@@ -45,7 +45,7 @@ from auditor.model import FetchRecord
 from auditor.net import ResolveError, Resolver, is_ip
 
 if TYPE_CHECKING:
-    from auditor.context import CheckContext
+    from auditor.context import MeasureContext
 
 DEFAULT_MAX_BODY = 512 * 1024
 USER_AGENT = "govaudit/0.1 (+self-check; 政府网站合规自查)"
@@ -828,7 +828,7 @@ def _netloc(host: str, port: int, scheme: str) -> str:
     return h if port == default else f"{h}:{port}"
 
 
-def probe_from_context(ctx: CheckContext) -> HttpProbe:
+def probe_from_context(ctx: MeasureContext) -> HttpProbe:
     """Build the audit's HTTP probe: the engine's resolver, the audit's timeout, TLS settings and
     ``[plugins.netprobe]`` options (``ca_file``, ``ipv6 = "auto"|"off"``, ``ipv6_canaries``)."""
 
@@ -854,5 +854,5 @@ def probe_from_context(ctx: CheckContext) -> HttpProbe:
 
 
 @hookimpl
-def govaudit_probes() -> dict[str, Callable[[CheckContext], Any]]:
+def govaudit_probes() -> dict[str, Callable[[MeasureContext], Any]]:
     return {"http": probe_from_context}

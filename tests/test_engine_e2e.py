@@ -98,12 +98,44 @@ BROKEN = textwrap.dedent(
 )
 
 
+# The worked example of ARCHITECTURE.md: a third-party family with a measure plugin of its own and
+# a rule-pack parameter. The measurement happens once, in the audit; the check only reads it.
+ROBOTS_FAMILY = textwrap.dedent(
+    '''
+    """robots.txt published (a third-party family): measured in the measure stage, judged by a check."""
+    from auditor.hookspecs import hookimpl
+    from auditor.model import Basis, Rule, Severity
+
+    BASIS = Basis(zh="测试依据第2条", source="tests", status="local")
+
+    @hookimpl
+    def govaudit_rules():
+        return [Rule("robots.missing", "未发布 robots.txt", "No robots.txt", Severity.MINOR, BASIS, "发布 robots.txt")]
+
+    @hookimpl
+    def govaudit_measure(site, ctx):
+        r = ctx.probe("http").fetch(site.homepage_url.rstrip("/") + "/robots.txt", max_body=4096)
+        ctx.measure("robots", "site", {"status": r.status, "error_kind": r.error_kind}, version=1)
+
+    @hookimpl
+    def govaudit_check_site(site, ctx):
+        m = ctx.measurement("robots", "site")
+        if m is None or not ctx.pack.value("robots.required", True):  # pack parameter, default in code
+            return
+        if m.data["status"] != 200:
+            yield ctx.finding("robots.missing", site.homepage_url, f"robots.txt 返回 {m.data['status']}",
+                              key="site", evidence=dict(m.data))
+    '''
+)
+
+
 @pytest.fixture
 def plugin_env(tmp_path: Path) -> dict[str, str]:
     pkg = tmp_path / "plugins_pkg"
     pkg.mkdir()
     (pkg / "govaudit_thirdparty.py").write_text(THIRD_PARTY, "utf-8")
     (pkg / "govaudit_broken.py").write_text(BROKEN, "utf-8")
+    (pkg / "govaudit_robots.py").write_text(ROBOTS_FAMILY, "utf-8")
     return {"PYTHONPATH": str(pkg) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
@@ -132,6 +164,32 @@ def test_third_party_plugin_and_isolation(tmp_path: Path, plugin_env: dict[str, 
     # The rules listing shows the runtime plugin's rules too.
     listing = _run("rules", "--lang", "en", env={**plugin_env, "GOVAUDIT_PLUGINS": "govaudit_thirdparty"})
     assert "thirdparty.veto" in listing.stdout and "links.dead" in listing.stdout
+
+
+def test_third_party_family_measures_once_and_takes_its_pack_parameter(tmp_path: Path, plugin_env: dict[str, str]) -> None:
+    db = str(tmp_path / "e.sqlite")
+    with serve(_site()) as srv:
+        proc = _run("check", "--as-of", AS_OF, srv.base_url + "/", "--out", str(tmp_path / "a"), "--db", db,
+                    "--checks", "robots", "--plugin", "govaudit_robots", env=plugin_env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [f] = _report(tmp_path / "a")["findings"]
+    assert f["rule"] == "robots.missing" and f["evidence"]["status"] == 404
+    run_id = _report(tmp_path / "a")["run_id"]
+    # The site is gone: a recheck judges the stored measurement (same finding), and under an
+    # overlay pack that turns the parameter off, none — without asking the network again.
+    again = _run("recheck", run_id, "--db", db, "--out", str(tmp_path / "b"), env={**plugin_env, "GOVAUDIT_PLUGINS": "govaudit_robots"})
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [g["id"] for g in _report(tmp_path / "b")["findings"]] == [f["id"]]
+    overlay = tmp_path / "no-robots.json"
+    overlay.write_text(json.dumps({"id": "no-robots", "version": "1", "name_zh": "不要求", "name_en": "not required",
+                                   "extends": "national",
+                                   "values": {"robots.required": {"value": False, "source": "tests", "status": "local"}}}), "utf-8")
+    relaxed = _run("recheck", run_id, "--db", db, "--out", str(tmp_path / "c"), "--rules", str(overlay),
+                   env={**plugin_env, "GOVAUDIT_PLUGINS": "govaudit_robots"})
+    assert relaxed.returncode == 0, relaxed.stderr[-3000:]
+    assert _report(tmp_path / "c")["findings"] == []
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from fetches where run_id=? and purpose='probe'", (run_id,)).fetchone()[0] == 1
 
 
 def test_veto_exit_status_and_config_file(tmp_path: Path, plugin_env: dict[str, str]) -> None:

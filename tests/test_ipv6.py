@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from auditor.checks import ipv6
+from auditor.plugins import ipv6_probe
 from tests.sites.net_fixture import STATIC, WWW, dual_stack, free_port, ipv6_site, stored_run
 from tests.support import Site, ipv6_available, run_cli
 
@@ -106,6 +107,7 @@ def _hook(tmp_path: Path, net, ns_port: int | None = None) -> dict[str, list]:
     run = stored_run(net.url, str(tmp_path / "a.sqlite"), dns=net.dns,
                      plugins={"ipv6": {"ns_port": ns_port or net.ns_port}})
     try:
+        run.measure()  # the measure stage probes; the check only reads the stored measurement
         out: dict[str, list] = {}
         for f in ipv6.govaudit_check_site(run.site, run.ctx):
             out.setdefault(f.rule, []).append(f)
@@ -262,14 +264,14 @@ def test_route_detection_in_namespaces() -> None:
 # --- pieces ----------------------------------------------------------------------------------------
 
 def test_similarity_and_sample_are_stable() -> None:
-    assert ipv6.similarity("政务公开 政务服务 互动交流", "政务公开 政务服务 互动交流") == 1.0
-    assert ipv6.similarity("政务公开政务服务互动交流", "It works!") == 0.0
+    assert ipv6_probe.similarity("政务公开 政务服务 互动交流", "政务公开 政务服务 互动交流") == 1.0
+    assert ipv6_probe.similarity("政务公开政务服务互动交流", "It works!") == 0.0
     urls = [f"http://a/{i}.html" for i in range(400)]
-    sample = ipv6._sample(urls, 5, 50)
+    sample = ipv6_probe._sample(urls, 5, 50)
     assert len(sample) == 20  # ceil(sqrt(400)), between the bounds
-    assert sample == ipv6._sample(list(reversed(urls)), 5, 50)  # order of discovery does not matter
-    assert len(ipv6._sample(urls[:3], 5, 50)) == 3
-    assert len(ipv6._sample([f"u{i}" for i in range(10000)], 5, 50)) == 50
+    assert sample == ipv6_probe._sample(list(reversed(urls)), 5, 50)  # order of discovery does not matter
+    assert len(ipv6_probe._sample(urls[:3], 5, 50)) == 3
+    assert len(ipv6_probe._sample([f"u{i}" for i in range(10000)], 5, 50)) == 50
 
 
 def test_probe_pins_the_address_and_keeps_the_host_name(tmp_path: Path) -> None:

@@ -238,6 +238,15 @@ class StoredRun:
     ctx: Any
     site: Any
     store: Any
+    engine: Any = None
+
+    def measure(self) -> StoredRun:
+        """Run the engine's measure stage on this run (the probes a check then judges)."""
+
+        from auditor.engine import run_measure
+
+        run_measure(self.engine, self.ctx, self.site)
+        return self
 
     def close(self) -> None:
         self.ctx.close_probes()
@@ -246,9 +255,9 @@ class StoredRun:
 
 def stored_run(url: str, db: str, *, dns: str | None = None, as_of: str = "2024-06-03", rules: str = "national",
                plugins: dict[str, dict[str, Any]] | None = None) -> StoredRun:
-    """A run row (no pages) with the real engine's rules, pack and probes: for probing checks
-    (IPv6 homepage, name servers, certificates) and record-reading checks (availability), whose
-    inputs are the network or the store rather than crawled pages. End-to-end CLI tests cover the
+    """A run row (no pages) with the real engine's rules, pack and probes: for measured checks
+    (IPv6 homepage, name servers, certificates: call ``.measure()`` first) and record-reading checks
+    (availability), whose inputs are the network or the store rather than crawled pages. End-to-end CLI tests cover the
     crawl path; this keeps the variants fast."""
 
     from auditor.config import build_config
@@ -264,4 +273,4 @@ def stored_run(url: str, db: str, *, dns: str | None = None, as_of: str = "2024-
     store.finish_run(run_id, "complete", {"homepage_url": url}, {})
     run = store.get_run(run_id)
     ctx = CheckContext(cfg, engine.pack, engine.rules, store, run_id, engine.probes(), url)
-    return StoredRun(ctx, SiteView(store, run), store)
+    return StoredRun(ctx, SiteView(store, run), store, engine)
