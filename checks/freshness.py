@@ -223,6 +223,7 @@ class ColumnCollector:
         self.unvisited = 0
         self.excluded: list[dict[str, Any]] = []
         self._excluded_urls: set[str] = set()
+        self._excluded_keys: set[tuple[str, str | None]] = set()
         self._dead: dict[str, Any] | None = None
         self._pages: dict[str, ColumnPage | None] = {}
         self._page_facts: dict[str, dict[str, Any]] = {}
@@ -260,8 +261,9 @@ class ColumnCollector:
         return self._pages[url]
 
     def exclude(self, name: str, url: str | None, reason: str, found_on: str) -> None:
-        if url and url in self._excluded_urls:
+        if (name, url) in self._excluded_keys:
             return
+        self._excluded_keys.add((name, url))
         if url:
             self._excluded_urls.add(url)
         self.excluded.append({"name": name, "url": url, "reason": reason, "reason_zh": NOT_COLUMN_ZH.get(reason, reason),
@@ -420,8 +422,9 @@ class ColumnCollector:
         # pages sharing a known column's folder are that column, not new ones.
         folders = {_folder(c.url) for c in self.columns.values() if c.url}
         for page in site.pages("html"):
-            if page.url in self._pages or page.url in self.columns or page.url in (home_url, home.final_url):
-                continue
+            if page.url in self._pages or page.url in self.columns or page.url in (home_url, home.final_url) \
+                    or page.url in self._excluded_urls:
+                continue  # read already, or left out as not a column (hidden, endpoint…) by the menus
             body = page.body
             if b"ColumnName" not in body or b"ArticleTitle" in body or _PAGED.search(page.url):
                 continue

@@ -1,0 +1,118 @@
+"""Column discovery knows what a column is (issue #8): article pages, endpoints, hidden elements and
+other sites' links are never columns; script-filled lists are rendered, or else not decidable.
+
+The discovery site holds 4 real blank columns (threshold 5) and nine non-columns an entry-counting
+audit turned into blank columns (→ a false 栏目不更新 veto). Audited twice by the real CLI: with
+rendering off (the TRS column is 'not decidable', never blank) and on (real Chromium renders it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+
+from tests.sites.discovery_fixture import OFFSITE, build_discovery_site
+from tests.support.servers import closed_port, run_cli, serve
+
+AS_OF = dt.date(2024, 6, 14)
+pytestmark = pytest.mark.slow
+
+
+def _audit(tmp, name: str, render: bool) -> dict:
+    port = closed_port()
+    site, truth = build_discovery_site(AS_OF, port)
+    cfg = tmp / f"{name}.toml"
+    cfg.write_text(f"[plugins.browser]\nrender = {'true' if render else 'false'}\n", "utf-8")
+    out, db = tmp / name, tmp / f"{name}.sqlite"
+    resolve = [a for h in OFFSITE for a in ("--resolve", f"{h}=127.0.0.1")]
+    with serve(site) as srv:
+        r = run_cli("check", srv.base_url.rstrip("/") + "/", "--out", str(out), "--db", str(db), "--as-of", AS_OF.isoformat(),
+                    "--checks", "freshness", "--a11y", "off", "--config", str(cfg), "--timeout", "5", *resolve, timeout=300)
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    con = sqlite3.connect(db)
+    records = {r[0]: json.loads(r[1]) for r in con.execute("select key, data from records where kind = 'freshness.column'")}
+    excluded = [json.loads(r[0]) for r in con.execute("select data from records where kind = 'freshness.not_columns'")]
+    dead = {r[0] for r in con.execute("select target_url from link_results where verdict = 'dead'")}
+    return {"report": report, "rc": r.returncode, "truth": truth, "records": records,
+            "excluded": excluded[0]["entries"] if excluded else [], "dead": dead, "stderr": r.stderr}
+
+
+@pytest.fixture(scope="module")
+def static(tmp_path_factory):
+    return _audit(tmp_path_factory.mktemp("disc"), "norender", render=False)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    return _audit(tmp_path_factory.mktemp("disc"), "render", render=True)
+
+
+def _findings(run: dict, rule: str) -> list[dict]:
+    return [f for f in run["report"]["findings"] if f["rule"] == rule]
+
+
+def _state(run: dict, name: str) -> dict:
+    rows = [r for r in run["records"].values() if r["column_name"] == name]
+    assert len(rows) == 1, (name, rows)
+    return rows[0]
+
+
+def test_the_offsite_links_really_are_dead(static) -> None:
+    """The trap is armed: the other governments' sites in the header fail, as they did in the report."""
+
+    assert {h for h in OFFSITE if any(h in u for u in static["dead"])} == set(OFFSITE), static["dead"]
+
+
+def test_only_real_columns_are_blank_and_no_false_veto(static) -> None:
+    blank = {f["column"] for f in _findings(static, "freshness.column_empty")}
+    assert blank == static["truth"].blank, blank
+    assert not blank & static["truth"].not_columns
+    assert not [f for f in _findings(static, "freshness.column_stale") if f["severity"] == "veto"]
+    assert not [e for e in static["report"]["errors"] if e.get("plugin") == "freshness"]
+    names = {r["column_name"] for r in static["records"].values()}
+    assert not names & static["truth"].not_columns, names & static["truth"].not_columns
+
+
+def test_non_columns_are_listed_with_their_reason(static) -> None:
+    reasons = {e["name"]: e["reason"] for e in static["excluded"]}
+    assert reasons["抗疫专题"] == "article_url"
+    assert reasons["抗疫纪实"] == "article_page"
+    assert reasons["我要写信"] == "endpoint" and reasons["热点搜索"] == "endpoint" and reasons["领导信箱"] == "endpoint"
+    assert reasons["旧版栏目"] == "hidden"
+    assert reasons["邻县人民政府"] == "off_site" and reasons["省人民政府"] == "off_site"
+    metric = next(m for m in static["report"]["metrics"] if m["name"] == "freshness.columns") \
+        if isinstance(static["report"]["metrics"], list) else static["report"]["metrics"]["freshness.columns"]
+    assert metric["detail"]["not_columns"] == len(static["excluded"])
+
+
+def test_a_hover_menu_hidden_by_inline_style_is_still_a_column(static) -> None:
+    row = _state(static, static["truth"].dropdown_column)
+    assert row["state"] == "stale" and row["age_days"] == 20
+
+
+def test_script_list_without_rendering_is_not_decidable(static) -> None:
+    name = static["truth"].js_column
+    assert _state(static, name)["state"] == "undecidable"
+    info = [f for f in _findings(static, "freshness.column_undecidable") if f["column"] == name]
+    assert len(info) == 1 and info[0]["severity"] == "info"
+    assert "trsapi" in info[0]["evidence"]["js_list_markers"] and info[0]["evidence"]["rendered"] is False
+    assert name not in {f["column"] for f in _findings(static, "freshness.column_stale")}
+
+
+def test_hanweb_datastore_records_are_read_without_a_browser(static) -> None:
+    row = _state(static, static["truth"].datastore_column)
+    assert row["state"] == "fresh" and row["age_days"] == 3
+    assert row["list_source"] == "datastore" and row["item_count"] == 15 and row["declared_total"] == 100
+
+
+def test_script_list_is_rendered_in_the_browser(rendered) -> None:
+    assert not [e for e in rendered["report"]["errors"] if e.get("plugin") in ("freshness", "render", "browser")], \
+        rendered["report"]["errors"]
+    row = _state(rendered, rendered["truth"].js_column)
+    assert row["state"] == "fresh" and row["age_days"] == 3 and row["rendered"] is True, row
+    assert not [f for f in _findings(rendered, "freshness.column_undecidable") if f["column"] == rendered["truth"].js_column]
+    blank = {f["column"] for f in _findings(rendered, "freshness.column_empty")}
+    assert blank == rendered["truth"].blank
