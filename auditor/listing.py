@@ -16,6 +16,9 @@ another ``<ul>`` — so this module reads structure, not one template:
   main list (the block with the most dated items), pagination, placeholders (暂无/建设中) and
   whether it is an error page.
 
+What is *not* a column (article pages, endpoints, hidden elements, script-filled lists that show
+nothing) is decided here too, from ``columns.*`` pack patterns; see the last section.
+
 Classification of a column by its name (动态/要闻, 通知公告/政策文件, 人事/规划, other) uses the
 keyword lists of the rule pack, never constants here: offices extend them per jurisdiction.
 Everything is a pure function of a page, so the document model and reports can reuse it.
@@ -787,8 +790,8 @@ class HiddenRules:
 def is_hidden(el: Any, rules: HiddenRules, menus_open: bool = False) -> bool:
     """True when ``el`` or an ancestor is hidden.
 
-    With ``menus_open`` a hidden sub-menu (a hidden list inside an ``li`` or next to a link of a
-    visible menu entry) counts as visible: readers open drop-down menus by hovering.
+    With ``menus_open`` a hidden sub-menu (a hidden list inside an ``li``, or right after the link
+    that opens it) counts as visible: readers open drop-down menus by hovering.
     """
 
     node = el
@@ -796,9 +799,10 @@ def is_hidden(el: Any, rules: HiddenRules, menus_open: bool = False) -> bool:
         if rules.hides(node):
             if not menus_open:
                 return True
-            parent = node.getparent()
-            opener = parent is not None and (parent.tag == "li" or any(
-                c.tag == "a" for c in parent if c is not node and isinstance(c.tag, str)))
+            parent, prev = node.getparent(), node.getprevious()
+            while prev is not None and not isinstance(prev.tag, str):
+                prev = prev.getprevious()  # comments between the opener and its menu
+            opener = (parent is not None and parent.tag == "li") or (prev is not None and prev.tag == "a")
             if not opener:
                 return True
         node = node.getparent()
@@ -861,13 +865,27 @@ def not_a_column_url(url: str, pack: Any) -> str | None:
 
 
 def is_article_page(page: Any, cp: ColumnPage | None, pack: Any) -> bool:
-    """A content page (one article), not a list: article meta (ArticleTitle…) and no list of its own."""
+    """A content page (one article), not a list, and without a list of its own: article meta
+    (``columns.article_meta``: ArticleTitle…) or an article body container
+    (``columns.article_body_markers``: TRS_Editor, zoom…) holding at least
+    ``columns.article_body_min_chars`` characters."""
 
+    if cp is not None and len(cp.items) >= 2:
+        return False
     meta = {k.lower() for k, v in (page.meta or {}).items() if v}
     names = {m.lower() for m in pack.value("columns.article_meta", []) or []}
-    if not meta & names:
+    if meta & names:
+        return True
+    tree = page.tree
+    markers = _compiled(pack.value("columns.article_body_markers", []) or [])
+    if tree is None or not markers:
         return False
-    return cp is None or len(cp.items) < 2
+    min_chars = int(pack.value("columns.article_body_min_chars", 200) or 200)
+    for el in tree.iter("div", "article", "section", "td"):
+        mark = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+        if mark and any(p.search(mark) for p in markers) and len(_text(el)) >= min_chars:
+            return True
+    return False
 
 
 def js_list_markers(source: str, pack: Any) -> list[str]:

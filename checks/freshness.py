@@ -14,7 +14,18 @@ Windows, thresholds, class keywords and placeholders are rule-pack values (``fre
 date window is inclusive: an item dated exactly 14 days before ``--as-of`` still counts as new.
 Columns come from the homepage blocks, the homepage navigation (and the channel pages and
 sub-menus it leads to) and pages whose ``ColumnName`` meta marks them as column pages. Dead
-navigation entries are blank columns (the verdicts of the link checker are reused, not refetched).
+same-site navigation entries are blank columns (the verdicts of the link checker are reused).
+
+A veto must survive an operator's audit, so:
+
+* a column is counted once: entries with the same canonical address, or the same name where one
+  is a homepage block (or has no address, or shows the same dated items), are merged, and the
+  veto lists every counted column with its URL, class, newest date and the reason it counts;
+* things that are not columns are left out and recorded (``freshness.not_columns``): other
+  sites' links, hidden elements, article pages, form/interface endpoints (``columns.*`` patterns);
+* a list filled by script (``columns.js_list_markers``) is judged on the browser-rendered page
+  (plugins/browser.py renders such pages) or on Hanweb datastore records; when neither shows an
+  item it is *not decidable* (``freshness.column_undecidable``, info), never blank or stale.
 """
 
 from __future__ import annotations
@@ -530,7 +541,9 @@ def _counted(j: Judgement, trigger: str) -> dict[str, Any]:
 
     col, newest = j.column, j.newest
     row: dict[str, Any] = {
-        "name": col.name, "url": col.url, "found_on": col.found_on, "found_via": col.source,
+        # a homepage block without a column page of its own is checked where it is shown
+        "name": col.name, "url": col.url or col.found_on, "url_is": "column_page" if col.url else "shown_on_page",
+        "found_on": col.found_on, "found_via": col.source,
         "class": j.cls.id, "class_keyword": j.cls.keyword, "window_days": j.cls.window_days,
         "newest": newest.date.isoformat() if newest and newest.date else None,
         "newest_title": newest.title if newest else None, "newest_url": newest.url if newest else None,

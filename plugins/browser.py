@@ -663,7 +663,9 @@ def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
     Government CMSs often load a column's list by script (an empty ``<ul id="list">`` and an
     AJAX call): without rendering, every freshness and column check would see a blank column.
     The rendered DOM replaces the stored body (``replace_page_body(note="rendered")``) and the
-    links it adds are stored, so every later check sees what a visitor sees. Bounded by
+    links it adds are stored, so every later check sees what a visitor sees. Pages carrying a
+    script-filled list marker (``columns.js_list_markers``) with no static list are rendered
+    whatever other text they hold. Bounded by
     ``[plugins.browser] render_max_pages`` (default 50); ``render = false`` turns it off.
     """
 
