@@ -239,6 +239,8 @@ class ColumnCollector:
         self._pages: dict[str, ColumnPage | None] = {}
         self._page_facts: dict[str, dict[str, Any]] = {}
         self._hidden: dict[str, set[str]] = {}
+        # the site's own host and the hosts the operator declared part of it (--sibling-host)
+        self.hosts = [site.host] + [h.lower() for h in (getattr(ctx.config, "sibling_hosts", None) or []) if h]
 
     # dead link verdicts, by target
     @property
@@ -283,7 +285,7 @@ class ColumnCollector:
     def reject(self, url: str, found_on: str) -> str | None:
         """Why the entry at ``url`` (linked from ``found_on``) is not a column, or None."""
 
-        if not listing.same_site(url, self.site.host):
+        if not any(listing.same_site(url, h) for h in self.hosts):
             return "off_site"
         if url in self.hidden_targets(found_on):
             return "hidden"

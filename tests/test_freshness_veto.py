@@ -8,14 +8,17 @@ import datetime as dt
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from tests.sites.veto_fixture import THRESHOLD, build_short_titles_site, build_veto_site
 from tests.support.servers import run_cli, serve
 
 AS_OF = dt.date(2024, 6, 14)
 pytestmark = pytest.mark.slow
+SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "reports" / "schema" / "report.schema.json").read_text("utf-8"))
 
 CASES = [(t, THRESHOLD[t] + delta) for t in ("stale", "blank", "longstale") for delta in (-1, 0)]
 TRIGGER_KEY = {"stale": "stale", "blank": "blank", "longstale": "longstale"}
@@ -61,6 +64,8 @@ def test_threshold_traps(runs, trigger: str, count: int) -> None:
     report, truth, rc = runs[(trigger, count)]
     threshold = THRESHOLD[trigger]
     assert not [e for e in report["errors"] if e.get("plugin") == "freshness"], report["errors"]
+    errors = list(Draft202012Validator(SCHEMA).iter_errors(report))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
     counts = _metric(report, "freshness.columns")["detail"]["counts"]
     # each doubled column (homepage block + its column page) is counted once
     assert counts[TRIGGER_KEY[trigger]] == count, counts
