@@ -118,7 +118,7 @@ class ColumnPage:
     content_chars: int = 0
     is_error: bool = False
     status: int | None = None
-    list_source: str = "html"  # html | datastore (Hanweb jpage records in the static source)
+    list_source: str = "html"  # html | datastore (Hanweb jpage records in the static source; empty = decidably empty)
     declared_total: int | None = None  # totalRecord of a datastore list
 
     @property
@@ -606,8 +606,8 @@ def read_column_page(
     list_source, declared_total = "html", None
     if not items:
         ds_items, declared_total = datastore_items(page.text, page.final_url, page.encoding, as_of)
-        if ds_items:
-            items, list_source = ds_items, "datastore"
+        if ds_items or declared_total == 0:
+            items, list_source = ds_items, "datastore"  # records, or a datastore that says it holds none
     placeholder = None if items else find_placeholder(text, placeholders)
     stripped = text.replace(name, "", 1) if name else text
     for p in placeholders:
@@ -888,11 +888,16 @@ def is_article_page(page: Any, cp: ColumnPage | None, pack: Any) -> bool:
     return False
 
 
-def js_list_markers(source: str, pack: Any) -> list[str]:
-    """The script-filled list markers (TRS ``trsapi``, Hanweb ``jpage``/``dataproxy.jsp``…) in a page's source."""
+def js_list_markers(source: str, pack: Any, key: str = "columns.js_list_markers") -> list[str]:
+    """The script-filled list markers (TRS ``trsapi``, Hanweb ``jpage``/``dataproxy.jsp``…) in a page's source.
+
+    ``key`` names the pack list: ``columns.js_list_markers`` (lists filled by script) or
+    ``columns.js_pager_markers`` (script pagers such as TRS ``createPageHTML``, which also
+    appear over static lists).
+    """
 
     found = []
-    for p in pack.value("columns.js_list_markers", []) or []:
+    for p in pack.value(key, []) or []:
         try:
             if p and re.search(p, source, re.I):
                 found.append(p)
@@ -911,14 +916,17 @@ def datastore_items(source: str, page_url: str, encoding: str = "utf-8",
     """Items a Hanweb (大汉) ``jpage`` list ships inside ``<script type="text/xml"><datastore>``.
 
     The records are in the static HTML as CDATA, rendered into the page by ``jpage.js``: reading
-    them here judges such a column without a browser. Returns (items, ``totalRecord`` or None).
+    them here judges such a column without a browser. Returns (items, ``totalRecord`` or None);
+    a datastore with an empty ``<recordset>`` returns ([], 0): a decidably empty list.
     """
 
     if "<datastore" not in source.lower():
         return [], None
     records = _DATASTORE_RECORD.findall(source)
+    total_m = _DATASTORE_TOTAL.search(source)
     if not records:
-        return [], None
+        empty = re.search(r"<recordset>\s*</recordset>|<recordset\s*/>", source, re.I)
+        return [], (0 if empty and (not total_m or total_m.group(1) == "0") else None)
     import lxml.html
     from lxml import etree
 
@@ -927,5 +935,4 @@ def datastore_items(source: str, page_url: str, encoding: str = "utf-8",
     except (ValueError, etree.ParserError):  # a broken record list reads as no items
         return [], None
     items = [it for b in extract_blocks(tree, page_url, encoding, as_of) for it in b.items]
-    total = _DATASTORE_TOTAL.search(source)
-    return items, int(total.group(1)) if total else None
+    return items, int(total_m.group(1)) if total_m else None

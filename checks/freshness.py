@@ -152,6 +152,7 @@ class Column:
     visited: bool = False
     js_markers: list[str] = field(default_factory=list)  # script-filled list markers on an itemless page
     rendered: bool = False  # the stored page is the browser-rendered DOM
+    render_tried: bool = False  # rendered in the browser, but the DOM showed nothing new
     list_source: str = "html"
     declared_total: int | None = None
     aliases: list[dict[str, Any]] = field(default_factory=list)  # the same column seen elsewhere
@@ -163,9 +164,15 @@ class Column:
 
     @property
     def undecidable(self) -> bool:
-        """A script-filled list with nothing to read: not decidable, never blank (nor stale)."""
+        """A script-filled list with nothing to read: not decidable, never blank (nor stale).
 
-        return not self.is_error and not self.items and bool(self.js_markers)
+        Unless the browser ran its scripts and the page then says it is empty (暂无信息…): that
+        is the site's own word, a blank column.
+        """
+
+        if self.is_error or self.items or not self.js_markers:
+            return False
+        return not (self.placeholder and (self.rendered or self.render_tried))
 
     def blank_reason(self) -> str | None:
         if self.is_error:
@@ -239,6 +246,7 @@ class ColumnCollector:
         self._pages: dict[str, ColumnPage | None] = {}
         self._page_facts: dict[str, dict[str, Any]] = {}
         self._hidden: dict[str, set[str]] = {}
+        self._render_tried: set[str] | None = None
         # the site's own host and the hosts the operator declared part of it (--sibling-host)
         self.hosts = [site.host] + [h.lower() for h in (getattr(ctx.config, "sibling_hosts", None) or []) if h]
 
@@ -248,6 +256,18 @@ class ColumnCollector:
         if self._dead is None:
             self._dead = {r.target_url: r for r in self.site.link_results(Verdict.DEAD)}
         return self._dead
+
+    @property
+    def render_tried(self) -> set[str]:
+        """Pages the render enricher opened in the browser without gaining content (its ``render`` records)."""
+
+        if self._render_tried is None:
+            self._render_tried = set()
+            for r in self.site.records("render"):
+                data = r.get("data") or {}
+                if isinstance(data, dict) and data.get("rendered") is False and r.get("key"):
+                    self._render_tried.add(r["key"])
+        return self._render_tried
 
     def hidden_targets(self, page_url: str) -> set[str]:
         if page_url not in self._hidden:
@@ -265,8 +285,13 @@ class ColumnCollector:
                 cp = listing.read_column_page(page, self.as_of, self.placeholders)
                 facts: dict[str, Any] = {"rendered": bool(page.headers.get("x-govaudit-rendered")), "js_markers": [],
                                          "final_url": page.final_url}
-                if not cp.items and not cp.is_error:
-                    facts["js_markers"] = listing.js_list_markers(page.text, self.ctx.pack)
+                if not cp.items and not cp.is_error and cp.list_source != "datastore":
+                    markers = listing.js_list_markers(page.text, self.ctx.pack)
+                    pagers = listing.js_list_markers(page.text, self.ctx.pack, "columns.js_pager_markers")
+                    # a TRS pager (createPageHTML) over a static list that says it has one page is a
+                    # static empty list: decidable. Any other script-filled list marker is not.
+                    facts["js_markers"] = markers + (pagers if cp.page_count > 1 else [])
+                    facts["render_tried"] = bool(facts["js_markers"]) and url in self.render_tried
                 if not cp.is_error and listing.is_article_page(page, cp, self.ctx.pack):
                     facts["article"] = True
                 self._page_facts[url] = facts
@@ -312,7 +337,7 @@ class ColumnCollector:
             self.by_url.setdefault(_canon(col.url), known.first_key)
         if col.visited and not known.visited:
             known.visited, known.content_chars, known.page_count = True, col.content_chars, col.page_count
-            known.js_markers, known.rendered = col.js_markers, col.rendered
+            known.js_markers, known.rendered, known.render_tried = col.js_markers, col.rendered, col.render_tried
             known.list_source, known.declared_total = col.list_source, col.declared_total
         known.placeholder = known.placeholder or col.placeholder
         if col.is_error and not known.is_error:
@@ -379,7 +404,8 @@ class ColumnCollector:
                         placeholder=cp.placeholder or (placeholder if not items else None),
                         content_chars=cp.content_chars, page_count=cp.page_count, visited=True,
                         js_markers=list(facts.get("js_markers") or []) if not items else [],
-                        rendered=bool(facts.get("rendered")), list_source=cp.list_source,
+                        rendered=bool(facts.get("rendered")), render_tried=bool(facts.get("render_tried")),
+                        list_source=cp.list_source,
                         declared_total=cp.declared_total))
 
     def block_column(self, block: Block, found_on: str, source: str) -> None:
@@ -725,15 +751,17 @@ def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                 key=f"column:{col.key}", source_url=col.found_on, column=col.name, evidence=ev,
             )
         elif j.state == "undecidable":
+            tried = col.rendered or col.render_tried
             ev = {**_column_evidence(j, ctx), "js_list_markers": col.js_markers, "rendered": col.rendered,
-                  "render_note": "页面已经浏览器渲染，列表仍为空" if col.rendered else "未能在浏览器中渲染（渲染关闭、失败或超出渲染页数上限）"}
+                  "render_tried": col.render_tried,
+                  "render_note": "已在浏览器中渲染，列表仍为空" if tried else "未在浏览器中渲染（渲染关闭、失败或超出渲染页数上限）"}
             yield ctx.finding(
                 "freshness.column_undecidable", col.url or col.found_on,
                 f"栏目“{col.name}”的列表由脚本加载（{'、'.join(col.js_markers[:3])}），"
-                + ("渲染后仍未读到信息" if col.rendered else "未经浏览器渲染")
+                + ("在浏览器中渲染后仍未读到信息" if tried else "未在浏览器中渲染")
                 + "，无法判断是否更新或空白，不计入栏目不更新/空白栏目；请人工打开核对",
                 f"Column “{col.name}” fills its list by script ({', '.join(col.js_markers[:3])}) and "
-                + ("still shows no item after rendering" if col.rendered else "was not rendered in a browser")
+                + ("still shows no item after rendering" if tried else "was not rendered in a browser")
                 + ": not decidable, not counted as stale or blank; check it by hand",
                 key=f"column:{col.key}", source_url=col.found_on, column=col.name, evidence=ev,
             )

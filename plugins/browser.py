@@ -686,7 +686,8 @@ def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
             continue
         if page.headers.get("x-govaudit-rendered"):
             continue
-        markers = listing.js_list_markers(page.text, ctx.pack) if page.tree is not None else []
+        markers = (listing.js_list_markers(page.text, ctx.pack) + listing.js_list_markers(
+            page.text, ctx.pack, "columns.js_pager_markers")) if page.tree is not None else []
         facts = needs_render(page.tree, opts.min_text, markers, page.text)
         if facts is None:
             continue

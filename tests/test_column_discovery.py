@@ -76,6 +76,13 @@ def test_only_real_columns_are_blank_and_no_false_veto(static) -> None:
     assert not names & static["truth"].not_columns, names & static["truth"].not_columns
 
 
+def test_script_clothed_blank_columns_are_still_blank(static) -> None:
+    reasons = {f["column"]: f["evidence"] for f in _findings(static, "freshness.column_empty")}
+    assert reasons["乡村振兴"]["blank_reason"] == "placeholder"
+    assert reasons["重点项目"]["blank_reason"] == "no_content" and reasons["重点项目"]["list_source"] == "datastore"
+    assert reasons["文明创建"]["blank_reason"] == "no_content"  # createPageHTML(1, …): one static page, empty
+
+
 def test_non_columns_are_listed_with_their_reason(static) -> None:
     reasons = {e["name"]: e["reason"] for e in static["excluded"]}
     assert reasons["抗疫专题"] == "article_url"
@@ -94,12 +101,14 @@ def test_a_hover_menu_hidden_by_inline_style_is_still_a_column(static) -> None:
 
 
 def test_script_list_without_rendering_is_not_decidable(static) -> None:
-    name = static["truth"].js_column
-    assert _state(static, name)["state"] == "undecidable"
-    info = [f for f in _findings(static, "freshness.column_undecidable") if f["column"] == name]
-    assert len(info) == 1 and info[0]["severity"] == "info"
-    assert "trsapi" in info[0]["evidence"]["js_list_markers"] and info[0]["evidence"]["rendered"] is False
-    assert name not in {f["column"] for f in _findings(static, "freshness.column_stale")}
+    for name in (static["truth"].js_column, static["truth"].broken_js_column):
+        assert _state(static, name)["state"] == "undecidable"
+        info = [f for f in _findings(static, "freshness.column_undecidable") if f["column"] == name]
+        assert len(info) == 1 and info[0]["severity"] == "info"
+        ev = info[0]["evidence"]
+        assert "trsapi" in ev["js_list_markers"] and ev["rendered"] is False and ev["render_tried"] is False
+        assert "未在浏览器中渲染" in info[0]["message"]
+        assert name not in {f["column"] for f in _findings(static, "freshness.column_stale")}
 
 
 def test_hanweb_datastore_records_are_read_without_a_browser(static) -> None:
@@ -116,3 +125,33 @@ def test_script_list_is_rendered_in_the_browser(rendered) -> None:
     assert not [f for f in _findings(rendered, "freshness.column_undecidable") if f["column"] == rendered["truth"].js_column]
     blank = {f["column"] for f in _findings(rendered, "freshness.column_empty")}
     assert blank == rendered["truth"].blank
+
+
+def test_script_list_still_empty_after_rendering_is_not_decidable(rendered) -> None:
+    name = rendered["truth"].broken_js_column
+    assert _state(rendered, name)["state"] == "undecidable"
+    info = next(f for f in _findings(rendered, "freshness.column_undecidable") if f["column"] == name)
+    assert info["evidence"]["render_tried"] is True and "渲染后仍未读到信息" in info["message"]
+    assert name not in {f["column"] for f in _findings(rendered, "freshness.column_empty")}
+
+
+def test_render_trigger_sees_list_markers_behind_long_text() -> None:
+    """Unit: the enricher's trigger. A long introduction hid an empty script-filled list from it."""
+
+    import lxml.html
+
+    from auditor.listing import js_list_markers
+    from auditor.rulepacks import load_pack
+    from plugins.browser import needs_render
+
+    pack = load_pack("national")
+    intro = "本栏目集中发布全县各乡镇、各部门的工作动态信息。" * 30
+    src = (f"<html><body><div class='main'><p>{intro}</p><ul id='trs-list' class='list'></ul></div>"
+           "<script src='/js/trsapi.js'></script></body></html>")
+    tree = lxml.html.document_fromstring(src)
+    markers = js_list_markers(src, pack)
+    assert needs_render(tree, 40) is None  # the old trigger: too much text to look empty
+    assert needs_render(tree, 40, markers, src)["js_list_markers"] == markers
+    items = "".join(f"<li><a href='/{i}.html'>县政府召开第{i}次常务会议</a><span>2024-06-0{i}</span></li>" for i in (1, 2))
+    static = src.replace("</ul>", items + "</ul>")
+    assert needs_render(lxml.html.document_fromstring(static), 40, js_list_markers(static, pack), static) is None

@@ -343,7 +343,10 @@ def test_hanweb_datastore_records() -> None:
     items, total = datastore_items(src, BASE + "col/", "utf-8", AS_OF)
     assert [i.date for i in items] == [dt.date(2024, 6, 11), dt.date(2024, 5, 2)]
     assert items[0].url == BASE + "art/2024/6/11/art_1.html" and total == 100
-    assert datastore_items("<ul></ul>", BASE)[0] == []
+    assert datastore_items("<ul></ul>", BASE) == ([], None)  # no datastore: nothing known
+    # a datastore that holds no record is a decidably empty list; records we cannot read are not
+    assert datastore_items("<datastore><recordset></recordset></datastore>", BASE) == ([], 0)
+    assert datastore_items("<datastore><recordset><record>x</record></recordset></datastore>", BASE) == ([], None)
 
 
 def test_script_list_markers() -> None:

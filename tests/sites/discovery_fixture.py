@@ -1,9 +1,11 @@
 """A county site whose menus and homepage hold everything that looks like a column and is not one.
 
-Real columns: four blank ones (暂无信息) — one under the 空白栏目 threshold of 5 — a fresh news
+Real columns: four blank ones — one under the 空白栏目 threshold of 5: two 暂无信息 pages, a Hanweb
+datastore with no record and a TRS static list of one empty page (scripts, yet decidable) — a fresh news
 column, a stale 部门动态 reached only through an inline ``display:none`` drop-down menu (a
 reader opens it by hovering: it *is* a column), a TRS column whose list is loaded by script
-(``trsapi``, an empty ``<ul>`` after a long introduction) and a Hanweb ``jpage`` column whose 100
+(``trsapi``, an empty ``<ul>`` after a long introduction), the same template whose interface
+answers 404 (still empty after rendering: not decidable) and a Hanweb ``jpage`` column whose 100
 records sit in a ``<datastore>`` script block.
 
 Not columns, each of which an entry-counting audit turned into a blank column: an article page
@@ -42,6 +44,7 @@ class DiscoveryTruth:
     blank: set[str] = field(default_factory=lambda: set(BLANK))
     not_columns: set[str] = field(default_factory=lambda: set(NOT_COLUMNS))
     js_column: str = "县区动态"
+    broken_js_column: str = "街道动态"
     datastore_column: str = "乡镇动态"
     dropdown_column: str = "部门动态"
     fresh: set[str] = field(default_factory=lambda: {"工作动态"})
@@ -61,6 +64,7 @@ def _layout(title: str, body: str, offsite_port: int, column: str | None = None,
         # an inline display:none drop-down under a visible menu entry: readers open it by hovering
         "<li><a href='/xwzx/'>新闻中心</a><ul style='display:none'><li><a href='/bmdt/'>部门动态</a></li></ul></li>",
         "<li><a href='/jsdt/'>县区动态</a></li>",
+        "<li><a href='/jddt/'>街道动态</a></li>",
         "<li><a href='/hwlb/'>乡镇动态</a></li>",
     ])
     header = "".join(f"<a href='http://{h}:{offsite_port}/'>{n}</a>" for h, n in zip(OFFSITE, ["邻县人民政府", "省人民政府"], strict=True))
@@ -92,8 +96,15 @@ def build_discovery_site(as_of: dt.date, offsite_port: int) -> tuple[Site, Disco
 
     gzdt = articles("gzdt", [2, 9])
     page("/gzdt/", "工作动态", ul_span(gzdt), column="工作动态")
-    for name, folder in BLANK.items():
-        page(f"/{folder}/", name, f"<div class='position'>当前位置：首页 &gt; {name}</div><div class='list'>暂无信息</div>", column=name)
+    for name in ("乡村振兴", "营商环境"):
+        page(f"/{BLANK[name]}/", name, f"<div class='position'>当前位置：首页 &gt; {name}</div><div class='list'>暂无信息</div>",
+             column=name)
+    # blank in script clothing, still decidable: a Hanweb datastore with no record, a TRS static list of one empty page
+    page("/zdxm/", "重点项目", "<div id='4522'><script type='text/xml'><datastore><recordset></recordset></datastore></script></div>"
+         "<script src='/module/jslib/jquery/jpage/jquery.page.min.js'></script>"
+         "<script>$('#4522').jpage({dataStore: 'xml', totalRecord: 0, perPage: 15});</script>", column="重点项目")
+    page("/wmcj/", "文明创建", "<ul class='list'></ul><div class='page'><script>createPageHTML(1, 0, \"index\", \"html\");</script></div>",
+         column="文明创建")
     page("/bmdt/", "部门动态", ul_span(articles("bmdt", [20, 40])), column="部门动态")
     page("/xwzx/", "新闻中心", ul_span(gzdt), column="新闻中心")
     # not columns
@@ -108,6 +119,9 @@ def build_discovery_site(as_of: dt.date, offsite_port: int) -> tuple[Site, Disco
     page("/jsdt/", "县区动态", f"<div class='column-intro'><p>{intro}</p></div><div class='list-box'><ul id='trs-list' class='list'></ul></div>"
          "<script src='/js/trsapi.js'></script><script>trsapi.load('/api/jsdt.json', 'trs-list');</script>", column="县区动态")
     site.raw("/js/trsapi.js", TRS_JS, "application/javascript")
+    # the same template whose interface is gone: still empty after rendering
+    page("/jddt/", "街道动态", f"<div class='column-intro'><p>{intro}</p></div><div class='list-box'><ul id='trs-list' class='list'></ul></div>"
+         "<script src='/js/trsapi.js'></script><script>trsapi.load('/api/gone.json', 'trs-list');</script>", column="街道动态")
     rows = [{"t": t, "u": u, "d": f"{day:%Y-%m-%d}"} for t, u, day in articles("jsdt", [3, 9, 40])]
     site.raw("/api/jsdt.json", json.dumps(rows, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
     # a Hanweb jpage column: 100 records, the first 15 in the static datastore
