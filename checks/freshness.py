@@ -70,6 +70,12 @@ EMPTY_BASIS = Basis(
     source=INDICATORS_BASIS,
     status="confirmed",
 )
+BLANK_VETO_BASIS = Basis(
+    zh="《政府网站与政务新媒体检查指标》单项否决·栏目不更新（三）：空白栏目（栏目有名无内容）数量≥5个",
+    en="Inspection indicators (国办秘函〔2019〕19号), veto 'columns not updated' (3): 5 or more blank columns",
+    source="国办秘函〔2019〕19号",
+    status="confirmed",
+)
 UNDECIDABLE_BASIS = Basis(
     zh="《政府网站与政务新媒体检查指标》单项否决·栏目不更新：按栏目实际呈现的信息判定；"
     "脚本加载、未能渲染的列表无从判定，不计为空白或未更新（本工具的判定方法）",
@@ -116,6 +122,27 @@ def govaudit_rules() -> list[Rule]:
             remediation_zh="为栏目补充内容，或撤销、合并无内容的栏目；修复导航中打不开的栏目入口；不得以“暂无信息”“建设中”等占位。",
             remediation_en="Fill the column, or remove/merge it; fix navigation entries that lead to error pages; "
             "do not leave placeholders such as 暂无信息 or 建设中.",
+            indicator="freshness",
+        ),
+        Rule(
+            id="freshness.column_blank_veto",
+            name_zh="空白栏目（单项否决）",
+            name_en="Blank columns (veto)",
+            severity=Severity.VETO,
+            basis=BLANK_VETO_BASIS,
+            remediation_zh="为列出的每个空白栏目补充内容，或撤销、合并这些栏目，使空白栏目少于否决阈值；修复打不开的栏目入口。",
+            remediation_en="Fill, remove or merge each listed blank column so fewer than the threshold remain; "
+            "fix column entries that lead to error pages.",
+            indicator="freshness",
+        ),
+        Rule(
+            id="freshness.column_veto_undecided",
+            name_zh="栏目不更新/空白栏目否决无法判定",
+            name_en="Column veto not decidable",
+            severity=Severity.INFO,
+            basis=UNDECIDABLE_BASIS,
+            remediation_zh="人工打开列出的脚本加载栏目，核对其最新信息日期；如属实为空白或未更新，应一并整改。",
+            remediation_en="Open the listed script-filled columns by hand and check their newest items.",
             indicator="freshness",
         ),
         Rule(
@@ -790,8 +817,13 @@ def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collect
                        "not_columns": len(collector.excluded),
                        "not_column_reasons": _tally(e["reason"] for e in collector.excluded)})
     met = [k for k in ("stale", "longstale", "blank") if counts[k] >= thresholds[k]]
-    if not met:
-        return
+    undecidable = [j for j in judgements if j.state == "undecidable"]
+    longstale_classes = set(ctx.pack.value("freshness.longstale_classes", ["dynamic", "notice", "longterm"]) or [])
+    could = {  # the not-decidable columns that would count for each trigger if they turned out stale/blank
+        "stale": [j for j in undecidable if j.cls.id in ("dynamic", "notice")],
+        "longstale": [j for j in undecidable if j.cls.id in longstale_classes],
+        "blank": undecidable,
+    }
     label_zh = {"stale": "动态要闻类（2周）和通知公告政策文件类（6个月）未更新栏目合计",
                 "longstale": "应更新但长期未更新的栏目", "blank": "空白栏目"}
     label_en = {"stale": "stale news (2 weeks) + notice/policy (6 months) columns",
@@ -801,22 +833,42 @@ def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collect
     def names(k: str, sep: str) -> str:
         return sep.join(c["name"] or (c["url"] or "") for c in counted[k])
 
-    zh = "；".join(f"{label_zh[k]} {counts[k]} 个，达到否决阈值 {thresholds[k]} 个（{names(k, '、')}）" for k in met)
-    en = "; ".join(f"{counts[k]} {label_en[k]}, veto threshold {thresholds[k]} ({names(k, ', ')})" for k in met)
-    evidence = {
-        "as_of": ctx.as_of.isoformat(),
-        "triggers": {
-            k: {"count": counts[k], "threshold": thresholds[k], "met": k in met,
-                "threshold_entry": _entry(ctx, f"freshness.veto_{k}_count"),
-                "columns": counted[k]}
-            for k in ("stale", "longstale", "blank")
-        },
-        "dedup_note": "同一栏目（首页区块、导航入口、栏目页，地址或名称相同）只计一次；also_seen_as 列出合并的入口",
-        "undecidable_columns": [{"name": j.column.name, "url": j.column.url} for j in judgements if j.state == "undecidable"],
-        "not_columns": len(collector.excluded),
-    }
-    yield ctx.finding("freshness.column_stale", home_url, f"栏目不更新（单项否决）：{zh}",
-                      f"Columns not updated (veto): {en}", key="veto", severity=Severity.VETO, evidence=evidence)
+    def evidence(triggers: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            "as_of": ctx.as_of.isoformat(),
+            "triggers": {
+                k: {"count": counts[k], "threshold": thresholds[k], "met": k in met,
+                    "threshold_entry": _entry(ctx, f"freshness.veto_{k}_count"),
+                    "columns": counted[k],
+                    "undecidable_could_count": [{"name": j.column.name, "url": j.column.url} for j in could[k]]}
+                for k in triggers
+            },
+            "dedup_note": "同一栏目（首页区块、导航入口、栏目页，地址或名称相同）只计一次；also_seen_as 列出合并的入口",
+            "not_columns": len(collector.excluded),
+            "not_columns_note": "外站链接、隐藏元素、文章页、表单/接口不是栏目，不计入（记录 freshness.not_columns）",
+        }
+
+    # 栏目不更新 items (1) and (2) are one veto item, (3) 空白栏目 its own (国办秘函〔2019〕19号 lists them apart)
+    for rule, triggers, key, title_zh, title_en in (
+            ("freshness.column_stale", ("stale", "longstale"), "veto", "栏目不更新", "Columns not updated"),
+            ("freshness.column_blank_veto", ("blank",), "veto_blank", "空白栏目", "Blank columns")):
+        hit = [k for k in triggers if k in met]
+        if hit:
+            zh = "；".join(f"{label_zh[k]} {counts[k]} 个，达到否决阈值 {thresholds[k]} 个（{names(k, '、')}）" for k in hit)
+            en = "; ".join(f"{counts[k]} {label_en[k]}, veto threshold {thresholds[k]} ({names(k, ', ')})" for k in hit)
+            yield ctx.finding(rule, home_url, f"{title_zh}（单项否决）：{zh}", f"{title_en} (veto): {en}",
+                              key=key, severity=Severity.VETO, evidence=evidence(triggers))
+            continue
+        open_ = [k for k in triggers if could[k] and counts[k] + len(could[k]) >= thresholds[k]]
+        if not open_:
+            continue
+        zh = "；".join(f"{label_zh[k]}已确认 {counts[k]} 个，另有 {len(could[k])} 个栏目由脚本加载无法判定，"
+                      f"合计可能达到否决阈值 {thresholds[k]} 个" for k in open_)
+        en = "; ".join(f"{counts[k]} {label_en[k]} confirmed and {len(could[k])} script-filled columns not decidable: "
+                       f"together they could reach the veto threshold {thresholds[k]}" for k in open_)
+        yield ctx.finding("freshness.column_veto_undecided", home_url, f"{title_zh}单项否决无法判定：{zh}；请人工核对这些栏目",
+                          f"{title_en} veto not decidable: {en}; check those columns by hand",
+                          key=f"undecided:{key}", evidence=evidence(triggers))
 
 
 def _tally(values: Iterator[str] | list[str]) -> dict[str, int]:

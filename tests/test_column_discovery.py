@@ -155,3 +155,14 @@ def test_render_trigger_sees_list_markers_behind_long_text() -> None:
     items = "".join(f"<li><a href='/{i}.html'>县政府召开第{i}次常务会议</a><span>2024-06-0{i}</span></li>" for i in (1, 2))
     static = src.replace("</ul>", items + "</ul>")
     assert needs_render(lxml.html.document_fromstring(static), 40, js_list_markers(static, pack), static) is None
+
+
+def test_a_veto_that_hangs_on_undecidable_columns_is_undecided(static) -> None:
+    """4 blank + 2 not decidable could reach 5: the audit says it cannot decide, not 'clear'."""
+
+    undecided = _findings(static, "freshness.column_veto_undecided")
+    assert len(undecided) == 1 and undecided[0]["severity"] == "info"
+    trig = undecided[0]["evidence"]["triggers"]["blank"]
+    assert trig["count"] == 4 and trig["threshold"] == 5 and not trig["met"]
+    assert {c["name"] for c in trig["undecidable_could_count"]} == {static["truth"].js_column, static["truth"].broken_js_column}
+    assert not _findings(static, "freshness.column_blank_veto")

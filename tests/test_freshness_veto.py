@@ -51,7 +51,8 @@ def runs(tmp_path_factory):
 
 
 def _vetoes(report: dict) -> list[dict]:
-    return [f for f in report["findings"] if f["rule"] == "freshness.column_stale" and f["severity"] == "veto"]
+    return [f for f in report["findings"] if f["rule"] in ("freshness.column_stale", "freshness.column_blank_veto")
+            and f["severity"] == "veto"]
 
 
 def _metric(report: dict, name: str) -> dict:
@@ -76,6 +77,7 @@ def test_threshold_traps(runs, trigger: str, count: int) -> None:
         return
     assert len(vetoes) == 1 and rc == 1
     veto = vetoes[0]
+    assert veto["rule"] == ("freshness.column_blank_veto" if trigger == "blank" else "freshness.column_stale")
     trig = veto["evidence"]["triggers"][TRIGGER_KEY[trigger]]
     assert trig["met"] and trig["count"] == threshold and trig["threshold"] == threshold
     assert trig["threshold_entry"]["source"] and trig["threshold_entry"]["status"] == "confirmed"
@@ -96,6 +98,7 @@ def test_threshold_traps(runs, trigger: str, count: int) -> None:
     assert f"{threshold} 个" in veto["message"] and all(n in veto["message"] for n in truth.columns)
     others = [k for k, v in veto["evidence"]["triggers"].items() if v["met"] and k != TRIGGER_KEY[trigger]]
     assert not others
+    assert not [f for f in report["findings"] if f["rule"] == "freshness.column_veto_undecided"]
 
 
 def test_each_doubled_column_is_one_finding(runs) -> None:
