@@ -135,16 +135,16 @@ def govaudit_rules() -> list[Rule]:
             "fix column entries that lead to error pages.",
             indicator="freshness",
         ),
-        Rule(
-            id="freshness.column_veto_undecided",
-            name_zh="栏目不更新/空白栏目否决无法判定",
-            name_en="Column veto not decidable",
+        *(Rule(
+            id=f"freshness.{item}_veto_undecided",
+            name_zh=f"{zh}单项否决无法判定",
+            name_en=f"{en} veto not decidable",
             severity=Severity.INFO,
             basis=UNDECIDABLE_BASIS,
             remediation_zh="人工打开列出的脚本加载栏目，核对其最新信息日期；如属实为空白或未更新，应一并整改。",
             remediation_en="Open the listed script-filled columns by hand and check their newest items.",
             indicator="freshness",
-        ),
+        ) for item, zh, en in (("column_stale", "栏目不更新", "Columns not updated"), ("column_blank", "空白栏目", "Blank columns"))),
         Rule(
             id="freshness.column_undecidable",
             name_zh="栏目无法判定（脚本加载的列表）",
@@ -849,9 +849,11 @@ def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collect
         }
 
     # 栏目不更新 items (1) and (2) are one veto item, (3) 空白栏目 its own (国办秘函〔2019〕19号 lists them apart)
-    for rule, triggers, key, title_zh, title_en in (
-            ("freshness.column_stale", ("stale", "longstale"), "veto", "栏目不更新", "Columns not updated"),
-            ("freshness.column_blank_veto", ("blank",), "veto_blank", "空白栏目", "Blank columns")):
+    for rule, undecided_rule, triggers, key, title_zh, title_en in (
+            ("freshness.column_stale", "freshness.column_stale_veto_undecided", ("stale", "longstale"), "veto",
+             "栏目不更新", "Columns not updated"),
+            ("freshness.column_blank_veto", "freshness.column_blank_veto_undecided", ("blank",), "veto_blank",
+             "空白栏目", "Blank columns")):
         hit = [k for k in triggers if k in met]
         if hit:
             zh = "；".join(f"{label_zh[k]} {counts[k]} 个，达到否决阈值 {thresholds[k]} 个（{names(k, '、')}）" for k in hit)
@@ -866,7 +868,7 @@ def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collect
                       f"合计可能达到否决阈值 {thresholds[k]} 个" for k in open_)
         en = "; ".join(f"{counts[k]} {label_en[k]} confirmed and {len(could[k])} script-filled columns not decidable: "
                        f"together they could reach the veto threshold {thresholds[k]}" for k in open_)
-        yield ctx.finding("freshness.column_veto_undecided", home_url, f"{title_zh}单项否决无法判定：{zh}；请人工核对这些栏目",
+        yield ctx.finding(undecided_rule, home_url, f"{title_zh}单项否决无法判定：{zh}；请人工核对这些栏目",
                           f"{title_en} veto not decidable: {en}; check those columns by hand",
                           key=f"undecided:{key}", evidence=evidence(triggers))
 

@@ -160,7 +160,8 @@ def test_render_trigger_sees_list_markers_behind_long_text() -> None:
 def test_a_veto_that_hangs_on_undecidable_columns_is_undecided(static) -> None:
     """4 blank + 2 not decidable could reach 5: the audit says it cannot decide, not 'clear'."""
 
-    undecided = _findings(static, "freshness.column_veto_undecided")
+    assert not _findings(static, "freshness.column_stale_veto_undecided")  # 1 stale + 2 could: under 5
+    undecided = _findings(static, "freshness.column_blank_veto_undecided")
     assert len(undecided) == 1 and undecided[0]["severity"] == "info"
     trig = undecided[0]["evidence"]["triggers"]["blank"]
     assert trig["count"] == 4 and trig["threshold"] == 5 and not trig["met"]
