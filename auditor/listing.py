@@ -742,6 +742,29 @@ _REVEAL_SELECTOR = re.compile(r":hover|:focus|\.(?:active|on|cur|current|show|op
 _LAST_SIMPLE = re.compile(r"([.#])([\w-]+)(?=[^\s>+~]*$)")
 
 
+def _top_level_rules(css: str) -> Iterator[tuple[str, str]]:
+    """(selectors, declarations) of the plain rules of a stylesheet; ``@media``/``@supports`` blocks are
+    skipped (a mobile layout hiding the desktop menu does not hide it from a desktop reader)."""
+
+    depth, start, brace = 0, 0, -1  # brace: where the open plain rule's "{" is, -1 for none/at-rule
+    for i, ch in enumerate(css):
+        if ch == "{":
+            if depth == 0:
+                brace = -1 if css[start:i].lstrip().startswith("@") else i
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                start = i + 1  # a stray brace
+                continue
+            depth -= 1
+            if depth == 0:
+                if brace >= 0:
+                    yield css[start:brace].strip(), css[brace + 1:i]
+                brace, start = -1, i + 1
+        elif ch == ";" and depth == 0:
+            start = i + 1  # @import …; @charset …;
+
+
 @dataclass(slots=True)
 class HiddenRules:
     """Classes and ids a page's own ``<style>`` hides and never reveals on hover/focus/active.
@@ -760,8 +783,10 @@ class HiddenRules:
         reveals: dict[str, set[str]] = {".": set(), "#": set()}
         if tree is not None:
             for style in tree.iter("style"):
+                if (style.get("media") or "all").strip().lower() not in ("all", "screen", ""):
+                    continue  # a print or small-screen stylesheet hides things a desktop reader sees
                 css = re.sub(r"/\*.*?\*/", "", style.text or "", flags=re.S)
-                for selectors, decls in _STYLE_RULE.findall(css):
+                for selectors, decls in _top_level_rules(css):
                     hide, show = bool(_HIDES.search(decls)), bool(_SHOWS.search(decls))
                     for sel in selectors.split(","):
                         m = _LAST_SIMPLE.search(sel.strip())

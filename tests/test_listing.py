@@ -374,3 +374,16 @@ def test_article_pages_by_meta_or_body() -> None:
     lst = page_view(f"<html><body><div class='zoom'>{body}</div><ul><li><a href='/1.html'>关于开展安全生产检查的通知</a>"
                     "<span>2024-06-01</span></li><li><a href='/2.html'>关于做好防汛工作的通知文件</a><span>2024-05-01</span></li></ul></body></html>")
     assert not is_article_page(lst, read_column_page(lst, AS_OF), pack)
+
+
+def test_mobile_and_print_styles_hide_nothing_from_a_desktop_reader() -> None:
+    """A responsive template hides its desktop menu on phones (@media) and prints without it: the menu is visible."""
+
+    from auditor.listing import HiddenRules, hidden_link_targets
+
+    html = ("<html><head><style>@media (max-width: 768px) { .nav { display: none } .m-nav { display: block } }"
+            ".m-nav { display: none }</style><style media='print'>.nav { display: none }</style></head><body>"
+            "<div class='nav'><a href='/gzdt/'>工作动态</a></div><div class='m-nav'><a href='/m/'>手机菜单</a></div></body></html>")
+    tree = lxml.html.document_fromstring(html)
+    assert "nav" not in HiddenRules.of(tree).classes
+    assert hidden_link_targets(tree, BASE) == {BASE + "m/"}
