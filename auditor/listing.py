@@ -89,7 +89,9 @@ class Block:
     placeholder: str | None = None
     position: int = 0
     region: str = str(Region.CONTENT)
-    hidden: bool = False  # the list or its heading is hidden (display:none…) in the stored HTML
+    # the list is hidden (display:none…) in the stored HTML — often an inactive tab a reader opens,
+    # so a list with items still counts; hidden *empty* blocks (a login greeting) are never made
+    hidden: bool = False
 
     @property
     def dated(self) -> list[Item]:

@@ -423,7 +423,7 @@ class ColumnCollector:
         if descend and cp.is_channel and not block_items:
             # a second-level channel page: its named blocks are the columns
             for b in cp.blocks:
-                if b.name and b.region == "content" and (b.items or b.placeholder) and not b.hidden:
+                if b.name and b.region == "content" and (b.items or b.placeholder):
                     self.block_column(b, url, "channel")
             return
         items = cp.items or list(block_items or [])
@@ -436,9 +436,6 @@ class ColumnCollector:
                         declared_total=cp.declared_total))
 
     def block_column(self, block: Block, found_on: str, source: str) -> None:
-        if block.hidden and not block.dated:
-            self.exclude(block.name, block.more_url, "hidden", found_on)
-            return
         more = block.more_url if block.more_url and block.more_url != found_on else None
         if more:
             reason = self.reject(more, found_on)

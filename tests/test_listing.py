@@ -387,3 +387,15 @@ def test_mobile_and_print_styles_hide_nothing_from_a_desktop_reader() -> None:
     tree = lxml.html.document_fromstring(html)
     assert "nav" not in HiddenRules.of(tree).classes
     assert hidden_link_targets(tree, BASE) == {BASE + "m/"}
+
+
+def test_a_hidden_tab_panel_is_still_a_list() -> None:
+    """Inactive tabs are display:none until clicked: their lists are columns, only flagged hidden."""
+
+    html = ("<div class='tabbox'><div class='tab'><ul><li class='on'>通知公告</li><li>政策文件</li></ul></div>"
+            "<ul><li><a href='/t1.html'>关于做好防汛工作的通知</a><span>2024-06-01</span></li></ul>"
+            "<ul style='display:none'><li><a href='/z1.html'>示范县人民政府关于印发某某办法的通知</a></li>"
+            "<li><a href='/z2.html'>示范县人民政府关于某某工作的实施意见</a></li></ul></div>")
+    named = by_name(blocks_of(html))
+    assert named["政策文件"].hidden and len(named["政策文件"].items) == 2
+    assert not named["通知公告"].hidden
