@@ -146,6 +146,16 @@ def govaudit_rules() -> list[Rule]:
             indicator="freshness",
         ) for item, zh, en in (("column_stale", "栏目不更新", "Columns not updated"), ("column_blank", "空白栏目", "Blank columns"))),
         Rule(
+            id="freshness.homepage_undecidable",
+            name_zh="首页是否更新无法判定（脚本加载的列表）",
+            name_en="Homepage update not decidable (script-filled lists)",
+            severity=Severity.INFO,
+            basis=UNDECIDABLE_BASIS,
+            remediation_zh="首页信息列表宜在页面 HTML 中直接输出；请人工打开首页核对最新信息日期。",
+            remediation_en="Serve the homepage lists in the page HTML; open the homepage by hand to check its newest item.",
+            indicator="freshness",
+        ),
+        Rule(
             id="freshness.column_undecidable",
             name_zh="栏目无法判定（脚本加载的列表）",
             name_en="Column not decidable (script-filled list)",
@@ -643,6 +653,35 @@ def _dated_items(page: PageView, as_of: dt.date) -> list[Item]:
 
 
 def check_homepage(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    """首页不更新, unless the homepage fills lists by script the browser did not show us.
+
+    A homepage whose news list is loaded by script (``columns.js_list_markers``) and that was not
+    rendered (rendering off, failed, or nothing gained) may hold today's news: the veto is then
+    *not decidable* (``freshness.homepage_undecidable``, info), never a false 单项否决.
+    """
+
+    home = site.homepage
+    for f in _homepage_findings(site, ctx):
+        if f.rule == "freshness.homepage_stale" and home is not None and not home.headers.get("x-govaudit-rendered"):
+            markers = listing.js_list_markers(home.text, ctx.pack)
+            if markers:
+                tried = any(r.get("key") == home.url and (r.get("data") or {}).get("rendered") is False
+                            for r in site.records("render"))
+                yield ctx.finding(
+                    "freshness.homepage_undecidable", f.url,
+                    f"首页有由脚本加载的列表（{'、'.join(markers[:3])}），"
+                    + ("在浏览器中渲染后仍未读到" if tried else "未在浏览器中渲染")
+                    + f"；静态页面显示：{f.message_zh}。首页是否更新无法判定，请人工核对",
+                    f"The homepage fills lists by script ({', '.join(markers[:3])}) and "
+                    + ("still showed nothing after rendering" if tried else "was not rendered")
+                    + f"; the static page shows: {f.message_en}. Not decidable; check by hand",
+                    key="homepage", evidence={**f.evidence, "js_list_markers": markers, "render_tried": tried,
+                                              "static_verdict_zh": f.message_zh})
+                continue
+        yield f
+
+
+def _homepage_findings(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     home = site.homepage
     if home is None or home.tree is None:
         return  # the crawl could not read the homepage: reachability rules report that, not this one

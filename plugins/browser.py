@@ -626,13 +626,14 @@ def needs_render(tree: Any, min_text: int, js_markers: list[str] | None = None, 
     Two triggers: a page with little content and a script that may load it; or a page whose
     source carries a script-filled list marker (``columns.js_list_markers``: TRS ``trsapi``/
     ``createPageHTML``, Hanweb ``jpage``/``dataproxy.jsp``, ``unitbuild``…) and shows no list in
-    its static HTML — however much other text (an introduction, menus) surrounds the empty list.
+    its static HTML, or an empty list container next to static ones (a homepage whose 要闻 block
+    is script-filled) — however much other text surrounds the empty list.
     """
 
     if tree is None:
         return None
     facts = content_facts(tree)
-    if js_markers and not _static_list(tree, source):
+    if js_markers and (facts["empty_lists"] or not _static_list(tree, source)):
         facts["js_list_markers"] = list(js_markers)
         return facts
     if not facts["ajax"]:

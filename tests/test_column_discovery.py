@@ -155,6 +155,9 @@ def test_render_trigger_sees_list_markers_behind_long_text() -> None:
     items = "".join(f"<li><a href='/{i}.html'>县政府召开第{i}次常务会议</a><span>2024-06-0{i}</span></li>" for i in (1, 2))
     static = src.replace("</ul>", items + "</ul>")
     assert needs_render(lxml.html.document_fromstring(static), 40, js_list_markers(static, pack), static) is None
+    # a static list next to an empty script-filled one (a homepage's 要闻 block): rendered
+    mixed = static.replace("</div>", "<ul id='yw-list' class='list'></ul></div>", 1)
+    assert needs_render(lxml.html.document_fromstring(mixed), 40, js_list_markers(mixed, pack), mixed) is not None
 
 
 def test_a_veto_that_hangs_on_undecidable_columns_is_undecided(static) -> None:

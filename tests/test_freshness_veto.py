@@ -114,3 +114,26 @@ def test_short_dated_titles_keep_the_homepage_fresh(runs) -> None:
     metric = _metric(report, "freshness.homepage_new_items")
     assert metric["value"] == 10  # 新闻0 … 新闻9: 5 to 14 days old; 新闻10/11 (15, 16 days) are out
     assert metric["detail"]["newest"]["title"] == "新闻0"
+
+
+@pytest.mark.parametrize("render", [False, True])
+def test_script_filled_homepage_is_never_a_false_veto(tmp_path, render: bool) -> None:
+    """Statically the homepage's newest item is 60 days old; its script-filled 要闻 list holds a 3-day-old item."""
+
+    from tests.sites.veto_fixture import build_js_homepage_site
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[plugins.browser]\nrender = {'true' if render else 'false'}\n", "utf-8")
+    with serve(build_js_homepage_site(AS_OF)) as srv:
+        r = run_cli("check", srv.base_url.rstrip("/") + "/", "--out", str(tmp_path / "o"), "--db", str(tmp_path / "d.sqlite"),
+                    "--as-of", AS_OF.isoformat(), "--checks", "freshness", "--a11y", "off", "--config", str(cfg))
+    report = json.loads((tmp_path / "o" / "report.json").read_text("utf-8"))
+    assert not [f for f in report["findings"] if f["rule"] == "freshness.homepage_stale"], r.stderr[-2000:]
+    undecidable = [f for f in report["findings"] if f["rule"] == "freshness.homepage_undecidable"]
+    if render:
+        assert not undecidable
+        assert _metric(report, "freshness.homepage_new_items")["value"] == 2  # 3 and 8 days old, read after rendering
+    else:
+        assert len(undecidable) == 1 and undecidable[0]["severity"] == "info"
+        ev = undecidable[0]["evidence"]
+        assert "trsapi" in ev["js_list_markers"] and ev["age_days"] == 60 and not ev["render_tried"]

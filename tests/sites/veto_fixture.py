@@ -112,3 +112,30 @@ def build_short_titles_site(as_of: dt.date) -> Site:
     site.page("/xw/", layout("新闻", ul_span(short), column="新闻", nav=nav))
     site.page("/gg/", layout("公告", ul_span(old), column="公告", nav=nav))
     return site
+
+
+def build_js_homepage_site(as_of: dt.date) -> Site:
+    """A homepage whose 要闻 list is loaded by script (TRS ``trsapi``: items 3 and 8 days old) next to a
+    static 通知公告 block 60 days old. Statically it looks stale; rendered it is fresh."""
+
+    from tests.sites.discovery_fixture import TRS_JS
+
+    site = Site("js-homepage")
+    nav = [("首页", "/"), ("要闻", "/yw/"), ("公告", "/gg/")]
+    news = [(f"示范县召开第{i}次重点工作推进会议", f"/yw/{i}.html", d(as_of, i)) for i in (3, 8)]
+    old = [("关于开展全县安全生产大检查工作的通知", "/gg/1.html", d(as_of, 60)),
+           ("关于做好全县防汛抗旱工作的紧急通知", "/gg/2.html", d(as_of, 75))]  # a static list of two next to the empty one
+    for title, href, day in news + old:
+        site.page(href, layout(title, f"<h1>{title}</h1><p>{day:%Y-%m-%d}</p>", nav=nav))
+    import json
+
+    site.raw("/js/trsapi.js", TRS_JS, "application/javascript")
+    rows = [{"t": t, "u": u, "d": f"{day:%Y-%m-%d}"} for t, u, day in news]
+    site.raw("/api/yw.json", json.dumps(rows, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
+    home = ("<div class='box'><div class='hd'><h3>要闻</h3></div><ul id='yw-list' class='list'></ul></div>"
+            "<div class='box'><div class='hd'><h3>通知公告</h3></div>" + ul_span(old) + "</div>"
+            "<script src='/js/trsapi.js'></script><script>trsapi.load('/api/yw.json', 'yw-list');</script>")
+    site.page("/", layout("首页", home, nav=nav))
+    site.page("/yw/", layout("要闻", ul_span(news), column="要闻", nav=nav))
+    site.page("/gg/", layout("公告", ul_span(old), column="公告", nav=nav))
+    return site
