@@ -733,8 +733,9 @@ def _homepage_findings(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     for edge in site.links(source_url=home.url):
         t = edge["target_url"]
         if edge["tag"] == "a" and t not in targets and t not in (home.url, home.final_url) \
-                and listing.same_site(t, site.host) and listing.url_kind(t) == "page":
-            targets.append(t)
+                and listing.same_site(t, site.host) and listing.url_kind(t) == "page" \
+                and listing.not_a_column_url(t, ctx.pack) != "endpoint":
+            targets.append(t)  # forms and interfaces (search, login, writeLetter.do) are no second-level pages
     updated: list[dict[str, Any]] = []
     for t in targets:
         page = site.page(t)
