@@ -170,3 +170,36 @@ def test_a_veto_that_hangs_on_undecidable_columns_is_undecided(static) -> None:
     assert trig["count"] == 4 and trig["threshold"] == 5 and not trig["met"]
     assert {c["name"] for c in trig["undecidable_could_count"]} == {static["truth"].js_column, static["truth"].broken_js_column}
     assert not _findings(static, "freshness.column_blank_veto")
+
+
+NOT_A_BASIS = ("rules.md", "§", "http://", "https://", "book118", "31ppt", "kunmingchi", "sntec", "开普云", "kaipuyun", "ieain")
+
+
+def test_bases_cite_official_sources() -> None:
+    """Rule bases and freshness.*/columns.* pack sources name official documents, never notes or mirror sites.
+
+    Trap: the old pack cited rules.md §2 for the keyword and placeholder lists and a vendor's
+    monitoring code (开普云) for the 1-year window."""
+
+    import checks.columns as columns_check
+    import checks.freshness as freshness_check
+
+    rules = freshness_check.govaudit_rules() + columns_check.govaudit_rules()
+    assert {"freshness.column_blank_veto", "freshness.column_undecidable", "freshness.homepage_undecidable"} <= {r.id for r in rules}
+    for rule in rules:
+        text = f"{rule.basis.zh} {rule.basis.source}"
+        assert not [b for b in NOT_A_BASIS if b in text], (rule.id, text)
+        assert any(doc in text for doc in ("国办秘函〔2019〕19号", "国务院令第711号", "国办发〔2015〕15号")), rule.id
+    import json
+    from pathlib import Path
+
+    raw = json.loads((Path(__file__).resolve().parents[1] / "auditor" / "rulepacks" / "national.json").read_text("utf-8"))
+    keys = [k for k in raw["values"] if k.startswith(("freshness.", "columns."))]
+    assert len(keys) >= 25
+    for k in keys:
+        entry = raw["values"][k]
+        assert entry["source"] and entry["status"] in ("confirmed", "partial", "unconfirmed", "local"), k
+        assert not [b for b in NOT_A_BASIS if b in entry["source"]], (k, entry["source"])
+        if entry["status"] == "unconfirmed":
+            assert "未核实" in entry["source"] or "本工具" in entry["source"] or "未能" in entry["source"] \
+                or "不判定" in entry["source"], (k, entry["source"])
