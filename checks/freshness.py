@@ -771,6 +771,8 @@ def _homepage_findings(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
 def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     collector = ColumnCollector(site, ctx)
     columns = collector.collect()
+    if collector.excluded:
+        ctx.record("freshness.not_columns", "summary", {"count": len(collector.excluded), "entries": collector.excluded[:500]})
     if not columns:
         return
     longstale_days = int(ctx.pack.value("freshness.longstale_days", 365) or 365)
@@ -829,8 +831,6 @@ def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                 + ": not decidable, not counted as stale or blank; check it by hand",
                 key=f"column:{col.key}", source_url=col.found_on, column=col.name, evidence=ev,
             )
-    if collector.excluded:
-        ctx.record("freshness.not_columns", "summary", {"count": len(collector.excluded), "entries": collector.excluded[:500]})
     yield from _veto(judgements, ctx, home_url, collector)
 
 
