@@ -16,6 +16,9 @@ another ``<ul>`` — so this module reads structure, not one template:
   main list (the block with the most dated items), pagination, placeholders (暂无/建设中) and
   whether it is an error page.
 
+What is *not* a column (article pages, endpoints, hidden elements, script-filled lists that show
+nothing) is decided here too, from ``columns.*`` pack patterns; see the last section.
+
 Classification of a column by its name (动态/要闻, 通知公告/政策文件, 人事/规划, other) uses the
 keyword lists of the rule pack, never constants here: offices extend them per jurisdiction.
 Everything is a pure function of a page, so the document model and reports can reuse it.
@@ -51,7 +54,9 @@ _WS = re.compile(r"\s+")
 # Trailing "更多"/arrows and decoration stripped from headings.
 _HEADING_NOISE = re.compile(r"(更多|查看更多|more|MORE|>>|»|\+|＋|>|》|::|【|】|\[|\])", re.I)
 
-MIN_TITLE_CHARS = 4  # shorter link texts are navigation ("首页", "更多"), not items
+MIN_TITLE_CHARS = 4  # shorter link texts are navigation ("首页", "更多"), not items — unless dated
+MIN_SHORT_TITLE_CHARS = 2  # a dated entry's link may be as short as "新闻0"
+_SHORT_TITLE_OK = re.compile(r"[^\W\d_]")  # …but must hold a letter or a Han character, not only digits
 
 
 @dataclass(slots=True)
@@ -84,6 +89,9 @@ class Block:
     placeholder: str | None = None
     position: int = 0
     region: str = str(Region.CONTENT)
+    # the list is hidden (display:none…) in the stored HTML — often an inactive tab a reader opens,
+    # so a list with items still counts; hidden *empty* blocks (a login greeting) are never made
+    hidden: bool = False
 
     @property
     def dated(self) -> list[Item]:
@@ -112,6 +120,8 @@ class ColumnPage:
     content_chars: int = 0
     is_error: bool = False
     status: int | None = None
+    list_source: str = "html"  # html | datastore (Hanweb jpage records in the static source; empty = decidably empty)
+    declared_total: int | None = None  # totalRecord of a datastore list
 
     @property
     def is_blank(self) -> bool:
@@ -272,12 +282,20 @@ def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.
         if region == Region.FOOTER:
             continue
         title = _anchor_title(a)
-        if len(title) < MIN_TITLE_CHARS or _MORE.match(title):
+        if _MORE.match(title) or len(title) < MIN_SHORT_TITLE_CHARS:
             continue
+        short = len(title) < MIN_TITLE_CHARS
+        if short and not _SHORT_TITLE_OK.search(title):
+            continue  # "15" in a calendar, "1 2 3" in a pager
         url = _link_target(a, base, encoding)
         item_el = _item_element(a)
         if item_el in seen_items:
             continue  # a second link in the same entry ("[通知公告] 标题"): keep the first long one
+        if short and (item_el is a or item_date(item_el, title, as_of, a)[0] is None):
+            # A short link text ("新闻0", "公告") is an item only when its entry shows a date:
+            # undated short links are navigation ("首页", "要闻"), dated ones are what a reader sees
+            # as the newest news — dropping them judged a homepage updated 5 days ago as stale.
+            continue
         seen_items.add(item_el)
         if item_el is not a:
             # the longest link of the entry is its title
@@ -297,6 +315,7 @@ def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.
 
     blocks: list[Block] = []
     used_tabs: dict[Any, list[str]] = {}
+    hidden_rules = HiddenRules.of(tree)
     for position, container in enumerate(order):
         entries = items_by_container[container]
         items = [it for _, it in entries]
@@ -311,9 +330,10 @@ def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.
                 placeholder=None,
                 position=position,
                 region=str(region_of(container, cache)),
+                hidden=is_hidden(container, hidden_rules),
             )
         )
-    blocks.extend(_empty_blocks(root, base, encoding, order, cache))
+    blocks.extend(_empty_blocks(root, base, encoding, order, cache, hidden_rules))
     return blocks
 
 
@@ -424,8 +444,13 @@ def _more_link(el: Any, base: str, encoding: str, heading: str | None, shallow: 
     return heading_link
 
 
-def _empty_blocks(root: Any, base: str, encoding: str, claimed: list[Any], cache: dict[object, Region]) -> list[Block]:
-    """Headings whose block holds no item: "乡村振兴" over "暂无信息" or over nothing at all."""
+def _empty_blocks(root: Any, base: str, encoding: str, claimed: list[Any], cache: dict[object, Region],
+                  hidden_rules: HiddenRules | None = None) -> list[Block]:
+    """Headings whose block holds no item: "乡村振兴" over "暂无信息" or over nothing at all.
+
+    A hidden heading or body (a login greeting with ``display:none``) is not a block a reader
+    sees, so it is never an empty column.
+    """
 
     claimed_set: set[Any] = set(claimed)
     out: list[Block] = []
@@ -452,6 +477,8 @@ def _empty_blocks(root: Any, base: str, encoding: str, claimed: list[Any], cache
         units.add(unit)
         body = unit.getnext()
         if body is None or any(x in claimed_set for x in body.iter()):
+            continue
+        if hidden_rules is not None and (is_hidden(unit, hidden_rules) or is_hidden(body, hidden_rules)):
             continue
         links = [a for a in body.iter("a") if len(_anchor_title(a)) >= MIN_TITLE_CHARS and not _MORE.match(_anchor_title(a))]
         if links:
@@ -578,6 +605,11 @@ def read_column_page(
     total, next_url = pagination(tree, page.final_url, page.encoding, page.text)
     is_error = error if error is not None else ((status or 200) >= 400 or looks_like_error_page(page.title, page.visible_text))
     items = main.items if main else []
+    list_source, declared_total = "html", None
+    if not items:
+        ds_items, declared_total = datastore_items(page.text, page.final_url, page.encoding, as_of)
+        if ds_items or declared_total == 0:
+            items, list_source = ds_items, "datastore"  # records, or a datastore that says it holds none
     placeholder = None if items else find_placeholder(text, placeholders)
     stripped = text.replace(name, "", 1) if name else text
     for p in placeholders:
@@ -594,6 +626,8 @@ def read_column_page(
         content_chars=len(re.sub(r"\s|当前位置|您的位置|首页|[>»›:：]", "", stripped)),
         is_error=bool(is_error),
         status=status,
+        list_source=list_source,
+        declared_total=declared_total,
     )
 
 
@@ -693,3 +727,239 @@ def nav_entries(links: Iterable[dict[str, Any]], ignore: Iterable[str] = ()) -> 
             continue
         seen.add(target)
         yield anchor, target
+
+
+# --- what is (not) a column ----------------------------------------------------------------------
+#
+# A column is a list page a reader reaches from the navigation or the 专栏 (dated links, pagination,
+# a ColumnName meta). Article pages, form and interface endpoints, hidden elements and other sites'
+# links are not columns: counting them made "blank" and "stale" columns of things the indicators
+# never meant (a login greeting, writeLetter.do, a neighbouring county's site in the header). The
+# patterns are rule-pack data (``columns.*``); these functions only apply them.
+
+_STYLE_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_HIDES = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z-]+|visibility\s*:\s*visible", re.I)
+_REVEAL_SELECTOR = re.compile(r":hover|:focus|\.(?:active|on|cur|current|show|open|hover|selected)\b", re.I)
+_LAST_SIMPLE = re.compile(r"([.#])([\w-]+)(?=[^\s>+~]*$)")
+
+
+def _top_level_rules(css: str) -> Iterator[tuple[str, str]]:
+    """(selectors, declarations) of the plain rules of a stylesheet; ``@media``/``@supports`` blocks are
+    skipped (a mobile layout hiding the desktop menu does not hide it from a desktop reader)."""
+
+    depth, start, brace = 0, 0, -1  # brace: where the open plain rule's "{" is, -1 for none/at-rule
+    for i, ch in enumerate(css):
+        if ch == "{":
+            if depth == 0:
+                brace = -1 if css[start:i].lstrip().startswith("@") else i
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                start = i + 1  # a stray brace
+                continue
+            depth -= 1
+            if depth == 0:
+                if brace >= 0:
+                    yield css[start:brace].strip(), css[brace + 1:i]
+                brace, start = -1, i + 1
+        elif ch == ";" and depth == 0:
+            start = i + 1  # @import …; @charset …;
+
+
+@dataclass(slots=True)
+class HiddenRules:
+    """Classes and ids a page's own ``<style>`` hides and never reveals on hover/focus/active.
+
+    Only what the stored HTML determines: inline ``style``, the ``hidden`` attribute, and rules
+    of inline stylesheets whose last simple selector is a class or an id. A class hidden by one
+    rule and shown by a ``:hover``/``.active`` rule is a drop-down or tab, which a reader opens.
+    """
+
+    classes: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, tree: Any) -> HiddenRules:
+        hides: dict[str, set[str]] = {".": set(), "#": set()}
+        reveals: dict[str, set[str]] = {".": set(), "#": set()}
+        if tree is not None:
+            for style in tree.iter("style"):
+                if (style.get("media") or "all").strip().lower() not in ("all", "screen", ""):
+                    continue  # a print or small-screen stylesheet hides things a desktop reader sees
+                css = re.sub(r"/\*.*?\*/", "", style.text or "", flags=re.S)
+                for selectors, decls in _top_level_rules(css):
+                    hide, show = bool(_HIDES.search(decls)), bool(_SHOWS.search(decls))
+                    for sel in selectors.split(","):
+                        m = _LAST_SIMPLE.search(sel.strip())
+                        if not m:
+                            continue
+                        if hide and not _REVEAL_SELECTOR.search(sel):
+                            hides[m.group(1)].add(m.group(2))
+                        if show and (_REVEAL_SELECTOR.search(sel) or not hide):
+                            reveals[m.group(1)].add(m.group(2))
+        return cls(hides["."] - reveals["."], hides["#"] - reveals["#"])
+
+    def hides(self, el: Any) -> bool:
+        """True when ``el`` itself is hidden (not its ancestors)."""
+
+        if not isinstance(el.tag, str):
+            return False
+        if el.get("hidden") is not None or (el.tag == "input" and (el.get("type") or "").lower() == "hidden"):
+            return True
+        if _HIDES.search(el.get("style") or ""):
+            return True
+        if self.ids and (el.get("id") or "") in self.ids:
+            return True
+        return bool(self.classes and self.classes.intersection((el.get("class") or "").split()))
+
+
+def is_hidden(el: Any, rules: HiddenRules, menus_open: bool = False) -> bool:
+    """True when ``el`` or an ancestor is hidden.
+
+    With ``menus_open`` a hidden sub-menu (a hidden list inside an ``li``, or right after the link
+    that opens it) counts as visible: readers open drop-down menus by hovering.
+    """
+
+    node = el
+    while node is not None and isinstance(node.tag, str):
+        if rules.hides(node):
+            if not menus_open:
+                return True
+            parent, prev = node.getparent(), node.getprevious()
+            while prev is not None and not isinstance(prev.tag, str):
+                prev = prev.getprevious()  # comments between the opener and its menu
+            opener = (parent is not None and parent.tag == "li") or (prev is not None and prev.tag == "a")
+            if not opener:
+                return True
+        node = node.getparent()
+    return False
+
+
+def hidden_link_targets(tree: Any, page_url: str, encoding: str = "utf-8") -> set[str]:
+    """Targets every link to which is hidden on the page (drop-down menus count as visible)."""
+
+    from auditor.extract import UrlJoiner
+
+    if tree is None:
+        return set()
+    rules = HiddenRules.of(tree)
+    if not rules.classes and not rules.ids and not any(
+            el.get("hidden") is not None or _HIDES.search(el.get("style") or "") for el in tree.iter()
+            if isinstance(el.tag, str)):
+        return set()
+    join = UrlJoiner(base_url(tree, page_url), encoding)
+    hidden: set[str] = set()
+    visible: set[str] = set()
+    for a in tree.iter("a"):
+        raw = (a.get("href") or "").strip()
+        if not raw:
+            continue
+        url = join(raw)
+        if url is None:
+            continue
+        (hidden if is_hidden(a, rules, menus_open=True) else visible).add(url)
+    return hidden - visible
+
+
+def _compiled(patterns: Iterable[str]) -> list[re.Pattern[str]]:
+    out = []
+    for p in patterns or ():
+        try:
+            out.append(re.compile(p, re.I))
+        except re.error:
+            continue  # a broken local pattern must not stop the audit
+    return out
+
+
+def not_a_column_url(url: str, pack: Any) -> str | None:
+    """Why ``url`` cannot be a column page from its address alone, or None.
+
+    ``article_url`` — an article (``…/202012/t20201215_2702345.html``, ``/art/2024/…``);
+    ``endpoint`` — a form or interface (``writeLetter.do``, ``hotwords.do``, ``.jsp?method=``, search,
+    login). Patterns: ``columns.article_url_patterns`` and ``columns.endpoint_patterns``.
+    """
+
+    parts = urlsplit(url)
+    target = parts.path + ("?" + parts.query if parts.query else "")
+    for p in _compiled(pack.value("columns.endpoint_patterns", []) or []):
+        if p.search(target):
+            return "endpoint"
+    for p in _compiled(pack.value("columns.article_url_patterns", []) or []):
+        if p.search(parts.path):
+            return "article_url"
+    return None
+
+
+def is_article_page(page: Any, cp: ColumnPage | None, pack: Any) -> bool:
+    """A content page (one article), not a list, and without a list of its own: article meta
+    (``columns.article_meta``: ArticleTitle…) or an article body container
+    (``columns.article_body_markers``: TRS_Editor, zoom…) holding at least
+    ``columns.article_body_min_chars`` characters."""
+
+    if cp is not None and len(cp.items) >= 2:
+        return False
+    meta = {k.lower() for k, v in (page.meta or {}).items() if v}
+    names = {m.lower() for m in pack.value("columns.article_meta", []) or []}
+    if meta & names:
+        return True
+    tree = page.tree
+    markers = _compiled(pack.value("columns.article_body_markers", []) or [])
+    if tree is None or not markers:
+        return False
+    min_chars = int(pack.value("columns.article_body_min_chars", 200) or 200)
+    for el in tree.iter("div", "article", "section", "td"):
+        mark = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+        if mark and any(p.search(mark) for p in markers) and len(_text(el)) >= min_chars:
+            return True
+    return False
+
+
+def js_list_markers(source: str, pack: Any, key: str = "columns.js_list_markers") -> list[str]:
+    """The script-filled list markers (TRS ``trsapi``, Hanweb ``jpage``/``dataproxy.jsp``…) in a page's source.
+
+    ``key`` names the pack list: ``columns.js_list_markers`` (lists filled by script) or
+    ``columns.js_pager_markers`` (script pagers such as TRS ``createPageHTML``, which also
+    appear over static lists).
+    """
+
+    found = []
+    for p in pack.value(key, []) or []:
+        try:
+            if p and re.search(p, source, re.I):
+                found.append(p)
+        except re.error:
+            if p in source:
+                found.append(p)
+    return found
+
+
+_DATASTORE_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+_DATASTORE_TOTAL = re.compile(r"totalRecord\s*[:=]\s*['\"]?(\d{1,7})", re.I)
+
+
+def datastore_items(source: str, page_url: str, encoding: str = "utf-8",
+                    as_of: dt.date | None = None) -> tuple[list[Item], int | None]:
+    """Items a Hanweb (大汉) ``jpage`` list ships inside ``<script type="text/xml"><datastore>``.
+
+    The records are in the static HTML as CDATA, rendered into the page by ``jpage.js``: reading
+    them here judges such a column without a browser. Returns (items, ``totalRecord`` or None);
+    a datastore with an empty ``<recordset>`` returns ([], 0): a decidably empty list.
+    """
+
+    if "<datastore" not in source.lower():
+        return [], None
+    records = _DATASTORE_RECORD.findall(source)
+    total_m = _DATASTORE_TOTAL.search(source)
+    if not records:
+        empty = re.search(r"<recordset>\s*</recordset>|<recordset\s*/>", source, re.I)
+        return [], (0 if empty and (not total_m or total_m.group(1) == "0") else None)
+    import lxml.html
+    from lxml import etree
+
+    try:
+        tree = lxml.html.document_fromstring("<html><body><ul>" + "".join(records) + "</ul></body></html>")
+    except (ValueError, etree.ParserError):  # a broken record list reads as no items
+        return [], None
+    items = [it for b in extract_blocks(tree, page_url, encoding, as_of) for it in b.items]
+    return items, int(total_m.group(1)) if total_m else None

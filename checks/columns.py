@@ -30,10 +30,12 @@ def govaudit_rules() -> list[Rule]:
             name_en="Required disclosure column missing",
             severity=Severity.MAJOR,
             basis=Basis(
-                zh="《中华人民共和国政府信息公开条例》第二十条、第二十一条；国办公开办函〔2019〕61号（政府信息公开专栏统一名称与标准子栏目）",
-                en="Regulations on Open Government Information, Art. 20–21; 国办公开办函〔2019〕61号 (standard disclosure column)",
-                source="国务院令第711号; 国办公开办函〔2019〕61号",
-                status="confirmed",
+                zh="《中华人民共和国政府信息公开条例》（国务院令第711号）第二十条、第二十一条；"
+                "国办公开办函〔2019〕61号（政府信息公开专栏统一名称；标准子栏目清单未核实）",
+                en="Regulations on Open Government Information (State Council Decree 711), Art. 20–21; 国办公开办函〔2019〕61号 "
+                "(unified name of the disclosure column; its standard sub-column list not verified)",
+                source="国务院令第711号 第二十条、第二十一条; 国办公开办函〔2019〕61号（子栏目清单未核实）",
+                status="partial",
             ),
             remediation_zh="在“政府信息公开”专栏（法定主动公开内容）下按统一名称设置该栏目，并及时发布对应内容。",
             remediation_en="Create the column under the 政府信息公开 section (法定主动公开内容) with the standard name and publish its content.",

@@ -808,12 +808,34 @@ def content_facts(tree: Any) -> dict[str, Any]:
     return {"chars": chars, "scripts": scripts, "ajax": ajax, "empty_lists": empty_lists[:5]}
 
 
-def needs_render(tree: Any, min_text: int) -> dict[str, Any] | None:
-    """The facts when a stored page looks empty without JavaScript, else None."""
+def _static_list(tree: Any, source: str) -> bool:
+    """True when the stored HTML already shows a list (≥2 entries in the content, or Hanweb datastore records)."""
+
+    from auditor import listing
+    from auditor.model import Region
+
+    if any(b.region == str(Region.CONTENT) and len(b.items) >= 2
+           for b in listing.extract_blocks(tree, "http://render.invalid/", "utf-8")):
+        return True
+    return bool(source) and bool(listing.datastore_items(source, "http://render.invalid/")[0])
+
+
+def needs_render(tree: Any, min_text: int, js_markers: list[str] | None = None, source: str = "") -> dict[str, Any] | None:
+    """The facts when a stored page looks empty without JavaScript, else None.
+
+    Two triggers: a page with little content and a script that may load it; or a page whose
+    source carries a script-filled list marker (``columns.js_list_markers``: TRS ``trsapi``/
+    ``createPageHTML``, Hanweb ``jpage``/``dataproxy.jsp``, ``unitbuild``…) and shows no list in
+    its static HTML, or an empty list container next to static ones (a homepage whose 要闻 block
+    is script-filled) — however much other text surrounds the empty list.
+    """
 
     if tree is None:
         return None
     facts = content_facts(tree)
+    if js_markers and (facts["empty_lists"] or not _static_list(tree, source)):
+        facts["js_list_markers"] = list(js_markers)
+        return facts
     if not facts["ajax"]:
         return None
     # An empty list container only counts on a page with little else: a long article with an
@@ -842,13 +864,16 @@ def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
     Government CMSs often load a column's list by script (an empty ``<ul id="list">`` and an
     AJAX call): without rendering, every freshness and column check would see a blank column.
     The rendered DOM replaces the stored body (``replace_page_body(note="rendered")``) and the
-    links it adds are stored, so every later check sees what a visitor sees. Bounded by
+    links it adds are stored, so every later check sees what a visitor sees. Pages carrying a
+    script-filled list marker (``columns.js_list_markers``) with no static list are rendered
+    whatever other text they hold. Bounded by
     ``[plugins.browser] render_max_pages`` (default 50); ``render = false`` turns it off.
     """
 
     import lxml.html
     from lxml import etree
 
+    from auditor import listing
     from auditor.extract import html_links
     from auditor.model import LinkEdge
 
@@ -862,7 +887,9 @@ def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
             continue
         if page.headers.get("x-govaudit-rendered"):
             continue
-        facts = needs_render(page.tree, opts.min_text)
+        markers = (listing.js_list_markers(page.text, ctx.pack) + listing.js_list_markers(
+            page.text, ctx.pack, "columns.js_pager_markers")) if page.tree is not None else []
+        facts = needs_render(page.tree, opts.min_text, markers, page.text)
         if facts is None:
             continue
         if len(candidates) >= opts.max_pages:

@@ -82,16 +82,23 @@ def test_blank_columns(content) -> None:
     assert "404" in next(f for f in blank if f["column"] == "专题专栏")["evidence"]["error"]
 
 
-def test_one_veto_finding_lists_the_columns(content) -> None:
+def test_one_veto_finding_per_item_lists_the_columns(content) -> None:
+    """栏目不更新 (stale/long-stale triggers) and 空白栏目 are two veto items, one finding each."""
+
     vetoes = [f for f in findings(content["report"], "freshness.column_stale") if f["severity"] == "veto"]
-    assert len(vetoes) == 1
-    ev = vetoes[0]["evidence"]["triggers"]
+    blank_vetoes = findings(content["report"], "freshness.column_blank_veto")
+    assert len(vetoes) == 1 and len(blank_vetoes) == 1 and blank_vetoes[0]["severity"] == "veto"
+    ev = {**vetoes[0]["evidence"]["triggers"], **blank_vetoes[0]["evidence"]["triggers"]}
     truth = content["truth"]
     assert {k for k, v in ev.items() if v["met"]} == truth.veto_triggers
     assert {c["name"] for c in ev["stale"]["columns"]} == {"乡镇动态", "部门动态", "政务要闻", "通知公告", "公示公告", "街道动态"}
     assert {c["name"] for c in ev["blank"]["columns"]} == truth.blank_columns
     assert {c["name"] for c in ev["longstale"]["columns"]} == truth.longstale_columns
     assert ev["longstale"]["threshold"] == 10 and not ev["longstale"]["met"]
+    assert "空白栏目" in blank_vetoes[0]["message"] and "5 个" in blank_vetoes[0]["message"]
+    # a homepage-only block is counted where it is shown
+    fpkf = next(c for c in ev["blank"]["columns"] if c["name"] == "扶贫开发")
+    assert fpkf["url_is"] == "shown_on_page" and fpkf["url"] == fpkf["found_on"]
     assert content["report"]["score"]["veto"]
 
 
@@ -132,8 +139,9 @@ def test_recheck_later_and_with_a_local_pack(content, tmp_path) -> None:
     report = json.loads((tmp_path / "pack" / "report.json").read_text("utf-8"))
     stale = {f["column"] for f in findings(report, "freshness.column_stale") if f["severity"] != "veto"}
     assert "乡镇动态" not in stale and "部门动态" not in stale and "政务要闻" in stale
-    veto = next(f for f in findings(report, "freshness.column_stale") if f["severity"] == "veto")
-    assert not veto["evidence"]["triggers"]["stale"]["met"] and veto["evidence"]["triggers"]["blank"]["met"]
+    assert not [f for f in findings(report, "freshness.column_stale") if f["severity"] == "veto"]
+    veto = next(f for f in findings(report, "freshness.column_blank_veto") if f["severity"] == "veto")
+    assert veto["evidence"]["triggers"]["blank"]["met"]
 
 
 # --- homepage scenarios ------------------------------------------------------------------------------

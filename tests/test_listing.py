@@ -262,3 +262,140 @@ def test_newest_item_ignores_dates_after_as_of() -> None:
     items = [Item("a", None, dt.date(2024, 6, 20)), Item("b", None, dt.date(2024, 6, 1)), Item("c", None, None)]
     assert newest_item(items, AS_OF).title == "b"
     assert newest_item([Item("c", None, None)], AS_OF) is None
+
+
+# --- short dated titles, hidden elements, what is not a column (issue #8) -----------------------
+
+def test_short_titles_are_items_only_when_dated() -> None:
+    blocks = blocks_of("<div><h3>新闻动态</h3><ul><li><a href='/n0.html'>新闻0</a><span>2024-06-09</span></li>"
+                       "<li><a href='/n1.html'>新闻1</a><span>2024-06-08</span></li></ul></div>"
+                       "<div><h3>导航</h3><ul><li><a href='/yw/'>要闻</a></li><li><a href='/gg/'>公告</a></li>"
+                       "<li><a href='/c/15.html'>15</a><span>2024-06-01</span></li></ul></div>")
+    named = by_name(blocks)
+    assert [i.title for i in named["新闻动态"].items] == ["新闻0", "新闻1"]
+    assert named["新闻动态"].newest(AS_OF).date == dt.date(2024, 6, 9)
+    # undated short links stay navigation; an all-digit link is a calendar or a pager, even when dated
+    assert "导航" not in named or not named["导航"].items
+
+
+def test_hidden_rules_from_inline_styles_and_stylesheet() -> None:
+    from auditor.listing import HiddenRules, hidden_link_targets, is_hidden
+
+    html = ("<html><head><style>.hide{display:none} #gone { visibility : hidden } .sub{display:none}"
+            " li:hover .sub{display:block} .tab-pane{display:none} .tab-pane.active{display:block}</style></head><body>"
+            "<div class='hide'><a href='/a/'>隐藏一</a></div><p id='gone'><a href='/b/'>隐藏二</a></p>"
+            "<span hidden><a href='/c/'>隐藏三</a></span><div style='display: none'><a href='/d/'>隐藏四</a></div>"
+            "<ul class='menu'><li><a href='/e/'>新闻中心</a><ul class='sub'><li><a href='/f/'>工作动态</a></li></ul></li>"
+            "<li><a href='/g/'>政务公开</a><ul style='display:none'><li><a href='/h/'>通知公告</a></li></ul></li></ul>"
+            "<div class='tab-pane'><a href='/i/'>标签页</a></div><a href='/j/'>可见</a><div class='hide'><a href='/j/'>可见</a></div>"
+            "</body></html>")
+    tree = lxml.html.document_fromstring(html)
+    rules = HiddenRules.of(tree)
+    assert "hide" in rules.classes and "gone" in rules.ids
+    assert "sub" not in rules.classes and "tab-pane" not in rules.classes  # revealed on hover / when active
+    hidden = hidden_link_targets(tree, BASE)
+    assert hidden == {BASE + p for p in ("a/", "b/", "c/", "d/")}, hidden  # /j/ is also linked visibly
+    # without opening menus, the inline display:none sub-menu is hidden
+    h_link = next(a for a in tree.iter("a") if a.get("href") == "/h/")
+    assert is_hidden(h_link, rules) and not is_hidden(h_link, rules, menus_open=True)
+
+
+def test_hidden_empty_block_is_not_a_blank_column() -> None:
+    blocks = blocks_of("<div class='userbox' style='display:none'><h3>欢迎您</h3><div class='bd'>请登录</div></div>"
+                       "<div class='box'><h3>乡村振兴</h3><div class='bd'>暂无信息</div></div>")
+    assert set(by_name(blocks)) == {"乡村振兴"}
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://www.example.gov.cn/xwzx/202012/t20201215_2702345.html", "article_url"),
+        ("http://www.example.gov.cn/zwgk/2024-06/abc.html", "article_url"),
+        ("http://www.example.gov.cn/art/2024/6/11/art_4521_1.html", "article_url"),
+        ("http://www.example.gov.cn/gkmlpt/content/0/508/post_508890.html", "article_url"),
+        ("http://www.example.gov.cn/hdjl/writeLetter.do", "endpoint"),
+        ("http://www.example.gov.cn/search/hotwords.do", "endpoint"),
+        ("http://www.example.gov.cn/web/list.action?id=3", "endpoint"),
+        ("http://www.example.gov.cn/interact/index.jsp?method=query", "endpoint"),
+        ("http://www.example.gov.cn/search/index.html", "endpoint"),
+        ("http://www.example.gov.cn/user/login.html", "endpoint"),
+        # columns
+        ("http://www.example.gov.cn/col/col4521/index.html", None),
+        ("http://www.example.gov.cn/zwgk/tzgg/", None),
+        ("http://www.example.gov.cn/xwzx/gzdt/index_1.html", None),
+        ("http://www.example.gov.cn/2024zt/", None),
+        ("http://www.example.gov.cn/catalog/zcwj/", None),
+    ],
+)
+def test_not_a_column_url(url: str, reason: str | None) -> None:
+    from auditor.listing import not_a_column_url
+
+    assert not_a_column_url(url, load_pack("national")) == reason
+
+
+def test_hanweb_datastore_records() -> None:
+    from auditor.listing import datastore_items
+
+    src = ("<div id='4521'><script type='text/xml'><datastore><recordset>"
+           "<record><![CDATA[<li><a href='/art/2024/6/11/art_1.html'>县政府召开全县安全生产工作会议</a><span>2024-06-11</span></li>]]></record>"
+           "<record><![CDATA[<li><a href='/art/2024/5/2/art_2.html'>县政府开展防汛应急演练活动</a><span>2024-05-02</span></li>]]></record>"
+           "</recordset></datastore></script></div><script>$('#4521').jpage({totalRecord: 100, perPage: 15});</script>")
+    items, total = datastore_items(src, BASE + "col/", "utf-8", AS_OF)
+    assert [i.date for i in items] == [dt.date(2024, 6, 11), dt.date(2024, 5, 2)]
+    assert items[0].url == BASE + "art/2024/6/11/art_1.html" and total == 100
+    assert datastore_items("<ul></ul>", BASE) == ([], None)  # no datastore: nothing known
+    # a datastore that holds no record is a decidably empty list; records we cannot read are not
+    assert datastore_items("<datastore><recordset></recordset></datastore>", BASE) == ([], 0)
+    assert datastore_items("<datastore><recordset><record>x</record></recordset></datastore>", BASE) == ([], None)
+
+
+def test_script_list_markers() -> None:
+    from auditor.listing import js_list_markers
+
+    pack = load_pack("national")
+    assert js_list_markers("<script src='/js/trsapi.js'></script>", pack)
+    assert js_list_markers("<script src='/module/jslib/jquery/jpage/jquery.page.min.js'></script>", pack)
+    assert js_list_markers("proxyUrl: '/module/web/jpage/dataproxy.jsp'", pack)
+    assert not js_list_markers("<ul><li><a href='/1.html'>标题</a></li></ul>", pack)
+
+
+def test_article_pages_by_meta_or_body() -> None:
+    from auditor.listing import is_article_page
+
+    pack = load_pack("national")
+    body = "县政府召开常务会议，研究部署当前重点工作。" * 12
+    article = page_view(f"<html><head><title>t</title></head><body><div class='TRS_Editor'><p>{body}</p></div></body></html>")
+    assert is_article_page(article, read_column_page(article, AS_OF), pack)
+    meta = page_view("<html><head><meta name='ArticleTitle' content='标题'></head><body><img src='/a.jpg'></body></html>")
+    assert is_article_page(meta, read_column_page(meta, AS_OF), pack)
+    # a static column page (领导简介) with a plain content box, and a list page with a long intro, are not articles
+    intro = page_view(f"<html><body><div class='content'><p>{body}</p></div></body></html>")
+    assert not is_article_page(intro, read_column_page(intro, AS_OF), pack)
+    lst = page_view(f"<html><body><div class='zoom'>{body}</div><ul><li><a href='/1.html'>关于开展安全生产检查的通知</a>"
+                    "<span>2024-06-01</span></li><li><a href='/2.html'>关于做好防汛工作的通知文件</a><span>2024-05-01</span></li></ul></body></html>")
+    assert not is_article_page(lst, read_column_page(lst, AS_OF), pack)
+
+
+def test_mobile_and_print_styles_hide_nothing_from_a_desktop_reader() -> None:
+    """A responsive template hides its desktop menu on phones (@media) and prints without it: the menu is visible."""
+
+    from auditor.listing import HiddenRules, hidden_link_targets
+
+    html = ("<html><head><style>@media (max-width: 768px) { .nav { display: none } .m-nav { display: block } }"
+            ".m-nav { display: none }</style><style media='print'>.nav { display: none }</style></head><body>"
+            "<div class='nav'><a href='/gzdt/'>工作动态</a></div><div class='m-nav'><a href='/m/'>手机菜单</a></div></body></html>")
+    tree = lxml.html.document_fromstring(html)
+    assert "nav" not in HiddenRules.of(tree).classes
+    assert hidden_link_targets(tree, BASE) == {BASE + "m/"}
+
+
+def test_a_hidden_tab_panel_is_still_a_list() -> None:
+    """Inactive tabs are display:none until clicked: their lists are columns, only flagged hidden."""
+
+    html = ("<div class='tabbox'><div class='tab'><ul><li class='on'>通知公告</li><li>政策文件</li></ul></div>"
+            "<ul><li><a href='/t1.html'>关于做好防汛工作的通知</a><span>2024-06-01</span></li></ul>"
+            "<ul style='display:none'><li><a href='/z1.html'>示范县人民政府关于印发某某办法的通知</a></li>"
+            "<li><a href='/z2.html'>示范县人民政府关于某某工作的实施意见</a></li></ul></div>")
+    named = by_name(blocks_of(html))
+    assert named["政策文件"].hidden and len(named["政策文件"].items) == 2
+    assert not named["通知公告"].hidden
