@@ -779,14 +779,11 @@ def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     longstale_classes = set(ctx.pack.value("freshness.longstale_classes", ["dynamic", "notice", "longterm"]) or [])
     judgements = [judge(c, ctx, longstale_days, longstale_classes) for c in columns]
     home_url = site.homepage_url
-    stale_deduction = ctx.pack.value("freshness.deduction_column_stale", 0.0)
-    empty_deduction = ctx.pack.value("freshness.deduction_column_empty", 0.0)
     for j in judgements:
         col = j.column
         ctx.record("freshness.column", col.key, {**_column_evidence(j, ctx), "state": j.state, "blank_reason": j.blank_reason})
         if j.state == "stale":
             ev = _column_evidence(j, ctx)
-            ev["deduction"] = stale_deduction
             if j.newest is None:
                 zh = (f"栏目“{col.name}”（{j.cls.label_zh}，更新周期{j.cls.window_days}天）无带发布日期的信息，视为未更新")
                 en = (f"Column “{col.name}” ({j.cls.label_en}, cycle {j.cls.window_days} days) has no dated item: "
@@ -806,7 +803,7 @@ def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             elif reason == "error_page" and col.error_reason:
                 detail_zh += f"（{col.error_reason}）"
             ev = {**_column_evidence(j, ctx), "blank_reason": reason, "placeholder": col.placeholder,
-                  "error": col.error_reason, "deduction": empty_deduction}
+                  "error": col.error_reason}
             if reason == "error_page":
                 ev["note"] = "该入口同时计入链接可用性，不重复扣分以评估方规则为准"
             yield ctx.finding(

@@ -32,7 +32,7 @@ POLICY_BASIS = Basis(
     en="IPv6 Large-Scale Deployment Action Plan (2017); 中网办发文〔2021〕15号; measured per the national IPv6 monitoring "
     "indicators (AAAA, DNS delegation, homepage over IPv6 and content consistency, level-2/3 link reachability)",
     source="中共中央办公厅、国务院办公厅《推进互联网协议第六版（IPv6）规模部署行动计划》（2017年11月）; 中网办发文〔2021〕15号; "
-    "中央网信办 http://www.cac.gov.cn/2022-04/01/c_1650424383211344.htm（监测指标项的官方原文未读到，未核实）",
+    "中央网信办 IPv6 规模部署监测（监测指标项的官方原文未读到，未核实）",
     status="partial",
 )
 SUPPORT_BASIS = Basis(

@@ -52,7 +52,7 @@ TLS_BASIS = Basis(
 MIXED_BASIS = Basis(
     zh="HTTPS 页面通过 HTTP 加载的资源可被篡改或窃听，浏览器会拦截主动内容（W3C Mixed Content）；传输安全要求同上",
     en="Resources loaded over HTTP on HTTPS pages can be tampered with; browsers block active mixed content (W3C Mixed Content)",
-    source="W3C Mixed Content (https://www.w3.org/TR/mixed-content/); GB/T 22239-2019 通信传输（条款号未核实）",
+    source="W3C Recommendation Mixed Content; GB/T 22239-2019 通信传输（条款号未核实）",
     status="unconfirmed",
 )
 HEADERS_BASIS = Basis(
