@@ -71,8 +71,8 @@ def test_recheck_judges_stored_browser_measurements_without_a_browser(tmp_path: 
            "PATH": os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
                                    if not (Path(p) / "chromium").exists())}
     cmd = [str(govaudit_executable()), "recheck", audit["run_id"], "--db", str(db), "--out", str(tmp_path / "b")]
-    if _unshare_works():
-        cmd = ["unshare", "-n", *cmd]
+    if _unshare_works():  # by its full path: it lives in /usr/bin, which PATH no longer has
+        cmd = [str(shutil.which("unshare")), "-n", *cmd]
     re = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert re.returncode == proc.returncode, re.stderr[-3000:]
     again = json.loads((tmp_path / "b" / "report.json").read_text("utf-8"))
