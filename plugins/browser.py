@@ -725,7 +725,8 @@ async def crop_node(page: Any, selector: str, opts: ShotOptions | None = None) -
 
 
 def probe_factory(ctx: CheckContext) -> BrowserProbe:
-    """The engine calls this once per audit, when a check first asks for ``"browser"``."""
+    """The engine calls this once per audit, when a measure plugin (or the render enricher) first
+    asks for ``"browser"``; the probe is shared by both stages and closed at the end of the audit."""
 
     return BrowserProbe(BrowserOptions.from_config(ctx.config), resolve_hosts(ctx), ctx.store, ctx.run_id)
 
