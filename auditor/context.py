@@ -38,11 +38,12 @@ class ProbeNotAllowed(KeyError):
     A ``KeyError`` so code written for "no plugin provides this probe" degrades the same way."""
 
 
-# TEMPORARY (browser move, issue #9): the a11y/elderly checks and the render enricher still drive the
-# browser themselves. Until that work moves into measure plugins (plugins/browser.py), the check stage
-# of ``govaudit check`` may still build this one probe; ``recheck`` never can (it has no probes at all).
-# Remove the entry when the browser move is merged.
-LEGACY_CHECK_PROBES = frozenset({"browser"})
+# TEMPORARY (issue #9): the render enricher (plugins/browser.py ``govaudit_enrich``) still drives the
+# browser itself, so the *enrich* stage of ``govaudit check`` may still build this one probe. Checks
+# never can — the a11y and 适老化 browser work is measure-stage now (plugins/a11y_probe.py,
+# plugins/elderly_probe.py) — and ``recheck`` never can either (it has no probes at all). Remove the
+# entry when rendering becomes a measure plugin.
+LEGACY_ENRICH_PROBES = frozenset({"browser"})
 
 
 class ProbeTable:
@@ -367,9 +368,10 @@ class CheckContext:
         """Refused: checks judge stored measurements (``ctx.measurement``); a measure plugin
         (``govaudit_measure``) gets a :class:`MeasureContext` whose ``probe`` works.
 
-        The only exception is :data:`LEGACY_CHECK_PROBES` during ``govaudit check`` (see there)."""
+        The only exception is :data:`LEGACY_ENRICH_PROBES`, in the enrich stage of ``govaudit check``
+        (see there); in the check stage every probe is refused."""
 
-        if name in LEGACY_CHECK_PROBES and name in self._probe_table.factories:
+        if self._stage == "enrich" and name in LEGACY_ENRICH_PROBES and name in self._probe_table.factories:
             return self._probe_table.get(name, self.measure_context("engine"))
         raise ProbeNotAllowed(
             f"检查阶段不能访问网络探针 {name!r}：请在 govaudit_measure 插件中测量并写入测量记录 / checks may not use the "

@@ -247,11 +247,15 @@ def choose(site: Any, config: Any) -> Sample:
 
 
 def sample_for(site: Any, ctx: Any) -> Sample:
-    """:func:`choose` once per audit: the a11y and 适老化 checks share the sample (a 20,000-page
-    site is parsed once, not once per check)."""
+    """:func:`choose` once per audit: the a11y and 适老化 measure plugins share the sample (a
+    20,000-page site is parsed once, not once per plugin).
 
-    cached = getattr(ctx, "_govaudit_a11y_sample", None)
+    Cached on the site view, which the engine hands to every plugin of a stage, not on the context:
+    each measure plugin gets a context of its own. The sample is chosen in the measure stage and
+    stored (``a11y.sample``); checks read that record and never sample again."""
+
+    cached = getattr(site, "_govaudit_a11y_sample", None)
     if cached is None:
         cached = choose(site, ctx.config)
-        ctx._govaudit_a11y_sample = cached
+        site._govaudit_a11y_sample = cached
     return cached

@@ -7,10 +7,11 @@ axe rule (a technical mapping, from axe-core's own rule tags) and the GB/T 37668
 where the mapping is known** — for now it is not (条款未核实), so it stays ``null`` in
 ``a11y_rules.json`` rather than being guessed.
 
-Split of work, so a measure stage can take the browser part over: :mod:`auditor.plugins.browser`
-runs axe-core and crops the screenshots; this module stores each page's result as an
-``a11y.page`` record and judges **only from those records** — no browser, network or file I/O in
-the judgement (:func:`judge`).
+Split of work (issue #9): the measure plugin :mod:`auditor.plugins.a11y_probe` chooses the sample,
+runs axe-core in the audit's browser and crops the screenshots, storing measurements ``a11y.sample``,
+``a11y.axe`` (one per page) and ``a11y.run``. This module only reads those and judges
+(:func:`collect`, :func:`judge`) — no browser, network or file I/O — so ``govaudit recheck`` gives
+the same findings offline, and under another pack or ``repeat_min_pages`` different ones.
 
 Why axe-core from ``axe-playwright-python``: axe-selenium-python's release for Python 3.11 bundles
 axe-core 3.1 from 2018; axe-playwright-python 0.1.8 bundles axe-core 4.12.1. It is injected once
@@ -43,34 +44,23 @@ report.html, default 20; all are kept), ``screenshots`` (default true), ``screen
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
-from urllib.parse import urljoin
 
+from auditor.axe import DEFAULT_TAGS, node_identity, normalise_html, options  # noqa: F401 - re-exported
 from auditor.context import CheckContext, SiteView
 from auditor.hookspecs import hookimpl
+from auditor.measure import Measurement
 from auditor.model import Basis, Finding, Rule, Severity
-from auditor.plugins.browser import (  # noqa: F401 - AXE_ALIAS_JS/axe_script re-exported for tests
-    AXE_ALIAS_JS,
-    AXE_NODE_BOUND,
-    BrowserUnavailable,
-    ShotOptions,
-    axe_bundled_version,
-    axe_script,
-    make_axe_job,
-)
-from auditor.sampling import SamplingError, options_from, sample_for
+from auditor.sampling import SamplingError, options_from
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 REVIEW_RULE = "a11y.needs_review"
 IMPACT_ZH = {"critical": "严重", "serious": "较重", "moderate": "中等", "minor": "轻微"}
 IMPACT_ORDER = {"critical": 0, "serious": 1, "moderate": 2, "minor": 3, None: 4}
@@ -173,57 +163,12 @@ def govaudit_rules() -> list[Rule]:
     return out
 
 
-# --- identity of a node --------------------------------------------------------------------------
-
-_URL_ATTR = re.compile(r"""\b(src|href|data|action|poster)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
-_SPACE = re.compile(r"\s+")
-
-
-def normalise_html(html: str, page_url: str) -> str:
-    """The element's outerHTML as a position-independent identity.
-
-    Whitespace collapsed and ``src``/``href``/``data``/``action``/``poster`` made absolute against
-    the page (``spacer.gif`` on /a/ and ``../spacer.gif`` on /a/b/ are the same image).
-    """
-
-    def absolute(m: re.Match[str]) -> str:
-        value = m.group(2).strip("\"'").strip()
-        try:
-            value = urljoin(page_url, value)
-        except ValueError:
-            pass
-        return f'{m.group(1).lower()}="{value}"'
-
-    return _SPACE.sub(" ", _URL_ATTR.sub(absolute, html or "")).strip()
-
-
-def node_identity(rule: str, node: dict[str, Any], page_url: str) -> str:
-    """Rule + normalised element: the same element wherever in the DOM it sits."""
-
-    return hashlib.sha1(f"{rule}\x1f{normalise_html(node.get('html', ''), page_url)}".encode()).hexdigest()[:16]
-
-
 def _selector(target: Any) -> str:
     """axe's target: a list of selectors, nested lists for iframes/shadow DOM."""
 
     if isinstance(target, list):
         return " >>> ".join(_selector(t) for t in target)
     return str(target)
-
-
-def options(config: Any) -> dict[str, Any]:
-    opts = dict(config.plugin_options.get("a11y", {}) or {})
-    tags = opts.get("tags") or DEFAULT_TAGS
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.split(",") if t.strip()]
-    return {
-        "tags": list(tags),
-        "disable": [str(r) for r in opts.get("disable", [])],
-        "repeat_min_pages": max(2, int(opts.get("repeat_min_pages", 2))),
-        "max_nodes": max(1, int(opts.get("max_nodes", 20))),
-        "screenshots": bool(opts.get("screenshots", True)),
-        "screenshot_total_kb": max(0, int(opts.get("screenshot_total_kb", 1000))),
-    }
 
 
 def severity_for(ctx: CheckContext, rule: str, impact: str | None) -> Severity:
@@ -233,103 +178,64 @@ def severity_for(ctx: CheckContext, rule: str, impact: str | None) -> Severity:
     return Severity(mapping.get(impact or "", "minor"))
 
 
-# --- measurement (browser work lives in auditor.plugins.browser) ----------------------------------
+# --- reading the measurements (taken by auditor.plugins.a11y_probe in the measure stage) ----------
 
-def audit_urls(site: SiteView, sample_urls: list[str], sampling: dict[str, Any]) -> list[str]:
-    """The sample plus the stored SVG documents: an SVG page is a page and has its own rules.
-
-    The HTML sampler does not see them (they have no HTML structure to group by), so they are
-    added here: all of them with ``--a11y all`` (up to ``max_pages``), else at most ``sample``.
-    """
-
-    urls = list(sample_urls)
-    seen = set(urls)
-    limit = sampling["max_pages"] if sampling["mode"] == "all" else max(1, sampling["sample"])
-    added = 0
-    for page in site.pages("svg"):
-        if limit and added >= limit:
-            break
-        if page.url not in seen and (page.status is None or 200 <= page.status < 300):
-            urls.append(page.url)
-            seen.add(page.url)
-            added += 1
-    return urls
+KIND_SAMPLE = "a11y.sample"
+KIND_PAGE = "a11y.axe"
+KIND_RUN = "a11y.run"
+VERSIONS = (1,)  # measurement versions this module can judge (auditor.plugins.a11y_probe.VERSION)
 
 
-def measure(ctx: CheckContext, probe: Any, urls: list[str], opts: dict[str, Any]) -> dict[str, Any]:
-    """Run axe on ``urls`` and store one ``a11y.page`` record per page (results and screenshots)."""
-
-    shots = ShotOptions(enabled=opts["screenshots"], total_bytes=opts["screenshot_total_kb"] * 1000)
-    probe.set_init_scripts("a11y", [axe_script() + AXE_ALIAS_JS])
-    job = make_axe_job(opts["tags"], opts["disable"], shots, node_identity)
-    audited, failed = 0, []
-    version = axe_bundled_version()
-    for outcome in probe.map(urls, job, pool="a11y", plugin="a11y"):
-        if not outcome.ok:
-            failed.append({"url": outcome.url, "kind": outcome.error_kind, "error": outcome.error[:300]})
-            continue
-        result = outcome.value
-        version = result.get("version") or version
-        audited += 1
-        ctx.record("a11y.page", outcome.url, {
-            "url": outcome.url, "document_url": result.get("url") or outcome.url, "content_type": result.get("contentType"),
-            "version": version, "violations": result.get("violations", []), "incomplete": result.get("incomplete", []),
-            "shots": result.get("shots", {}),
-        })
-    return {"version": version, "pages_audited": audited, "pages_failed": len(failed), "failed": failed[:50]}
+def _usable(m: Measurement | None) -> bool:
+    return m is not None and m.version in VERSIONS
 
 
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
-    try:
-        sample = sample_for(site, ctx)
-    except SamplingError as exc:
-        ctx.store.add_error(ctx.run_id, "check", str(exc), plugin="a11y")
+    """Judge the stored axe results; no browser (``govaudit recheck`` gives the same findings offline)."""
+
+    run, sample = ctx.measurement(KIND_RUN, "site"), ctx.measurement(KIND_SAMPLE, "site")
+    if not _usable(run):
+        why = "none stored" if run is None else f"version {run.version} unknown to this check"
+        ctx.store.add_error(ctx.run_id, "check", f"没有可用的无障碍测量记录，无障碍未评估 / no usable a11y measurement ({why}): "
+                            "accessibility not assessed", url=site.homepage_url, plugin="a11y")
         return
-    urls = audit_urls(site, sample.urls, options_from(ctx.config)) if sample.mode != "off" else []
-    if not urls:
-        ctx.record("a11y.engine", "axe-core", {"mode": sample.mode, "pages": 0, "sample": sample.summary()})
+    rdata = dict(run.data)
+    sdata = dict(sample.data) if _usable(sample) else {}
+    summary = sdata.get("summary") or {}
+    for sp in sdata.get("pages", []):
+        ctx.record("a11y.sample", sp["url"], {"reasons": sp["reasons"], "template": sp["template"], "depth": sp["depth"]})
+    if "error" in rdata:
+        ctx.record("a11y.engine", "axe-core", {"version": rdata.get("version"), "error": rdata["error"], "pages": 0})
+        return
+    if not rdata.get("engine"):
+        ctx.record("a11y.engine", "axe-core", {"mode": rdata.get("mode", sdata.get("mode")), "pages": 0, "sample": summary})
         return
     opts = options(ctx.config)
-    try:
-        probe = ctx.probe("browser")
-    except KeyError as exc:
-        ctx.store.add_error(ctx.run_id, "check", f"无障碍检测需要浏览器插件 / the a11y check needs the browser probe: {exc}",
-                            plugin="a11y")
-        return
-    for sp in sample.pages:
-        ctx.record("a11y.sample", sp.url, {"reasons": sp.reasons, "template": sp.template, "depth": sp.depth})
-    for url in urls[len(sample.urls):]:
-        ctx.record("a11y.sample", url, {"reasons": ["svg"], "template": None, "depth": None})
-    try:
-        stats = measure(ctx, probe, urls, opts)
-    except BrowserUnavailable as exc:
-        ctx.store.add_error(ctx.run_id, "probe", str(exc), plugin="a11y")
-        ctx.record("a11y.engine", "axe-core", {"version": axe_bundled_version(), "error": str(exc), "pages": 0})
-        return
-    version = stats["version"]
-    engine = {
-        "engine": "axe-core",
-        "version": version,
-        "source": "axe-playwright-python 0.1.8 (bundled axe.min.js)",
-        "browser": getattr(probe, "version", None),
-        "tags": opts["tags"],
-        "disabled_rules": opts["disable"],
-        **stats,
-        "sample": sample.summary(),
-    }
+    version = rdata["version"]
+    engine = {**rdata, "sample": summary}
     ctx.record("a11y.engine", "axe-core", engine)
     ctx.metric(
         "a11y.pages_audited",
-        stats["pages_audited"],
+        rdata["pages_audited"],
         label_zh=f"无障碍检测页面数（axe-core {version}）",
         label_en=f"Pages audited for accessibility (axe-core {version})",
         unit="页",
         basis="GB/T 37668-2019; WCAG 2.1",
         detail=engine,
     )
-    records = (r["data"] for r in site.records("a11y.page"))
-    yield from judge(ctx, records, opts, version, site.homepage_url)
+    # ``screenshots`` as the measure stage ran: a recheck cannot photograph what was not taken.
+    opts["screenshots"] = bool(rdata.get("screenshots", opts["screenshots"]))
+    records = (dict(m.data) for m in ctx.measurements(KIND_PAGE) if m.version in VERSIONS)
+    yield from judge(ctx, _in_order(records, sdata.get("urls")), opts, version, site.homepage_url)
+
+
+def _in_order(records: Iterable[dict[str, Any]], urls: list[str] | None) -> list[dict[str, Any]]:
+    """The page records in the order the pages were audited (sample order), as the audit judged them:
+    the first page of a group supplies its HTML snippet and selector."""
+
+    rank = {u: i for i, u in enumerate(urls or [])}
+    return sorted(records, key=lambda r: (rank.get(r["url"], len(rank)), r["url"]))
 
 
 # --- judgement: a pure function of the stored records ---------------------------------------------

@@ -1,8 +1,10 @@
 """One headless Chromium per audit, shared by every check that needs a real browser.
 
 Why a probe and not a check: accessibility (axe-core), 适老化 checks and JavaScript rendering all
-need the same expensive thing — a browser — and must not each start their own. Checks ask for it
-with ``ctx.probe("browser")``; the engine builds it once per audit and closes it at the end.
+need the same expensive thing — a browser — and must not each start their own. Measure plugins
+(:mod:`auditor.plugins.a11y_probe`, :mod:`auditor.plugins.elderly_probe`) and, for now, the render
+enricher below ask for it with ``ctx.probe("browser")``; the engine builds it once per audit and
+closes it at the end. Checks never get it: they judge the stored measurements.
 
 How it runs:
 
@@ -21,8 +23,9 @@ How it runs:
   ``about:blank``, which unloads the page with its pending ``<meta http-equiv=refresh>`` and
   timers (otherwise a late refresh aborts the next page's navigation); a tab that cannot get
   there is replaced.
-- The accessibility measurement (axe-core run, evidence screenshots) lives here too, so the
-  browser work stays in this module and ``checks/a11y.py`` only judges stored results.
+- The page jobs of the accessibility measurement (axe-core run, evidence screenshots) live here
+  too, so the browser work stays in this module; :mod:`auditor.plugins.a11y_probe` stores their
+  results and ``checks/a11y.py`` only judges them.
 - Hostnames follow the audit's ``--resolve`` mapping and, with ``--dns-server``, the answers of
   the audit's own resolver (``ctx.probe("dns")``), handed to Chromium as ``--host-resolver-rules``.
 
@@ -722,7 +725,8 @@ async def crop_node(page: Any, selector: str, opts: ShotOptions | None = None) -
 
 
 def probe_factory(ctx: CheckContext) -> BrowserProbe:
-    """The engine calls this once per audit, when a check first asks for ``"browser"``."""
+    """The engine calls this once per audit, when a measure plugin (or the render enricher) first
+    asks for ``"browser"``; the probe is shared by both stages and closed at the end of the audit."""
 
     return BrowserProbe(BrowserOptions.from_config(ctx.config), resolve_hosts(ctx), ctx.store, ctx.run_id)
 

@@ -15,7 +15,8 @@ import pytest
 
 from auditor.config import AuditConfig
 from auditor.context import CheckContext, SiteView
-from auditor.engine import Engine, run_checks
+from auditor.engine import Engine, run_checks, run_measure
+from auditor.measure import iter_measurements
 from auditor.plugins.browser import (
     BrowserOptions,
     BrowserProbe,
@@ -71,7 +72,10 @@ class Audit:
                                 self.engine.probes(), self.site.homepage_url)
 
     def run(self) -> Audit:
+        """Measure stage (the browser: axe, 适老化), then enrich and checks — as ``govaudit check``."""
+
         try:
+            run_measure(self.engine, self.ctx, self.site)
             run_checks(self.engine, self.ctx, self.site)
         finally:
             self.ctx.close_probes()
@@ -84,6 +88,11 @@ class Audit:
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         return [r["data"] for r in self.store.iter_records(kind, run_id=self.run_id)]
+
+    def measured(self, kind: str) -> list[dict[str, Any]]:
+        """The data of the measure stage's ``kind`` measurements (``a11y.axe``, ``elderly.page``…)."""
+
+        return [dict(m.data) for m in iter_measurements(self.store, self.run_id, kind)]
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +275,8 @@ def test_browser_missing_is_an_error_not_a_crash(tmp_path) -> None:
 def test_rule_data_matches_the_bundled_axe(tmp_path) -> None:
     """a11y_rules.json was generated from axe.getRules(); a new axe bundle must regenerate it."""
 
-    from auditor.checks.a11y import AXE_ALIAS_JS, axe_script, rules_data
+    from auditor.checks.a11y import rules_data
+    from auditor.plugins.browser import AXE_ALIAS_JS, axe_script
 
     async def rules(page: Any, url: str) -> Any:
         await page.evaluate(axe_script() + AXE_ALIAS_JS)
@@ -309,7 +319,7 @@ def test_a_late_meta_refresh_does_not_break_the_next_page_in_the_same_tab(traps:
     own = _page_findings(traps, REFRESH_PAGE)
     assert {f.rule for f in own} == {"a11y.meta-refresh"}
     assert all("elsewhere-only" not in json.dumps(f.evidence) for f in own + slow)
-    records = {traps.path(r["url"]): r for r in traps.records("a11y.page")}
+    records = {traps.path(r["url"]): r for r in traps.measured("a11y.axe")}
     assert traps.path(records[REFRESH_PAGE]["document_url"]) == REFRESH_PAGE
     assert traps.path(records[SLOW_PAGE]["document_url"]) == SLOW_PAGE
 
@@ -347,7 +357,7 @@ def test_no_node_cap_loses_a_pages_own_results(traps: Audit) -> None:
     assert len(shared) == SHARED_IMAGES
     assert all({traps.path(u) for u in f.evidence["pages"]} == {MANY_PAGE, OTHER_PAGE} for f in shared)
     # Counted: the page record keeps every node axe reported.
-    rec = next(r for r in traps.records("a11y.page") if traps.path(r["url"]) == MANY_PAGE)
+    rec = next(r for r in traps.measured("a11y.axe") if traps.path(r["url"]) == MANY_PAGE)
     alt = next(v for v in rec["violations"] if v["id"] == "image-alt")
     assert alt["count"] == len(alt["nodes"]) == SHARED_IMAGES + OWN_IMAGES
 
@@ -362,7 +372,7 @@ def test_the_same_spacer_at_different_positions_is_one_entry(traps: Audit) -> No
     # of the pages write the src relatively.
     assert len(ev["selectors"]) > 3 and all("nth-child" in s for s in ev["selectors"])
     htmls = set()
-    for r in traps.records("a11y.page"):
+    for r in traps.measured("a11y.axe"):
         for v in r["violations"]:
             htmls.update(n["html"] for n in v["nodes"] if "spacer" in n["html"])
     assert len(htmls) == 2
@@ -395,11 +405,11 @@ def test_needs_review_items_are_listed_and_grouped(traps: Audit) -> None:
 
 
 def test_judgement_is_a_pure_function_of_the_records(traps: Audit) -> None:
-    """Rejudging the stored records (no browser) gives the same findings, screenshots included."""
+    """Rejudging the stored ``a11y.axe`` measurements (no browser) gives the same findings, screenshots included."""
 
     from auditor.checks.a11y import judge, options
 
-    records = [r["data"] for r in traps.store.iter_records("a11y.page", run_id=traps.run_id)]
+    records = traps.measured("a11y.axe")
     again = list(judge(traps.ctx, records, options(traps.config), "4.12.1", traps.site.homepage_url))
     assert sorted((f.rule, f.url, f.key) for f in again) == sorted((f.rule, f.url, f.key) for f in traps.findings)
     shots = [f.evidence["screenshot"] for f in again if f.evidence["screenshot"]]
@@ -413,7 +423,7 @@ def test_screenshots_stay_within_the_run_budget(tmp_path) -> None:
         audit = Audit(tmp_path, site, f"http://{HOST}:{srv.port}", ["a11y"],
                       {"a11y": {"mode": "all", "screenshot_total_kb": 15}}, paths=paths).run()
     shots = [f.evidence["screenshot"] for f in audit.findings if f.evidence["screenshot"]]
-    recorded = sum(s["bytes"] for r in audit.records("a11y.page") for s in r["shots"].values())
+    recorded = sum(s["bytes"] for r in audit.measured("a11y.axe") for s in r["shots"].values())
     assert shots and recorded <= 15_000
     missing = [f for f in audit.findings if not f.evidence["screenshot"]]
     assert missing and all("截图总量已达上限" in f.evidence["screenshot_note"] for f in missing if f.evidence["scope"] == "site")

@@ -138,8 +138,26 @@ def test_checks_cannot_reach_probes(tmp_path: Path) -> None:
     assert isinstance(audit.ctx.measure_context("x").probe("dns").lookup("www.x.gov.cn", "A"), list)
 
 
+def test_the_check_stage_gets_no_browser_either(tmp_path: Path) -> None:
+    """Since the browser move (issue #9) no probe is a check-stage exception: a check asking for the
+    browser is refused even during ``govaudit check`` with the browser factory offered, and the
+    factory is never called. Old: ``LEGACY_CHECK_PROBES = {"browser"}`` handed it over. Only the
+    enrich stage (the render enricher, still to move) may build it."""
+
+    built: list[str] = []
+    audit = Audit(tmp_path, ThirdPartyFamily())
+    ctx = CheckContext(audit.config, audit.engine.pack, audit.engine.rules, audit.store, audit.run_id,
+                       {"browser": lambda mctx: built.append(mctx.plugin) or "a browser"}, URL)
+    with pytest.raises(ProbeNotAllowed):
+        ctx.probe("browser")
+    assert built == []
+    with ctx.stage("enrich"):
+        assert ctx.probe("browser") == "a browser"
+    assert built == ["engine"]
+
+
 def test_recheck_has_no_probes_at_all(tmp_path: Path) -> None:
-    """Even the temporary browser exception is closed on recheck: it gets no probe factories."""
+    """Even the enrich stage's browser exception is closed on recheck: it gets no probe factories."""
 
     audit = Audit(tmp_path, ThirdPartyFamily()).run()
     ctx = CheckContext(audit.config, audit.engine.pack, audit.engine.rules, audit.store, audit.run_id, {}, URL)

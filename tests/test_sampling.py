@@ -132,7 +132,7 @@ def _with_dead_pages(site: SiteView) -> SiteView:
     in a template of its own (the error page) that the link checker judged a soft 404, and a page
     whose link once timed out elsewhere (a network failure says nothing about the stored page)."""
 
-    store = site.store
+    store = site.store._store  # the crawl's writable store: a site view only reads (StoreReader)
     gone = page_html("页面不存在", "<div class='error-box'><h1>页面不存在</h1><p><a href='/'>返回首页</a></p></div>", planted=False)
     store.add_page(site.run_id, BASE + "/a/gone.html", BASE + "/a/gone.html", 200, "text/html; charset=utf-8", "utf-8", 1, "",
                    "html", gone.encode())
