@@ -16,8 +16,9 @@ A label names the rule, the target (a URL path, a column folder, or a key such a
 ``homepage``, a column id) and why. ``expect=True`` labels are findings a correct audit must
 report (once); ``expect=False`` labels are traps: a finding of that rule on that target is wrong.
 
-Two variants differ only in the 图片新闻 column: ``A`` has 4 stale 动态/通知公告 columns
-(threshold − 1: no 栏目不更新 veto), ``B`` has 5 (threshold: veto).
+Two variants differ in the 图片新闻 column: ``A`` has 4 stale 动态/通知公告 columns
+(threshold − 1: no 栏目不更新 veto), ``B`` has 5 (threshold: veto); ``B`` also holds a 县长信箱 letter
+pending for over 3 months (互动回应差 veto), where ``A``'s letters all sit just on the safe side.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ AS_OF = dt.date(2026, 11, 20)
 # Other governments' sites linked from the header, and the marks in the footer: served by a
 # catch-all host so link checks succeed (they are not what is measured).
 OTHER_HOSTS = ["www.gov.cn", "www.fujian.gov.cn", "www.fuzhou.gov.cn", "bszs.conac.cn", "zfwzzc.www.gov.cn"]
-FAMILIES = ["links", "columns", "freshness", "documents", "interpretation", "decisions", "privacy", "identity"]
+FAMILIES = ["links", "columns", "freshness", "documents", "interpretation", "decisions", "privacy", "identity", "service",
+            "interaction"]
 
 
 @dataclass
@@ -80,6 +82,7 @@ NAV = [
     ("政府信息公开", "/zwgk/zfxxgk/"),
     ("新闻中心", "/xwzx/"),
     ("通知公告", "/zwgk/tzgg/index.html"),
+    ("办事服务", "/bsfw/"),
     ("互动交流", "/hdjl/"),
     ("县长信箱", "/hdjl/xzxx/writeLetter.do"),
     ("热门搜索", "/search/hotwords.do"),
@@ -363,9 +366,12 @@ def build(variant: str = "A", port: str = "{PORT}") -> Portal:
     b.site.raw("/trsapi/search?channelid=8123&page=1", json.dumps({"total": 40, "data": api_items}, ensure_ascii=False),
                "application/json; charset=utf-8")
     trs = b.page("政府采购", menu + "<div class='list-box'><h2>政府采购</h2><ul id='trs-list' class='list'></ul>"
-                 "<div id='trs-page'></div><script src='/js/jquery.min.js'></script><script>"
-                 "$.getJSON('/trsapi/search?channelid=8123&page=1', function(r){ $.each(r.data, function(i,e){"
-                 "$('#trs-list').append('<li><a href=\"'+e.url+'\">'+e.title+'</a><span>'+e.pubDate+'</span></li>');});});"
+                 "<div id='trs-page'></div><script>"
+                 # the stand-in jquery.min.js is an empty file (none can be shipped), so the list is
+                 # filled with fetch(): what matters is that only a browser sees the 40 documents
+                 "fetch('/trsapi/search?channelid=8123&page=1').then(function(r){return r.json();}).then(function(r){"
+                 "var ul=document.getElementById('trs-list');r.data.forEach(function(e){var li=document.createElement('li');"
+                 "li.innerHTML='<a href=\"'+e.url+'\">'+e.title+'</a><span>'+e.pubDate+'</span>';ul.appendChild(li);});});"
                  "</script></div>", column="政府采购")
     b.add(fd + "zfcg/", trs)
     b.add(fd + "zfcg/index.html", trs)
@@ -554,6 +560,52 @@ def build(variant: str = "A", port: str = "{PORT}") -> Portal:
                          encoding="gbk")
         letters.append((title, path, d(age)))
         expect("privacy.phone_number", path, f"县长信箱 letter showing the correspondent's mobile ({who})")
+    # 互动回应差 traps: answered late but within 3 months, pending but younger than 3 months, older
+    # than the 1-year window, and a 网上信访 letter (that column is excluded); one positive: unanswered
+    # for 4 months — but that is a single veto, so it lives only in variant B (see below)
+    for topic, age, took in (("农贸市场营业时间", 120, 80), ("老旧小区加装电梯", 70, None), ("村道维修", 420, None)):
+        title = f"关于{topic}的咨询"
+        reply = (f"<tr><td>答复时间：</td><td>{d(age - took):%Y-%m-%d}</td></tr><tr><td>答复内容：</td><td>已转相关部门办理。</td></tr>"
+                 if took is not None else "<tr><td>办理状态：</td><td>办理中</td></tr>")
+        path = b.article("/hdjl/xzxx/", "县长信箱", title, d(age),
+                         f"<table class='letter'><tr><td>信件标题：</td><td>{title}</td></tr><tr><td>来信人：</td><td>群众</td></tr>"
+                         f"<tr><td>来信时间：</td><td>{d(age):%Y-%m-%d}</td></tr><tr><td>来信内容：</td><td>{topic}。</td></tr>"
+                         f"{reply}</table>")
+        letters.append((title, path, d(age)))
+        trap("interaction.unanswered", path, f"letter {age} days old, {'answered after ' + str(took) + ' days' if took else 'pending'}: "
+             "not over 3 months inside the 1-year window")
+    if variant == "B":  # the 4-month-old pending letter: 互动回应差 (a veto, like B's 5th stale column)
+        title = "关于城区供暖不足的咨询"
+        path = b.article("/hdjl/xzxx/", "县长信箱", title, d(125),
+                         f"<table class='letter'><tr><td>信件标题：</td><td>{title}</td></tr><tr><td>来信人：</td><td>群众</td></tr>"
+                         f"<tr><td>来信时间：</td><td>{d(125):%Y-%m-%d}</td></tr><tr><td>来信内容：</td><td>供暖不足。</td></tr>"
+                         "<tr><td>办理状态：</td><td>办理中</td></tr></table>")
+        letters.append((title, path, d(125)))
+        expect("interaction.unanswered", path, "letter 125 days old, still pending: over 3 months (variant B)")
+    xf = b.article("/hdjl/wsxf/", "网上信访", "关于征地补偿的信访事项", d(200),
+                   "<table class='letter'><tr><td>来信时间：</td><td>" + f"{d(200):%Y-%m-%d}" + "</td></tr>"
+                   "<tr><td>来信内容：</td><td>征地补偿。</td></tr><tr><td>办理状态：</td><td>办理中</td></tr></table>")
+    trap("interaction.unanswered", xf, "网上信访 letters are excluded from 互动回应差")
+    trap("interaction.no_channel", "/", "the site has a 县长信箱 (网上信访 alone would not count)")
+    # 办事服务: one complete guide, one missing 4 of the 8 key elements (a deduction; 5 would be a veto)
+    full = [("事项名称", "城乡居民医保参保登记"), ("设定依据", "《中华人民共和国社会保险法》第二十五条"), ("申请条件", "本县户籍居民"),
+            ("办理材料", "居民身份证"), ("办理地点", "县政务服务中心一楼"), ("办理时间", "工作日"), ("联系电话", "0591-28321234"),
+            ("办理流程", "申请—受理—审核—办结")]
+    poor = [("事项名称", "个体工商户注册登记"), ("办理地点", "县政务服务中心二楼"), ("办理时间", "工作日"), ("联系电话", "0591-28321235")]
+    guides = []
+    for k, (name, rows) in enumerate((("城乡居民医保参保登记", full), ("个体工商户注册登记", poor))):
+        table = "<table class='bszn'>" + "".join(f"<tr><th>{a}</th><td>{v}</td></tr>" for a, v in rows) + "</table>"
+        gpath = f"/bsfw/bszn/{k + 1:03d}.html"
+        b.add(gpath, b.page(f"{name}办事指南", f"<div class='article'><h1>{name}办事指南</h1>{table}</div>", column="办事指南"))
+        guides.append((f"{name}办事指南", gpath))
+    trap("service.guide_incomplete", guides[0][1], "a guide with all 8 key elements")
+    expect("service.guide_incomplete", guides[1][1], "a guide missing 设定依据、申请条件、办理材料、办理流程 (4 of 8)")
+    trap("service.impractical", "/", "one incomplete guide, not the 5 the veto needs")
+    trap("service.no_entry", "/", "办事服务 in the navigation")
+    bsfw = b.page("办事服务", "<div class='list-box'><h2>办事指南</h2><ul>"
+                  + "".join(f"<li><a href='{h}'>{t}</a></li>" for t, h in guides) + "</ul></div>", column="办事服务")
+    b.add("/bsfw/", bsfw)
+    b.add("/bsfw/index.html", bsfw)
     b.column("/hdjl/xzxx/", "县长信箱", letters, encoding="gbk")
     b.add("/hdjl/xzxx/writeLetter.do", b.page("我要写信", "<form method='post' action='/hdjl/xzxx/saveLetter.do'>"
                                                     "<input name='title'><textarea name='content'></textarea>"
@@ -647,7 +699,7 @@ def build(variant: str = "A", port: str = "{PORT}") -> Portal:
         b.site.raw(js, "/* library */", "application/javascript")
     for _t, path, _day in b.interps:
         trap("documents.*", path, "an interpretation page (titled 《…》政策解读) is not the document it explains")
-    return Portal(variant, b.site, L, ["freshness.column_stale"] if variant == "B" else [])
+    return Portal(variant, b.site, L, ["freshness.column_stale", "interaction.unanswered"] if variant == "B" else [])
 
 
 def other_hosts_site() -> Site:
