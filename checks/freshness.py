@@ -733,6 +733,21 @@ def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     yield from _veto(judgements, ctx, home_url, collector)
 
 
+def _span_zh(days: Any) -> str:
+    """A pack window as the indicators write it: 14 → 2周, 183 → 6个月, 365 → 1年, else N天."""
+
+    if not isinstance(days, int) or days <= 0:
+        return "不判定"
+    if days % 365 == 0:
+        return f"{days // 365}年"
+    if days <= 56 and days % 7 == 0:
+        return f"{days // 7}周"
+    months = round(days / 30.5)
+    if months and abs(days - months * 30.5) <= 1.5:
+        return f"{months}个月"
+    return f"{days}天"
+
+
 def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collector: ColumnCollector) -> Iterator[Finding]:
     stale_main = [j for j in judgements if j.state == "stale" and j.cls.id in ("dynamic", "notice")]
     longstale = [j for j in judgements if j.state == "stale" and j.longstale]
@@ -760,9 +775,11 @@ def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collect
         "longstale": [j for j in undecidable if j.cls.id in longstale_classes],
         "blank": undecidable,
     }
-    label_zh = {"stale": "动态要闻类（2周）和通知公告政策文件类（6个月）未更新栏目合计",
+    # the windows in the labels are the pack's, so a local pack's 30-day news window reads as 30 天
+    news_days, notice_days = (ctx.pack.value(f"freshness.window_{c}_days") for c in ("dynamic", "notice"))
+    label_zh = {"stale": f"动态要闻类（{_span_zh(news_days)}）和通知公告政策文件类（{_span_zh(notice_days)}）未更新栏目合计",
                 "longstale": "应更新但长期未更新的栏目", "blank": "空白栏目"}
-    label_en = {"stale": "stale news (2 weeks) + notice/policy (6 months) columns",
+    label_en = {"stale": f"stale news ({news_days} days) + notice/policy ({notice_days} days) columns",
                 "longstale": "columns long not updated", "blank": "blank columns"}
     counted = {k: [_counted(j, k) for j in lists[k]] for k in ("stale", "longstale", "blank")}
 

@@ -316,7 +316,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         "interpretation.diverse_format_share",
         round(diverse / interpreted, 4) if interpreted else None,
         target=diverse_target,
-        label_zh="多样化解读（图解/视频/动画/H5）占比",
+        label_zh=f"多样化解读（{'/'.join(ctx.pack.value('interpretation.diverse_formats'))}）占比",
         label_en="Share of interpreted documents with a graphic/video/animation/H5 interpretation",
         unit="ratio",
         basis="丰城市2023年政务公开工作要点(3)：图解、视频等多样化解读≥70%；兴庆区2023年政务公开工作要点(12)：动漫、视频≥20%（地方）",
