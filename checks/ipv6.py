@@ -13,8 +13,8 @@ as-of date — re-judges the audit's own measurement with no network. A runner w
 (or no ``::1``) says "not testable" (``ipv6.not_testable``, info) and never "no IPv6"
 (peer-lessons.md). An AAAA record missing is a DNS fact and is reported from any runner.
 
-Pack values: ``ipv6.support_target``, ``ipv6.content_similarity_min`` (else ``[plugins.ipv6]
-content_similarity_min``, else 0.8).
+Pack values (declared in ``checks/rules/ipv6.json``): ``ipv6.support_target``,
+``ipv6.content_similarity_min``; ``ipv6.sample_min``/``ipv6.sample_max`` are read by the measure plugin.
 """
 
 from __future__ import annotations
