@@ -468,6 +468,9 @@ def judge(col: Column, ctx: CheckContext, longstale_days: int, longstale_classes
         return Judgement(col, cls, newest, "not_judged", age, future_items=future)
     if not col.items and not col.visited:
         return Judgement(col, cls, newest, "not_judged", age, future_items=future)
+    if age is None and col.items and not ctx.pack.value("freshness.undated_counts_as_stale"):
+        # a pack that does not count undated items as "not updated": a column of undated items is not judged
+        return Judgement(col, cls, newest, "not_judged", age, future_items=future)
     stale = age is None or age > cls.window_days
     longstale = cls.id in longstale_classes and (age is None or age > max(cls.window_days, longstale_days))
     return Judgement(col, cls, newest, "stale" if stale else "fresh", age, longstale=longstale, future_items=future)
@@ -603,6 +606,8 @@ def _homepage_findings(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                    detail={"newest": _item_ref(newest), "undated": len(undated), "as_of": as_of.isoformat()})
         if new_items:
             return
+        if newest is None and undated and not ctx.pack.value("freshness.undated_counts_as_stale"):
+            return  # only undated items, and the pack does not count them as not updated
         age = _age(newest.date, as_of) if newest and newest.date else None
         evidence = {
             "as_of": as_of.isoformat(),

@@ -127,6 +127,10 @@ def _pack_value_literals() -> list[tuple[str, int, str]]:
                         and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                     out.append((str(path.relative_to(ROOT)), node.lineno, node.args[0].value))
                     assert len(node.args) == 1 and not node.keywords, f"{path}:{node.lineno}: inline default"
+                # elderly's pv(ctx, "elderly.…") wrapper
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "pv"
+                        and len(node.args) == 2 and isinstance(node.args[1], ast.Constant)):
+                    out.append((str(path.relative_to(ROOT)), node.lineno, node.args[1].value))
     return out
 
 
@@ -136,6 +140,30 @@ def test_every_pack_value_read_in_code_is_declared(declared) -> None:
     assert len(reads) > 60  # the scan sees the code (a scan that finds nothing cannot fail)
     undeclared = [f"{f}:{line} {key}" for f, line, key in reads if key not in params]
     assert not undeclared
+
+
+# keys read through a computed name (f"freshness.keywords_{cls}", f"{family}.entry_keywords" …)
+DYNAMIC_PREFIXES = ("freshness.keywords_", "freshness.window_", "freshness.veto_", "service.entry_", "interaction.entry_",
+                    "documents.annual_report_deadline_", "interpretation.scope_")
+# declared for the link-verdict judging stage of the pipeline branch, which reads it after the merge
+READ_ELSEWHERE = {"links.timeout_seconds"}
+
+
+def test_every_declared_parameter_is_read_by_some_code(declared) -> None:
+    """The other half of "no unread key": a declared parameter nothing reads is a number that changes nothing."""
+
+    _, params = declared
+    text = "".join(p.read_text("utf-8") for folder in CODE_DIRS for p in (ROOT / folder).rglob("*.py"))
+    unread = [k for k in params if f'"{k}"' not in text and not k.startswith(DYNAMIC_PREFIXES) and k not in READ_ELSEWHERE]
+    assert not unread
+
+
+def test_every_rule_reads_only_declared_parameters(declared) -> None:
+    rules, params = declared
+    with_params = [r for r in rules.values() if r.parameters]
+    assert len(with_params) > 40
+    for rule in with_params:
+        assert set(rule.parameters) <= set(params), rule.id
 
 
 def test_every_registered_rule_comes_from_a_data_declaration(declared) -> None:
@@ -262,3 +290,27 @@ def test_freshness_veto_label_takes_its_windows_from_the_pack() -> None:
     from auditor.checks.freshness import _span_zh
 
     assert [_span_zh(d) for d in (14, 183, 365, 30, 10, None)] == ["2周", "6个月", "1年", "1个月", "10天", "不判定"]
+
+
+def test_undated_counts_as_stale_is_read(tmp_path: Path, declared) -> None:
+    """``freshness.undated_counts_as_stale`` was declared in national.json and read by nothing."""
+
+    import datetime as dt
+
+    from auditor.checks.freshness import Column, judge
+    from auditor.listing import Item
+
+    _, params = declared
+
+    class Ctx:
+        as_of = dt.date(2026, 11, 1)
+
+        def __init__(self, pack):
+            self.pack = pack
+
+    col = Column(name="通知公告", url="http://x/tzgg/", source="nav", found_on="http://x/", visited=True,
+                 items=[Item("关于某事的通知", "http://x/tzgg/1.html")])
+    national = load_pack("national", params)
+    assert judge(col, Ctx(national), 365, {"notice"}).state == "stale"  # undated counts as not updated
+    lenient = load_pack(overlay(tmp_path, {"freshness.undated_counts_as_stale": local(False)}), params)
+    assert judge(col, Ctx(lenient), 365, {"notice"}).state == "not_judged"
