@@ -64,6 +64,11 @@ def test_wrong_typed_value_is_refused(tmp_path: Path, declared) -> None:
         load_pack(overlay(tmp_path, {"freshness.keywords_notice": local(["通知", 3])}), params)
     with pytest.raises(ConfigError, match=r"freshness\.undated_counts_as_stale"):
         load_pack(overlay(tmp_path, {"freshness.undated_counts_as_stale": local(1)}), params)
+    # a parameter's own schema: no negative window, no severity name the model lacks
+    with pytest.raises(ConfigError, match=r"freshness\.homepage_days"):
+        load_pack(overlay(tmp_path, {"freshness.homepage_days": local(-1)}), params)
+    with pytest.raises(ConfigError, match=r"a11y\.severity_by_impact"):
+        load_pack(overlay(tmp_path, {"a11y.severity_by_impact": local({"critical": "fatal"})}), params)
     # right types pass, nullable windows take null
     ok = load_pack(overlay(tmp_path, {"freshness.homepage_days": local(30), "freshness.window_other_days": local(None),
                                       "ipv6.support_target": local(1)}), params)
