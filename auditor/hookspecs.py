@@ -44,7 +44,10 @@ def govaudit_rules() -> list[Rule]:
     Each :class:`~auditor.model.Rule` carries its id (``family.name``), Chinese and English names,
     severity (veto | major | minor | info), basis (regulation and clause, with source and how sure
     it is) and remediation text. ``govaudit rules`` lists them; a finding whose rule was not
-    declared is an error. Thresholds are not declared here: they live in rule packs.
+    declared is an error. Built-in families read their rules from data
+    (``checks/rules/<family>.json``, :func:`auditor.declarations.load_declarations`); a rule written in
+    code is as good. Thresholds are not declared here: they are pack parameters
+    (:func:`govaudit_parameters`), their values in rule packs.
     """
 
 

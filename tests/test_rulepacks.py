@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from auditor.config import ConfigError
+from auditor.pluginmanager import collect_parameters, get_plugin_manager
 from auditor.rulepacks import available_packs, load_pack
 
 OVERLAYS = ["qinghai-2021", "xingqing-2023", "fengcheng-2023", "yuanjiang-2023", "gaoan-2022"]
@@ -42,7 +43,7 @@ def test_all_packs_present_and_valid() -> None:
         errors = list(validator.iter_errors(data))
         assert not errors, (name, [e.message for e in errors[:3]])
         assert data["id"] == name
-        pack = load_pack(name)  # the whole extends chain resolves
+        pack = load_pack(name, collect_parameters(get_plugin_manager()))  # the chain resolves; every key declared, typed
         assert pack.chain[0].startswith("national@")
         for key, entry in pack.values.items():
             assert entry["source"].strip(), (name, key)
