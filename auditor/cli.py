@@ -320,12 +320,13 @@ def rules_cmd(
 ) -> None:
     """列出已注册的规则 / list every registered rule (and a rule pack's effective values)."""
 
-    from auditor.pluginmanager import collect_rules, get_plugin_manager
+    from auditor.pluginmanager import collect_parameters, collect_rules, get_plugin_manager
     from auditor.rulepacks import load_pack
 
     zh = lang != "en"
     try:
-        declared = collect_rules(get_plugin_manager())
+        pm = get_plugin_manager()
+        declared = collect_rules(pm)
         table = Table(title="已注册规则" if zh else "Registered rules", show_lines=False)
         for col in (("规则", "rule"), ("中文名称", "Chinese name"), ("英文名称", "English name"), ("严重程度", "severity"),
                     ("依据", "basis"), ("插件", "plugin")):
@@ -334,13 +335,22 @@ def rules_cmd(
             table.add_row(rid, r.name_zh, r.name_en, str(r.severity), r.basis.zh if zh else (r.basis.en or r.basis.zh), r.plugin)
         out.print(table)
         if pack:
-            p = load_pack(pack)
+            p = load_pack(pack, collect_parameters(pm))
             vt = Table(title=f"{p.name_zh if zh else p.name_en} ({' → '.join(p.chain)})")
-            for col in (("键", "key"), ("取值", "value"), ("来源规则包", "from pack"), ("核实状态", "status"), ("出处", "source")):
+            for col in (("键", "key"), ("类型", "type"), ("取值", "value"), ("来源规则包", "from pack"), ("核实状态", "status"),
+                        ("出处", "source")):
                 vt.add_column(col[0] if zh else col[1], overflow="fold")
             for key, entry in sorted(p.values.items()):
-                vt.add_row(key, str(entry["value"]), entry["pack"], entry["status"], entry["source"])
+                vt.add_row(key, p.parameters[key].type_label(), str(entry["value"]), entry["pack"], entry["status"],
+                           entry["source"])
             out.print(vt)
+            if p.requirements:
+                rt = Table(title="地方要求（尚无规则检查）" if zh else "Local requirements (no rule checks them yet)")
+                for col in (("键", "key"), ("取值", "value"), ("来源规则包", "from pack"), ("出处", "source")):
+                    rt.add_column(col[0] if zh else col[1], overflow="fold")
+                for key, entry in sorted(p.requirements.items()):
+                    rt.add_row(key, str(entry["value"]), entry["pack"], entry["source"])
+                out.print(rt)
             ct = Table(title=("必设栏目（" if zh else "Required columns (") + profile + ("）" if zh else ")"))
             for col in (("栏目", "column"), ("分组", "group"), ("来源规则包", "from pack"), ("依据", "basis")):
                 ct.add_column(col[0] if zh else col[1], overflow="fold")

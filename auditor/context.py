@@ -438,16 +438,22 @@ class CheckContext:
         source_url: str | None = None,
         column: str | None = None,
         evidence: dict[str, Any] | None = None,
+        variant: str | None = None,
         severity: Severity | None = None,
     ) -> Finding:
-        """A finding filled in from the declared rule (severity, basis, remediation)."""
+        """A finding filled in from the declared rule (severity, basis, remediation).
+
+        ``variant`` picks one of the rule's declared severity variants (``Rule.variants``): what a
+        rule id can mean is fixed by its declaration, never by the emitting code. ``severity`` is
+        only for a family whose severity is itself rule-pack data (a11y: ``a11y.severity_by_impact``).
+        """
 
         rule = self.rules.get(rule_id)
         if rule is None:
             raise UnknownRuleError(f"finding for undeclared rule {rule_id!r}")
         return Finding(
             rule=rule_id,
-            severity=severity or rule.severity,
+            severity=severity or rule.severity_of(variant),
             url=url,
             message_zh=message_zh,
             message_en=message_en,

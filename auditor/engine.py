@@ -24,7 +24,7 @@ from auditor.config import AuditConfig, ConfigError
 from auditor.context import CheckContext, MeasureContext, SiteView, UnknownRuleError
 from auditor.model import Finding, Rule
 from auditor.net import Resolver
-from auditor.pluginmanager import PluginHooks, collect_rules, get_plugin_manager
+from auditor.pluginmanager import PluginHooks, collect_parameters, collect_rules, get_plugin_manager
 from auditor.reports.base import ReportInputs, build_report
 from auditor.rulepacks import RulePack, load_pack
 from auditor.scoring import compute_score
@@ -63,7 +63,8 @@ class Engine:
             except Exception as exc:  # noqa: BLE001
                 raise ConfigError(f"插件 {name} 配置失败 / plugin {name} rejected the configuration: {exc}") from exc
         self.rules: dict[str, Rule] = collect_rules(self.pm)
-        self.pack: RulePack = load_pack(config.rules)
+        self.parameters = collect_parameters(self.pm)
+        self.pack: RulePack = load_pack(config.rules, self.parameters)
         self.plugin_families = self._plugin_families()
         self.serves = self._serves()
         self._probes = self._collect_probes()

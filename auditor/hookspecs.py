@@ -29,7 +29,7 @@ import pluggy
 if TYPE_CHECKING:
     from auditor.config import AuditConfig
     from auditor.context import CheckContext, MeasureContext, PageView, SiteView
-    from auditor.model import Finding, LinkResult, Rule
+    from auditor.model import Finding, LinkResult, Parameter, Rule
     from auditor.reports.base import ReportWriter
 
 PROJECT = "govaudit"
@@ -44,7 +44,22 @@ def govaudit_rules() -> list[Rule]:
     Each :class:`~auditor.model.Rule` carries its id (``family.name``), Chinese and English names,
     severity (veto | major | minor | info), basis (regulation and clause, with source and how sure
     it is) and remediation text. ``govaudit rules`` lists them; a finding whose rule was not
-    declared is an error. Thresholds are not declared here: they live in rule packs.
+    declared is an error. Built-in families read their rules from data
+    (``checks/rules/<family>.json``, :func:`auditor.declarations.load_declarations`); a rule written in
+    code is as good. Thresholds are not declared here: they are pack parameters
+    (:func:`govaudit_parameters`), their values in rule packs.
+    """
+
+
+@hookspec
+def govaudit_parameters() -> list[Parameter]:
+    """Declare the rule-pack values this plugin reads, each with its type. Result: a list of
+    :class:`~auditor.model.Parameter`.
+
+    The pack loader refuses a pack value nobody declares and a value of the wrong type
+    (``ConfigError``), and ``pack.value(key)`` has no inline default: built-in families take theirs
+    from ``national.json``; a third-party parameter may carry ``default``. Two plugins may declare
+    the same key only with the same type.
     """
 
 

@@ -54,7 +54,9 @@ _WS = re.compile(r"\s+")
 # Trailing "更多"/arrows and decoration stripped from headings.
 _HEADING_NOISE = re.compile(r"(更多|查看更多|more|MORE|>>|»|\+|＋|>|》|::|【|】|\[|\])", re.I)
 
-MIN_TITLE_CHARS = 4  # shorter link texts are navigation ("首页", "更多"), not items — unless dated
+# Shorter link texts are navigation ("首页", "更多"), not items — unless dated. The audit passes the pack's
+# ``columns.min_title_chars``; this is only the value for callers without a pack (tests, the render probe).
+MIN_TITLE_CHARS = 4
 MIN_SHORT_TITLE_CHARS = 2  # a dated entry's link may be as short as "新闻0"
 _SHORT_TITLE_OK = re.compile(r"[^\W\d_]")  # …but must hold a letter or a Han character, not only digits
 
@@ -173,7 +175,8 @@ def _is_heading_text(text: str) -> bool:
     return 2 <= len(text) <= 24 and not _DIGIT_RUN.search(text[:1])
 
 
-def item_date(item_el: Any, title: str, as_of: dt.date | None, anchor: Any = None) -> tuple[dt.date | None, str, bool]:
+def item_date(item_el: Any, title: str, as_of: dt.date | None, anchor: Any = None,
+              min_title_chars: int = MIN_TITLE_CHARS) -> tuple[dt.date | None, str, bool]:
     """The displayed date of a list item, read outside its title.
 
     The title is the longest text run of the item's link (``anchor``) — whether or not the
@@ -193,7 +196,7 @@ def item_date(item_el: Any, title: str, as_of: dt.date | None, anchor: Any = Non
     rest: list[str] = []
     title_consumed = False
     for seg in segments:
-        if not title_consumed and seg and (seg in (title_n, title_run) or (len(seg) >= MIN_TITLE_CHARS and seg in title_n)):
+        if not title_consumed and seg and (seg in (title_n, title_run) or (len(seg) >= min_title_chars and seg in title_n)):
             title_consumed = True
             continue
         rest.append(seg)
@@ -261,7 +264,8 @@ def _item_element(a: Any) -> Any:
 
 # --- blocks ------------------------------------------------------------------------------------
 
-def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.date | None = None) -> list[Block]:
+def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.date | None = None,
+                   min_title_chars: int = MIN_TITLE_CHARS) -> list[Block]:
     """Every group of content links on a page, with names, dates and "more" links.
 
     Links in the footer are ignored; navigation menus come out as undated blocks, which is
@@ -284,14 +288,14 @@ def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.
         title = _anchor_title(a)
         if _MORE.match(title) or len(title) < MIN_SHORT_TITLE_CHARS:
             continue
-        short = len(title) < MIN_TITLE_CHARS
+        short = len(title) < min_title_chars
         if short and not _SHORT_TITLE_OK.search(title):
             continue  # "15" in a calendar, "1 2 3" in a pager
         url = _link_target(a, base, encoding)
         item_el = _item_element(a)
         if item_el in seen_items:
             continue  # a second link in the same entry ("[通知公告] 标题"): keep the first long one
-        if short and (item_el is a or item_date(item_el, title, as_of, a)[0] is None):
+        if short and (item_el is a or item_date(item_el, title, as_of, a, min_title_chars)[0] is None):
             # A short link text ("新闻0", "公告") is an item only when its entry shows a date:
             # undated short links are navigation ("首页", "要闻"), dated ones are what a reader sees
             # as the newest news — dropping them judged a homepage updated 5 days ago as stale.
@@ -299,12 +303,12 @@ def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.
         seen_items.add(item_el)
         if item_el is not a:
             # the longest link of the entry is its title
-            links = [x for x in item_el.iter("a") if len(_anchor_title(x)) >= MIN_TITLE_CHARS and not _MORE.match(_anchor_title(x))]
+            links = [x for x in item_el.iter("a") if len(_anchor_title(x)) >= min_title_chars and not _MORE.match(_anchor_title(x))]
             if links:
                 best = max(links, key=lambda x: len(_anchor_title(x)))
                 if best is not a:
                     a, title, url = best, _anchor_title(best), _link_target(best, base, encoding)
-        date, date_text, inferred = item_date(item_el, title, as_of, a)
+        date, date_text, inferred = item_date(item_el, title, as_of, a, min_title_chars)
         container = item_el.getparent() if item_el is not a or a.getparent() is not None else a
         if container is None:
             continue
@@ -333,7 +337,7 @@ def extract_blocks(tree: Any, page_url: str, encoding: str = "utf-8", as_of: dt.
                 hidden=is_hidden(container, hidden_rules),
             )
         )
-    blocks.extend(_empty_blocks(root, base, encoding, order, cache, hidden_rules))
+    blocks.extend(_empty_blocks(root, base, encoding, order, cache, hidden_rules, min_title_chars))
     return blocks
 
 
@@ -445,7 +449,7 @@ def _more_link(el: Any, base: str, encoding: str, heading: str | None, shallow: 
 
 
 def _empty_blocks(root: Any, base: str, encoding: str, claimed: list[Any], cache: dict[object, Region],
-                  hidden_rules: HiddenRules | None = None) -> list[Block]:
+                  hidden_rules: HiddenRules | None = None, min_title_chars: int = MIN_TITLE_CHARS) -> list[Block]:
     """Headings whose block holds no item: "乡村振兴" over "暂无信息" or over nothing at all.
 
     A hidden heading or body (a login greeting with ``display:none``) is not a block a reader
@@ -480,7 +484,7 @@ def _empty_blocks(root: Any, base: str, encoding: str, claimed: list[Any], cache
             continue
         if hidden_rules is not None and (is_hidden(unit, hidden_rules) or is_hidden(body, hidden_rules)):
             continue
-        links = [a for a in body.iter("a") if len(_anchor_title(a)) >= MIN_TITLE_CHARS and not _MORE.match(_anchor_title(a))]
+        links = [a for a in body.iter("a") if len(_anchor_title(a)) >= min_title_chars and not _MORE.match(_anchor_title(a))]
         if links:
             continue
         text = _text(body)
@@ -584,6 +588,7 @@ def read_column_page(
     as_of: dt.date | None = None,
     placeholders: Iterable[str] = (),
     error: bool | None = None,
+    min_title_chars: int = MIN_TITLE_CHARS,
 ) -> ColumnPage:
     """A stored page read as a column page. ``page`` is a :class:`~auditor.context.PageView`."""
 
@@ -594,7 +599,7 @@ def read_column_page(
         return ColumnPage(url=url, name=page.title, name_source="title" if page.title else "none",
                           is_error=bool(error) or (status or 200) >= 400, status=status)
     name, source = column_name(tree, page.meta, page.title)
-    blocks = extract_blocks(tree, page.final_url, page.encoding, as_of)
+    blocks = extract_blocks(tree, page.final_url, page.encoding, as_of, min_title_chars)
     content = [b for b in blocks if b.region == str(Region.CONTENT) and b.items]
     main: Block | None = None
     if content:
@@ -607,7 +612,7 @@ def read_column_page(
     items = main.items if main else []
     list_source, declared_total = "html", None
     if not items:
-        ds_items, declared_total = datastore_items(page.text, page.final_url, page.encoding, as_of)
+        ds_items, declared_total = datastore_items(page.text, page.final_url, page.encoding, as_of, min_title_chars)
         if ds_items or declared_total == 0:
             items, list_source = ds_items, "datastore"  # records, or a datastore that says it holds none
     placeholder = None if items else find_placeholder(text, placeholders)
@@ -658,7 +663,6 @@ CLASS_LABELS_EN = {"dynamic": "news/updates", "notice": "notices/policy document
                    "other": "other", "exclude": "not judged by cycle"}
 WINDOW_KEYS = {"dynamic": "freshness.window_dynamic_days", "notice": "freshness.window_notice_days",
                "longterm": "freshness.window_longterm_days", "other": "freshness.window_other_days"}
-DEFAULT_ORDER = ["exclude", "notice", "longterm", "dynamic"]
 
 
 def classify_column(name: str, pack: Any) -> ColumnClass:
@@ -670,9 +674,9 @@ def classify_column(name: str, pack: Any) -> ColumnClass:
     """
 
     norm = _WS.sub("", normalize(name or ""))
-    order = pack.value("freshness.class_order", DEFAULT_ORDER) or DEFAULT_ORDER
+    order = pack.value("freshness.class_order")
     for cls in order:
-        for kw in pack.value(f"freshness.keywords_{cls}", []) or []:
+        for kw in pack.value(f"freshness.keywords_{cls}") or []:
             if kw and kw in norm:
                 if cls == "exclude":
                     return ColumnClass("exclude", kw, None, None)
@@ -882,10 +886,10 @@ def not_a_column_url(url: str, pack: Any) -> str | None:
 
     parts = urlsplit(url)
     target = parts.path + ("?" + parts.query if parts.query else "")
-    for p in _compiled(pack.value("columns.endpoint_patterns", []) or []):
+    for p in _compiled(pack.value("columns.endpoint_patterns") or []):
         if p.search(target):
             return "endpoint"
-    for p in _compiled(pack.value("columns.article_url_patterns", []) or []):
+    for p in _compiled(pack.value("columns.article_url_patterns") or []):
         if p.search(parts.path):
             return "article_url"
     return None
@@ -900,14 +904,14 @@ def is_article_page(page: Any, cp: ColumnPage | None, pack: Any) -> bool:
     if cp is not None and len(cp.items) >= 2:
         return False
     meta = {k.lower() for k, v in (page.meta or {}).items() if v}
-    names = {m.lower() for m in pack.value("columns.article_meta", []) or []}
+    names = {m.lower() for m in pack.value("columns.article_meta") or []}
     if meta & names:
         return True
     tree = page.tree
-    markers = _compiled(pack.value("columns.article_body_markers", []) or [])
+    markers = _compiled(pack.value("columns.article_body_markers") or [])
     if tree is None or not markers:
         return False
-    min_chars = int(pack.value("columns.article_body_min_chars", 200) or 200)
+    min_chars = int(pack.value("columns.article_body_min_chars") or 200)
     for el in tree.iter("div", "article", "section", "td"):
         mark = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
         if mark and any(p.search(mark) for p in markers) and len(_text(el)) >= min_chars:
@@ -924,7 +928,7 @@ def js_list_markers(source: str, pack: Any, key: str = "columns.js_list_markers"
     """
 
     found = []
-    for p in pack.value(key, []) or []:
+    for p in pack.value(key) or []:
         try:
             if p and re.search(p, source, re.I):
                 found.append(p)
@@ -938,8 +942,8 @@ _DATASTORE_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", 
 _DATASTORE_TOTAL = re.compile(r"totalRecord\s*[:=]\s*['\"]?(\d{1,7})", re.I)
 
 
-def datastore_items(source: str, page_url: str, encoding: str = "utf-8",
-                    as_of: dt.date | None = None) -> tuple[list[Item], int | None]:
+def datastore_items(source: str, page_url: str, encoding: str = "utf-8", as_of: dt.date | None = None,
+                    min_title_chars: int = MIN_TITLE_CHARS) -> tuple[list[Item], int | None]:
     """Items a Hanweb (大汉) ``jpage`` list ships inside ``<script type="text/xml"><datastore>``.
 
     The records are in the static HTML as CDATA, rendered into the page by ``jpage.js``: reading
@@ -961,5 +965,5 @@ def datastore_items(source: str, page_url: str, encoding: str = "utf-8",
         tree = lxml.html.document_fromstring("<html><body><ul>" + "".join(records) + "</ul></body></html>")
     except (ValueError, etree.ParserError):  # a broken record list reads as no items
         return [], None
-    items = [it for b in extract_blocks(tree, page_url, encoding, as_of) for it in b.items]
+    items = [it for b in extract_blocks(tree, page_url, encoding, as_of, min_title_chars) for it in b.items]
     return items, int(total_m.group(1)) if total_m else None

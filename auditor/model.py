@@ -55,11 +55,53 @@ class Basis:
         return asdict(self)
 
 
+PARAMETER_TYPES = {"int": "integer", "number": "number", "bool": "boolean", "string": "string", "list": "array",
+                   "object": "object", "null": "null"}
+NO_DEFAULT: Any = type("NoDefault", (), {"__repr__": lambda self: "NO_DEFAULT"})()
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A rule-pack value a plugin reads, declared with its type (``govaudit_parameters`` hook).
+
+    ``type`` is one of :data:`PARAMETER_TYPES` or a tuple of them (``("int", "null")``); ``schema`` an
+    optional JSON schema the value must also satisfy (``{"items": {"type": "string"}}``). The value
+    itself lives in a pack: built-in parameters have theirs in ``national.json``; a third-party
+    plugin may give ``default`` (used, and shown as coming from the plugin, when no pack sets it).
+    A pack value nobody declares, or of the wrong type, is refused when the pack is bound.
+    """
+
+    key: str
+    type: str | tuple[str, ...]
+    description: str = ""
+    schema: dict[str, Any] | None = None
+    default: Any = NO_DEFAULT
+    plugin: str = ""
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return (self.type,) if isinstance(self.type, str) else tuple(self.type)
+
+    def json_schema(self) -> dict[str, Any]:
+        unknown = [t for t in self.types if t not in PARAMETER_TYPES]
+        if unknown:
+            raise ValueError(f"parameter {self.key}: unknown type {unknown[0]!r} (one of {', '.join(PARAMETER_TYPES)})")
+        return {**(self.schema or {}), "type": [PARAMETER_TYPES[t] for t in self.types]}
+
+    def type_label(self) -> str:
+        return "|".join(self.types)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A rule a plugin declares through the ``govaudit_rules`` hook.
 
     ``indicator`` names the scoring group in the rule pack (deductions are data there, not here).
+    ``variants`` are the other severities a finding of this rule may carry, each by name
+    (``{"veto": Severity.VETO}``): a check picks one with ``ctx.finding(..., variant="veto")`` and
+    can never invent a severity the declaration does not list. ``parameters`` are the pack keys the
+    rule reads (their types are declared through ``govaudit_parameters``); ``declared_in`` the data
+    file the rule was read from (empty for a rule written in code).
     """
 
     id: str
@@ -71,6 +113,18 @@ class Rule:
     remediation_en: str = ""
     indicator: str | None = None
     plugin: str = ""
+    variants: dict[str, Severity] = field(default_factory=dict, hash=False, compare=False)
+    parameters: tuple[str, ...] = ()
+    declared_in: str = ""
+
+    def severity_of(self, variant: str | None) -> Severity:
+        """The declared severity of ``variant`` (None: the rule's own)."""
+
+        if variant is None:
+            return self.severity
+        if variant not in self.variants:
+            raise KeyError(f"rule {self.id} declares no severity variant {variant!r} ({', '.join(self.variants) or 'none'})")
+        return self.variants[variant]
 
     @property
     def family(self) -> str:

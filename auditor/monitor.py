@@ -190,6 +190,7 @@ def cli_monitor(
     """What ``govaudit monitor`` does; returns the exit status (0 ok, 2 configuration error)."""
 
     from auditor.config import parse_hostport
+    from auditor.pluginmanager import collect_parameters, get_plugin_manager
     from auditor.rulepacks import load_pack
 
     sites: list[MonitoredSite] = []
@@ -201,12 +202,12 @@ def cli_monitor(
         raise ConfigError("需要 --sites 文件或 --url / give --sites FILE or --url URL")
     if dns_server:
         parse_hostport(dns_server, 53)
-    pack = load_pack(rules)
-    timeout = float(timeout if timeout is not None else pack.value("availability.timeout_seconds", 15))
-    interval = float(interval if interval is not None else pack.value("availability.probe_interval_seconds", 3600))
+    pack = load_pack(rules, collect_parameters(get_plugin_manager()))  # a bad pack is refused here too
+    timeout = float(timeout if timeout is not None else pack.value("availability.timeout_seconds"))
+    interval = float(interval if interval is not None else pack.value("availability.probe_interval_seconds"))
     if interval <= 0 or timeout <= 0:
         raise ConfigError("--interval 与 --timeout 须大于 0 / must be positive")
-    per_day = int(pack.value("availability.min_visits_per_day", 20))
+    per_day = int(pack.value("availability.min_visits_per_day"))
     if not once and interval > 86400 / per_day:
         echo(f"注意：间隔 {interval:g} 秒每天不足 {per_day} 次访问，监测结果将无法判定 / "
              f"warning: fewer than {per_day} visits a day at this interval; the week will not be decidable")

@@ -13,7 +13,7 @@ from typing import Any
 import pluggy
 
 from auditor import hookspecs
-from auditor.model import Rule
+from auditor.model import Parameter, Rule
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,33 @@ def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:
                 raise PluginError(f"rule {rule.id} declared by both {rules[rule.id].plugin} and {rule.plugin}")
             rules[rule.id] = rule
     return dict(sorted(rules.items()))
+
+
+def core_parameters() -> list[Parameter]:
+    """Parameters the engine itself reads (``score.*`` by scoring, ``links.*`` by the link stage)."""
+
+    from auditor.declarations import load_declarations
+
+    return load_declarations("auditor", "rules/core.json").parameters
+
+
+def collect_parameters(pm: pluggy.PluginManager) -> dict[str, Parameter]:
+    """Every declared pack parameter by key: the engine's and each plugin's ``govaudit_parameters``.
+
+    The same key from two plugins must have the same type (a family's parameter read by another
+    plugin, e.g. ``interpretation.scope_exclude_title_patterns`` by the document enricher)."""
+
+    out: dict[str, Parameter] = {p.key: p for p in core_parameters()}
+    for plugin_name, answer in PluginHooks(pm, "govaudit_parameters").each():
+        for param in answer or []:
+            if not param.plugin:
+                object.__setattr__(param, "plugin", _short_name(plugin_name))
+            prev = out.get(param.key)
+            if prev is not None and (prev.types != param.types or prev.schema != param.schema):
+                raise PluginError(f"parameter {param.key} declared as {prev.type_label()} by {prev.plugin or 'core'} "
+                                  f"and as {param.type_label()} by {param.plugin}")
+            out.setdefault(param.key, param)
+    return dict(sorted(out.items()))
 
 
 def _short_name(plugin_name: str) -> str:

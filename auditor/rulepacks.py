@@ -18,6 +18,11 @@ from typing import Any
 import jsonschema
 
 from auditor.config import ConfigError
+from auditor.model import NO_DEFAULT, Parameter
+
+
+class MissingParameter(KeyError):
+    """``pack.value(key)`` for a key no pack in the chain sets (and no declaration gives a default)."""
 
 
 @dataclass
@@ -34,10 +39,54 @@ class RulePack:
     columns: list[dict[str, Any]] = field(default_factory=list)
     # the scoring structure: blocks, vetoes, bonus, per-rule deductions (see auditor.scoring)
     scoring: dict[str, Any] = field(default_factory=dict)
+    # local requirements an overlay records that no rule checks yet (shown, never read by a check)
+    requirements: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the declared parameters once :meth:`bind` has checked the pack against them
+    parameters: dict[str, Parameter] = field(default_factory=dict)
 
-    def value(self, key: str, default: Any = None) -> Any:
+    def value(self, key: str) -> Any:
+        """The effective value of ``key``. No inline default: the national pack holds every default,
+        so a key missing here is a programming or packaging error, raised, never guessed."""
+
         entry = self.values.get(key)
-        return entry["value"] if entry else default
+        if entry is None:
+            raise MissingParameter(f"rule pack {self.id} has no value for {key!r}")
+        return entry["value"]
+
+    def bind(self, parameters: dict[str, Parameter]) -> RulePack:
+        """Check every value against the declared parameters, and fill plugin defaults.
+
+        A value no plugin declares (a typo, or a local requirement nothing checks) and a value of the
+        wrong type are :class:`ConfigError` naming the key and the pack that set it: a pack whose
+        numbers are silently ignored would give a wrong audit that looks right. A declared parameter
+        with no value anywhere takes the declaration's default (third-party plugins), else is refused.
+        """
+
+        for key, entry in self.values.items():
+            param = parameters.get(key)
+            if param is None:
+                raise ConfigError(
+                    f"规则包 {entry['pack']} 含未声明的参数 {key}（没有规则读取它）/ rule pack {entry['pack']}: "
+                    f"unknown parameter {key!r} (no rule or plugin declares it)"
+                )
+            errors = list(jsonschema.Draft202012Validator(param.json_schema()).iter_errors(entry["value"]))
+            if errors:
+                raise ConfigError(
+                    f"规则包 {entry['pack']} 参数 {key} 类型错误 / rule pack {entry['pack']}: parameter {key!r} "
+                    f"must be {param.type_label()}: {errors[0].message}"
+                )
+        for key, param in parameters.items():
+            if key in self.values:
+                continue
+            if param.default is NO_DEFAULT:
+                raise ConfigError(
+                    f"规则包 {self.id} 缺少参数 {key} 的取值 / rule pack {self.id} has no value for declared parameter "
+                    f"{key!r} ({param.plugin or 'plugin'}; built-in parameters take their default from national.json)"
+                )
+            self.values[key] = {"value": param.default, "source": f"插件默认值 / default of plugin {param.plugin}",
+                                "status": "unconfirmed", "pack": f"plugin:{param.plugin}"}
+        self.parameters = dict(parameters)
+        return self
 
     def entry(self, key: str) -> dict[str, Any] | None:
         return self.values.get(key)
@@ -96,8 +145,12 @@ def _read_pack(name_or_path: str) -> dict[str, Any]:
     return data
 
 
-def load_pack(name_or_path: str = "national") -> RulePack:
-    """Load a pack and its ``extends`` chain; values from later packs override earlier ones."""
+def load_pack(name_or_path: str = "national", parameters: dict[str, Parameter] | None = None) -> RulePack:
+    """Load a pack and its ``extends`` chain; values from later packs override earlier ones.
+
+    With ``parameters`` (what the loaded plugins declare, :func:`auditor.pluginmanager.collect_parameters`)
+    the pack is also :meth:`RulePack.bind`-checked: how the engine, ``monitor`` and ``rules --pack`` load it.
+    """
 
     chain: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -126,6 +179,8 @@ def load_pack(name_or_path: str = "national") -> RulePack:
             pack.indicators[key] = {**ind, "pack": data["id"]}
         for col in data.get("columns", []):
             columns[col["id"]] = {**col, "pack": data["id"]}
+        for key, entry in data.get("requirements", {}).items():
+            pack.requirements[key] = {**entry, "pack": data["id"]}
         for col_id in data.get("columns_remove", []):
             columns.pop(col_id, None)
         for key, part in data.get("scoring", {}).items():
@@ -135,4 +190,4 @@ def load_pack(name_or_path: str = "national") -> RulePack:
             else:
                 pack.scoring[key] = part
     pack.columns = list(columns.values())
-    return pack
+    return pack.bind(parameters) if parameters is not None else pack

@@ -54,9 +54,10 @@ from typing import Any
 
 from auditor.axe import DEFAULT_TAGS, node_identity, normalise_html, options  # noqa: F401 - re-exported
 from auditor.context import CheckContext, SiteView
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
 from auditor.measure import Measurement
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Basis, Finding, Parameter, Rule, Severity
 from auditor.sampling import SamplingError, options_from
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,21 @@ def govaudit_configure(config: Any) -> None:
         raise ConfigError(f"[plugins.a11y] 选项无效 / invalid option: {exc}") from exc
 
 
+DECLARED = load_declarations("auditor.checks", "rules/a11y.json")
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/a11y.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
+
+
 @hookimpl
 def govaudit_rules() -> list[Rule]:
+    """One rule per axe-core rule of ``a11y_rules.json`` (data, generated from axe), plus the review
+    rule declared in ``checks/rules/a11y.json``."""
+
     out = []
     for meta in rules_data()["rules"]:
         advice = is_best_practice(meta)
@@ -141,25 +155,10 @@ def govaudit_rules() -> list[Rule]:
                 f"同一模板（页头、页脚、栏目列表）中的问题在模板中修复一次即可。",
                 remediation_en=f"{meta['description_en']}. Fix each element listed in the evidence (selector and HTML "
                 f"snippet); a problem in a shared template (header, footer, column list) is fixed once in the template.",
+                declared_in="auditor.checks:a11y_rules.json",
             )
         )
-    out.append(
-        Rule(
-            id=REVIEW_RULE,
-            name_zh="无障碍：需人工复核的项目",
-            name_en="Accessibility: items that need a manual check",
-            severity=Severity.INFO,
-            basis=Basis(
-                zh=f"{GBT}（条款未核实）；{NOTICE}。axe-core 无法自动判定的项目（如背景图上的文字对比度），须由人工复核，不扣分",
-                en="GB/T 37668-2019 (clause not confirmed); 国办公开办函〔2021〕28号. Items axe-core cannot decide "
-                   "automatically (e.g. contrast over a background image) need a person; never scored",
-                source="GB/T 37668-2019（条款未核实）; 国办公开办函〔2021〕28号; axe-core incomplete results",
-                status="unconfirmed",
-            ),
-            remediation_zh="按证据中的元素与提示逐项人工检查；确认存在问题的，按对应 WCAG 成功准则修复。",
-            remediation_en="Check each listed element by hand; fix the ones that fail under the named WCAG criterion.",
-        )
-    )
+    out.append(DECLARED.rule(REVIEW_RULE))
     return out
 
 
@@ -174,7 +173,7 @@ def _selector(target: Any) -> str:
 def severity_for(ctx: CheckContext, rule: str, impact: str | None) -> Severity:
     if is_best_practice(rules_by_id().get(rule, {"wcag": []})):
         return Severity.INFO
-    mapping = ctx.pack.value("a11y.severity_by_impact", DEFAULT_SEVERITY_BY_IMPACT) or DEFAULT_SEVERITY_BY_IMPACT
+    mapping = ctx.pack.value("a11y.severity_by_impact")
     return Severity(mapping.get(impact or "", "minor"))
 
 

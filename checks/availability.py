@@ -24,66 +24,36 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from auditor.context import CheckContext, SiteView
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
 from auditor.measure import iter_monitor_visits as iter_probes
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 
-BASIS = Basis(
-    zh="《政府网站与政务新媒体检查指标》单项否决·站点无法访问：监测1周，每天间隔访问20次以上，超过15秒网站仍打不开视为无法访问，"
-    "无法访问次数占比达到（含）5%即单项否决",
-    en="Inspection indicators (国办秘函〔2019〕19号), single veto 'site unreachable': one week, ≥20 visits a day, "
-    "a visit fails after 15 s, veto at ≥5% failures",
-    source="国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》单项否决·站点无法访问；国办发〔2015〕15号附件2（全国政府网站普查评分表）措辞相同",
-    status="confirmed",
-)
-WARN_BASIS = Basis(
-    zh="国办秘函〔2019〕19号单项否决·站点无法访问（5% 否决线）之下的预警；3% 预警线非国家规定，为本工具默认值（可在规则包中调整）；"
-    "国办发〔2015〕15号附件2 首页可用性扣分项（分值未核实）",
-    en="A warning below the 5% veto of 国办秘函〔2019〕19号; the 3% line is this tool's default, not a national rule "
-    "(the homepage-availability deduction of 国办发〔2015〕15号 annex 2 is unconfirmed)",
-    source="国办秘函〔2019〕19号 单项否决·站点无法访问; 国办发〔2015〕15号附件2 首页可用性（分值未核实）; 3% 预警线为本工具约定",
-    status="partial",
-)
+DECLARED = load_declarations("auditor.checks", "rules/availability.json")
+
+BASIS = DECLARED.bases["basis"]
+WARN_BASIS = DECLARED.bases["warn_basis"]
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="availability.site_unreachable",
-            name_zh="站点无法访问（单项否决）",
-            name_en="Site unreachable (single veto)",
-            severity=Severity.VETO,
-            basis=BASIS,
-            remediation_zh="排查服务器、网络与域名解析故障，建立可用性监测和故障告警，保障网站持续稳定访问。",
-            remediation_en="Fix the server, network or DNS faults; set up availability monitoring and alerts.",
-        ),
-        Rule(
-            id="availability.degraded",
-            name_zh="站点可访问性接近否决线",
-            name_en="Availability close to the veto line",
-            severity=Severity.MINOR,
-            basis=WARN_BASIS,
-            remediation_zh="失败率已超过预警线，应尽快排查偶发故障，避免达到5%的单项否决线。",
-            remediation_en="Failures exceed the warning line; fix intermittent faults before they reach the 5% veto line.",
-        ),
-        Rule(
-            id="availability.undecided",
-            name_zh="站点可访问性尚无法判定（监测数据不足）",
-            name_en="Availability not decidable yet (not enough monitoring data)",
-            severity=Severity.INFO,
-            basis=BASIS,
-            remediation_zh="用 `govaudit monitor` 按计划持续监测（每天不少于20次、连续7天），数据齐全后再次检查即可得出结论。",
-            remediation_en="Run `govaudit monitor` on schedule (≥20 visits a day for 7 days); check again once the week is complete.",
-        ),
-    ]
+    """The rules declared in ``checks/rules/availability.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/availability.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 def window(ctx: CheckContext) -> tuple[dt.datetime, dt.datetime, ZoneInfo]:
     """The seven full days before ``--as-of`` in the pack's time zone (Beijing time by default)."""
 
-    tz = ZoneInfo(str(ctx.pack.value("availability.timezone", "Asia/Shanghai")))
-    days = int(ctx.pack.value("availability.window_days", 7))
+    tz = ZoneInfo(str(ctx.pack.value("availability.timezone")))
+    days = int(ctx.pack.value("availability.window_days"))
     end = dt.datetime.combine(ctx.as_of, dt.time(0, 0), tz)
     return end - dt.timedelta(days=days), end, tz
 
@@ -108,10 +78,10 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             failed += 1
             fails_per_day[day] += 1
             failures.append({k: probe.get(k) for k in ("at", "url", "status", "error_kind", "error", "elapsed")})
-    n_days = int(ctx.pack.value("availability.window_days", 7))
-    need = int(ctx.pack.value("availability.min_visits_per_day", 20))
-    veto_ratio = float(ctx.pack.value("availability.veto_ratio", 0.05))
-    warn_ratio = float(ctx.pack.value("availability.warn_ratio", 0.03))
+    n_days = int(ctx.pack.value("availability.window_days"))
+    need = int(ctx.pack.value("availability.min_visits_per_day"))
+    veto_ratio = float(ctx.pack.value("availability.veto_ratio"))
+    warn_ratio = float(ctx.pack.value("availability.warn_ratio"))
     all_days = [(start + dt.timedelta(days=i)).date().isoformat() for i in range(n_days)]
     short_days = {d: per_day.get(d, 0) for d in all_days if per_day.get(d, 0) < need}
     decidable = not short_days
@@ -135,8 +105,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         "availability.failure_ratio",
         ratio,
         target=veto_ratio,
-        label_zh="站点无法访问比例（as-of 前7天）",
-        label_en="Share of failed visits (7 days before as-of)",
+        label_zh=f"站点无法访问比例（as-of 前{n_days}天）",
+        label_en=f"Share of failed visits ({n_days} days before as-of)",
         unit="ratio",
         basis=BASIS.source,
         detail={k: evidence[k] for k in ("window_start", "window_end", "visits", "failures", "decidable", "days")},

@@ -24,60 +24,30 @@ from typing import Any
 
 from auditor.context import CheckContext, PageView, SiteView
 from auditor.dates import find_dates
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Region, Rule, Severity, Verdict
+from auditor.model import Finding, Parameter, Region, Rule, Verdict
 
 _IND = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
-SERVICE_BASIS = Basis(
-    zh=_IND + " 单项否决·服务不实用：（一）未提供办事服务；（二）办事指南缺少设定依据、申请条件、办理材料、办理地点、办理时间、"
-    "联系电话、办理流程等要素中的4个以上，且数量不少于5个",
-    en="Inspection indicators (国办秘函〔2019〕19号), single veto 'services impractical': no online services, or ≥5 service "
-    "guides each missing ≥4 key elements",
-    source="国办秘函〔2019〕19号",
-    status="confirmed",
-)
-GUIDE_BASIS = Basis(
-    zh=_IND + " 扣分指标·办事服务（办事指南要素完整）；单项否决·服务不实用（二）。要素清单后半部分（办理地点起）未核实",
-    en="Inspection indicators, deductions · online services (complete service guides); element list partly unconfirmed",
-    source="国办秘函〔2019〕19号",
-    status="partial",
-)
-INTERACTION_BASIS = Basis(
-    zh=_IND + " 单项否决·互动回应差：（一）未提供有效的咨询建言渠道（网上信访、纪检举报等专门渠道除外）；（二）监测时间点前1年内，"
-    "政务咨询类栏目存在超过3个月未回应的有效留言（在线访谈、调查征集、网上信访、纪检举报类栏目除外）",
-    en="Inspection indicators, single veto 'poor interaction response': no effective consultation channel, or a valid "
-    "message in a consultation column left unanswered for over 3 months in the year before the monitoring point",
-    source="国办秘函〔2019〕19号",
-    status="confirmed",
-)
+DECLARED = load_declarations("auditor.checks", "rules/channels.json")
+
+SERVICE_BASIS = DECLARED.bases["service_basis"]
+GUIDE_BASIS = DECLARED.bases["guide_basis"]
+INTERACTION_BASIS = DECLARED.bases["interaction_basis"]
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule("service.no_entry", "疑似未提供办事服务", "No online services found (suspected)", Severity.VETO, SERVICE_BASIS,
-             "在首页显著位置设置“办事服务”栏目或链接到本地区政务服务平台，提供办事指南和在线办理入口。",
-             "Offer a 办事服务 section on the homepage, or link to the regional government-service platform.",
-             indicator="service"),
-        Rule("service.guide_incomplete", "办事指南要素缺失", "Service guide missing key elements", Severity.MAJOR, GUIDE_BASIS,
-             "按规定要素补全办事指南：设定依据、申请条件、办理材料、办理地点、办理时间、联系电话、办理流程。",
-             "Complete the guide with every key element (legal basis, conditions, materials, place, hours, phone, procedure).",
-             indicator="service"),
-        Rule("service.impractical", "服务不实用（办事指南要素缺失过多）", "Services impractical (too many incomplete guides)",
-             Severity.VETO, SERVICE_BASIS,
-             "逐一补全所列办事指南的缺失要素，并建立办事指南定期核查机制。",
-             "Complete every listed guide and review guides regularly.", indicator="service"),
-        Rule("interaction.no_channel", "疑似未提供有效的咨询建言渠道", "No consultation channel found (suspected)", Severity.VETO,
-             INTERACTION_BASIS,
-             "开设领导信箱、咨询投诉、留言建议等互动栏目（网上信访、纪检举报不能替代），并确保可正常提交。",
-             "Open a consultation channel (mailbox, Q&A, suggestions); petitions or discipline reporting do not count.",
-             indicator="interaction"),
-        Rule("interaction.unanswered", "留言超过3个月未回应", "Message unanswered for over 3 months", Severity.VETO,
-             INTERACTION_BASIS,
-             "立即答复所列留言并公开答复内容和时间；建立留言办理时限督办机制。",
-             "Answer the listed messages now, publish the replies with their dates, and track reply deadlines.",
-             indicator="interaction"),
-    ]
+    """The rules declared in ``checks/rules/channels.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/channels.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 def _norm(text: str) -> str:

@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 
 from auditor.context import CheckContext, SiteView
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Region, Rule, Severity
+from auditor.model import Basis, Finding, Parameter, Region, Rule
 
 _STRIP = re.compile(r"[\s\u3000、，,。.·•|｜/\\“”\"'‘’（）()【】\[\]<>《》:：\-—_>»›]+")
 
@@ -21,27 +22,21 @@ def normalise(text: str) -> str:
     return _STRIP.sub("", text or "")
 
 
+DECLARED = load_declarations("auditor.checks", "rules/columns.json")
+
+
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="columns.missing",
-            name_zh="缺少规定的政府信息公开栏目",
-            name_en="Required disclosure column missing",
-            severity=Severity.MAJOR,
-            basis=Basis(
-                zh="《中华人民共和国政府信息公开条例》（国务院令第711号）第二十条、第二十一条；"
-                "国办公开办函〔2019〕61号（政府信息公开专栏统一名称；标准子栏目清单未核实）",
-                en="Regulations on Open Government Information (State Council Decree 711), Art. 20–21; 国办公开办函〔2019〕61号 "
-                "(unified name of the disclosure column; its standard sub-column list not verified)",
-                source="国务院令第711号 第二十条、第二十一条; 国办公开办函〔2019〕61号（子栏目清单未核实）",
-                status="partial",
-            ),
-            remediation_zh="在“政府信息公开”专栏（法定主动公开内容）下按统一名称设置该栏目，并及时发布对应内容。",
-            remediation_en="Create the column under the 政府信息公开 section (法定主动公开内容) with the standard name and publish its content.",
-            indicator="columns",
-        )
-    ]
+    """The rules declared in ``checks/rules/columns.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/columns.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 def _anchors(site: SiteView, url: str, regions: set[str] | None = None) -> list[tuple[str, str]]:

@@ -19,69 +19,31 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
+from auditor.declarations import load_declarations
 from auditor.documents import DocumentRecord, load_documents, record_from_title, title_key
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 from auditor.workdays import WorkCalendar, caveat_for
 
-CATALOGUE_BASIS = Basis(
-    zh="《重大行政决策程序暂行条例》(国务院令第713号)第三条：决策机关可以确定决策事项目录、标准，经同级党委同意后向社会公布"
-    "（部门、乡镇参照，第四十二条）；“每年3月31日前公布当年目录”为地方做法（兴庆区2023要点(16)），以规则包为准",
-    en="Decree 713, Art. 3 (decision catalogue published after approval; Art. 42 by reference); the 31 March date is "
-       "local practice (兴庆区 2023 plan item 16), set in the rule pack",
-    source="国务院令第713号 第三条、第四十二条; 兴庆区2023年政务公开工作要点(16)（地方，3月31日期限未经国家文件核实）",
-    status="local",
-)
-CONSULTATION_BASIS = Basis(
-    zh="《重大行政决策程序暂行条例》第十五条：公开征求意见的期限一般不少于30日；因情况紧急等原因需要缩短期限的，应当予以说明",
-    en="Decree 713, Art. 15: public consultation runs at least 30 days; a shorter period must be explained",
-    source="国务院令第713号 第十五条",
-    status="confirmed",
-)
-FEEDBACK_BASIS = Basis(
-    zh="《重大行政决策程序暂行条例》(国务院令第713号)第三十二条：决策公布时说明公众意见采纳情况；征集意见后公布采纳情况反馈为通行做法；"
-    "“决策后10个工作日内公开”为地方要求（兴庆区2023要点(18)），未经国家文件核实",
-    en="Decree 713, Art. 32 (explain how public opinions were used); feedback after every consultation is practice; "
-       "the 10-working-day window is a local rule (兴庆区 2023 plan item 18), unconfirmed nationally",
-    source="国务院令第713号 第三十二条; 兴庆区2023年政务公开工作要点(18)（地方，10个工作日未核实）",
-    status="unconfirmed",
-)
+DECLARED = load_declarations("auditor.checks", "rules/decisions.json")
+
+CATALOGUE_BASIS = DECLARED.bases["catalogue_basis"]
+CONSULTATION_BASIS = DECLARED.bases["consultation_basis"]
+FEEDBACK_BASIS = DECLARED.bases["feedback_basis"]
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="decisions.catalogue_missing",
-            name_zh="未按期公布重大行政决策事项目录",
-            name_en="Major decision catalogue not published on time",
-            severity=Severity.MINOR,
-            basis=CATALOGUE_BASIS,
-            remediation_zh="按期在门户网站公布本年度重大行政决策事项目录（无事项的也应说明）。",
-            remediation_en="Publish this year's catalogue of major administrative decisions on the portal by the deadline.",
-            indicator="decisions",
-        ),
-        Rule(
-            id="decisions.consultation_short",
-            name_zh="公开征求意见期限不足30日",
-            name_en="Public consultation shorter than 30 days",
-            severity=Severity.MINOR,
-            basis=CONSULTATION_BASIS,
-            remediation_zh="征求意见期限一般不少于30日；确需缩短的，在征求意见公告中说明理由。",
-            remediation_en="Keep consultations open at least 30 days, or state why a shorter period is needed.",
-            indicator="decisions",
-        ),
-        Rule(
-            id="decisions.feedback_missing",
-            name_zh="征求意见后未公布采纳情况",
-            name_en="No published feedback after a consultation",
-            severity=Severity.MINOR,
-            basis=FEEDBACK_BASIS,
-            remediation_zh="征求意见结束后及时公布意见采纳情况及未采纳的理由，并与征求意见公告相互链接。",
-            remediation_en="Publish which comments were adopted (and why others were not) after the consultation, and link it.",
-            indicator="decisions",
-        ),
-    ]
+    """The rules declared in ``checks/rules/decisions.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/decisions.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 def _md(value: str, year: int) -> dt.date:
@@ -121,10 +83,10 @@ def _anchor_catalogues(site: SiteView, known: set[str]) -> Iterable[DocumentReco
 
 
 def check_catalogue(docs: list[DocumentRecord], site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
-    if ctx.pack.value("decisions.catalogue_required", True) is False:
+    if ctx.pack.value("decisions.catalogue_required") is False:
         return
     as_of = ctx.as_of
-    deadline_md = str(ctx.pack.value("decisions.catalogue_deadline", "03-31"))
+    deadline_md = str(ctx.pack.value("decisions.catalogue_deadline"))
     year = as_of.year if as_of > _md(deadline_md, as_of.year) else as_of.year - 1
     deadline = _md(deadline_md, year)
     cats = [d for d in docs if d.subkind == "decision_catalogue" and d.catalogue_year]
@@ -160,8 +122,8 @@ def check_catalogue(docs: list[DocumentRecord], site: SiteView, ctx: CheckContex
 
 
 def check_consultations(docs: list[DocumentRecord], site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
-    min_days = int(ctx.pack.value("decisions.consultation_min_days", 30))
-    window = int(ctx.pack.value("decisions.feedback_working_days", 10))
+    min_days = int(ctx.pack.value("decisions.consultation_min_days"))
+    window = int(ctx.pack.value("decisions.feedback_working_days"))
     cal = WorkCalendar()
     calls = [d for d in docs if d.kind == "consultation" and d.subkind == "consultation_call"]
     feedback = [d for d in docs if d.kind == "consultation" and d.subkind == "consultation_feedback"]

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
+from auditor.declarations import load_declarations
 from auditor.documents import (
     ENDING_DISPOSITIONS,
     DocumentRecord,
@@ -37,44 +38,15 @@ from auditor.documents import (
     title_key,
 )
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 from auditor.workdays import WorkCalendar, caveat_for
 
-EXPIRED_BASIS = Basis(
-    zh="《国务院办公厅关于加强行政规范性文件制定和监督管理工作的通知》(国办发〔2018〕37号)：行政规范性文件统一登记、统一编号、"
-    "统一印发，并建立定期清理制度，及时公布清理结果（有效性标注与清理的具体条款未核实）；"
-    "地方要点要求清理并标注修改、失效、废止的文件（兴庆区2023年政务公开工作要点(9)、丰城市2023年政务公开工作要点(3)，地方）",
-    en="国办发〔2018〕37号: normative documents are registered, cleaned up regularly and the results published "
-       "(exact clauses on validity marking unconfirmed); local 2023 plans (兴庆区 item 9, 丰城市 item 3) require "
-       "expired and repealed documents to be marked",
-    source="国办发〔2018〕37号（条款未核实）; 兴庆区2023年政务公开工作要点(9)、丰城市2023年政务公开工作要点(3)（地方）",
-    status="partial",
-)
-UNMARKED_BASIS = Basis(
-    zh="行政规范性文件应明确标注有效性或有效期（兴庆区2023年政务公开工作要点(9)，地方）；"
-    "国办发〔2018〕37号建立行政规范性文件有效期与清理制度（具体条款未核实）",
-    en="Normative documents must state their validity or validity period (兴庆区 2023 plan item 9, local); "
-       "国办发〔2018〕37号 sets up validity and cleanup management (clause unconfirmed)",
-    source="兴庆区2023年政务公开工作要点(9)（地方）; 国办发〔2018〕37号（条款未核实）",
-    status="local",
-)
-LATE_BASIS = Basis(
-    zh="《中华人民共和国政府信息公开条例》(国务院令第711号)第二十六条：属于主动公开范围的政府信息，应当自该政府信息形成或者"
-    "变更之日起20个工作日内及时公开",
-    en="Regulations on Open Government Information (State Council Decree 711), Art. 26: proactive information is "
-       "published within 20 working days of being created or changed",
-    source="国务院令第711号 第二十六条",
-    status="confirmed",
-)
-ANNUAL_BASIS = Basis(
-    zh="《中华人民共和国政府信息公开条例》(国务院令第711号)第四十九条：县级以上人民政府部门每年1月31日前公布上一年度"
-    "政府信息公开工作年度报告；县级以上地方人民政府的政府信息公开工作主管部门每年3月31日前公布本级政府上一年度年度报告。"
-    "国办函〔2018〕12号：每年1月31日前在网站首页显著位置发布《政府网站工作年度报表》",
-    en="Regulations on OGI (Decree 711) Art. 49 (department reports by 31 Jan, a government's own report by 31 Mar); "
-       "国办函〔2018〕12号 (website annual report on the homepage by 31 Jan)",
-    source="国务院令第711号 第四十九条; 国办函〔2018〕12号",
-    status="confirmed",
-)
+DECLARED = load_declarations("auditor.checks", "rules/documents.json")
+
+EXPIRED_BASIS = DECLARED.bases["expired_basis"]
+UNMARKED_BASIS = DECLARED.bases["unmarked_basis"]
+LATE_BASIS = DECLARED.bases["late_basis"]
+ANNUAL_BASIS = DECLARED.bases["annual_basis"]
 
 # Kinds that have no validity of their own: an interpretation of a repealed document, a news item
 # or a report is not "still shown as valid" (its title matches the document's once 解读 is stripped).
@@ -84,49 +56,16 @@ _GOV_OWNER = re.compile(r"(人民政府|政府|省|市|县|区|旗|镇|乡|街�
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="documents.expired",
-            name_zh="过期文件仍标为有效或未标注",
-            name_en="Expired document still shown as valid",
-            severity=Severity.MAJOR,
-            basis=EXPIRED_BASIS,
-            remediation_zh="将已过有效期或已被废止的文件标注为“失效”/“废止”，并在规范性文件库中同步更新有效性。",
-            remediation_en="Mark documents past their validity period or repealed as 失效/废止 and update the document library.",
-            indicator="documents",
-        ),
-        Rule(
-            id="documents.validity_unmarked",
-            name_zh="行政规范性文件未标注有效性",
-            name_en="Normative document without validity marking",
-            severity=Severity.MINOR,
-            basis=UNMARKED_BASIS,
-            remediation_zh="在文件页面的信息公开元数据中标注有效性（有效/失效/废止）或有效期。",
-            remediation_en="Add the 有效性 (valid/expired/repealed) field or the validity period to the document page.",
-            indicator="documents",
-        ),
-        Rule(
-            id="documents.late_publication",
-            name_zh="政府信息未在规定工作日内公开",
-            name_en="Published later than the working-day limit",
-            severity=Severity.MINOR,
-            basis=LATE_BASIS,
-            remediation_zh="自信息形成或变更之日起20个工作日内公开；核对成文日期与发布日期。",
-            remediation_en="Publish within 20 working days of creation; check the written and published dates.",
-            indicator="documents",
-        ),
-        Rule(
-            id="documents.annual_report_missing",
-            name_zh="年度报告缺失或逾期",
-            name_en="Annual report missing or late",
-            severity=Severity.MAJOR,
-            basis=ANNUAL_BASIS,
-            remediation_zh="在“政府信息公开年报”栏目按期发布上一年度政府信息公开工作年度报告，在首页显著位置发布政府网站工作年度报表，并补齐缺失年份。",
-            remediation_en="Publish last year's OGI annual report in the 年报 column and the website annual report on the "
-                           "homepage by the deadline; fill gaps in past years.",
-            indicator="documents",
-        ),
-    ]
+    """The rules declared in ``checks/rules/documents.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/documents.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 def _entry_source(ctx: CheckContext, key: str) -> dict[str, Any]:
@@ -254,9 +193,9 @@ def _list_end(item: dict[str, Any], lst: DocumentRecord) -> dt.date | None:
 # --- documents.validity_unmarked ------------------------------------------------------------------
 
 def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
-    if ctx.pack.value("documents.validity_marking_required", True) is False:
+    if ctx.pack.value("documents.validity_marking_required") is False:
         return  # a pack may switch the marking requirement off
-    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns", None)
+    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns")
     routine = tuple(str(p) for p in patterns) if isinstance(patterns, list) else None
     for doc in docs:
         if doc.kind != "normative" or doc.validity is not None:
@@ -279,7 +218,7 @@ def check_unmarked(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Fi
 # --- documents.late_publication -------------------------------------------------------------------
 
 def check_late_publication(docs: list[DocumentRecord], ctx: CheckContext) -> Iterator[Finding]:
-    limit = int(ctx.pack.value("documents.late_publication_working_days", 20))
+    limit = int(ctx.pack.value("documents.late_publication_working_days"))
     cal = WorkCalendar()
     for doc in docs:
         if doc.written_date is None or doc.publish_date is None or doc.publish_date > ctx.as_of:
@@ -345,9 +284,9 @@ def check_annual_reports(docs: list[DocumentRecord], site: SiteView, ctx: CheckC
     as_of = ctx.as_of
     department = ctx.profile == "department"
     xxgk_key = "documents.annual_report_deadline_department" if department else "documents.annual_report_deadline_government"
-    xxgk_deadline = str(ctx.pack.value(xxgk_key, "01-31" if department else "03-31"))
+    xxgk_deadline = str(ctx.pack.value(xxgk_key))
     site_key = "documents.site_annual_report_deadline"
-    site_deadline = str(ctx.pack.value(site_key, "01-31"))
+    site_deadline = str(ctx.pack.value(site_key))
     reports = [d for d in docs if d.report and d.report.get("year")]
     need_anchor_scan = True
     for rtype, deadline_md, key in (("xxgk", xxgk_deadline, xxgk_key), ("website", site_deadline, site_key)):

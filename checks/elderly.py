@@ -40,87 +40,33 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.elderly_pack import DEFAULTS, pv  # noqa: F401 - DEFAULTS re-exported for callers of this module
+from auditor.declarations import load_declarations
+from auditor.elderly_pack import pv
 from auditor.hookspecs import hookimpl
 from auditor.measure import Measurement
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 
 log = logging.getLogger(__name__)
 
-NOTICE = "国办公开办函〔2021〕28号《关于消除“数字鸿沟”，推进政府网站、政务新媒体适老化与无障碍改造的通知》"
-SPEC = "工信部《互联网网站适老化通用设计规范》（2021年4月）"
-# Official sources only: the specification (published by 工业和信息化部 on 2021-04-07 under the
-# 工信部联管函〔2020〕146号 special action) and the 国办 notice; clause numbers are not confirmed.
-SPEC_SRC = "工业和信息化部《互联网网站适老化通用设计规范》（2021-04-07，条款号未核实）; 国办公开办函〔2021〕28号"
-APP_SPEC = "工信部《移动互联网应用（APP）适老化通用设计规范》（2021年4月）"
-APP_SPEC_SRC = "工业和信息化部《移动互联网应用（APP）适老化通用设计规范》（2021-04-07，条款号未核实；用于网站为延伸适用）"
-
+# The rules' bases (official sources only) are in checks/rules/elderly.json.
 FUNCTION_ZH = {"text_zoom": "文字放大", "high_contrast": "高对比度/配色", "voice": "语音朗读", "large_pointer": "大鼠标/大光标",
                "simplified": "纯文本/简化界面"}
-def _basis(zh: str, en: str, status: str, source: str = SPEC_SRC) -> Basis:
-    return Basis(zh=zh, en=en, source=source, status=status)
+
+DECLARED = load_declarations("auditor.checks", "rules/elderly.json")
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    notice_spec = f"{NOTICE}；{SPEC}"
-    return [
-        Rule("elderly.entry_missing", "未提供适老化/无障碍入口", "No age-friendly / accessibility entry", Severity.MAJOR,
-             _basis(f"{notice_spec}：网站应提供适老化与无障碍服务（大字体、高对比度、文字放大、语音读屏、简化界面），不依赖操作系统或浏览器",
-                    "28号 notice and the MIIT website age-friendly spec: sites offer large text, high contrast, zoom, "
-                    "voice reading and a simplified interface", "confirmed"),
-             "在首页显著位置提供“无障碍/适老化”工具条或“长者版/关怀版”入口，并确保其可用。",
-             "Put an accessibility toolbar or an elderly (长者版/关怀版) version link in a prominent place on the homepage."),
-        Rule("elderly.entry_inoperative", "适老化/无障碍入口点击后无变化", "Age-friendly entry does nothing", Severity.MAJOR,
-             _basis(f"{notice_spec}：适老化功能应可用", "28号 notice; MIIT spec: the functions must work", "confirmed"),
-             "修复入口：点击后应开启工具条、切换长者模式或打开长者版页面。",
-             "Fix the entry: clicking it must open the toolbar, switch the elderly mode or open the elderly version."),
-        Rule("elderly.toolbar_incomplete", "无障碍工具条功能不全", "Accessibility toolbar lacks functions", Severity.MINOR,
-             _basis(f"{SPEC}：应提供超大字体、高对比度、文字放大、语音读屏、（桌面端）超大鼠标、简化界面等辅助功能",
-                    "MIIT spec: extra-large text, high contrast, text zoom, voice reading, large pointer (desktop), simplified interface",
-                    "confirmed"),
-             "在工具条中补齐缺少的功能。", "Add the missing functions to the toolbar."),
-        Rule("elderly.care_ads", "适老化模式下存在广告或弹窗", "Ads or pop-ups in the age-friendly mode", Severity.MAJOR,
-             _basis(f"{SPEC}：适老化页面及单独的适老版网站不得设置广告插件，不得出现随机或临时弹出的广告（含飘窗）",
-                    "MIIT spec: no ads, ad plug-ins or random/temporary pop-ups on age-friendly pages", "confirmed"),
-             "在长者模式/长者版中关闭所有广告、飘窗和弹窗。", "Remove every ad, floating window and pop-up from the age-friendly mode."),
-        Rule("elderly.care_inducement", "适老化模式下存在诱导类按键", "Inducement buttons in the age-friendly mode", Severity.MAJOR,
-             _basis(f"{SPEC}：适老化页面不得设置诱导式按键（诱导下载、付费等）", "MIIT spec: no buttons nudging to download or pay",
-                    "confirmed"),
-             "删除长者模式中的“下载APP”“付费”等诱导按键。", "Remove download/pay nudges from the age-friendly mode."),
-        Rule("elderly.care_font_small", "适老化模式正文字号偏小", "Small body text in the age-friendly mode", Severity.MINOR,
-             _basis(f"{SPEC}：适老化模式提供超大字体（规范中的具体字号未能核实，阈值为规则包可配置值 elderly.min_body_font_px_care）",
-                    "MIIT spec: extra-large text in the age-friendly mode (the spec's number is not confirmed; pack value)",
-                    "unconfirmed"),
-             "加大长者模式下正文的字号。", "Enlarge the body text in the age-friendly mode."),
-        Rule("elderly.font_small", "正文字号偏小", "Small body text", Severity.MINOR,
-             _basis(f"{SPEC}（字号要求的具体数值未能核实，阈值为规则包可配置值 elderly.min_body_font_px）",
-                    "MIIT spec (number not confirmed; pack value elderly.min_body_font_px)", "unconfirmed"),
-             "把正文字号调整到不小于规则包要求的数值。", "Raise the body text size to at least the pack's value."),
-        Rule("elderly.line_spacing", "行间距不足", "Line spacing too tight", Severity.MINOR,
-             _basis(f"{APP_SPEC}：行间距不小于1.3倍（APP 规范已核实；用于网站为本工具的延伸适用）",
-                    "MIIT APP age-friendly spec: line spacing ≥ 1.3 (confirmed for apps; applied to websites by us)", "partial",
-                    APP_SPEC_SRC),
-             "把正文行高设为字号的1.3倍以上（如 line-height: 1.5）。", "Set body line-height to at least 1.3 (e.g. 1.5)."),
-        Rule("elderly.zoom_overflow", "页面放大到200%后出现横向滚动或内容被截断", "Horizontal scrolling or clipping at 200 % zoom",
-             Severity.MINOR,
-             _basis(f"{SPEC}：提供文字放大功能；WCAG 2.1 成功准则 1.4.4（文本放大至200%无内容或功能损失）、1.4.10（重排）；"
-                    "GB/T 37668-2019 引用 WCAG（“放大后不出现横向滚动”的网站规范原文未能核实）",
-                    "MIIT spec: text zoom; WCAG 2.1 SC 1.4.4 resize text 200 %, 1.4.10 reflow (spec wording not confirmed)",
-                    "partial", f"W3C WCAG 2.1 SC 1.4.4, 1.4.10 (GB/T 37668-2019 引用 WCAG，条款未核实); {SPEC_SRC}"),
-             "使用自适应布局：放大到200%时内容应重排，不出现横向滚动条，文字不被截断。",
-             "Use a responsive layout: at 200 % the content reflows without sideways scrolling or clipped text."),
-        Rule("elderly.care_contrast", "适老化模式文字对比度不足", "Low text contrast in the age-friendly mode", Severity.MINOR,
-             _basis(f"{SPEC}：提供高对比度；WCAG 2.1 成功准则 1.4.3（对比度不低于4.5:1，大字3:1）——网站规范中的具体比值未能核实，"
-                    "阈值为规则包可配置值 elderly.min_contrast_ratio", "MIIT spec: high contrast; WCAG 2.1 SC 1.4.3 (the spec's "
-                    "own ratio not confirmed; pack value)", "partial", f"W3C WCAG 2.1 SC 1.4.3 (GB/T 37668-2019 引用 WCAG，条款未核实); {SPEC_SRC}"),
-             "提高长者模式中文字与背景的对比度。", "Raise the text/background contrast in the age-friendly mode."),
-        Rule("elderly.captcha_no_alternative", "图形验证码无替代方式", "Image CAPTCHA without an alternative", Severity.MINOR,
-             _basis(f"{APP_SPEC}：非文本验证码应提供其他替代验证方式；WCAG 2.1 成功准则 1.1.1（用于网站为延伸适用）",
-                    "APP age-friendly spec: a non-text CAPTCHA needs an alternative; WCAG 2.1 SC 1.1.1", "partial",
-                    f"{APP_SPEC_SRC}; W3C WCAG 2.1 SC 1.1.1"),
-             "为图形验证码提供语音验证码、短信验证码等替代方式。", "Offer an audio or SMS alternative to the image CAPTCHA."),
-    ]
+    """The rules declared in ``checks/rules/elderly.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/elderly.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 # --- findings ---------------------------------------------------------------------------------

@@ -40,134 +40,34 @@ from urllib.parse import urlsplit
 
 from auditor import listing
 from auditor.context import CheckContext, PageView, SiteView
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
 from auditor.listing import Block, ColumnClass, ColumnPage, Item
-from auditor.model import Basis, Finding, Rule, Severity, Verdict
+from auditor.model import Finding, Parameter, Rule, Verdict
 
 INDICATORS_BASIS = "国办秘函〔2019〕19号; 国办发〔2015〕15号附件2"
 
-HOMEPAGE_BASIS = Basis(
-    zh="《政府网站与政务新媒体检查指标》单项否决·首页不更新：监测时间点前2周内首页无更新（首页仅为导航页的，检查所有二级页面）；"
-    "国办发〔2015〕15号附件2 注：无发布日期的信息视为未更新",
-    en="Inspection indicators (国办秘函〔2019〕19号), veto 'homepage not updated': nothing new in the 2 weeks before the "
-    "monitoring point (navigation-only homepage: all second-level pages); 2015 census note: undated items count as not updated",
-    source=INDICATORS_BASIS,
-    status="confirmed",
-)
-COLUMN_BASIS = Basis(
-    zh="《政府网站与政务新媒体检查指标》单项否决·栏目不更新：动态要闻类2周、通知公告政策文件类6个月未更新合计≥5个；"
-    "应更新但长期未更新≥10个；空白栏目≥5个（任一即否决）",
-    en="Inspection indicators, veto 'columns not updated': ≥5 stale news (2 weeks) + notice/policy (6 months) columns; "
-    "≥10 columns long not updated; or ≥5 blank columns",
-    source=INDICATORS_BASIS,
-    status="confirmed",
-)
-EMPTY_BASIS = Basis(
-    zh="《政府网站与政务新媒体检查指标》单项否决·栏目不更新（三）空白栏目：栏目有名无内容"
-    "（“暂无信息”“建设中”等占位页、打不开的导航入口按空白计，为本工具的判定方法）",
-    en="Inspection indicators, blank column: a column with a name and no content (placeholder such as 暂无/建设中, "
-    "or a navigation entry leading to an error page)",
-    source=INDICATORS_BASIS,
-    status="confirmed",
-)
-BLANK_VETO_BASIS = Basis(
-    zh="《政府网站与政务新媒体检查指标》单项否决·栏目不更新（三）：空白栏目（栏目有名无内容）数量≥5个",
-    en="Inspection indicators (国办秘函〔2019〕19号), veto 'columns not updated' (3): 5 or more blank columns",
-    source="国办秘函〔2019〕19号",
-    status="confirmed",
-)
-UNDECIDABLE_BASIS = Basis(
-    zh="《政府网站与政务新媒体检查指标》单项否决·栏目不更新：按栏目实际呈现的信息判定；"
-    "脚本加载、未能渲染的列表无从判定，不计为空白或未更新（本工具的判定方法）",
-    en="Inspection indicators (国办秘函〔2019〕19号), veto 'columns not updated': judged on what a column shows; "
-    "a script-filled list that could not be rendered cannot be judged and is not counted",
-    source="国办秘函〔2019〕19号（判定方法为本工具约定，未核实）",
-    status="partial",
-)
+DECLARED = load_declarations("auditor.checks", "rules/freshness.json")
+
+HOMEPAGE_BASIS = DECLARED.bases["homepage_basis"]
+COLUMN_BASIS = DECLARED.bases["column_basis"]
+EMPTY_BASIS = DECLARED.bases["empty_basis"]
+BLANK_VETO_BASIS = DECLARED.bases["blank_veto_basis"]
+UNDECIDABLE_BASIS = DECLARED.bases["undecidable_basis"]
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="freshness.homepage_stale",
-            name_zh="首页不更新",
-            name_en="Homepage not updated",
-            severity=Severity.VETO,
-            basis=HOMEPAGE_BASIS,
-            remediation_zh="及时在首页发布带发布日期的新信息（动态、通知公告等），确保任意连续2周内首页都有更新；"
-            "首页信息须标注发布日期，无日期的信息视为未更新。",
-            remediation_en="Publish new, dated items on the homepage so that no 2-week period passes without one; "
-            "items without a publication date count as not updated.",
-            indicator="freshness",
-        ),
-        Rule(
-            id="freshness.column_stale",
-            name_zh="栏目不更新",
-            name_en="Column not updated",
-            severity=Severity.MAJOR,
-            basis=COLUMN_BASIS,
-            remediation_zh="按栏目类别的更新周期发布信息（动态要闻类2周内、通知公告政策文件类6个月内、人事规划类1年内），"
-            "确实无内容可发的栏目应整合或撤销。",
-            remediation_en="Update each column within its cycle (news 2 weeks, notices/policy 6 months, personnel/plans "
-            "1 year); merge or remove columns that have nothing to publish.",
-            indicator="freshness",
-        ),
-        Rule(
-            id="freshness.column_empty",
-            name_zh="空白栏目",
-            name_en="Blank column",
-            severity=Severity.MAJOR,
-            basis=EMPTY_BASIS,
-            remediation_zh="为栏目补充内容，或撤销、合并无内容的栏目；修复导航中打不开的栏目入口；不得以“暂无信息”“建设中”等占位。",
-            remediation_en="Fill the column, or remove/merge it; fix navigation entries that lead to error pages; "
-            "do not leave placeholders such as 暂无信息 or 建设中.",
-            indicator="freshness",
-        ),
-        Rule(
-            id="freshness.column_blank_veto",
-            name_zh="空白栏目（单项否决）",
-            name_en="Blank columns (veto)",
-            severity=Severity.VETO,
-            basis=BLANK_VETO_BASIS,
-            remediation_zh="为列出的每个空白栏目补充内容，或撤销、合并这些栏目，使空白栏目少于否决阈值；修复打不开的栏目入口。",
-            remediation_en="Fill, remove or merge each listed blank column so fewer than the threshold remain; "
-            "fix column entries that lead to error pages.",
-            indicator="freshness",
-        ),
-        *(Rule(
-            id=f"freshness.{item}_veto_undecided",
-            name_zh=f"{zh}单项否决无法判定",
-            name_en=f"{en} veto not decidable",
-            severity=Severity.INFO,
-            basis=UNDECIDABLE_BASIS,
-            remediation_zh="人工打开列出的脚本加载栏目，核对其最新信息日期；如属实为空白或未更新，应一并整改。",
-            remediation_en="Open the listed script-filled columns by hand and check their newest items.",
-            indicator="freshness",
-        ) for item, zh, en in (("column_stale", "栏目不更新", "Columns not updated"), ("column_blank", "空白栏目", "Blank columns"))),
-        Rule(
-            id="freshness.homepage_undecidable",
-            name_zh="首页是否更新无法判定（脚本加载的列表）",
-            name_en="Homepage update not decidable (script-filled lists)",
-            severity=Severity.INFO,
-            basis=UNDECIDABLE_BASIS,
-            remediation_zh="首页信息列表宜在页面 HTML 中直接输出；请人工打开首页核对最新信息日期。",
-            remediation_en="Serve the homepage lists in the page HTML; open the homepage by hand to check its newest item.",
-            indicator="freshness",
-        ),
-        Rule(
-            id="freshness.column_undecidable",
-            name_zh="栏目无法判定（脚本加载的列表）",
-            name_en="Column not decidable (script-filled list)",
-            severity=Severity.INFO,
-            basis=UNDECIDABLE_BASIS,
-            remediation_zh="栏目列表宜在页面 HTML 中直接输出（或提供无脚本可读的分页列表），便于检查与无障碍访问；"
-            "请人工打开该栏目核对最新信息日期。",
-            remediation_en="Serve the column's list in the page HTML (or a script-free paged list) so it can be checked; "
-            "open the column by hand to verify its newest item.",
-            indicator="freshness",
-        ),
-    ]
+    """The rules declared in ``checks/rules/freshness.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/freshness.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 # --- the columns of a site -------------------------------------------------------------------
@@ -269,8 +169,9 @@ class ColumnCollector:
         self.site = site
         self.ctx = ctx
         self.as_of = ctx.as_of
-        self.placeholders: list[str] = list(ctx.pack.value("freshness.placeholder_patterns", []) or [])
-        self.limit = int(ctx.pack.value("freshness.max_columns", 400) or 400)
+        self.placeholders: list[str] = list(ctx.pack.value("freshness.placeholder_patterns") or [])
+        self.limit = int(ctx.pack.value("freshness.max_columns"))
+        self.min_title_chars = int(ctx.pack.value("columns.min_title_chars"))
         self.columns: dict[str, Column] = {}
         self.by_url: dict[str, str] = {}
         self.by_name: dict[str, list[str]] = {}
@@ -319,7 +220,7 @@ class ColumnCollector:
             if page is None or not (page.is_html or (page.status or 200) >= 400):
                 self._pages[url] = None
             else:
-                cp = listing.read_column_page(page, self.as_of, self.placeholders)
+                cp = listing.read_column_page(page, self.as_of, self.placeholders, min_title_chars=self.min_title_chars)
                 facts: dict[str, Any] = {"rendered": bool(page.headers.get("x-govaudit-rendered")), "js_markers": [],
                                          "final_url": page.final_url}
                 if not cp.items and not cp.is_error and cp.list_source != "datastore":
@@ -474,10 +375,10 @@ class ColumnCollector:
         if home is None or home.tree is None:
             return []
         home_url = home.url
-        for b in listing.extract_blocks(home.tree, home.final_url, home.encoding, self.as_of):
+        for b in listing.extract_blocks(home.tree, home.final_url, home.encoding, self.as_of, self.min_title_chars):
             if b.name and b.region == "content":
                 self.block_column(b, home_url, "homepage")
-        ignore = self.ctx.pack.value("freshness.nav_ignore", []) or []
+        ignore = self.ctx.pack.value("freshness.nav_ignore") or []
         nav = [(a, t) for a, t in listing.nav_entries(site.links(source_url=home_url), ignore)
                if t not in (home_url, home.final_url)]
         kept = [(a, t) for a, t in nav if self.entry(a, t, "nav", home_url, descend=True)]
@@ -567,6 +468,9 @@ def judge(col: Column, ctx: CheckContext, longstale_days: int, longstale_classes
         return Judgement(col, cls, newest, "not_judged", age, future_items=future)
     if not col.items and not col.visited:
         return Judgement(col, cls, newest, "not_judged", age, future_items=future)
+    if age is None and col.items and not ctx.pack.value("freshness.undated_counts_as_stale"):
+        # a pack that does not count undated items as "not updated": a column of undated items is not judged
+        return Judgement(col, cls, newest, "not_judged", age, future_items=future)
     stale = age is None or age > cls.window_days
     longstale = cls.id in longstale_classes and (age is None or age > max(cls.window_days, longstale_days))
     return Judgement(col, cls, newest, "stale" if stale else "fresh", age, longstale=longstale, future_items=future)
@@ -647,8 +551,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> list[Finding]:
 
 # --- homepage ----------------------------------------------------------------------------------
 
-def _dated_items(page: PageView, as_of: dt.date) -> list[Item]:
-    blocks = listing.extract_blocks(page.tree, page.final_url, page.encoding, as_of)
+def _dated_items(page: PageView, as_of: dt.date, min_title_chars: int) -> list[Item]:
+    blocks = listing.extract_blocks(page.tree, page.final_url, page.encoding, as_of, min_title_chars)
     return [i for b in blocks for i in b.items]
 
 
@@ -686,9 +590,10 @@ def _homepage_findings(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     if home is None or home.tree is None:
         return  # the crawl could not read the homepage: reachability rules report that, not this one
     as_of = ctx.as_of
-    days = int(ctx.pack.value("freshness.homepage_days", 14))
-    blocks = listing.extract_blocks(home.tree, home.final_url, home.encoding, as_of)
-    nav_only = listing.is_navigation_only(blocks, int(ctx.pack.value("freshness.navonly_max_article_links", 2)))
+    days = int(ctx.pack.value("freshness.homepage_days"))
+    blocks = listing.extract_blocks(home.tree, home.final_url, home.encoding, as_of,
+                                    int(ctx.pack.value("columns.min_title_chars")))
+    nav_only = listing.is_navigation_only(blocks, int(ctx.pack.value("freshness.navonly_max_article_links")))
     window = _entry(ctx, "freshness.homepage_days")
     if not nav_only:
         items = [i for b in blocks for i in b.items if b.region == "content" or i.date is not None]
@@ -701,6 +606,8 @@ def _homepage_findings(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                    detail={"newest": _item_ref(newest), "undated": len(undated), "as_of": as_of.isoformat()})
         if new_items:
             return
+        if newest is None and undated and not ctx.pack.value("freshness.undated_counts_as_stale"):
+            return  # only undated items, and the pack does not count them as not updated
         age = _age(newest.date, as_of) if newest and newest.date else None
         evidence = {
             "as_of": as_of.isoformat(),
@@ -741,7 +648,7 @@ def _homepage_findings(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         page = site.page(t)
         if page is None or page.tree is None or (page.status or 200) >= 400:
             continue
-        items = _dated_items(page, as_of)
+        items = _dated_items(page, as_of, int(ctx.pack.value("columns.min_title_chars")))
         newest = listing.newest_item(items, as_of)
         row = {"url": t, "newest": _item_ref(newest), "items": len(items),
                "undated": sum(1 for i in items if i.date is None)}
@@ -775,8 +682,8 @@ def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         ctx.record("freshness.not_columns", "summary", {"count": len(collector.excluded), "entries": collector.excluded[:500]})
     if not columns:
         return
-    longstale_days = int(ctx.pack.value("freshness.longstale_days", 365) or 365)
-    longstale_classes = set(ctx.pack.value("freshness.longstale_classes", ["dynamic", "notice", "longterm"]) or [])
+    longstale_days = int(ctx.pack.value("freshness.longstale_days") or 365)
+    longstale_classes = set(ctx.pack.value("freshness.longstale_classes") or [])
     judgements = [judge(c, ctx, longstale_days, longstale_classes) for c in columns]
     home_url = site.homepage_url
     for j in judgements:
@@ -831,14 +738,29 @@ def check_columns(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     yield from _veto(judgements, ctx, home_url, collector)
 
 
+def _span_zh(days: Any) -> str:
+    """A pack window as the indicators write it: 14 → 2周, 183 → 6个月, 365 → 1年, else N天."""
+
+    if not isinstance(days, int) or days <= 0:
+        return "不判定"
+    if days % 365 == 0:
+        return f"{days // 365}年"
+    if days <= 56 and days % 7 == 0:
+        return f"{days // 7}周"
+    months = round(days / 30.5)
+    if months and abs(days - months * 30.5) <= 1.5:
+        return f"{months}个月"
+    return f"{days}天"
+
+
 def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collector: ColumnCollector) -> Iterator[Finding]:
     stale_main = [j for j in judgements if j.state == "stale" and j.cls.id in ("dynamic", "notice")]
     longstale = [j for j in judgements if j.state == "stale" and j.longstale]
     blank = [j for j in judgements if j.state == "blank"]
     thresholds = {
-        "stale": int(ctx.pack.value("freshness.veto_stale_count", 5)),
-        "longstale": int(ctx.pack.value("freshness.veto_longstale_count", 10)),
-        "blank": int(ctx.pack.value("freshness.veto_blank_count", 5)),
+        "stale": int(ctx.pack.value("freshness.veto_stale_count")),
+        "longstale": int(ctx.pack.value("freshness.veto_longstale_count")),
+        "blank": int(ctx.pack.value("freshness.veto_blank_count")),
     }
     counts = {"stale": len(stale_main), "longstale": len(longstale), "blank": len(blank)}
     lists = {"stale": stale_main, "longstale": longstale, "blank": blank}
@@ -852,15 +774,17 @@ def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collect
                        "not_column_reasons": _tally(e["reason"] for e in collector.excluded)})
     met = [k for k in ("stale", "longstale", "blank") if counts[k] >= thresholds[k]]
     undecidable = [j for j in judgements if j.state == "undecidable"]
-    longstale_classes = set(ctx.pack.value("freshness.longstale_classes", ["dynamic", "notice", "longterm"]) or [])
+    longstale_classes = set(ctx.pack.value("freshness.longstale_classes") or [])
     could = {  # the not-decidable columns that would count for each trigger if they turned out stale/blank
         "stale": [j for j in undecidable if j.cls.id in ("dynamic", "notice")],
         "longstale": [j for j in undecidable if j.cls.id in longstale_classes],
         "blank": undecidable,
     }
-    label_zh = {"stale": "动态要闻类（2周）和通知公告政策文件类（6个月）未更新栏目合计",
+    # the windows in the labels are the pack's, so a local pack's 30-day news window reads as 30 天
+    news_days, notice_days = (ctx.pack.value(f"freshness.window_{c}_days") for c in ("dynamic", "notice"))
+    label_zh = {"stale": f"动态要闻类（{_span_zh(news_days)}）和通知公告政策文件类（{_span_zh(notice_days)}）未更新栏目合计",
                 "longstale": "应更新但长期未更新的栏目", "blank": "空白栏目"}
-    label_en = {"stale": "stale news (2 weeks) + notice/policy (6 months) columns",
+    label_en = {"stale": f"stale news ({news_days} days) + notice/policy ({notice_days} days) columns",
                 "longstale": "columns long not updated", "blank": "blank columns"}
     counted = {k: [_counted(j, k) for j in lists[k]] for k in ("stale", "longstale", "blank")}
 
@@ -893,7 +817,8 @@ def _veto(judgements: list[Judgement], ctx: CheckContext, home_url: str, collect
             zh = "；".join(f"{label_zh[k]} {counts[k]} 个，达到否决阈值 {thresholds[k]} 个（{names(k, '、')}）" for k in hit)
             en = "; ".join(f"{counts[k]} {label_en[k]}, veto threshold {thresholds[k]} ({names(k, ', ')})" for k in hit)
             yield ctx.finding(rule, home_url, f"{title_zh}（单项否决）：{zh}", f"{title_en} (veto): {en}",
-                              key=key, severity=Severity.VETO, evidence=evidence(triggers))
+                              key=key, variant="veto" if rule == "freshness.column_stale" else None,
+                              evidence=evidence(triggers))
             continue
         open_ = [k for k in triggers if could[k] and counts[k] + len(could[k]) >= thresholds[k]]
         if not open_:

@@ -25,31 +25,20 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.context import CheckContext, PageView, SiteView, visible_text
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 
-FOOTER_BASIS = Basis(
-    zh="《政府网站发展指引》（国办发〔2017〕47号）：页面底部功能区应清晰列明党政机关网站标识、政府网站标识码、ICP备案编号、"
-    "公安机关备案标识、网站主办单位及联系方式（47号原文措辞未读到，未核实）",
-    en="Website development guideline (国办发〔2017〕47号): every page footer shows the 党政机关网站标识, the site ID code, "
-    "the ICP and public-security filing numbers, the sponsoring unit and contact details (the 47号 wording was not read)",
-    source="国办发〔2017〕47号《政府网站发展指引》 页面底部功能区（原文措辞未核实）; 国办秘函〔2019〕19号（“我为政府网站找错”，未核实）",
-    status="partial",
-)
-META_BASIS = Basis(
-    zh="《政府网站发展指引》（国办发〔2017〕47号）附件 网页标签：站点（SiteName、SiteDomain、SiteIDCode）、栏目、内容页标签"
-    "（在政府网站页面上观察到；必填清单未读到原文）",
-    en="Website development guideline (国办发〔2017〕47号), page meta tags (site, column, article); observed on government "
-    "sites, the mandatory list could not be read",
-    source="国办发〔2017〕47号《政府网站发展指引》附件 网页标签（必填清单未核实）",
-    status="unconfirmed",
-)
+DECLARED = load_declarations("auditor.checks", "rules/identity.json")
+
+FOOTER_BASIS = DECLARED.bases["footer_basis"]
+META_BASIS = DECLARED.bases["meta_basis"]
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-CODE_FOOTER = re.compile(r"(?:政府)?网站标识码\s*[:：]?\s*([0-9A-Za-z]{4,14})")
 CODE_VALID = re.compile(r"^(?:\d{10}|[bB][mM]\d{8})$")
 ICP = re.compile(rf"[{PROVINCES}]\s*ICP\s*备\s*\d{{6,10}}\s*号?(?:\s*-\s*\d+)?", re.I)
 PSB = re.compile(rf"[{PROVINCES}]\s*公网安备\s*\d{{14}}\s*号?")
@@ -78,44 +67,28 @@ ITEMS: dict[str, dict[str, str]] = {
 }
 
 
-def _rule(rule_id: str, zh: str, en: str, basis: Basis, rem_zh: str, rem_en: str, sev: Severity = Severity.MINOR) -> Rule:
-    return Rule(id=rule_id, name_zh=zh, name_en=en, severity=sev, basis=basis, remediation_zh=rem_zh, remediation_en=rem_en)
+@hookimpl
+def govaudit_rules() -> list[Rule]:
+    """The rules declared in ``checks/rules/identity.json``."""
+
+    return DECLARED.rules
 
 
 @hookimpl
-def govaudit_rules() -> list[Rule]:
-    footer_fix = "在全站统一的页面底部模板中补充该项（注意 iframe 或脚本加载的底部同样需在页面中可见）。"
-    footer_fix_en = "Add it to the site-wide footer template (footers loaded by iframe or script must be visible in the page too)."
-    return [
-        _rule("identity.meta_missing", "缺少规定的网页元数据标签", "Required page meta tag missing", META_BASIS,
-              "在页面模板的 <head> 中按规范输出站点、栏目和内容页元数据标签（SiteName、SiteDomain、SiteIDCode、ColumnName、ArticleTitle、PubDate、ContentSource 等）。",
-              "Emit the site, column and article meta tags in the page templates' <head>."),
-        _rule("identity.site_code_missing", "页面底部未列明网站标识码", "Site ID code missing from the footer", FOOTER_BASIS,
-              footer_fix, footer_fix_en),
-        _rule("identity.site_code_invalid", "网站标识码格式错误", "Malformed site ID code", FOOTER_BASIS,
-              "网站标识码应为10位数字（国务院部门为 bm 加8位数字），请核对后修正页面底部和 SiteIDCode 标签。",
-              "The site ID code is 10 digits (bm + 8 digits for State Council departments); correct footer and SiteIDCode."),
-        _rule("identity.site_code_mismatch", "网站标识码前后不一致", "Site ID code inconsistent", FOOTER_BASIS,
-              "页面底部的网站标识码与 SiteIDCode 标签应为同一个、全站一致的标识码。",
-              "The footer code and the SiteIDCode tag must be the same code on every page."),
-        _rule("identity.icp_missing", "页面底部未列明ICP备案编号", "ICP filing number missing from the footer", FOOTER_BASIS,
-              footer_fix, footer_fix_en),
-        _rule("identity.psb_missing", "页面底部未列明公安机关备案号", "Public-security filing number missing", FOOTER_BASIS,
-              footer_fix, footer_fix_en),
-        _rule("identity.sponsor_missing", "页面底部未列明网站主办单位", "Sponsoring unit missing from the footer", FOOTER_BASIS,
-              footer_fix, footer_fix_en),
-        _rule("identity.contact_missing", "页面底部未列明联系方式", "Contact details missing from the footer", FOOTER_BASIS,
-              footer_fix, footer_fix_en),
-        _rule("identity.conac_missing", "页面未展示党政机关网站标识", "Party and government website mark missing", FOOTER_BASIS,
-              "在页面底部放置党政机关网站标识，并链接到其证书信息页（由机构编制部门颁发）。",
-              "Show the 党政机关网站标识 in the footer, linked to its certificate page."),
-        _rule("identity.findfault_missing", "页面未提供“我为政府网站找错”入口", "No “我为政府网站找错” entry", FOOTER_BASIS,
-              "在页面底部提供“我为政府网站找错”入口并及时处理留言。", "Add the 我为政府网站找错 entry to the footer and handle its messages.",
-              Severity.INFO),
-    ]
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/identity.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 # --- per page: facts ------------------------------------------------------------------------------
+
+@cache
+def _site_code_pattern(pattern: str) -> re.Pattern[str]:
+    """The pack's 网站标识码 pattern (group 1 is the code), compiled once per pattern text."""
+
+    return re.compile(pattern)
+
 
 def footer_text(tree: Any) -> tuple[str, bool]:
     """Visible text of the footer region (outermost ``<footer>`` or foot/bottom/copyright blocks),
@@ -150,16 +123,16 @@ def page_facts(page: PageView, ctx: CheckContext) -> dict[str, Any] | None:
     if tree is None:
         return None
     cls = page_class(page)
-    required = list(ctx.pack.value("identity.meta_site", ["SiteName", "SiteDomain", "SiteIDCode"]))
+    required = list(ctx.pack.value("identity.meta_site"))
     if cls == "article":
-        required += ctx.pack.value("identity.meta_article", ["ColumnName", "ArticleTitle", "PubDate", "ContentSource"])
+        required += ctx.pack.value("identity.meta_article")
     elif cls == "column":
-        required += ctx.pack.value("identity.meta_column", ["ColumnName"])
+        required += ctx.pack.value("identity.meta_column")
     meta = page.meta
     missing = sorted({t for t in required if not (meta.get(t) or "").strip()}, key=required.index)
     text, has_footer = footer_text(tree)
-    m = CODE_FOOTER.search(text)
-    conac_hosts = tuple(ctx.pack.value("identity.conac_hosts", ["bszs.conac.cn", "dcs.conac.cn"]))
+    m = _site_code_pattern(str(ctx.pack.value("identity.site_code_pattern"))).search(text)
+    conac_hosts = tuple(ctx.pack.value("identity.conac_hosts"))
     hosts = set()
     anchors = []
     for el in tree.iter("a", "img", "script", "iframe"):
@@ -231,7 +204,7 @@ def _records(site: SiteView) -> Iterator[tuple[str, dict[str, Any]]]:
 
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
-    items = list(ctx.pack.value("identity.footer_items", list(ITEMS)))
+    items = list(ctx.pack.value("identity.footer_items"))
     tallies: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
     classes: Counter[str] = Counter()
     footer_codes: dict[str, list[str]] = defaultdict(list)
@@ -258,8 +231,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             no_footer.append(url)
     if not pages:
         return
-    share = float(ctx.pack.value("identity.site_pattern_share", 0.5))
-    cap = int(ctx.pack.value("identity.page_findings_cap", 50))
+    share = float(ctx.pack.value("identity.site_pattern_share"))
+    cap = int(ctx.pack.value("identity.page_findings_cap"))
     home = site.homepage_url
     note = {"pages_without_footer_element": len(no_footer), "page_classes": dict(classes),
             "error_pages_excluded": sum(1 for _ in site.records("identity.skipped"))}
@@ -316,17 +289,17 @@ def _merge(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[s
 def _all_tags(ctx: CheckContext) -> list[str]:
     seen: list[str] = []
     for key in ("identity.meta_site", "identity.meta_article", "identity.meta_column"):
-        for t in ctx.pack.value(key, []) or []:
+        for t in ctx.pack.value(key) or []:
             if t not in seen:
                 seen.append(t)
     return seen
 
 
 def _scope(tag: str, ctx: CheckContext) -> str:
-    if tag in (ctx.pack.value("identity.meta_site", []) or []):
+    if tag in (ctx.pack.value("identity.meta_site") or []):
         return "all"
-    in_article = tag in (ctx.pack.value("identity.meta_article", []) or [])
-    in_column = tag in (ctx.pack.value("identity.meta_column", []) or [])
+    in_article = tag in (ctx.pack.value("identity.meta_article") or [])
+    in_column = tag in (ctx.pack.value("identity.meta_column") or [])
     if in_article and in_column:
         return "content"  # column and article pages, not the homepage (ColumnName)
     return "article" if in_article else "column" if in_column else "all"

@@ -25,6 +25,7 @@ from typing import Any
 
 from auditor.context import CheckContext, SiteView
 from auditor.dates import normalize
+from auditor.declarations import load_declarations
 from auditor.documents import (
     DocumentRecord,
     load_documents,
@@ -34,74 +35,28 @@ from auditor.documents import (
     title_key,
 )
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 from auditor.workdays import WorkCalendar, caveat_for
 
-DIVERSE_FORMATS = {"图解", "视频", "动画", "H5"}
+DECLARED = load_declarations("auditor.checks", "rules/interpretation.json")
 
-MISSING_BASIS = Basis(
-    zh="国办发〔2016〕80号（《〈关于全面推进政务公开工作的意见〉实施细则》）：政策文件与解读方案、解读材料同步组织、同步审签、"
-    "同步部署（谁起草、谁解读）；解读范围为政府规章、行政规范性文件及政府或其办公室印发的重要政策文件"
-    "（辽政办〔2022〕43号《政策文件解读工作规范(试行)》，地方）；人事任免、表彰、会议通知、批复等个别事项公文不在解读范围"
-    "（国办发〔2018〕37号对行政规范性文件的界定，条款未核实）",
-    en="国办发〔2016〕80号: policy documents and their interpretations are prepared, approved and released together "
-       "(whoever drafts, interprets); scope: rules, normative documents and major policy documents (辽政办〔2022〕43号, "
-       "local); appointments, commendations, meeting notices and replies are out of scope",
-    source="国办发〔2016〕80号; 辽政办〔2022〕43号（解读范围，地方）; 国办发〔2018〕37号（规范性文件界定，条款未核实）",
-    status="partial",
-)
-UNLINKED_BASIS = Basis(
-    zh="国办发〔2016〕80号：解读材料与政策文件同步发布；解读稿与政策原文双向关联为政府网站检查的扣分项"
-    "（国家文件中的“双向关联”原文未核实）",
-    en="国办发〔2016〕80号: interpretation released with the document; two-way linking is an inspection deduction item "
-       "(the national wording of the two-way link requirement is unconfirmed)",
-    source="国办发〔2016〕80号（双向关联措辞未核实）",
-    status="partial",
-)
-LATE_BASIS = Basis(
-    zh="国办发〔2016〕80号“同步部署”：解读材料与文件同步发布；地方规则可放宽为文件公开后N个工作日内"
-    "（如兴庆区2023年政务公开工作要点(10)：3个工作日，地方），以规则包为准",
-    en="国办发〔2016〕80号: interpretation released together with the document; local packs allow N working days "
-       "(e.g. 兴庆区 2023 plan item 10: 3, local)",
-    source="国办发〔2016〕80号; 兴庆区2023年政务公开工作要点(10)（地方）",
-    status="partial",
-)
+MISSING_BASIS = DECLARED.bases["missing_basis"]
+UNLINKED_BASIS = DECLARED.bases["unlinked_basis"]
+LATE_BASIS = DECLARED.bases["late_basis"]
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="interpretation.missing",
-            name_zh="政策文件未解读",
-            name_en="Policy document without interpretation",
-            severity=Severity.MAJOR,
-            basis=MISSING_BASIS,
-            remediation_zh="按“谁起草、谁解读”为该文件制作解读材料（文字、图解、视频等），与文件同步发布并相互链接。",
-            remediation_en="Prepare an interpretation (text, graphic, video…), publish it with the document and link both.",
-            indicator="interpretation",
-        ),
-        Rule(
-            id="interpretation.unlinked",
-            name_zh="解读与原文未双向关联",
-            name_en="Interpretation and document not linked both ways",
-            severity=Severity.MINOR,
-            basis=UNLINKED_BASIS,
-            remediation_zh="在文件页面添加“相关解读”链接，在解读页面添加“政策原文”链接。",
-            remediation_en="Add a 相关解读 link on the document page and a 政策原文 link on the interpretation page.",
-            indicator="interpretation",
-        ),
-        Rule(
-            id="interpretation.late",
-            name_zh="解读发布不及时",
-            name_en="Interpretation published late",
-            severity=Severity.MINOR,
-            basis=LATE_BASIS,
-            remediation_zh="解读材料与政策文件同步发布（或在规则包允许的工作日内发布）。",
-            remediation_en="Publish the interpretation together with the document (or within the pack's allowance).",
-            indicator="interpretation",
-        ),
-    ]
+    """The rules declared in ``checks/rules/interpretation.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/interpretation.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 @dataclass(frozen=True)
@@ -123,14 +78,14 @@ class Scope:
     def from_pack(cls, pack: Any) -> Scope:
         def patterns(key: str) -> tuple[re.Pattern[str], ...]:
             out = []
-            for item in pack.value(key, None) or []:
+            for item in pack.value(key) or []:
                 try:
                     out.append(re.compile(str(item)))
                 except re.error:
                     continue  # a bad pattern in a local pack is skipped, never fatal
             return tuple(out)
 
-        number = pack.value("interpretation.scope_doc_number_pattern", None)
+        number = pack.value("interpretation.scope_doc_number_pattern")
         try:
             number_rx = re.compile(number) if number else None
         except re.error:
@@ -256,12 +211,12 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     interps = [d for d in docs if d.kind == "interpretation"]
     by_url = {d.url: d for d in docs}
     index = InterpretationIndex(site, docs, interps)
-    allowance = int(ctx.pack.value("interpretation.late_working_days", 0))
+    allowance = int(ctx.pack.value("interpretation.late_working_days"))
     cal = WorkCalendar()
     interpreted = 0
     diverse = 0
     video = 0
-    diverse_set = set(ctx.pack.value("interpretation.diverse_formats", None) or DIVERSE_FORMATS)
+    diverse_set = set(ctx.pack.value("interpretation.diverse_formats"))
     per_doc: list[dict[str, Any]] = []
     for doc in scope:
         matched = index.match(doc)
@@ -343,8 +298,8 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
                                                                          "interpretation": first.sources.get("publish_date")},
                               "rule_value": (ctx.pack.entry("interpretation.late_working_days") or {})},
                 )
-    coverage_target = ctx.pack.value("interpretation.coverage_target", None)
-    diverse_target = ctx.pack.value("interpretation.diverse_format_target", None)
+    coverage_target = ctx.pack.value("interpretation.coverage_target")
+    diverse_target = ctx.pack.value("interpretation.diverse_format_target")
     ctx.metric(
         "interpretation.coverage",
         round(interpreted / len(scope), 4) if scope else None,
@@ -361,7 +316,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         "interpretation.diverse_format_share",
         round(diverse / interpreted, 4) if interpreted else None,
         target=diverse_target,
-        label_zh="多样化解读（图解/视频/动画/H5）占比",
+        label_zh=f"多样化解读（{'/'.join(ctx.pack.value('interpretation.diverse_formats'))}）占比",
         label_en="Share of interpreted documents with a graphic/video/animation/H5 interpretation",
         unit="ratio",
         basis="丰城市2023年政务公开工作要点(3)：图解、视频等多样化解读≥70%；兴庆区2023年政务公开工作要点(12)：动漫、视频≥20%（地方）",
@@ -370,7 +325,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     ctx.metric(
         "interpretation.video_share",
         round(video / interpreted, 4) if interpreted else None,
-        target=ctx.pack.value("interpretation.video_share_target", None),
+        target=ctx.pack.value("interpretation.video_share_target"),
         label_zh="动漫、视频解读占比",
         label_en="Share of interpreted documents with a video or animation interpretation",
         unit="ratio",

@@ -13,8 +13,8 @@ as-of date — re-judges the audit's own measurement with no network. A runner w
 (or no ``::1``) says "not testable" (``ipv6.not_testable``, info) and never "no IPv6"
 (peer-lessons.md). An AAAA record missing is a DNS fact and is reported from any runner.
 
-Pack values: ``ipv6.support_target``, ``ipv6.content_similarity_min`` (else ``[plugins.ipv6]
-content_similarity_min``, else 0.8).
+Pack values (declared in ``checks/rules/ipv6.json``): ``ipv6.support_target``,
+``ipv6.content_similarity_min``; ``ipv6.sample_min``/``ipv6.sample_max`` are read by the measure plugin.
 """
 
 from __future__ import annotations
@@ -23,65 +23,26 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 
-POLICY_BASIS = Basis(
-    zh="《推进互联网协议第六版（IPv6）规模部署行动计划》（中办、国办，2017）；《关于加快推进互联网协议第六版（IPv6）规模部署和应用工作的通知》"
-    "（中网办发文〔2021〕15号）；监测方法按中央网信办 IPv6 支持度监测指标（AAAA 记录、DNS 授权链、首页 IPv6 访问与内容一致性、二三级链接可达率）",
-    en="IPv6 Large-Scale Deployment Action Plan (2017); 中网办发文〔2021〕15号; measured per the national IPv6 monitoring "
-    "indicators (AAAA, DNS delegation, homepage over IPv6 and content consistency, level-2/3 link reachability)",
-    source="中共中央办公厅、国务院办公厅《推进互联网协议第六版（IPv6）规模部署行动计划》（2017年11月）; 中网办发文〔2021〕15号; "
-    "中央网信办 IPv6 规模部署监测（监测指标项的官方原文未读到，未核实）",
-    status="partial",
-)
-SUPPORT_BASIS = Basis(
-    zh="《深入推进IPv6规模部署和应用2022年工作安排》：县级以上政府门户网站 IPv6 支持率达到85%；二、三级页面支持度目标值取自规则包（如青政办〔2021〕47号 不低于90%）",
-    en="2022 IPv6 work plan: 85% IPv6 support for county-level-and-above portals; the level-2/3 page target comes from the rule pack "
-    "(e.g. Qinghai 2021: ≥90%)",
-    source="中央网信办等《深入推进IPv6规模部署和应用2022年工作安排》（2022年，文号未核实）; 青政办〔2021〕47号 第（13）项（二、三级页面目标，地方）",
-    status="partial",
-)
+DECLARED = load_declarations("auditor.checks", "rules/ipv6.json")
+
+POLICY_BASIS = DECLARED.bases["policy_basis"]
+SUPPORT_BASIS = DECLARED.bases["support_basis"]
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="ipv6.no_aaaa",
-            name_zh="域名未配置 IPv6 地址（AAAA 记录）",
-            name_en="No IPv6 address (AAAA record)",
-            severity=Severity.MAJOR,
-            basis=POLICY_BASIS,
-            remediation_zh="为网站域名（及其权威域名服务器）添加 AAAA 记录，并确认 IPv6 地址上的服务与 IPv4 一致。",
-            remediation_en="Publish AAAA records for the site (and its authoritative name servers) and serve the same site on them.",
-        ),
-        Rule(
-            id="ipv6.unreachable",
-            name_zh="IPv6 无法访问或内容与 IPv4 不一致",
-            name_en="Not reachable over IPv6, or different content over IPv6",
-            severity=Severity.MAJOR,
-            basis=POLICY_BASIS,
-            remediation_zh="检查 IPv6 地址上的监听、防火墙和负载均衡配置，使 IPv6 访问返回与 IPv4 相同的网站内容，不得使用占位页面。",
-            remediation_en="Check listeners, firewall and load balancer on the IPv6 address; serve the same site as over IPv4, no placeholder.",
-        ),
-        Rule(
-            id="ipv6.low_support",
-            name_zh="二、三级页面及资源 IPv6 支持度低于目标",
-            name_en="IPv6 support of level-2/3 pages and resources below target",
-            severity=Severity.MAJOR,
-            basis=SUPPORT_BASIS,
-            remediation_zh="对拉低支持度的主机（含外部引用的脚本、样式、图片、嵌入的服务平台）逐一完成 IPv6 改造，或改用支持 IPv6 的资源。",
-            remediation_en="Enable IPv6 on the hosts that pull the ratio down (including third-party scripts, styles, images and embedded portals), or replace them.",
-        ),
-        Rule(
-            id="ipv6.not_testable",
-            name_zh="本机无法测试 IPv6 可达性",
-            name_en="IPv6 reachability not testable from this runner",
-            severity=Severity.INFO,
-            basis=POLICY_BASIS,
-            remediation_zh="在具备 IPv6 出口的主机上运行检查，才能判断 IPv6 可达性与支持度；本项不代表网站不支持 IPv6。",
-            remediation_en="Run the audit from a host with IPv6 connectivity to measure reachability and support; this is not a finding against the site.",
-        ),
-    ]
+    """The rules declared in ``checks/rules/ipv6.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/ipv6.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 # --- judgement -------------------------------------------------------------------------------
@@ -108,9 +69,8 @@ def homepage_verdict(hp: dict[str, Any], ctx: CheckContext) -> dict[str, Any]:
 
     if hp.get("verdict") is not None or "v6_status" not in hp:
         return hp  # no_aaaa / not_testable / failed before any HTTP answer, or a version-0 record
-    opts = dict(ctx.config.plugin_options.get("ipv6", {}))
     out = dict(hp)
-    threshold = float(ctx.pack.value("ipv6.content_similarity_min", opts.get("content_similarity_min", 0.8)))
+    threshold = float(ctx.pack.value("ipv6.content_similarity_min"))
     v4_status, v6_status = hp.get("v4_status"), hp["v6_status"]
     v4_chars, v6_chars = hp.get("v4_text_chars", 0), hp.get("v6_text_chars", 0)
     markers = hp.get("markers") or []

@@ -11,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.context import CheckContext
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, LinkResult, Rule, Severity, Verdict
+from auditor.model import Finding, LinkResult, Parameter, Rule, Verdict
 
-DEAD_BASIS = Basis(
-    zh="《政府网站与政务新媒体检查指标》链接可用性；国办发〔2015〕15号附件2 普查评分表：首页链接不可用每个扣1分，其他页面每个扣0.1分",
-    en="Inspection indicators (国办秘函〔2019〕19号), link availability; 2015 census table: −1 per dead homepage link, −0.1 elsewhere",
-    source="国办秘函〔2019〕19号; 国办发〔2015〕15号附件2",
-    status="partial",
-)
+DECLARED = load_declarations("auditor.checks", "rules/links.json")
+
+DEAD_BASIS = DECLARED.bases["dead_basis"]
 
 REASON_ZH = {
     "http_status": "HTTP 错误状态",
@@ -41,27 +39,16 @@ REASON_EN = {
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="links.dead",
-            name_zh="不可用链接（死链）",
-            name_en="Dead link",
-            severity=Severity.MAJOR,
-            basis=DEAD_BASIS,
-            remediation_zh="修复或删除指向该地址的链接；附件和外部链接同样需要定期检查，首页链接优先处理。",
-            remediation_en="Fix or remove every link to this address; check attachments and external links regularly, homepage links first.",
-            indicator="links",
-        ),
-        Rule(
-            id="links.unverifiable",
-            name_zh="无法验证的链接（需人工复核）",
-            name_en="Unverifiable link (needs manual review)",
-            severity=Severity.INFO,
-            basis=DEAD_BASIS,
-            remediation_zh="目标站点拒绝自动访问（反爬、限流或需登录），请人工点击确认是否可用；本项不计入死链扣分。",
-            remediation_en="The target refused automated access (bot wall, rate limit or login); check it by hand. Not counted as dead.",
-        ),
-    ]
+    """The rules declared in ``checks/rules/links.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/links.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 @hookimpl

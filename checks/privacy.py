@@ -41,18 +41,14 @@ from lxml import etree
 
 from auditor.context import CheckContext, PageView, SiteView
 from auditor.dates import normalize
+from auditor.declarations import load_declarations
 from auditor.extract import PARSEABLE_ATTACHMENTS, attachment_text, region_of
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Region, Rule, Severity
+from auditor.model import Finding, Parameter, Region, Rule
 
-BASIS = Basis(
-    zh="《中华人民共和国政府信息公开条例》第十五条（不得公开损害第三方合法权益的个人隐私）；《2018年政务公开工作要点》"
-    "（除惩戒公示、强制性信息披露外，涉及个人隐私的政府信息应去标识化后公开）；《个人信息保护法》第三十四条",
-    en="Regulations on Open Government Information Art. 15 (no disclosure of personal privacy harming third parties); "
-    "2018 key points: de-identify personal data before publication; Personal Information Protection Law Art. 34",
-    source="国务院令第711号 第十五条; 国办发〔2018〕23号《2018年政务公开工作要点》; 《个人信息保护法》",
-    status="confirmed",
-)
+DECLARED = load_declarations("auditor.checks", "rules/privacy.json")
+
+BASIS = DECLARED.bases["basis"]
 
 LEGACY_KINDS = {"doc", "xls", "wps", "et", "ofd", "ppt"}
 TEXT_KINDS = {"txt", "csv"}
@@ -85,31 +81,16 @@ CELL_TAGS = {"td", "th"}
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule(
-            id="privacy.id_number",
-            name_zh="公开了完整的居民身份证号码",
-            name_en="Full resident ID number published",
-            severity=Severity.MAJOR,
-            basis=BASIS,
-            remediation_zh="立即对页面及附件中的身份证号码做去标识化处理（如 110105********123X），或撤下该信息；"
-            "公示类信息发布前应进行个人信息审查。",
-            remediation_en="De-identify the ID numbers on the page and in its attachments (e.g. 110105********123X) or take "
-            "them down; review personal data before publishing notices.",
-            indicator="privacy",
-        ),
-        Rule(
-            id="privacy.phone_number",
-            name_zh="公开了个人手机号码",
-            name_en="Private mobile number published",
-            severity=Severity.MAJOR,
-            basis=BASIS,
-            remediation_zh="对个人手机号码做去标识化处理（如 138****1234）或删除；机关对外联系电话应使用办公电话或热线。",
-            remediation_en="Mask (e.g. 138****1234) or remove private mobile numbers; publish office lines or hotlines "
-            "as official contacts.",
-            indicator="privacy",
-        ),
-    ]
+    """The rules declared in ``checks/rules/privacy.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/privacy.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 # --- number rules --------------------------------------------------------------------------------
@@ -340,10 +321,10 @@ class LetterContext:
 
 def letter_patterns(ctx: CheckContext) -> LetterContext:
     return LetterContext(
-        person=_label_pattern(list(ctx.pack.value("privacy.letter_person_labels", []) or []), "(?:姓名|称呼|名称)?"),
-        reply=_label_pattern(list(ctx.pack.value("privacy.letter_reply_labels", []) or [])),
-        fields=_label_pattern(list(ctx.pack.value("privacy.letter_field_labels", []) or [])),
-        columns=[w for w in (ctx.pack.value("privacy.letter_columns", []) or []) if w],
+        person=_label_pattern(list(ctx.pack.value("privacy.letter_person_labels") or []), "(?:姓名|称呼|名称)?"),
+        reply=_label_pattern(list(ctx.pack.value("privacy.letter_reply_labels") or [])),
+        fields=_label_pattern(list(ctx.pack.value("privacy.letter_field_labels") or [])),
+        columns=[w for w in (ctx.pack.value("privacy.letter_columns") or []) if w],
     )
 
 
@@ -444,10 +425,10 @@ def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckCon
     """
 
     as_of = ctx.as_of
-    id_visible_max = int(ctx.pack.value("privacy.id_visible_max", 10))
-    phone_visible_max = int(ctx.pack.value("privacy.phone_visible_max", 7))
-    labels = [x for x in (ctx.pack.value("privacy.phone_official_labels", []) or []) if x]
-    roster_words = [x for x in (ctx.pack.value("privacy.roster_keywords", []) or []) if x]
+    id_visible_max = int(ctx.pack.value("privacy.id_visible_max"))
+    phone_visible_max = int(ctx.pack.value("privacy.phone_visible_max"))
+    labels = [x for x in (ctx.pack.value("privacy.phone_official_labels") or []) if x]
+    roster_words = [x for x in (ctx.pack.value("privacy.roster_keywords") or []) if x]
     scan = PageScan(url, kind, title)
     scan.roster_title = any(w in title for w in roster_words)
     lc = letter_patterns(ctx)
@@ -528,8 +509,8 @@ def scan_lines(url: str, kind: str, title: str, lines: list[Line], ctx: CheckCon
 def private_phones(scan: PageScan, pages_per_number: dict[str, int], ctx: CheckContext) -> list[PhoneHit]:
     """The phone hits of a page that belong to private persons (see the module docstring)."""
 
-    repeat = int(ctx.pack.value("privacy.phone_repeat_pages", 3))
-    roster_min = int(ctx.pack.value("privacy.phone_roster_min", 3))
+    repeat = int(ctx.pack.value("privacy.phone_repeat_pages"))
+    roster_min = int(ctx.pack.value("privacy.phone_roster_min"))
     distinct_tabular = len({p.digest for p in scan.phones if p.tabular and not p.official_label})
     roster = scan.roster_title or scan.names_header
     out = []
@@ -585,7 +566,7 @@ def scan_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     unscanned: list[dict[str, str]] = []
     no_text: list[str] = []
     scanned = 0
-    repeat = int(ctx.pack.value("privacy.phone_repeat_pages", 3))
+    repeat = int(ctx.pack.value("privacy.phone_repeat_pages"))
     for page in site.pages():
         if page.kind in LEGACY_KINDS:
             unscanned.append({"url": page.url, "kind": page.kind})
@@ -663,7 +644,7 @@ def _id_finding(site: SiteView, scan: PageScan, ctx: CheckContext) -> Finding:
     return ctx.finding(
         "privacy.id_number", scan.url, zh, en, key=f"id:{_digest(scan.url)}",
         source_url=_source(site, scan.url) if scan.kind != "html" else None,
-        evidence=evidence, severity=None if full else Severity.MINOR,
+        evidence=evidence, variant=None if full else "weakly_masked",
     )
 
 
@@ -699,5 +680,5 @@ def _phone_finding(site: SiteView, scan: PageScan, hits: list[PhoneHit], ctx: Ch
     return ctx.finding(
         "privacy.phone_number", scan.url, zh, en, key=f"phone:{_digest(scan.url)}",
         source_url=_source(site, scan.url) if scan.kind != "html" else None,
-        evidence=evidence, severity=None if full else Severity.MINOR,
+        evidence=evidence, variant=None if full else "weakly_masked",
     )

@@ -32,75 +32,33 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.context import CheckContext, SiteView
+from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule
 
-HTTPS_BASIS = Basis(
-    zh="未找到要求政府网站启用 HTTPS 的全国性条款（省级评估常计分）；参照《中华人民共和国网络安全法》第二十一条（采取防范网络攻击、网络侵入的技术措施）"
-    "及 GB/T 22239-2019《网络安全等级保护基本要求》通信传输（采用密码技术保证通信过程中数据的保密性）",
-    en="No national clause requiring HTTPS was found (provincial schemes score it); Cybersecurity Law Art. 21 (technical "
-    "protection measures) and GB/T 22239-2019 communication-transmission confidentiality",
-    source="《中华人民共和国网络安全法》第二十一条; GB/T 22239-2019 通信传输（条款号未核实）; 全国性 HTTPS 条款未找到（未核实）",
-    status="unconfirmed",
-)
-TLS_BASIS = Basis(
-    zh="TLS 1.0/1.1 已被 IETF 弃用（RFC 8996，2021）；GB/T 22239-2019 通信传输保密性要求；最低版本取自规则包",
-    en="TLS 1.0/1.1 deprecated by the IETF (RFC 8996, 2021); GB/T 22239-2019 transport confidentiality; minimum from the rule pack",
-    source="IETF RFC 8996 (2021); GB/T 22239-2019 通信传输（条款号未核实）",
-    status="unconfirmed",
-)
-MIXED_BASIS = Basis(
-    zh="HTTPS 页面通过 HTTP 加载的资源可被篡改或窃听，浏览器会拦截主动内容（W3C Mixed Content）；传输安全要求同上",
-    en="Resources loaded over HTTP on HTTPS pages can be tampered with; browsers block active mixed content (W3C Mixed Content)",
-    source="W3C Recommendation Mixed Content; GB/T 22239-2019 通信传输（条款号未核实）",
-    status="unconfirmed",
-)
-HEADERS_BASIS = Basis(
-    zh="基本安全响应头（HSTS、X-Content-Type-Options、点击劫持防护等）为业界通行做法，非国家强制条款；清单取自规则包",
-    en="Basic security headers (HSTS, X-Content-Type-Options, clickjacking protection) are common practice, not a national rule",
-    source="GB/T 22239-2019 安全计算环境（入侵防范，条款号未核实）; 头部清单为业界做法（OWASP Secure Headers Project），规则包 security.required_headers",
-    status="local",
-)
+DECLARED = load_declarations("auditor.checks", "rules/security.json")
+
+HTTPS_BASIS = DECLARED.bases["https_basis"]
+TLS_BASIS = DECLARED.bases["tls_basis"]
+MIXED_BASIS = DECLARED.bases["mixed_basis"]
+HEADERS_BASIS = DECLARED.bases["headers_basis"]
 ACTIVE_TAGS = {"script", "iframe", "frame", "object", "embed", "link"}
 PASSIVE_TAGS = {"img", "video", "audio", "source", "input"}
-DEFAULT_HEADERS: list[dict[str, Any]] = [
-    {"name": "strict-transport-security", "https_only": True, "label": "Strict-Transport-Security (HSTS)"},
-    {"name": "x-content-type-options", "label": "X-Content-Type-Options"},
-    {"name": "x-frame-options", "alternatives": ["content-security-policy:frame-ancestors"],
-     "label": "X-Frame-Options / CSP frame-ancestors"},
-]
 PAGE_LIST_CAP = 20
-
-
-def _rule(rule_id: str, zh: str, en: str, sev: Severity, basis: Basis, rem_zh: str, rem_en: str) -> Rule:
-    return Rule(id=rule_id, name_zh=zh, name_en=en, severity=sev, basis=basis, remediation_zh=rem_zh, remediation_en=rem_en)
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        _rule("security.no_https", "网站不支持 HTTPS", "No HTTPS", Severity.MINOR, HTTPS_BASIS,
-              "为网站部署有效的 TLS 证书并开放 HTTPS（443 端口）访问。", "Deploy a valid certificate and serve the site over HTTPS."),
-        _rule("security.no_https_redirect", "HTTP 访问未跳转到 HTTPS", "HTTP does not redirect to HTTPS", Severity.MINOR, HTTPS_BASIS,
-              "将 HTTP 请求以 301 永久重定向到对应的 HTTPS 地址，并启用 HSTS。",
-              "Redirect every HTTP request (301) to its HTTPS address and enable HSTS."),
-        _rule("security.cert_expired", "TLS 证书已过期", "Certificate expired", Severity.MAJOR, HTTPS_BASIS,
-              "立即更换有效证书，并建立证书到期提醒。", "Replace the certificate now and set up expiry reminders."),
-        _rule("security.cert_expiring", "TLS 证书即将过期", "Certificate expiring soon", Severity.MINOR, HTTPS_BASIS,
-              "在到期前续期证书（建议自动续期）。", "Renew the certificate before it expires (automate renewal)."),
-        _rule("security.cert_name_mismatch", "TLS 证书与域名不符", "Certificate name mismatch", Severity.MAJOR, HTTPS_BASIS,
-              "使用包含本网站域名（SAN）的证书。", "Use a certificate whose subject alternative names include the site's name."),
-        _rule("security.cert_invalid", "TLS 证书不受信任或无效", "Certificate not trusted or invalid", Severity.MAJOR, HTTPS_BASIS,
-              "使用受信任证书机构签发的证书，并配置完整的证书链。",
-              "Use a certificate from a trusted CA and serve the complete chain."),
-        _rule("security.weak_tls", "支持已弃用的 TLS 版本", "Deprecated TLS versions accepted", Severity.MINOR, TLS_BASIS,
-              "关闭 TLS 1.0 和 TLS 1.1，仅保留 TLS 1.2 及以上版本。", "Disable TLS 1.0 and 1.1; keep TLS 1.2 and later."),
-        _rule("security.mixed_content", "HTTPS 页面加载 HTTP 资源（混合内容）", "Mixed content on HTTPS pages", Severity.MINOR, MIXED_BASIS,
-              "将脚本、样式、图片、框架等资源地址改为 HTTPS（或协议相对地址），第三方资源改用支持 HTTPS 的地址。",
-              "Load scripts, styles, images and frames over HTTPS; replace third-party resources that lack HTTPS."),
-        _rule("security.missing_headers", "缺少基本安全响应头", "Basic security header missing", Severity.INFO, HEADERS_BASIS,
-              "在 Web 服务器或应用统一配置该响应头。", "Set the header site-wide in the web server or application."),
-    ]
+    """The rules declared in ``checks/rules/security.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/security.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
 
 
 # --- judgement of the ``transport`` measurement (auditor.plugins.tls_probe) ----------------------
@@ -182,7 +140,7 @@ def _certificate(tls: dict[str, Any], url: str, host: str, probed_at: float | No
             key=f"cert_expired:{host}:{tls.get('serial')}", evidence={**evidence, "days_expired": days},
         )
     elif not_after is not None:
-        warn_days = int(ctx.pack.value("security.cert_expiry_warn_days", 30))
+        warn_days = int(ctx.pack.value("security.cert_expiry_warn_days"))
         days_left = (not_after - at).total_seconds() / 86400
         if days_left <= warn_days:
             yield ctx.finding(
@@ -209,7 +167,7 @@ def _certificate(tls: dict[str, Any], url: str, host: str, probed_at: float | No
 
 
 def _versions(versions: dict[str, bool | None], url: str, host: str, ctx: CheckContext) -> Iterator[Finding]:
-    minimum = str(ctx.pack.value("security.min_tls_version", "TLSv1.2"))
+    minimum = str(ctx.pack.value("security.min_tls_version"))
     order = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
     below = order[: order.index(minimum)] if minimum in order else []
     accepted = [v for v in below if versions.get(v) is True]
@@ -284,7 +242,7 @@ def _has_header(headers: dict[str, str], spec: dict[str, Any]) -> bool:
 
 
 def missing_headers(site: SiteView, ctx: CheckContext, result: dict[str, Any]) -> Iterator[Finding]:
-    specs = ctx.pack.value("security.required_headers", DEFAULT_HEADERS) or []
+    specs = ctx.pack.value("security.required_headers")
     counts: dict[str, list[str]] = defaultdict(list)
     totals: dict[str, int] = defaultdict(int)
     source = "crawl"

@@ -51,9 +51,9 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
     listed: dict[str, dict[str, Any]] = {}  # target url → what a list page says about it
     pending: list[tuple[DocumentRecord, str]] = []  # records waiting for list-page facts
     attachments: list[PageView] = []
-    names = ctx.pack.value("documents.column_title_names", None)
+    names = ctx.pack.value("documents.column_title_names")
     column_names = tuple(str(n) for n in names) if isinstance(names, list) else None
-    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns", None)
+    patterns = ctx.pack.value("interpretation.scope_exclude_title_patterns")
     routine = tuple(str(p) for p in patterns) if isinstance(patterns, list) else None
     for page in site.pages():
         try:
@@ -114,7 +114,7 @@ def _light(page: PageView) -> PageView:
 
 
 def _read_list(page: PageView, ctx: CheckContext, listed: dict[str, dict[str, Any]]) -> None:
-    column = listing.read_column_page(page, ctx.as_of)
+    column = listing.read_column_page(page, ctx.as_of, min_title_chars=int(ctx.pack.value("columns.min_title_chars")))
     if not column.items or column.is_error:
         return
     for item in column.items:

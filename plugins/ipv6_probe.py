@@ -19,9 +19,9 @@ including the question put to each name server's IPv6 address (:meth:`auditor.ne
 The result is the ``ipv6`` measurement (key ``site``, :data:`VERSION`); ``govaudit recheck`` judges it
 again without probing.
 
-Options (``[plugins.ipv6]``): ``sample_min``/``sample_max`` (URLs sampled per origin: √n, bounded,
-default 5–50), ``sample_body_bytes`` (body read per sample, 256 KiB; a longer body closes the
-keep-alive connection), ``workers`` (origins probed at once, 8), ``ns_port`` (port the name servers
+Options (``[plugins.ipv6]``): ``sample_min``/``sample_max`` (URLs sampled per origin: √n, bounded;
+default the pack's ``ipv6.sample_min``/``ipv6.sample_max``, 5–50), ``sample_body_bytes`` (body read per
+sample, 256 KiB; a longer body closes the keep-alive connection), ``workers`` (origins probed at once, 8), ``ns_port`` (port the name servers
 are asked on over IPv6, 53), ``placeholder_markers``.
 """
 
@@ -68,7 +68,10 @@ def govaudit_measure(site: SiteView, ctx: MeasureContext) -> None:
 
 
 def _opts(ctx: MeasureContext) -> dict[str, Any]:
-    return dict(ctx.config.plugin_options.get("ipv6", {}))
+    """``[plugins.ipv6]`` options over the pack's sampling bounds (``ipv6.sample_min``/``sample_max``)."""
+
+    pack = {"sample_min": ctx.pack.value("ipv6.sample_min"), "sample_max": ctx.pack.value("ipv6.sample_max")}
+    return {**pack, **dict(ctx.config.plugin_options.get("ipv6", {}))}
 
 
 def text_of(body_text: str) -> str:
@@ -193,7 +196,7 @@ def _test_origin(
     if session is None:
         out.update(testable=True, reachable=0.0, reachable_exact="0", reason=opened.error_kind if opened else "connect")
         return out
-    sample = _sample(urls, int(opts.get("sample_min", 5)), int(opts.get("sample_max", 50)))
+    sample = _sample(urls, int(opts["sample_min"]), int(opts["sample_max"]))
     ok = 0
     tried = 0
     consecutive_timeouts = 0
@@ -380,7 +383,7 @@ def measure(site: SiteView, ctx: MeasureContext) -> dict[str, Any]:
         # bounds when part of the set could not be tested: all untestable URLs failing / all working
         "ratio_low": float(reachable / total) if total else None,
         "ratio_high": float((reachable + untestable_urls) / total) if total else None,
-        "sampling": {"min": int(opts.get("sample_min", 5)), "max": int(opts.get("sample_max", 50))},
+        "sampling": {"min": int(opts["sample_min"]), "max": int(opts["sample_max"])},
     }
     result["support"] = support
     result["hosts"] = hosts

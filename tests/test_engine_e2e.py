@@ -104,13 +104,17 @@ ROBOTS_FAMILY = textwrap.dedent(
     '''
     """robots.txt published (a third-party family): measured in the measure stage, judged by a check."""
     from auditor.hookspecs import hookimpl
-    from auditor.model import Basis, Rule, Severity
+    from auditor.model import Basis, Parameter, Rule, Severity
 
     BASIS = Basis(zh="测试依据第2条", source="tests", status="local")
 
     @hookimpl
     def govaudit_rules():
         return [Rule("robots.missing", "未发布 robots.txt", "No robots.txt", Severity.MINOR, BASIS, "发布 robots.txt")]
+
+    @hookimpl
+    def govaudit_parameters():
+        return [Parameter("robots.required", "bool", default=True)]
 
     @hookimpl
     def govaudit_measure(site, ctx):
@@ -120,7 +124,7 @@ ROBOTS_FAMILY = textwrap.dedent(
     @hookimpl
     def govaudit_check_site(site, ctx):
         m = ctx.measurement("robots", "site")
-        if m is None or not ctx.pack.value("robots.required", True):  # pack parameter, default in code
+        if m is None or not ctx.pack.value("robots.required"):  # pack parameter, default declared above
             return
         if m.data["status"] != 200:
             yield ctx.finding("robots.missing", site.homepage_url, f"robots.txt 返回 {m.data['status']}",

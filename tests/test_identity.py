@@ -13,6 +13,7 @@ import lxml.html
 import pytest
 
 from auditor.checks import identity
+from auditor.rulepacks import load_pack
 from tests.support import Site, dns_server, run_cli, serve
 
 HOST = "www.ident.gov.cn"
@@ -137,7 +138,8 @@ def test_missing_everything_and_a_malformed_code(tmp_path: Path) -> None:
 
 def test_footer_regexes() -> None:
     text = "主办：某某市人民政府 网站标识码：bm09000001 京ICP备05070218号-2 京公网安备11010202000001号 电话：010-12345678"
-    assert identity.CODE_FOOTER.search(text).group(1) == "bm09000001"
+    pattern = identity._site_code_pattern(load_pack("national").value("identity.site_code_pattern"))
+    assert pattern.search(text).group(1) == "bm09000001"
     assert identity.CODE_VALID.match("bm09000001") and identity.CODE_VALID.match("1304000009")
     assert not identity.CODE_VALID.match("130400000") and not identity.CODE_VALID.match("bm0900000")
     assert identity.ICP.search(text).group(0) == "京ICP备05070218号-2"

@@ -17,7 +17,7 @@ from auditor.config import AuditConfig, ConfigError, build_config
 from auditor.context import CheckContext, ProbeNotAllowed, SiteView
 from auditor.engine import Engine, recheck, run_checks, run_measure
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Rule, Severity
+from auditor.model import Basis, Parameter, Rule, Severity
 from auditor.pluginmanager import PluginError
 from auditor.store import EvidenceStore
 
@@ -72,6 +72,11 @@ class ThirdPartyFamily:
         return [Rule("thirdparty.few_addresses", "地址过少", "Too few addresses", Severity.INFO, BASIS, "增加地址")]
 
     @hookimpl
+    def govaudit_parameters(self) -> list[Parameter]:
+        # a third-party parameter: declared with its type, its default given by the plugin
+        return [Parameter("thirdparty.min_addresses", "int", default=2)]
+
+    @hookimpl
     def govaudit_measure(self, site: SiteView, ctx: Any) -> None:
         self.measured += 1
         addrs = ctx.probe("dns").lookup(site.host, "A")
@@ -81,7 +86,7 @@ class ThirdPartyFamily:
     def govaudit_check_site(self, site: SiteView, ctx: CheckContext) -> Any:
         m = ctx.measurement("thirdparty.dns")
         assert m is not None and m.version == 2 and m.plugin == "thirdparty"
-        need = int(ctx.pack.value("thirdparty.min_addresses", 2))  # pack data, with the plugin's default
+        need = int(ctx.pack.value("thirdparty.min_addresses"))  # pack data, default declared above
         if len(m.data["a"]) < need:
             yield ctx.finding("thirdparty.few_addresses", site.homepage_url, f"只有 {len(m.data['a'])} 个地址",
                               key="site", evidence={"a": m.data["a"], "need": need})
