@@ -140,11 +140,16 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
 
 
 def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, store: EvidenceStore | None = None) -> AuditResult:
-    """Re-run enrichers, checks, scoring and reports on a stored run, without re-crawling."""
+    """Re-judge links, re-run enrichers, checks, scoring and reports on a stored run, without re-crawling."""
+
+    from auditor.linkcheck import judge_run
 
     engine = engine or Engine(config)
     store = store or EvidenceStore(config.db)
     store.clear_derived(run_id)
+    if store.get_run(run_id) is not None:
+        # link verdicts are a stage over the stored fetches: another pack may judge them otherwise
+        judge_run(store, run_id, config, engine.pack)
     return check_and_report(config, engine, store, run_id)
 
 
