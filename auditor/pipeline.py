@@ -27,8 +27,8 @@ from auditor.model import FetchRecord, LinkEdge
 
 log = logging.getLogger(__name__)
 
-DEFAULT_COMMIT_ROWS = 200
-DEFAULT_COMMIT_SECONDS = 2.0
+DEFAULT_COMMIT_ROWS = 1000
+DEFAULT_COMMIT_SECONDS = 1.0
 
 
 @dataclass(slots=True)
