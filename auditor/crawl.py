@@ -31,6 +31,7 @@ from lxml import etree
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import Request, Response, TextResponse
+from scrapy.logformatter import LogFormatter
 
 from auditor.config import AuditConfig
 from auditor.context import visible_text
@@ -194,6 +195,18 @@ class PoliteRetryMiddleware:
             return None
         await asyncio.sleep(new.meta["ga_delay"])
         return new
+
+
+class QuietLogFormatter(LogFormatter):
+    """No log record per response or item: the store is the audit's record, and building a
+    DEBUG ``LogRecord`` for each of tens of thousands of items (logging is off anyway) is
+    measurable crawl time. Dropped items and errors are still logged."""
+
+    def crawled(self, request: Any, response: Any, spider: Any) -> None:  # type: ignore[override]
+        return None
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> None:  # type: ignore[override]
+        return None
 
 
 def _kept_headers(response: Response) -> dict[str, str]:
@@ -673,6 +686,7 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
         # and one keeps the stored fetches in the order they were made (later answers win).
         "CONCURRENT_ITEMS": 1,
         "ITEM_PIPELINES": {StorePipeline: 300},
+        "LOG_FORMATTER": QuietLogFormatter,
         "GOVAUDIT_COMMIT_ROWS": DEFAULT_COMMIT_ROWS,
         "GOVAUDIT_COMMIT_SECONDS": DEFAULT_COMMIT_SECONDS,
     }

@@ -353,6 +353,20 @@ class EvidenceStore:
                 self._buffers[name] = rows + self._buffers.get(name, [])
             raise
 
+    def take_buffered(self) -> dict[str, list[dict[str, Any]]]:
+        """Hand over the buffered rows (table name → rows) for :meth:`write_rows` elsewhere,
+        e.g. on the crawl pipeline's writer thread; the buffers start empty again."""
+
+        pending = {name: rows for name, rows in self._buffers.items() if rows}
+        self._buffers = {}
+        return pending
+
+    def write_rows(self, pending: dict[str, list[dict[str, Any]]]) -> None:
+        """Insert ``pending`` in one transaction (all or nothing). Safe from another thread: it
+        touches no buffer, only a pooled connection of its own."""
+
+        self._write(pending)
+
     def _write(self, pending: dict[str, list[dict[str, Any]]]) -> None:
         with self.engine.begin() as conn:
             for name, rows in pending.items():
