@@ -140,17 +140,24 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
 
 
 def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, store: EvidenceStore | None = None) -> AuditResult:
-    """Re-judge links, re-run enrichers, checks, scoring and reports on a stored run, without re-crawling."""
-
-    from auditor.linkcheck import judge_run
+    """Re-run enrichers, checks, scoring and reports on a stored run, without re-crawling."""
 
     engine = engine or Engine(config)
     store = store or EvidenceStore(config.db)
+    rejudge_links(config, engine, store, run_id)  # pipeline branch: link verdicts are a stage of their own
     store.clear_derived(run_id)
-    if store.get_run(run_id) is not None:
-        # link verdicts are a stage over the stored fetches: another pack may judge them otherwise
-        judge_run(store, run_id, config, engine.pack)
     return check_and_report(config, engine, store, run_id)
+
+
+def rejudge_links(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str) -> None:
+    """Judge a stored run's links again under this engine's pack, from the stored fetches only
+    (no network): ``recheck --rules PACK`` changes link verdicts when the pack's ``links.*``
+    values change (which statuses are dead, soft-404 calibration, the time limit…)."""
+
+    from auditor.linkcheck import judge_run
+
+    if store.get_run(run_id) is not None:
+        judge_run(store, run_id, config, engine.pack)
 
 
 def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str,
