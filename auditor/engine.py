@@ -144,7 +144,7 @@ def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, stor
 
     engine = engine or Engine(config)
     store = store or EvidenceStore(config.db)
-    rejudge_links(config, engine, store, run_id)  # pipeline branch: link verdicts are a stage of their own
+    rejudge_links(config, engine, store, run_id)  # link verdicts: a stage over the stored fetches
     store.clear_derived(run_id)
     return check_and_report(config, engine, store, run_id)
 

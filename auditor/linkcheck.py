@@ -200,6 +200,11 @@ class StoredCrawl:
     has_facts: bool
 
 
+# The crawl's own fetches; later stages log theirs in the same table (measure-stage probes,
+# ``purpose='probe'``), and those must not stand in for what the crawl saw of a link.
+CRAWL_PURPOSES = frozenset({"page", "check", "attachment", "sitemap"})
+
+
 def read_crawl(store: Any, run_id: str, targets: set[str]) -> StoredCrawl:
     """Replay the stored fetches in the order they were made (later answers win: retries and
     HEAD→GET fallbacks come after the first try), keeping outcomes for ``targets`` only."""
@@ -221,7 +226,7 @@ def read_crawl(store: Any, run_id: str, targets: set[str]) -> StoredCrawl:
             final = row.get("final_url") or row["url"]
             homepage_url = normalise_url(final) or final
             homepage_host = (urlsplit(final).hostname or "").lower()
-        if row["url"] in targets:
+        if row["url"] in targets and purpose in CRAWL_PURPOSES:
             outcomes[row["url"]] = outcome_from_fetch(row)
     return StoredCrawl(outcomes, calibration, homepage_url, homepage_host, has_facts)
 
