@@ -276,7 +276,13 @@ class AuditSpider(scrapy.Spider):
         self.start_error: str | None = None
         self.skip_counts: dict[str, int] = {}
         self.stop_reason: str | None = None
+        self.close_reason = "finished"
         self.limited_by: set[str] = set()
+
+    def closed(self, reason: str) -> None:
+        """Scrapy's close reason (``finished``, ``closespider_timeout``, ``shutdown``…)."""
+
+        self.close_reason = reason
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AuditSpider:
@@ -666,6 +672,9 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
             "scrapy.extensions.feedexport.FeedExporter": None,
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.spiderstate.SpiderState": None,
+            # CoreStats listens to item_scraped: one signal task per item for a counter nobody
+            # reads (the close reason comes from AuditSpider.closed instead)
+            "scrapy.extensions.corestats.CoreStats": None,
         },
         "REDIRECT_MAX_TIMES": 10,
         "METAREFRESH_MAXDELAY": 10,
@@ -706,8 +715,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     process.crawl(crawler, job=job)
     process.start()
     spider: AuditSpider = crawler.spider
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    close_reason = spider.stop_reason or str(stats.get("finish_reason", "finished"))
+    close_reason = spider.stop_reason or spider.close_reason
     job.store.flush()
     from auditor.rulepacks import load_pack
 
