@@ -345,12 +345,13 @@ class AuditSpider(scrapy.Spider):
         return (urlsplit(url).hostname or "").lower() in self.scope
 
     # -- target triage ----------------------------------------------------------------------
-    def _target(self, url: str, depth: int, tag: str) -> Request | SkipItem | None:
-        """Decide what to do with a link target first seen on a page at ``depth - 1``."""
+    def _target(self, url: str, depth: int, tag: str, out: list[Any]) -> None:
+        """Decide what to do with a link target first seen on a page at ``depth - 1``; the
+        request and skip item it needs go to ``out``."""
 
         self.targets.add(url)
         if url in self.seen:
-            return None
+            return
         self.seen.add(url)
         self.job.stats.targets = len(self.targets)
         kind = url_kind(url)
@@ -360,16 +361,22 @@ class AuditSpider(scrapy.Spider):
             if kind == "page" and tag in ("a", "iframe", "frame"):
                 if depth <= self.cfg.max_depth:
                     self.next_level.add(url)
-                    return None
-                return self._skipped_check(url, "max_depth", depth)
+                    return
+                out.append(self._skip(url, "max_depth"))
+                out.append(self._request(url, "check", depth))
+                return
             if kind == "attachment":
-                return self._request(url, "attachment", depth)
-            return self._request(url, "check", depth, method="HEAD")
+                out.append(self._request(url, "attachment", depth))
+                return
+            out.append(self._request(url, "check", depth, method="HEAD"))
+            return
         if not self.cfg.check_external:
-            return self._skip(url, "external_not_checked")
+            out.append(self._skip(url, "external_not_checked"))
+            return
         if kind == "page" and tag in ("a", "iframe", "frame"):
-            return self._request(url, "check", depth)  # GET, body capped: soft 404s need the text
-        return self._request(url, "check", depth, method="HEAD")
+            out.append(self._request(url, "check", depth))  # GET, body capped: soft 404s need the text
+            return
+        out.append(self._request(url, "check", depth, method="HEAD"))
 
     def _skip(self, url: str, reason: str) -> SkipItem:
         self.skip_counts[reason] = self.skip_counts.get(reason, 0) + 1
@@ -378,17 +385,17 @@ class AuditSpider(scrapy.Spider):
         return SkipItem(url, reason)
 
     def _skipped_check(self, url: str, reason: str, depth: int) -> Request:
-        """A page not audited (budget, depth) whose link is still checked: its skip item is
-        yielded with its fetch record (a request made from the idle signal has no callback to
-        yield from until it is answered)."""
+        """A page cut by the budget from the idle signal, whose link is still checked: a signal
+        handler cannot yield items, so its skip item comes with its fetch record."""
 
         self._skip(url, reason)
         req = self._request(url, "check", depth)
         req.meta["ga_skip"] = reason
         return req
 
-    def _promote(self) -> list[Request]:
-        """Schedule the next BFS level in sorted order, cutting at the page budget."""
+    def _promote(self, in_callback: bool = True) -> list[Any]:
+        """Schedule the next BFS level in sorted order, cutting at the page budget (the skip
+        items of the cut pages go out at once from a callback, with their fetches from idle)."""
 
         if not self.next_level or self.stop_reason:
             return []
@@ -399,11 +406,15 @@ class AuditSpider(scrapy.Spider):
         budget = max(0, self.cfg.max_pages - self.pages_scheduled)
         out = [self._page_request(u, self.level) for u in urls[:budget]]
         for u in urls[budget:]:
-            out.append(self._skipped_check(u, "max_pages", self.level))
+            if in_callback:
+                out.append(self._skip(u, "max_pages"))
+                out.append(self._request(u, "check", self.level))
+            else:
+                out.append(self._skipped_check(u, "max_pages", self.level))
         return out
 
     def _on_idle(self, spider: Any = None) -> None:
-        requests = self._promote()
+        requests = self._promote(in_callback=False)
         if requests:
             for r in requests:
                 self.crawler.engine.crawl(r)
@@ -541,7 +552,7 @@ class AuditSpider(scrapy.Spider):
             out.extend(self._maybe_promote())
         return out
 
-    def _maybe_promote(self) -> list[Request]:
+    def _maybe_promote(self) -> list[Any]:
         if self.pages_inflight == 0:
             return self._promote()
         return []
@@ -596,9 +607,7 @@ class AuditSpider(scrapy.Spider):
             edges = []
             for link in html_links(tree, response.url, response.encoding):
                 edges.append(LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position))
-                nxt = self._target(link.url, depth + 1, link.tag)
-                if nxt is not None:
-                    out.append(nxt)
+                self._target(link.url, depth + 1, link.tag, out)
             out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
             return out
@@ -620,9 +629,7 @@ class AuditSpider(scrapy.Spider):
                 if target is None:
                     continue
                 edges.append(LinkEdge(url, target, "", Region.CONTENT, "attachment", i))
-                nxt = self._target(target, depth + 1, "attachment")
-                if nxt is not None:
-                    out.append(nxt)
+                self._target(target, depth + 1, "attachment", out)
             out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
         return out

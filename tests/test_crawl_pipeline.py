@@ -56,7 +56,7 @@ def _verdict_site() -> Site:
     site.page("/gone.html", _page("404 Not Found", "<h1>404 Not Found</h1>"), status=404)
 
     def slow(_req: Request) -> tuple[int, dict[str, str], str]:
-        time.sleep(2.5)  # slower than the overlay's links.timeout_seconds, faster than the crawl's --timeout
+        time.sleep(4.0)  # slower than the overlay's links.timeout_seconds, faster than the crawl's --timeout
         return 200, {"Content-Type": "text/html; charset=utf-8"}, _page("慢页面", "<p>终于打开了。</p>")
 
     site.handler("/slow.html", slow)
@@ -75,7 +75,7 @@ def _overlay(tmp_path: Path) -> Path:
         # no calibration comparison: a 200 welcome template is taken at its word
         "links.soft404_calibration": False,
         # the indicators' limit made stricter than the crawl's own timeout
-        "links.timeout_seconds": 2.0,
+        "links.timeout_seconds": 3.0,
     }
     pack = {
         "id": "strict-links-test", "version": "1", "name_zh": "测试覆盖包", "name_en": "test overlay",
@@ -115,7 +115,7 @@ def test_recheck_rejudges_links_under_another_pack_without_network(tmp_path: Pat
     after = _links_findings(report)
     assert after["/forbidden.html"] == ("links.dead", "http_status")  # 403 now dead
     assert "/moved-away.html" not in after  # no calibration: the template page is ok
-    assert after["/slow.html"] == ("links.dead", "timeout")  # 2.5 s > the overlay's 2 s
+    assert after["/slow.html"] == ("links.dead", "timeout")  # 4 s > the overlay's 3 s
     assert after["/gone.html"] == ("links.dead", "http_status")  # unchanged
     assert "/ok.html" not in after
     assert _fetch_count(db) == fetches  # re-judged from what was stored, nothing fetched
