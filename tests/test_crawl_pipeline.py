@@ -200,3 +200,45 @@ def test_kill_9_mid_audit_keeps_what_was_committed(tmp_path: Path) -> None:
     assert old <= fetched, sorted(old - fetched)[:10]
     assert old <= stored_pages, sorted(old - stored_pages)[:10]
     assert edges >= 6 * len(old)
+
+
+# --- skips reach the store like everything else ----------------------------------------------
+
+def test_budget_and_depth_skips_are_stored_as_counted(tmp_path: Path) -> None:
+    site = Site()
+    site.page("/", _page("首页", "".join(f"<a href='/a{i}.html'>栏目{i}</a>" for i in range(8))
+                       + "<a href='http://elsewhere.example/x.html'>外链</a>"))
+    for i in range(8):
+        site.page(f"/a{i}.html", _page(f"栏目{i}", f"<a href='/a{i}/deep.html'>更深</a>"))
+
+    def sitemap(req: Request) -> tuple[int, dict[str, str], str]:
+        # late: its pages usually arrive after the last page of the level, so the idle signal
+        # (which cannot yield items) cuts them by the budget
+        time.sleep(1.5)
+        base = f"http://{req.headers['host']}"
+        locs = "".join(f"<url><loc>{base}/s{i}.html</loc></url>" for i in range(2))
+        return 200, {"Content-Type": "application/xml"}, f"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{locs}</urlset>"
+
+    site.handler("/sitemap.xml", sitemap)
+    db = tmp_path / "e.sqlite"
+    cfg = tmp_path / "govaudit.toml"
+    cfg.write_text("check_external = false\n", "utf-8")
+    with serve(site) as srv:
+        proc = run_cli("check", srv.base_url + "/", "--as-of", AS_OF, "--checks", "links", "--max-pages", "4",
+                       "--max-depth", "1", "--config", str(cfg), "--db", str(db), "--out", str(tmp_path / "r"))
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    report = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
+    store = EvidenceStore(str(db))
+    try:
+        run = store.get_run(report["run_id"])
+        assert run is not None
+        counted = run["coverage"]["skipped"]
+        stored: dict[str, int] = {}
+        for row in store.iter_skips(run["id"]):
+            stored[row["reason"]] = stored.get(row["reason"], 0) + 1
+    finally:
+        store.close()
+    assert counted.get("max_pages") == 7  # 8 sections, 3 left in the budget after the homepage; 2 from the sitemap
+    assert counted.get("max_depth") == 3  # /aN/deep.html under the 3 sections audited
+    assert counted.get("external_not_checked") == 1
+    assert stored == counted
