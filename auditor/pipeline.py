@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_COMMIT_ROWS = 1000
 DEFAULT_COMMIT_SECONDS = 1.0
+WRITER_BACKLOG = 4  # batches handed to the writer thread and not yet written
 
 
 @dataclass(slots=True)
@@ -106,7 +107,9 @@ class StorePipeline:
         self.commits = 0
         self.failed_rows = 0
         self._timer: task.LoopingCall | None = None
-        self._queue: queue.Queue[dict[str, list[dict[str, Any]]] | None] = queue.Queue()
+        # bounded: a writer that falls behind (a slow disk) slows the crawl instead of piling
+        # batches up in memory
+        self._queue: queue.Queue[dict[str, list[dict[str, Any]]] | None] = queue.Queue(maxsize=WRITER_BACKLOG)
         self._writer: threading.Thread | None = None
         self.store: Any = None
         self.run_id = ""
