@@ -79,21 +79,22 @@ class LinkPolicy:
 
     @classmethod
     def from_pack(cls, pack: Any) -> LinkPolicy:
-        """The policy a rule pack states; a key the pack lacks keeps the built-in default."""
+        """The policy a rule pack states (the national pack holds every default)."""
 
-        d = cls()
         statuses = pack.value("links.unverifiable_statuses")
         errors = pack.value("links.dead_error_kinds")
         timeout = pack.value("links.timeout_seconds")
-        catch_all = str(pack.value("links.catch_all_verdict", d.catch_all))
+        catch_all = str(pack.value("links.catch_all_verdict"))
+        if catch_all not in CATCH_ALL_VERDICTS:  # the declared schema refuses it at pack load; never counted dead
+            log.warning("links.catch_all_verdict %r is not one of %s; using unverifiable", catch_all, sorted(CATCH_ALL_VERDICTS))
+            catch_all = "unverifiable"
         return cls(
-            unverifiable_status={int(k): str(v) for k, v in statuses.items()} if isinstance(statuses, dict)
-            else d.unverifiable_status,
-            dead_errors={str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else d.dead_errors,
+            unverifiable_status={int(k): str(v) for k, v in (statuses or {}).items()},
+            dead_errors={str(k): str(v) for k, v in (errors or {}).items()},
             timeout_seconds=float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None,
-            soft404_calibration=bool(pack.value("links.soft404_calibration", d.soft404_calibration)),
-            soft404_error_text=bool(pack.value("links.soft404_error_text", d.soft404_error_text)),
-            catch_all=catch_all if catch_all in CATCH_ALL_VERDICTS else d.catch_all,
+            soft404_calibration=bool(pack.value("links.soft404_calibration")),
+            soft404_error_text=bool(pack.value("links.soft404_error_text")),
+            catch_all=catch_all,
         )
 
 
