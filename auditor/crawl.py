@@ -5,8 +5,12 @@ level is scheduled, and each level is scheduled in sorted URL order with the pag
 the same place. The set of pages audited therefore depends on the site, not on network timing,
 so monthly audits compare.
 
-Everything goes to the evidence store as it happens (fetches, pages, links, skips); the spider
-keeps only URLs and a compact :class:`~auditor.linkcheck.Outcome` per distinct target in memory.
+crawl → items → pipeline: the spider only yields items (:mod:`auditor.pipeline`: fetch records,
+pages, link edges, skips, errors) and :class:`~auditor.pipeline.StorePipeline`, enabled in the
+crawler settings, commits them in small batches as they come. Link verdicts are not made here:
+after the crawl, :func:`auditor.linkcheck.judge_run` judges every distinct target from the stored
+fetches under the rule pack, the same way ``govaudit recheck`` re-judges them later. The spider
+keeps only URL sets in memory.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from lxml import etree
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import Request, Response, TextResponse
+from scrapy.logformatter import LogFormatter
 
 from auditor.config import AuditConfig
 from auditor.context import visible_text
@@ -41,9 +46,19 @@ from auditor.extract import (
     page_title,
     url_kind,
 )
-from auditor.linkcheck import Outcome, judge
-from auditor.model import FetchRecord, LinkEdge, Region, Verdict
+from auditor.linkcheck import judge_run
+from auditor.model import FetchRecord, LinkEdge, Region
 from auditor.net import Resolver, make_twisted_resolver_class
+from auditor.pipeline import (
+    DEFAULT_COMMIT_ROWS,
+    DEFAULT_COMMIT_SECONDS,
+    ErrorItem,
+    FetchItem,
+    LinksItem,
+    PageItem,
+    SkipItem,
+    StorePipeline,
+)
 from auditor.store import EvidenceStore
 
 log = logging.getLogger(__name__)
@@ -182,6 +197,18 @@ class PoliteRetryMiddleware:
         return new
 
 
+class QuietLogFormatter(LogFormatter):
+    """No log record per response or item: the store is the audit's record, and building a
+    DEBUG ``LogRecord`` for each of tens of thousands of items (logging is off anyway) is
+    measurable crawl time. Dropped items and errors are still logged."""
+
+    def crawled(self, request: Any, response: Any, spider: Any) -> None:  # type: ignore[override]
+        return None
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> None:  # type: ignore[override]
+        return None
+
+
 def _kept_headers(response: Response) -> dict[str, str]:
     headers = {}
     for name in KEPT_HEADERS:
@@ -205,15 +232,20 @@ def _retry_after(response: Response) -> float | None:
 
 
 def _schedules(method: Any) -> Any:
-    """Make a callback hand its requests straight to the engine and yield nothing.
+    """Make a callback hand its requests straight to the engine and yield only its items.
 
-    Going through Scrapy's output processing costs a spider-middleware chain and a task pool per
-    callback; the crawl does its own scoping, depth and dedupe, so it skips that.
+    Requests skip Scrapy's output processing (a spider-middleware chain per request: the crawl
+    does its own scoping, depth and dedupe); items go the ordinary way, to the item pipeline.
     """
 
-    def wrapper(self: AuditSpider, arg: Any) -> None:
-        for request in method(self, arg) or ():
-            self.crawler.engine.crawl(request)
+    def wrapper(self: AuditSpider, arg: Any) -> list[Any]:
+        items = []
+        for out in method(self, arg) or ():
+            if isinstance(out, Request):
+                self.crawler.engine.crawl(out)
+            else:
+                items.append(out)
+        return items
 
     wrapper.__name__ = method.__name__
     wrapper.__doc__ = method.__doc__
@@ -237,16 +269,20 @@ class AuditSpider(scrapy.Spider):
         self.pages_scheduled = 0
         self.pages_inflight = 0
         self.pages_fetched = 0  # answered (or failed) page fetches; scheduled ones may be dropped by a budget
-        self.outcomes: dict[str, Outcome] = {}
         self.targets: set[str] = set()
-        self.calibration: dict[str, Outcome] = {}
         self.calibrating: set[str] = set()
         self.parsed_final: set[str] = set()
         self.homepage_url: str | None = None
         self.start_error: str | None = None
         self.skip_counts: dict[str, int] = {}
         self.stop_reason: str | None = None
+        self.close_reason = "finished"
         self.limited_by: set[str] = set()
+
+    def closed(self, reason: str) -> None:
+        """Scrapy's close reason (``finished``, ``closespider_timeout``, ``shutdown``…)."""
+
+        self.close_reason = reason
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AuditSpider:
@@ -309,12 +345,13 @@ class AuditSpider(scrapy.Spider):
         return (urlsplit(url).hostname or "").lower() in self.scope
 
     # -- target triage ----------------------------------------------------------------------
-    def _target(self, url: str, depth: int, tag: str) -> Request | None:
-        """Decide what to do with a link target first seen on a page at ``depth - 1``."""
+    def _target(self, url: str, depth: int, tag: str, out: list[Any]) -> None:
+        """Decide what to do with a link target first seen on a page at ``depth - 1``; the
+        request and skip item it needs go to ``out``."""
 
         self.targets.add(url)
         if url in self.seen:
-            return None
+            return
         self.seen.add(url)
         self.job.stats.targets = len(self.targets)
         kind = url_kind(url)
@@ -324,27 +361,41 @@ class AuditSpider(scrapy.Spider):
             if kind == "page" and tag in ("a", "iframe", "frame"):
                 if depth <= self.cfg.max_depth:
                     self.next_level.add(url)
-                    return None
-                self._skip(url, "max_depth")
-                return self._request(url, "check", depth)
+                    return
+                out.append(self._skip(url, "max_depth"))
+                out.append(self._request(url, "check", depth))
+                return
             if kind == "attachment":
-                return self._request(url, "attachment", depth)
-            return self._request(url, "check", depth, method="HEAD")
+                out.append(self._request(url, "attachment", depth))
+                return
+            out.append(self._request(url, "check", depth, method="HEAD"))
+            return
         if not self.cfg.check_external:
-            self._skip(url, "external_not_checked")
-            return None
+            out.append(self._skip(url, "external_not_checked"))
+            return
         if kind == "page" and tag in ("a", "iframe", "frame"):
-            return self._request(url, "check", depth)  # GET, body capped: soft 404s need the text
-        return self._request(url, "check", depth, method="HEAD")
+            out.append(self._request(url, "check", depth))  # GET, body capped: soft 404s need the text
+            return
+        out.append(self._request(url, "check", depth, method="HEAD"))
 
-    def _skip(self, url: str, reason: str) -> None:
+    def _skip(self, url: str, reason: str) -> SkipItem:
         self.skip_counts[reason] = self.skip_counts.get(reason, 0) + 1
-        self.job.store.add_skip(self.job.run_id, url, reason)
         if reason in ("max_pages", "max_depth"):
             self.limited_by.add(reason)
+        return SkipItem(url, reason)
 
-    def _promote(self) -> list[Request]:
-        """Schedule the next BFS level in sorted order, cutting at the page budget."""
+    def _skipped_check(self, url: str, reason: str, depth: int) -> Request:
+        """A page cut by the budget from the idle signal, whose link is still checked: a signal
+        handler cannot yield items, so its skip item comes with its fetch record."""
+
+        self._skip(url, reason)
+        req = self._request(url, "check", depth)
+        req.meta["ga_skip"] = reason
+        return req
+
+    def _promote(self, in_callback: bool = True) -> list[Any]:
+        """Schedule the next BFS level in sorted order, cutting at the page budget (the skip
+        items of the cut pages go out at once from a callback, with their fetches from idle)."""
 
         if not self.next_level or self.stop_reason:
             return []
@@ -355,12 +406,15 @@ class AuditSpider(scrapy.Spider):
         budget = max(0, self.cfg.max_pages - self.pages_scheduled)
         out = [self._page_request(u, self.level) for u in urls[:budget]]
         for u in urls[budget:]:
-            self._skip(u, "max_pages")
-            out.append(self._request(u, "check", self.level))
+            if in_callback:
+                out.append(self._skip(u, "max_pages"))
+                out.append(self._request(u, "check", self.level))
+            else:
+                out.append(self._skipped_check(u, "max_pages", self.level))
         return out
 
     def _on_idle(self, spider: Any = None) -> None:
-        requests = self._promote()
+        requests = self._promote(in_callback=False)
         if requests:
             for r in requests:
                 self.crawler.engine.crawl(r)
@@ -380,8 +434,9 @@ class AuditSpider(scrapy.Spider):
 
     # -- recording --------------------------------------------------------------------------
     def _record(self, request: Request, response: Response | None, error: tuple[str, str] | None,
-                fp: str | None = None, title: str = "", error_like: bool = False) -> Outcome:
-        """Store the fetch record and keep the compact outcome the link verdict needs."""
+                fp: str | None = None, title: str = "", error_like: bool = False) -> list[Any]:
+        """The fetch item, with every fact the link-judging stage needs (nothing is judged here),
+        preceded by the skip item of a budget-cut page (see :meth:`_skipped_check`)."""
         meta = request.meta
         purpose = meta.get("ga_purpose", "check")
         redirects = list(meta.get("redirect_urls", []))
@@ -403,30 +458,20 @@ class AuditSpider(scrapy.Spider):
             fingerprint=fp,
             title=title or None,
             fetched_at=time.time(),
-        )
-        self.job.store.add_fetch(self.job.run_id, rec)
-        outcome = Outcome(
-            status=rec.status,
-            error_kind=rec.error_kind,
-            error=rec.error,
-            final_url=rec.final_url,
-            redirects=rec.redirects,
-            content_type=rec.content_type or "",
-            fingerprint=fp,
-            title=title,
+            attempts=meta.get("ga_retries", 0) + 1,
             error_like=error_like,
             body_hash=hashlib.sha1(response.body).hexdigest()[:16] if fp is not None and response is not None else None,
-            method=request.method,
-            purpose=purpose,
-            attempts=meta.get("ga_retries", 0) + 1,
+            latency=meta.get("download_latency") if response is not None else None,
         )
-        self.outcomes[rec.url] = outcome
         if purpose == "page":
             self.pages_fetched += 1
         if error or (rec.status or 0) >= 400:
             self.job.stats.suspect_dead += purpose in ("check", "attachment", "page")
         self.job.stats.checked += 1
-        return outcome
+        skip = meta.get("ga_skip")
+        if skip and not meta.get("ga_fallback"):
+            return [SkipItem(rec.url, skip), FetchItem(rec)]
+        return [FetchItem(rec)]
 
     def _html_facts(self, response: Response) -> tuple[Any, str, str, bool]:
         """(tree, title, fingerprint, looks-like-error) of an HTML response."""
@@ -446,51 +491,49 @@ class AuditSpider(scrapy.Spider):
     # -- callbacks --------------------------------------------------------------------------
     @_schedules
     def _on_calibration(self, response: Response):
-        host = response.meta["ga_host"]
         fp, title, error_like = None, "", False
         if isinstance(response, TextResponse):
             _, title, fp, error_like = self._html_facts(response)
-        self.calibration[host] = self._record(response.request, response, None, fp, title, error_like)
-        return []
+        return self._record(response.request, response, None, fp, title, error_like)
 
     @_schedules
     def _on_sitemap(self, response: Response):
-        self._record(response.request, response, None)
+        out = self._record(response.request, response, None)
         if response.status != 200:
-            return []
+            return out
         try:
             root = etree.fromstring(response.body, parser=etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
         except etree.XMLSyntaxError:
-            return []
+            return out
         if root is None:
-            return []
+            return out
         for loc in root.iter("{*}loc"):
             url = normalise_url((loc.text or "").strip())
             if url and self._in_scope(url) and url not in self.seen and url_kind(url) == "page":
                 self.seen.add(url)
                 self.next_level.add(url)
-        return []
+        return out
 
     @_schedules
     def _on_check(self, response: Response):
         request = response.request
         if request.method == "HEAD" and (response.status >= 400 or response.status in (405, 501)) and response.status != 429:
-            self._record(request, response, None)
-            return [self._fallback_get(request)]
+            return [*self._record(request, response, None), self._fallback_get(request)]
         fp, title, error_like = None, "", False
         if isinstance(response, TextResponse) and 200 <= response.status < 300 and "html" in (
             response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         ):
             _, title, fp, error_like = self._html_facts(response)
             cal = self._calibration_request(response.url)
-            self._record(request, response, None, fp, title, error_like)
-            return [cal] if cal is not None else []
-        self._record(request, response, None)
-        return []
+            out = self._record(request, response, None, fp, title, error_like)
+            return [cal, *out] if cal is not None else out
+        return self._record(request, response, None)
 
     def _fallback_get(self, request: Request) -> Request:
         new = self._request(request.meta.get("redirect_urls", [request.url])[0], "check", request.meta.get("ga_depth"))
         new.meta["ga_fallback"] = True
+        if request.meta.get("ga_skip"):
+            new.meta["ga_skip"] = request.meta["ga_skip"]
         return new
 
     @_schedules
@@ -500,17 +543,16 @@ class AuditSpider(scrapy.Spider):
         purpose = request.meta.get("ga_purpose")
         self.job.stats.errors += 1
         if request.method == "HEAD" and kind == "reset":
-            self._record(request, None, (kind, message))
-            return [self._fallback_get(request)]
-        self._record(request, None, (kind, message))
+            return [*self._record(request, None, (kind, message)), self._fallback_get(request)]
+        out = self._record(request, None, (kind, message))
         if purpose == "page":
             self.pages_inflight -= 1
             if request.meta.get("ga_depth") == 0:
                 self.start_error = f"{kind}: {message}"
-            return self._maybe_promote()
-        return []
+            out.extend(self._maybe_promote())
+        return out
 
-    def _maybe_promote(self) -> list[Request]:
+    def _maybe_promote(self) -> list[Any]:
         if self.pages_inflight == 0:
             return self._promote()
         return []
@@ -523,18 +565,18 @@ class AuditSpider(scrapy.Spider):
         meta = request.meta
         purpose = meta["ga_purpose"]
         depth = meta.get("ga_depth") or 0
-        out: list[Request] = []
+        out: list[Any] = []
         try:
             out.extend(self._handle_page(response, purpose, depth))
         except Exception as exc:  # noqa: BLE001 - one broken page never stops the audit
             log.exception("page handling failed: %s", response.url)
-            self.job.store.add_error(self.job.run_id, "crawl", f"{type(exc).__name__}: {exc}", url=response.url)
+            out.append(ErrorItem("crawl", f"{type(exc).__name__}: {exc}", url=response.url))
         if purpose == "page":
             self.pages_inflight -= 1
             out.extend(self._maybe_promote())
         return out
 
-    def _handle_page(self, response: Response, purpose: str, depth: int) -> list[Request]:
+    def _handle_page(self, response: Response, purpose: str, depth: int) -> list[Any]:
         request = response.request
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         kind = attachment_type(response.url, ctype)
@@ -550,60 +592,47 @@ class AuditSpider(scrapy.Spider):
             else:
                 self.start_error = f"HTTP {response.status}"
         if not (ok and on_site) or truncated:
-            self._record(request, response, None)
-            return []
+            return self._record(request, response, None)
         url = request.meta.get("redirect_urls", [request.url])[0]
         if kind == "html" and isinstance(response, TextResponse):
             tree, title, fp, error_like = self._html_facts(response)
-            self._record(request, response, None, fp, title, error_like)
+            out = self._record(request, response, None, fp, title, error_like)
             final = normalise_url(response.url) or response.url
             if final in self.parsed_final or tree is None:
-                return []
+                return out
             self.parsed_final.add(final)
             self.job.stats.pages += 1
-            self.job.store.add_page(
-                self.job.run_id, url, response.url, response.status, ctype, response.encoding, depth, title, "html",
-                response.body, _kept_headers(response),
-            )
+            out.append(PageItem(url, response.url, response.status, ctype, response.encoding, depth, title, "html",
+                                response.body, _kept_headers(response)))
             edges = []
-            requests = []
             for link in html_links(tree, response.url, response.encoding):
                 edges.append(LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position))
-                req = self._target(link.url, depth + 1, link.tag)
-                if req is not None:
-                    requests.append(req)
-            self.job.store.add_links(self.job.run_id, edges)
+                self._target(link.url, depth + 1, link.tag, out)
+            out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
-            return requests
+            return out
         if "image/svg+xml" in ctype and purpose == "page":
             # A page that is an SVG document: stored (kind ``svg``) so the browser checks audit it.
-            self._record(request, response, None)
-            self.job.store.add_page(
-                self.job.run_id, url, response.url, response.status, ctype, None, depth, "", "svg", response.body
-            )
+            out = self._record(request, response, None)
+            out.append(PageItem(url, response.url, response.status, ctype, None, depth, "", "svg", response.body))
             self.job.stats.pages += 1
-            return []
+            return out
         # an attachment (or a page URL that served one)
-        self._record(request, response, None)
+        out = self._record(request, response, None)
         if kind in PARSEABLE_ATTACHMENTS or kind in ("doc", "xls", "wps", "ofd", "txt", "csv"):
-            self.job.store.add_page(
-                self.job.run_id, url, response.url, response.status, ctype, None, depth, "", kind, response.body
-            )
+            out.append(PageItem(url, response.url, response.status, ctype, None, depth, "", kind, response.body))
             self.job.stats.pages += 1
         if kind in PARSEABLE_ATTACHMENTS:
-            edges, requests = [], []
+            edges = []
             for i, raw in enumerate(attachment_links(kind, response.body), start=1):
                 target = normalise_url(raw)
                 if target is None:
                     continue
                 edges.append(LinkEdge(url, target, "", Region.CONTENT, "attachment", i))
-                req = self._target(target, depth + 1, "attachment")
-                if req is not None:
-                    requests.append(req)
-            self.job.store.add_links(self.job.run_id, edges)
+                self._target(target, depth + 1, "attachment", out)
+            out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
-            return requests
-        return []
+        return out
 
 
 def crawl_settings(job: CrawlJob) -> dict[str, Any]:
@@ -650,6 +679,9 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
             "scrapy.extensions.feedexport.FeedExporter": None,
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.spiderstate.SpiderState": None,
+            # CoreStats listens to item_scraped: one signal task per item for a counter nobody
+            # reads (the close reason comes from AuditSpider.closed instead)
+            "scrapy.extensions.corestats.CoreStats": None,
         },
         "REDIRECT_MAX_TIMES": 10,
         "METAREFRESH_MAXDELAY": 10,
@@ -665,15 +697,21 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
         "MEMUSAGE_ENABLED": False,
         "REACTOR_THREADPOOL_MAXSIZE": 8,
         "SCHEDULER_DEBUG": False,
-        # Callbacks schedule their requests with engine.crawl() and yield nothing, so Scrapy's
-        # per-output worker pool (CONCURRENT_ITEMS tasks per callback) would be pure overhead.
+        # Callbacks schedule their requests with engine.crawl() and yield only items, which the
+        # store pipeline handles synchronously: more than one item worker would be pure overhead,
+        # and one keeps the stored fetches in the order they were made (later answers win).
         "CONCURRENT_ITEMS": 1,
+        "ITEM_PIPELINES": {StorePipeline: 300},
+        "LOG_FORMATTER": QuietLogFormatter,
+        "GOVAUDIT_COMMIT_ROWS": DEFAULT_COMMIT_ROWS,
+        "GOVAUDIT_COMMIT_SECONDS": DEFAULT_COMMIT_SECONDS,
     }
     return settings
 
 
 def run_crawl(job: CrawlJob) -> CrawlResult:
-    """Crawl the site, store everything, then judge every distinct link target."""
+    """Crawl the site (the pipeline stores everything), then judge every distinct link target
+    from the store under the configured rule pack."""
 
     from scrapy.crawler import AsyncCrawlerProcess
 
@@ -684,10 +722,11 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     process.crawl(crawler, job=job)
     process.start()
     spider: AuditSpider = crawler.spider
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    close_reason = spider.stop_reason or str(stats.get("finish_reason", "finished"))
+    close_reason = spider.stop_reason or spider.close_reason
     job.store.flush()
-    counts = judge_links(job, spider)
+    from auditor.rulepacks import load_pack
+
+    counts = judge_run(job.store, job.run_id, job.config, load_pack(job.config.rules))
     coverage = {
         "pages_found": len(spider.seen),
         "pages_fetched": spider.pages_fetched,
@@ -702,15 +741,3 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     }
     return CrawlResult(spider.homepage_url, spider.start_error, close_reason, coverage, counts)
 
-
-def judge_links(job: CrawlJob, spider: AuditSpider) -> dict[str, int]:
-    counts = {str(v): 0 for v in Verdict}
-    for url in sorted(spider.targets):
-        outcome = spider.outcomes.get(url)
-        if outcome is None and url not in spider.seen:
-            continue  # never fetched by choice (external checks off): no verdict to give
-        result = judge(url, outcome, spider.calibration, spider.homepage_url, spider._in_scope(url))
-        counts[str(result.verdict)] += 1
-        job.store.add_link_result(job.run_id, result)
-    job.store.flush()
-    return counts

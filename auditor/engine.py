@@ -196,8 +196,20 @@ def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, stor
 
     engine = engine or Engine(config)
     store = store or EvidenceStore(config.db)
+    rejudge_links(config, engine, store, run_id)  # link verdicts: a stage over the stored fetches
     store.clear_derived(run_id)
     return check_and_report(config, engine, store, run_id, measure=False)
+
+
+def rejudge_links(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str) -> None:
+    """Judge a stored run's links again under this engine's pack, from the stored fetches only
+    (no network): ``recheck --rules PACK`` changes link verdicts when the pack's ``links.*``
+    values change (which statuses are dead, soft-404 calibration, the time limit…)."""
+
+    from auditor.linkcheck import judge_run
+
+    if store.get_run(run_id) is not None:
+        judge_run(store, run_id, config, engine.pack)
 
 
 def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str,

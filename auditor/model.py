@@ -188,6 +188,11 @@ class FetchRecord:
     fingerprint: str | None = None  # normalised-text hash, for soft-404 comparison
     title: str | None = None
     fetched_at: float = 0.0
+    # What the link-judging stage needs, so it can re-judge from the store (``govaudit recheck``):
+    attempts: int = 1  # tries made, retries included
+    error_like: bool = False  # the text says "not found" (extract.looks_like_error_page)
+    body_hash: str | None = None  # exact bytes of an HTML answer, to tell a catch-all host from an error template
+    latency: float | None = None  # seconds to the response headers (Scrapy's download_latency)
 
 
 @dataclass(slots=True)

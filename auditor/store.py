@@ -6,7 +6,9 @@ month's audit can be compared with the last (peer-lessons.md: GSA's mistake).
 
 Writes are batched and transactional: a batch is all in or all out, and a run row is created
 ``running`` first and marked ``complete``/``partial`` only at the end, so an interrupted audit
-leaves a consistent run that reads as ``incomplete``.
+leaves a consistent run that reads as ``incomplete``. During the crawl the item pipeline
+(:mod:`auditor.pipeline`) commits every few hundred rows or seconds, so a killed audit keeps what
+it fetched up to its last seconds.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     update,
 )
@@ -83,6 +86,11 @@ fetches = Table(
     Column("fingerprint", String(40)),
     Column("title", Text),
     Column("fetched_at", Float),
+    # facts the link-judging stage re-reads (auditor.linkcheck.judge_run); added columns, see _MIGRATIONS
+    Column("attempts", Integer),
+    Column("error_like", Integer),
+    Column("body_hash", String(32)),
+    Column("latency", Float),
     Index("ix_fetches_run_url", "run_id", "url"),
 )
 
@@ -189,6 +197,16 @@ records = Table(
 )
 
 
+# Columns added after a table first shipped: (table, column, SQL type). create_all() never alters an
+# existing table, so a store written by an older version gets them with ALTER TABLE (NULL in old rows).
+_MIGRATIONS = (
+    ("fetches", "attempts", "INTEGER"),
+    ("fetches", "error_like", "INTEGER"),
+    ("fetches", "body_hash", "VARCHAR(32)"),
+    ("fetches", "latency", "FLOAT"),
+)
+
+
 def compress(body: bytes) -> bytes:
     return zlib.compress(body, 3)
 
@@ -240,12 +258,29 @@ class EvidenceStore:
         for attempt in range(5):
             try:
                 metadata.create_all(self.engine)
-                return
+                break
             except OperationalError as exc:
                 if "already exists" not in str(exc) and "locked" not in str(exc):
                     raise
                 time.sleep(0.1 * (attempt + 1))
-        metadata.create_all(self.engine)
+        else:
+            metadata.create_all(self.engine)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns an older store lacks (see ``_MIGRATIONS``)."""
+
+        inspector = inspect(self.engine)
+        for table, column, sqltype in _MIGRATIONS:
+            have = {c["name"] for c in inspector.get_columns(table)}
+            if column in have:
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sqltype}")
+            except OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc).lower():
+                    raise
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, site: str, start_url: str, as_of: str, options: dict[str, Any], version: str) -> str:
@@ -310,6 +345,29 @@ class EvidenceStore:
         if not pending:
             return
         self._buffers = {}
+        try:
+            self._write(pending)
+        except Exception:
+            # keep the rows for the next attempt (a locked database heals), ahead of newer ones
+            for name, rows in pending.items():
+                self._buffers[name] = rows + self._buffers.get(name, [])
+            raise
+
+    def take_buffered(self) -> dict[str, list[dict[str, Any]]]:
+        """Hand over the buffered rows (table name → rows) for :meth:`write_rows` elsewhere,
+        e.g. on the crawl pipeline's writer thread; the buffers start empty again."""
+
+        pending = {name: rows for name, rows in self._buffers.items() if rows}
+        self._buffers = {}
+        return pending
+
+    def write_rows(self, pending: dict[str, list[dict[str, Any]]]) -> None:
+        """Insert ``pending`` in one transaction (all or nothing). Safe from another thread: it
+        touches no buffer, only a pooled connection of its own."""
+
+        self._write(pending)
+
+    def _write(self, pending: dict[str, list[dict[str, Any]]]) -> None:
         with self.engine.begin() as conn:
             for name, rows in pending.items():
                 if name == "links":
@@ -344,6 +402,10 @@ class EvidenceStore:
                 "fingerprint": rec.fingerprint,
                 "title": rec.title,
                 "fetched_at": rec.fetched_at or time.time(),
+                "attempts": rec.attempts,
+                "error_like": int(rec.error_like),
+                "body_hash": rec.body_hash,
+                "latency": rec.latency,
             },
         )
 
@@ -410,6 +472,35 @@ class EvidenceStore:
                 "detail": r.detail,
             },
         )
+
+    def replace_link_results(self, run_id: str, results: Iterable[LinkResult]) -> None:
+        """Swap a run's link verdicts for freshly judged ones (one transaction: never half old, half new)."""
+
+        self.flush()
+        rows = [
+            {
+                "run_id": run_id,
+                "target_url": r.target_url,
+                "verdict": str(r.verdict),
+                "reason": r.reason,
+                "status": r.status,
+                "final_url": r.final_url,
+                "on_site": int(r.on_site),
+                "detail": r.detail,
+            }
+            for r in results
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(link_results.delete().where(link_results.c.run_id == run_id))
+            if rows:
+                conn.execute(link_results.insert(), rows)
+
+    def update_run_stats(self, run_id: str, **values: Any) -> None:
+        """Merge ``values`` into a run's stats (e.g. the link-verdict counts after a re-judgement)."""
+
+        with self.engine.begin() as conn:
+            stats = conn.execute(select(runs.c.stats).where(runs.c.id == run_id)).scalar_one_or_none()
+            conn.execute(update(runs).where(runs.c.id == run_id).values(stats={**(stats or {}), **values}))
 
     def add_finding(self, run_id: str, f: Finding) -> None:
         self._add(
@@ -513,6 +604,13 @@ class EvidenceStore:
         if target_url is not None:
             q = q.where(links.c.target_url == target_url)
         yield from self._stream(q.order_by(links.c.id))
+
+    def iter_link_targets(self, run_id: str) -> Iterator[str]:
+        """Every distinct link target of a run, sorted (what the link-judging stage judges)."""
+
+        q = select(links.c.target_url).where(links.c.run_id == run_id).distinct().order_by(links.c.target_url)
+        for row in self._stream(q, size=2000):
+            yield row["target_url"]
 
     def iter_link_results(self, run_id: str, verdict: Verdict | None = None) -> Iterator[LinkResult]:
         q = select(link_results).where(link_results.c.run_id == run_id)
