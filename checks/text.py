@@ -85,16 +85,17 @@ def govaudit_rules() -> list[Rule]:
     return [
         Rule("text.typo", "疑似错别字", "Suspected typo", Severity.MINOR, TYPO_BASIS,
              "核实所列句子并按建议改正；确属正确用法的，请在规则包 text.allowlist 中登记。",
-             "Check the sentence and correct it; register a confirmed-correct term in text.allowlist."),
+             "Check the sentence and correct it; register a confirmed-correct term in text.allowlist.", indicator="text"),
         Rule("text.misstatement", "疑似严重表述错误", "Suspected serious misstatement", Severity.MINOR, WORDING_BASIS,
              "核对领导人姓名、职务及任职时间和涉台港澳用语，按规范表述改正。",
-             "Check leaders' names, titles and terms, and Taiwan/HK/Macao usage; correct the wording."),
+             "Check leaders' names, titles and terms, and Taiwan/HK/Macao usage; correct the wording.", indicator="text"),
         Rule("text.hidden_link", "疑似暗链或隐藏违规内容", "Suspected hidden link or hidden spam", Severity.VETO, HIDDEN_BASIS,
              "立即删除所列隐藏元素，排查网页被篡改的原因（后台账号、模板、第三方组件），并检查搜索引擎快照。",
-             "Remove the hidden element now, find how the page was altered (accounts, templates, components)."),
+             "Remove the hidden element now, find how the page was altered (accounts, templates, components).",
+             indicator="text"),
         Rule("text.prohibited", "疑似违规内容", "Suspected prohibited content", Severity.MINOR, HIDDEN_BASIS,
              "核实所列内容来源，删除违规信息并排查是否被篡改。",
-             "Check where the text came from, remove it and look for tampering."),
+             "Check where the text came from, remove it and look for tampering.", indicator="text"),
     ]
 
 
