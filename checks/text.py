@@ -122,7 +122,9 @@ def leader_data() -> dict[str, Any]:
 class TypoMatcher:
     """All wrong forms in one alternation (longest first), each hit checked against its ``ok`` words."""
 
-    def __init__(self, entries: list[dict[str, Any]] | tuple[dict[str, Any], ...]):
+    def __init__(self, entries: list[dict[str, Any]] | tuple[dict[str, Any], ...],
+                 words: frozenset[str] | None = None):
+        self.words = boundary_words() if words is None else words
         self.by_wrong = {e["wrong"]: e for e in entries}
         forms = sorted(self.by_wrong, key=len, reverse=True)
         self.rx = re.compile("|".join(re.escape(f) for f in forms)) if forms else None
@@ -136,7 +138,39 @@ class TypoMatcher:
             pos = m.start()
             if any(text.startswith(o, pos - k) for o, k in self.ok[w] if pos - k >= 0):
                 continue
+            if self.words and len(w) <= 3 and straddles(text, pos, w, self.words):
+                continue
             yield pos, self.by_wrong[w]
+
+
+@cache
+def boundary_words() -> frozenset[str]:
+    """``text_words.json``: the jieba-derived words the boundary test looks up."""
+
+    return frozenset(_data("text_words.json")["words"])
+
+
+def straddles(text: str, pos: int, wrong: str, words: frozenset[str], longest: int = 5) -> bool:
+    """True when ``text[pos:pos+len(wrong)]`` is better read as the end of one word and the start of
+    another: 按|排序 (a word starts inside the hit and runs past it), 可以|经常 (a word ends inside the
+    hit, begun before it). A segmenter's verdict without the segmenter: only the splits that matter
+    for a short wrong form are looked up."""
+
+    n = len(wrong)
+    for k in range(1, n):
+        left, right = wrong[:k], wrong[k:]
+        # a word starts at pos+k and runs past the end of the hit
+        if k == 1 or left in words:
+            for m in range(n - k + 1, longest + 1):
+                if text[pos + k:pos + k + m] in words and pos + k + m <= len(text):
+                    return True
+        # a word begun before the hit ends at pos+k-1
+        if n - k == 1 or right in words:
+            for m in range(k + 1, longest + 1):
+                start = pos + k - m
+                if start >= 0 and text[start:pos + k] in words:
+                    return True
+    return False
 
 
 def _offsets(word: str, part: str) -> list[int]:

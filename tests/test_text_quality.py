@@ -129,3 +129,18 @@ def test_e2e_clean_government_text_leaves_the_veto_clear(tmp_path: Path) -> None
     items = {v["id"]: v for v in report["score"]["veto_items"]}
     assert items["serious_problem"]["state"] == "clear"
     assert [f for f in report["findings"] if f["rule"].startswith("text.")] == []
+
+
+def test_a_hit_across_a_word_boundary_is_not_a_typo() -> None:
+    """Straddles seen in real Chinese text (GitHub code search for the wrong forms): 按|排序, 按|置信度,
+    可以|经常, 所以|经过, 检查|院系, 回复|盖住. A plain substring or ok-word list flags every one."""
+
+    from auditor.checks.text import _default_matcher
+
+    m = _default_matcher()
+    for clean in ("结果按排序规则排列", "按置信度排序", "你就可以经常说中文", "所以经过不断地入栈出栈",
+                  "检查院系是否存在", "把一条回复盖住名字", "立即然后执行"):
+        assert [e["wrong"] for _p, e in m.find(clean)] == [], clean
+    for typo, wrong in (("要求数组中元素己经按升序排列", "己经"), ("即然这样，就开始吧", "即然"), ("新版复盖了全部区域", "复盖"),
+                        ("请按排工作", "按排")):
+        assert [e["wrong"] for _p, e in m.find(typo)] == [wrong], typo
