@@ -144,3 +144,53 @@ def test_a_hit_across_a_word_boundary_is_not_a_typo() -> None:
     for typo, wrong in (("要求数组中元素己经按升序排列", "己经"), ("即然这样，就开始吧", "即然"), ("新版复盖了全部区域", "复盖"),
                         ("请按排工作", "按排")):
         assert [e["wrong"] for _p, e in m.find(typo)] == [wrong], typo
+
+
+def test_docx_attachment_text_is_checked() -> None:
+    import io
+    import zlib
+
+    import docx
+
+    from auditor.checks import text
+    from auditor.context import PageView
+
+    doc = docx.Document()
+    doc.add_paragraph("关于深入开展扫黑险恶专项斗争的实施方案")
+    doc.add_paragraph("发布署名文章，按装修标准验收。")  # trap: no finding from this line
+    buf = io.BytesIO()
+    doc.save(buf)
+    row = {"url": "http://test.gov.cn/f/1.docx", "body": zlib.compress(buf.getvalue()), "kind": "docx", "status": 200}
+    got = list(text.govaudit_check_page(PageView(row), make_ctx()))
+    assert [(f.rule, str(f.severity), f.evidence["field"]) for f in got] == [("text.typo", "veto", "attachment")]
+
+
+def _cloak_site(spam_for_spider: bool) -> Site:
+    normal = _page("测试县人民政府", f"<p>发布时间：{AS_OF - dt.timedelta(days=1)}</p><p>欢迎访问测试县人民政府网站。</p>")
+    spam = _page("澳门葡京娱乐城_百家乐开户送彩金", "<p>真人百家乐 线上赌场</p>")
+
+    def home(req: Any) -> tuple[int, dict[str, str], str]:
+        ua = req.headers.get("user-agent", "").lower()
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, spam if spam_for_spider and "spider" in ua else normal
+
+    site = Site()
+    site.handler("/", home)
+    return site
+
+
+def _cloak_audit(tmp_path: Path, site: Site) -> dict[str, Any]:
+    with serve(site) as srv:
+        proc = run_cli("check", srv.base_url + "/", "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "r"),
+                       "--db", str(tmp_path / "e.sqlite"), "--checks", "text", "--a11y", "off")
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    return json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
+
+
+def test_e2e_cloaking_served_only_to_a_search_engine_is_a_veto(tmp_path: Path) -> None:
+    report = _cloak_audit(tmp_path, _cloak_site(spam_for_spider=True))
+    cloak = [f for f in report["findings"] if f["rule"] == "text.hidden_link"]
+    assert [f["severity"] for f in cloak] == ["veto"], report["findings"]
+    assert cloak[0]["evidence"]["technique"] == "cloaking (spider)" and "gambling" in cloak[0]["evidence"]["categories"]
+    # trap: the same site serving one page to everyone has no finding
+    report = _cloak_audit(tmp_path / "b", _cloak_site(spam_for_spider=False))
+    assert [f for f in report["findings"] if f["rule"].startswith("text.")] == []
