@@ -104,6 +104,8 @@ def corpus(seed: int = 13) -> list[dict[str, Any]]:
         ("trap/historical", "时任国务院总理李克强来我县考察。原国家副主席李源潮出席。"),
         ("trap/vice", "国务院副总理韩正出席会议。国家副主席韩正会见外宾。"),
         ("trap/hk_ok", "来自美国、日本及香港、台湾等12个国家和地区的客商参加了洽谈会。"),
+        ("trap/long_form_runs_on", "文章回顾了我国科学发展现状，强调社会主义核心价值观。"),
+        ("trap/old_vice_title", "<span>2010年，国家副主席习近平来我省考察。</span>"),
         ("trap/gov_words", "县人民检察院、县纪律检查委员会联合召开座谈会，安排部署扫黑除恶常态化工作，不忘初心、牢记使命。"),
     ]
     for name, frag in traps:

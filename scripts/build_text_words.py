@@ -28,6 +28,7 @@ def main(dict_path: str) -> int:
             starts.add(w[k])
             ends.add(w[k - 1])
             parts.update((w[:k], w[k:]))
+    starts.update(w[-1] for w in every)  # long forms: a word may start at the last character (科学发展现|状)
     keep = []
     for line in Path(dict_path).read_text("utf-8").splitlines():
         word, freq, *_ = line.split()

@@ -56,6 +56,20 @@ def test_leader_checks_are_judged_against_the_page_date() -> None:
     assert _rules(_html("<p>时任国务院总理李克强来我县考察。</p>"), ctx) == set()
     assert _rules(_html("<p>国家主席习近乎出席。</p>"), ctx) == {("text.misstatement", "veto")}
     assert _rules(_html("<p>国务院副总理韩正出席会议。</p>"), ctx) == set()  # trap: 副总理 is not 总理
+    # trap: a title the person did hold, on a page of its time or in a sentence that dates itself
+    assert _rules(_html("<p>国家副主席习近平来我省考察。</p>", date="2010-05-01"), ctx) == set()
+    assert _rules(_html("<p>2010年，国家副主席习近平来我省考察。</p>"), ctx) == set()
+    # a wrong title is veto class only when someone else on the list holds it at the page's date
+    assert _rules(_html("<p>李强总书记指出。</p>"), ctx) == {("text.misstatement", "veto")}
+
+
+def test_a_long_form_whose_last_character_starts_a_word_is_not_a_typo() -> None:
+    ctx = make_ctx()
+    assert _rules(_html("<p>文章回顾了我国科学发展现状。</p>"), ctx) == set()  # not 科学发展观 (entry dropped)
+    # the mechanism: 社会主义核心价值关|系 reads 关系, while 社会主义核心价值关。 is the typo
+    assert _rules(_html("<p>正确处理社会主义核心价值关系。</p>"), ctx) == set()
+    assert _rules(_html("<p>践行社会主义核心价值关。</p>"), ctx) == {("text.typo", "veto")}
+    assert _rules(_html("<p>深入开展扫黑险恶专项斗争。</p>"), ctx) == {("text.typo", "veto")}
 
 
 def test_taiwan_wording_and_the_quoted_historical_title() -> None:
