@@ -100,6 +100,10 @@ def corpus(seed: int = 13) -> list[dict[str, Any]]:
          "<li><a href='/zwgk/tzgg/'>通知公告</a></li></ul>"),
         ("trap/lottery", "县福利彩票发行中心关于规范体育彩票、福利彩票销售网点管理的通知：严厉打击私彩和网络赌博。"),
         ("trap/anti_gambling", "公安机关开展打击跨境赌博专项行动，破获利用百家乐等形式组织网络赌博案件3起。"),
+        ("trap/hidden_tab_news", "<div class='tab' style='display:none'><a href='http://www.mps.gov.cn/n1.html'>"
+         "公安部：严厉打击网上赌场</a><a href='http://news.example.com/2.html'>警惕“裸聊”敲诈，远离网上赌场</a>"
+         "<p>严厉打击百家乐、时时彩等网络赌博</p></div>"),
+        ("trap/fraud_warning", "公安机关提醒：警惕裸聊敲诈，谨防一夜情交友诈骗。税务机关为纳税人代开发票。"),
         ("trap/leader_ok", "习近平总书记强调，要坚持以人民为中心。国务院总理李强主持召开国务院常务会议。"),
         ("trap/historical", "时任国务院总理李克强来我县考察。原国家副主席李源潮出席。"),
         ("trap/vice", "国务院副总理韩正出席会议。国家副主席韩正会见外宾。"),

@@ -496,9 +496,21 @@ def _site_of(host: str) -> str:
     return ".".join(parts[-2:])
 
 
-def hidden_findings(tree: Any, page_url: str, spam: dict[str, list[str]], veto_cats: list[str]
-                    ) -> Iterator[dict[str, Any]]:
-    """Hidden links and hidden text carrying spam: dicts with element, technique, target, categories, veto."""
+def reporting(text: str, context_words: list[str]) -> bool:
+    """True for text that reports on or warns against the spam (严厉打击网上赌场, 警惕裸聊敲诈): a
+    government page's own news, often in a collapsed tab, is not spam."""
+
+    return any(w in text for w in context_words)
+
+
+def hidden_findings(tree: Any, page_url: str, spam: dict[str, list[str]], veto_cats: list[str],
+                    context_words: list[str] = ()) -> Iterator[dict[str, Any]]:
+    """Hidden links and hidden text carrying spam: dicts with element, technique, target, categories, veto.
+
+    A link counts only when it leaves the site for a host outside .gov.cn; text (of a link or a hidden
+    block) that reports on the spam (``context_words``) does not count: tabs and menus are hidden by
+    design and carry the site's own news about gambling crackdowns.
+    """
 
     css = _css_hidden(tree)
     home_site = _site_of(urlsplit(page_url).hostname or "")
@@ -511,10 +523,11 @@ def hidden_findings(tree: Any, page_url: str, spam: dict[str, list[str]], veto_c
         if not how:
             continue
         host = urlsplit(href).hostname or ""
-        external = bool(host) and _site_of(host) != home_site
+        external = bool(host) and _site_of(host) != home_site and not host.lower().endswith(".gov.cn")
         anchor = (a.text_content() or "").strip()
-        cats = spam_categories(f"{anchor} {href} {a.get('title') or ''}", spam)
-        if not cats or not external:
+        label = f"{anchor} {a.get('title') or ''}"
+        cats = spam_categories(f"{label} {href}", spam)
+        if not cats or not external or reporting(label, context_words):
             continue
         seen.add(id(a))
         yield {"what": "link", "technique": how, "target": href, "anchor": anchor[:80], "categories": cats,
@@ -529,7 +542,7 @@ def hidden_findings(tree: Any, page_url: str, spam: dict[str, list[str]], veto_c
             continue
         text = el.text_content() or ""
         cats = spam_categories(text, spam)
-        if cats and not any(id(x) in seen for x in el.iter("a")):
+        if cats and not reporting(text, context_words) and not any(id(x) in seen for x in el.iter("a")):
             yield {"what": "text", "technique": how_self, "target": "", "anchor": text.strip()[:80], "categories": cats,
                    "element": _outer(el), "veto": any(c in veto_cats for c in cats)}
 
@@ -649,7 +662,8 @@ def _hidden(page: PageView, ctx: CheckContext) -> list[Finding]:
     spam = ctx.pack.value("text.spam_keywords", {}) or {}
     veto_cats = ctx.pack.value("text.hidden_veto_categories", ["gambling", "porn"])
     out = []
-    for h in hidden_findings(page.tree, page.final_url, spam, veto_cats):
+    context_words = ctx.pack.value("text.spam_context_exclude", []) or []
+    for h in hidden_findings(page.tree, page.final_url, spam, veto_cats, context_words):
         key = f"hidden:{h['what']}:{h['target'] or h['anchor'][:30]}"
         out.append(ctx.finding(
             "text.hidden_link", page.url,
@@ -663,6 +677,7 @@ def _prohibited(page: PageView, ctx: CheckContext, fields: list[tuple[str, str]]
     words = [w for w in (ctx.pack.value("text.prohibited_words", []) or []) if w not in allow]
     if not words:
         return []
+    context_words = ctx.pack.value("text.spam_context_exclude", []) or []
     out = []
     for field, text in fields:
         low = text.lower()
@@ -671,6 +686,8 @@ def _prohibited(page: PageView, ctx: CheckContext, fields: list[tuple[str, str]]
             if i < 0:
                 continue
             sent = sentence(text, i, len(w))
+            if reporting(sent, context_words):
+                continue  # 破获一起利用裸聊敲诈的案件: reporting, not spam
             out.append(ctx.finding("text.prohibited", page.url, f"疑似违规内容“{w}”：{sent}",
                                    f"Suspected prohibited content '{w}': {sent}", key=f"prohibited:{w}",
                                    evidence={"word": w, "field": field, "offset": i, "sentence": sent, "suspected": True}))
