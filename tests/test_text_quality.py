@@ -208,3 +208,25 @@ def test_e2e_cloaking_served_only_to_a_search_engine_is_a_veto(tmp_path: Path) -
     # trap: the same site serving one page to everyone has no finding
     report = _cloak_audit(tmp_path / "b", _cloak_site(spam_for_spider=False))
     assert [f for f in report["findings"] if f["rule"].startswith("text.")] == []
+
+
+def test_local_leaders_from_the_pack_are_minor_and_never_make_a_national_title_veto() -> None:
+    ctx = make_ctx()
+
+    class Pack:
+        def __init__(self, inner: Any):
+            self.inner = inner
+
+        def value(self, key: str, default: Any = None) -> Any:
+            if key == "text.local_leaders":
+                return [{"name": "张三丰", "titles": [{"title": "县长", "from": "2024-01-10", "to": None}],
+                         "certainty": "local", "source": "县政府办公室提供"}]
+            return self.inner.value(key, default)
+
+    ctx.pack = Pack(ctx.pack)
+    assert _rules(_html("<p>张三丰县长主持召开常务会议。</p>"), ctx) == set()
+    # a miswritten local name is minor (the previous 县长 may be named so); an old page is judged by its date
+    assert _rules(_html("<p>张三风县长主持召开常务会议。</p>"), ctx) == {("text.misstatement", "minor")}
+    assert _rules(_html("<p>县长张三丰调研。</p>", date="2022-05-01"), ctx) == {("text.misstatement", "minor")}
+    # trap: a national leader's common name with a local title is not a wrong-title veto
+    assert _rules(_html("<p>李强县长调研。</p>"), ctx) == set()
