@@ -502,6 +502,7 @@ class HttpProbe:
         method: str,
         max_body: int,
         deadline: float | None,
+        extra_headers: dict[str, str] | None = None,
     ) -> ProbeResponse:
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -517,7 +518,9 @@ class HttpProbe:
                 path,
                 # bytes: http.client would encode str values as Latin-1, and the default UA is Chinese
                 headers={"User-Agent": self.user_agent.encode("utf-8"), "Accept": "*/*",
-                         "Accept-Encoding": "gzip, identity", "Connection": "keep-alive"},
+                         "Accept-Encoding": "gzip, identity", "Connection": "keep-alive",
+                         # extra request headers (the cloaking probe's search-engine UA and referer)
+                         **{k: v.encode("utf-8") for k, v in (extra_headers or {}).items()}},
             )
             r = conn.getresponse()
             resp.status, resp.reason = r.status, r.reason
@@ -573,6 +576,7 @@ class HttpProbe:
         verify: bool | None = None,
         follow_redirects: int = 0,
         cache: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> ProbeResponse:
         """One request to ``url`` at ``address`` (or the first address of ``family`` the resolver
         gives), following up to ``follow_redirects`` redirects in the same family.
@@ -582,7 +586,7 @@ class HttpProbe:
         """
 
         verify = self.verify if verify is None else verify
-        key = (url, address, family, method, max_body, verify, follow_redirects)
+        key = (url, address, family, method, max_body, verify, follow_redirects, tuple(sorted((headers or {}).items())))
         if cache:
             with self._lock:
                 if key in self._cache:
@@ -591,7 +595,7 @@ class HttpProbe:
         chain: list[str] = []
         current = url
         while True:
-            resp = self._fetch_one(current, address, family, method, max_body, verify, deadline)
+            resp = self._fetch_one(current, address, family, method, max_body, verify, deadline, headers)
             if (
                 follow_redirects > len(chain)
                 and resp.status in (301, 302, 303, 307, 308)
@@ -614,7 +618,8 @@ class HttpProbe:
         return resp
 
     def _fetch_one(
-        self, url: str, address: str | None, family: int | None, method: str, max_body: int, verify: bool, deadline: float
+        self, url: str, address: str | None, family: int | None, method: str, max_body: int, verify: bool, deadline: float,
+        headers: dict[str, str] | None = None,
     ) -> ProbeResponse:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -657,7 +662,7 @@ class HttpProbe:
                     break  # the server answered: another address will not do better
                 continue
             try:
-                out = self._exchange(conn, url, host, addr, port, method, max_body, deadline)
+                out = self._exchange(conn, url, host, addr, port, method, max_body, deadline, headers)
             finally:
                 with contextlib.suppress(OSError):
                     conn.close()

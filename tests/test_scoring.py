@@ -92,7 +92,7 @@ def test_veto_first_and_no_double_deduction(engine: Engine) -> None:
     items = {v["id"]: v for v in score["veto_items"]}
     assert items["column_not_updated"]["state"] == "triggered" and items["column_not_updated"]["findings"] == [veto.id]
     assert items["homepage_not_updated"]["state"] == "clear"
-    assert items["serious_problem"]["state"] == "not_checked"  # no rule checks it: never shown as passed
+    assert items["serious_problem"]["state"] == "clear"  # checked by the text family (issue #13), nothing found
     assert "触发单项否决：栏目不更新" in score["explanation_zh"][0]
 
 
