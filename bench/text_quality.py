@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.context import PageView  # noqa: E402
-from auditor.model import Finding, Severity  # noqa: E402
+from auditor.model import Finding  # noqa: E402
 from auditor.rulepacks import load_pack  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 22)
@@ -129,9 +129,9 @@ class _Ctx:
         self.as_of = AS_OF
 
     def finding(self, rule_id: str, url: str, message_zh: str, message_en: str = "", *, key: str | None = None,
-                evidence: dict[str, Any] | None = None, severity: Severity | None = None, **_: Any) -> Finding:
+                evidence: dict[str, Any] | None = None, variant: str | None = None, **_: Any) -> Finding:
         r = self.rules[rule_id]
-        return Finding(rule=rule_id, severity=severity or r.severity, url=url, message_zh=message_zh,
+        return Finding(rule=rule_id, severity=r.severity_of(variant), url=url, message_zh=message_zh,
                        message_en=message_en, evidence=evidence or {}, key=key, basis=r.basis)
 
 

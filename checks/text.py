@@ -41,62 +41,34 @@ from urllib.parse import urlsplit
 
 from auditor.context import CheckContext, PageView, SiteView
 from auditor.dates import date_from_url, find_dates
+from auditor.declarations import load_declarations
 from auditor.extract import PARSEABLE_ATTACHMENTS, attachment_text
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Rule, Severity
+from auditor.model import Finding, Parameter, Rule, Severity
 
 CLOAK_KIND = "text.cloak"
 CLOAK_VERSIONS = (1,)
 
-_IND = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
-SERIOUS_BASIS = Basis(
-    zh=_IND + " 单项否决·严重问题：存在严重错别字、严重表述错误，发布或链接反动、暴力、色情等内容",
-    en="Inspection indicators (国办秘函〔2019〕19号), single veto 'serious problems': serious typos or misstatements, "
-    "publishing or linking reactionary, violent or pornographic content",
-    source="国办秘函〔2019〕19号",
-    status="confirmed",
-)
-TYPO_BASIS = Basis(
-    zh=_IND + " 单项否决·严重问题（严重错别字）；《中华人民共和国国家通用语言文字法》第十四条（公务用字以规范汉字为基本用字）"
-    "。何为“严重”未明确规定（本工具将国号、固定政治提法列为否决类，其余为一般问题，未核实）",
-    en="Inspection indicators, veto 'serious problems' (serious typos); national common language law art. 14; "
-    "which typos are 'serious' is not defined (country name and fixed political formulations treated as veto class)",
-    source="国办秘函〔2019〕19号；《国家通用语言文字法》第十四条",
-    status="partial",
-)
-WORDING_BASIS = Basis(
-    zh=_IND + " 单项否决·严重问题（严重表述错误）。涉台港澳用语规范：新华社《新华社新闻报道中的禁用词和慎用词》（2016年7月修订）"
-    "（具体条目以最新版本为准，未核实）",
-    en="Inspection indicators, veto 'serious problems' (serious misstatements); Xinhua's list of banned and "
-    "cautioned words (2016 revision) for Taiwan/Hong Kong/Macao usage (items unconfirmed)",
-    source="国办秘函〔2019〕19号；新华社《新华社新闻报道中的禁用词和慎用词》（2016）",
-    status="partial",
-)
-HIDDEN_BASIS = Basis(
-    zh=_IND + " 单项否决·严重问题：发布或链接反动、暴力、色情等内容，网站被挂马、篡改（暗链）",
-    en="Inspection indicators, veto 'serious problems': linking violent or pornographic content, hijacked pages (hidden links)",
-    source="国办秘函〔2019〕19号",
-    status="confirmed",
-)
+DECLARED = load_declarations("auditor.checks", "rules/text.json")
+
+TYPO_BASIS = DECLARED.bases["typo_basis"]
+WORDING_BASIS = DECLARED.bases["wording_basis"]
+HIDDEN_BASIS = DECLARED.bases["hidden_basis"]
 
 
 @hookimpl
 def govaudit_rules() -> list[Rule]:
-    return [
-        Rule("text.typo", "疑似错别字", "Suspected typo", Severity.MINOR, TYPO_BASIS,
-             "核实所列句子并按建议改正；确属正确用法的，请在规则包 text.allowlist 中登记。",
-             "Check the sentence and correct it; register a confirmed-correct term in text.allowlist.", indicator="text"),
-        Rule("text.misstatement", "疑似严重表述错误", "Suspected serious misstatement", Severity.MINOR, WORDING_BASIS,
-             "核对领导人姓名、职务及任职时间和涉台港澳用语，按规范表述改正。",
-             "Check leaders' names, titles and terms, and Taiwan/HK/Macao usage; correct the wording.", indicator="text"),
-        Rule("text.hidden_link", "疑似暗链或隐藏违规内容", "Suspected hidden link or hidden spam", Severity.VETO, HIDDEN_BASIS,
-             "立即删除所列隐藏元素，排查网页被篡改的原因（后台账号、模板、第三方组件），并检查搜索引擎快照。",
-             "Remove the hidden element now, find how the page was altered (accounts, templates, components).",
-             indicator="text"),
-        Rule("text.prohibited", "疑似违规内容", "Suspected prohibited content", Severity.MINOR, HIDDEN_BASIS,
-             "核实所列内容来源，删除违规信息并排查是否被篡改。",
-             "Check where the text came from, remove it and look for tampering.", indicator="text"),
-    ]
+    """The rules declared in ``checks/rules/text.json``."""
+
+    return DECLARED.rules
+
+
+@hookimpl
+def govaudit_parameters() -> list[Parameter]:
+    """The pack parameters declared in ``checks/rules/text.json`` (values in the rule packs)."""
+
+    return DECLARED.parameters
+
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -565,13 +537,13 @@ def _outer(el: Any) -> str:
 # --- the hooks --------------------------------------------------------------------------------
 
 def _allowlist(ctx: CheckContext, url: str) -> set[str]:
-    allow = ctx.pack.value("text.allowlist", {}) or {}
+    allow = ctx.pack.value("text.allowlist")
     host = (urlsplit(url).hostname or "").lower()
     return set(allow.get("*", [])) | set(allow.get(host, []))
 
 
 def _typo_matcher(ctx: CheckContext) -> TypoMatcher:
-    extra = ctx.pack.value("text.extra_typos", []) or []
+    extra = ctx.pack.value("text.extra_typos")
     if not extra:
         return _default_matcher()
     return TypoMatcher(list(typo_entries()) + list(extra))
@@ -584,9 +556,9 @@ def govaudit_check_page(page: PageView, ctx: CheckContext) -> Iterator[Finding]:
     fields = page_fields(page)
     if not fields:
         return
-    cap = int(ctx.pack.value("text.page_findings_cap", 20))
+    cap = int(ctx.pack.value("text.page_findings_cap"))
     allow = _allowlist(ctx, page.url)
-    veto_classes = set(ctx.pack.value("text.veto_classes", ["country", "formulation"]))
+    veto_classes = set(ctx.pack.value("text.veto_classes"))
     out: list[Finding] = []
     out += _typos(page, ctx, fields, allow, veto_classes)
     out += _misstatements(page, ctx, fields, allow)
@@ -618,16 +590,16 @@ def _typos(page: PageView, ctx: CheckContext, fields: list[tuple[str, str]], all
             "text.typo", page.url,
             f"疑似错别字“{wrong}”（应为“{e['right']}”）：{sent}",
             f"Suspected typo '{wrong}' (should be '{e['right']}'): {sent}",
-            key=f"typo:{wrong}", severity=Severity.VETO if veto else Severity.MINOR,
+            key=f"typo:{wrong}", variant="veto" if veto else None,
             evidence={"wrong": wrong, "right": e["right"], "class": e["class"], "field": h["field"], "offset": h["pos"],
                       "sentence": sent, "occurrences": h["count"], "source": e.get("source", ""), "suspected": True}))
     return out
 
 
 def _misstatements(page: PageView, ctx: CheckContext, fields: list[tuple[str, str]], allow: set[str]) -> list[Finding]:
-    local = ctx.pack.value("text.local_leaders", []) or []
+    local = ctx.pack.value("text.local_leaders")
     when = page_date(fields, page.url, ctx.as_of, page.is_homepage)
-    rules = ctx.pack.value("text.wording_rules", []) or []
+    rules = ctx.pack.value("text.wording_rules")
     out: list[Finding] = []
     seen: set[str] = set()
     for field, text in fields:
@@ -646,7 +618,7 @@ def _misstatements(page: PageView, ctx: CheckContext, fields: list[tuple[str, st
             out.append(ctx.finding(
                 "text.misstatement", page.url, f"疑似严重表述错误“{phrase}”：{what}：{sent}",
                 f"Suspected misstatement '{phrase}' ({hit['kind']}): {sent}", key=key,
-                severity=Severity.VETO if hit["veto"] else Severity.MINOR,
+                variant="veto" if hit["veto"] else None,
                 evidence={**hit, "phrase": phrase, "field": field, "offset": hit["pos"], "sentence": sent, "suspected": True}))
         for pos, length, rule in wording(text, rules):
             phrase = text[pos:pos + length]
@@ -658,32 +630,31 @@ def _misstatements(page: PageView, ctx: CheckContext, fields: list[tuple[str, st
             out.append(ctx.finding(
                 "text.misstatement", page.url, f"疑似表述不规范“{phrase}”：{rule['zh']}：{sent}",
                 f"Suspected wording problem '{phrase}': {rule.get('en', rule['id'])}: {sent}", key=key,
-                severity=Severity.MINOR,
                 evidence={"kind": "wording", "rule": rule["id"], "phrase": phrase, "field": field, "offset": pos,
                           "sentence": sent, "suspected": True}))
     return out
 
 
 def _hidden(page: PageView, ctx: CheckContext) -> list[Finding]:
-    spam = ctx.pack.value("text.spam_keywords", {}) or {}
-    veto_cats = ctx.pack.value("text.hidden_veto_categories", ["gambling", "porn"])
+    spam = ctx.pack.value("text.spam_keywords")
+    veto_cats = ctx.pack.value("text.hidden_veto_categories")
     out = []
-    context_words = ctx.pack.value("text.spam_context_exclude", []) or []
+    context_words = ctx.pack.value("text.spam_context_exclude")
     for h in hidden_findings(page.tree, page.final_url, spam, veto_cats, context_words):
         key = f"hidden:{h['what']}:{h['target'] or h['anchor'][:30]}"
         out.append(ctx.finding(
             "text.hidden_link", page.url,
             f"疑似暗链（{h['technique']}，{'/'.join(h['categories'])}）：“{h['anchor']}” → {h['target'] or '隐藏文字'}",
             f"Suspected hidden {h['what']} ({h['technique']}, {'/'.join(h['categories'])}): '{h['anchor']}' -> {h['target']}",
-            key=key, severity=Severity.VETO if h["veto"] else Severity.MINOR, evidence={**h, "suspected": True}))
+            key=key, variant=None if h["veto"] else "minor", evidence={**h, "suspected": True}))
     return out
 
 
 def _prohibited(page: PageView, ctx: CheckContext, fields: list[tuple[str, str]], allow: set[str]) -> list[Finding]:
-    words = [w for w in (ctx.pack.value("text.prohibited_words", []) or []) if w not in allow]
+    words = [w for w in ctx.pack.value("text.prohibited_words") if w not in allow]
     if not words:
         return []
-    context_words = ctx.pack.value("text.spam_context_exclude", []) or []
+    context_words = ctx.pack.value("text.spam_context_exclude")
     out = []
     for field, text in fields:
         low = text.lower()
@@ -704,8 +675,8 @@ def _prohibited(page: PageView, ctx: CheckContext, fields: list[tuple[str, str]]
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     """Cloaking: spam in what a search engine is served that the browser's page does not carry."""
 
-    spam = ctx.pack.value("text.spam_keywords", {}) or {}
-    veto_cats = ctx.pack.value("text.hidden_veto_categories", ["gambling", "porn"])
+    spam = ctx.pack.value("text.spam_keywords")
+    veto_cats = ctx.pack.value("text.hidden_veto_categories")
     for m in site.measurements(CLOAK_KIND):
         if m.version not in CLOAK_VERSIONS:
             ctx.store.add_error(ctx.run_id, "check", f"text.cloak measurement version {m.version} not understood", url=m.key,
@@ -732,7 +703,7 @@ def judge_cloak(url: str, data: dict[str, Any], spam: dict[str, list[str]], veto
             "text.hidden_link", url,
             f"疑似针对搜索引擎的暗链/劫持（{name}）：以{v.get('as', name)}访问时页面出现{'/'.join(cats)}内容，浏览器访问时没有",
             f"Suspected cloaking ({name}): the page served as {v.get('as', name)} carries {'/'.join(cats)} content the browser's page lacks",
-            key=f"cloak:{name}", severity=Severity.VETO if any(c in veto_cats for c in cats) else Severity.MINOR,
+            key=f"cloak:{name}", variant=None if any(c in veto_cats for c in cats) else "minor",
             evidence={"technique": f"cloaking ({name})", "categories": cats, "title": v.get("title", ""),
                       "browser_title": base.get("title", ""), "location": v.get("location"), "status": v.get("status"),
                       "suspected": True})

@@ -102,7 +102,7 @@ def test_the_allowlist_silences_a_confirmed_term() -> None:
         def value(self, key: str, default: Any = None) -> Any:
             if key == "text.allowlist":
                 return {"test.gov.cn": ["再接再励"]}
-            return self.inner.value(key, default)
+            return self.inner.value(key)
 
     html = _html("<p>大家再接再励。</p>")
     assert _rules(html, ctx) == {("text.typo", "minor")}
@@ -221,7 +221,7 @@ def test_local_leaders_from_the_pack_are_minor_and_never_make_a_national_title_v
             if key == "text.local_leaders":
                 return [{"name": "张三丰", "titles": [{"title": "县长", "from": "2024-01-10", "to": None}],
                          "certainty": "local", "source": "县政府办公室提供"}]
-            return self.inner.value(key, default)
+            return self.inner.value(key)
 
     ctx.pack = Pack(ctx.pack)
     assert _rules(_html("<p>张三丰县长主持召开常务会议。</p>"), ctx) == set()
