@@ -11,6 +11,7 @@ numbers it takes — is one record that ``govaudit rules`` shows and a test can 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -31,6 +32,26 @@ class Declarations:
     rules: list[Rule] = field(default_factory=list)
     parameters: list[Parameter] = field(default_factory=list)
     bases: dict[str, Basis] = field(default_factory=dict)
+
+    def hooks(self) -> tuple[Callable[[], list[Rule]], Callable[[], list[Parameter]]]:
+        """The ``govaudit_rules`` and ``govaudit_parameters`` hook implementations of the plugin that
+        owns this file, so each check module says it once::
+
+            DECLARED = load_declarations("auditor.checks", "rules/links.json")
+            govaudit_rules, govaudit_parameters = DECLARED.hooks()
+        """
+
+        from auditor.hookspecs import hookimpl  # here: hookspecs imports the model this module builds
+
+        def govaudit_rules() -> list[Rule]:
+            return list(self.rules)
+
+        def govaudit_parameters() -> list[Parameter]:
+            return list(self.parameters)
+
+        govaudit_rules.__doc__ = f"The rules declared in {self.source}."
+        govaudit_parameters.__doc__ = f"The pack parameters declared in {self.source} (values in the rule packs)."
+        return hookimpl(govaudit_rules), hookimpl(govaudit_parameters)
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:

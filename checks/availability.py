@@ -27,26 +27,13 @@ from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
 from auditor.measure import iter_monitor_visits as iter_probes
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 
 DECLARED = load_declarations("auditor.checks", "rules/availability.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 BASIS = DECLARED.bases["basis"]
 WARN_BASIS = DECLARED.bases["warn_basis"]
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/availability.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/availability.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 def window(ctx: CheckContext) -> tuple[dt.datetime, dt.datetime, ZoneInfo]:

@@ -26,28 +26,15 @@ from auditor.context import CheckContext, PageView, SiteView
 from auditor.dates import find_dates
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Region, Rule, Verdict
+from auditor.model import Finding, Region, Verdict
 
 _IND = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
 DECLARED = load_declarations("auditor.checks", "rules/channels.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 SERVICE_BASIS = DECLARED.bases["service_basis"]
 GUIDE_BASIS = DECLARED.bases["guide_basis"]
 INTERACTION_BASIS = DECLARED.bases["interaction_basis"]
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/channels.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/channels.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 def _norm(text: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Basis, Finding, Parameter, Region, Rule
+from auditor.model import Basis, Finding, Region
 
 _STRIP = re.compile(r"[\s\u3000、，,。.·•|｜/\\“”\"'‘’（）()【】\[\]<>《》:：\-—_>»›]+")
 
@@ -23,20 +23,7 @@ def normalise(text: str) -> str:
 
 
 DECLARED = load_declarations("auditor.checks", "rules/columns.json")
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/columns.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/columns.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 
 def _anchors(site: SiteView, url: str, regions: set[str] | None = None) -> list[tuple[str, str]]:

@@ -22,35 +22,20 @@ from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.documents import DocumentRecord, load_documents, record_from_title, title_key
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 from auditor.workdays import WorkCalendar, caveat_for
 
 DECLARED = load_declarations("auditor.checks", "rules/decisions.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 CATALOGUE_BASIS = DECLARED.bases["catalogue_basis"]
 CONSULTATION_BASIS = DECLARED.bases["consultation_basis"]
 FEEDBACK_BASIS = DECLARED.bases["feedback_basis"]
 
 
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/decisions.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/decisions.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
-
-
 def _md(value: str, year: int) -> dt.date:
     month, day = (int(x) for x in str(value).split("-"))
     return dt.date(year, month, day)
-
-
 
 
 def consultation_keys(doc: DocumentRecord) -> set[str]:

@@ -38,10 +38,11 @@ from auditor.documents import (
     title_key,
 )
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 from auditor.workdays import WorkCalendar, caveat_for
 
 DECLARED = load_declarations("auditor.checks", "rules/documents.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 EXPIRED_BASIS = DECLARED.bases["expired_basis"]
 UNMARKED_BASIS = DECLARED.bases["unmarked_basis"]
@@ -52,20 +53,6 @@ ANNUAL_BASIS = DECLARED.bases["annual_basis"]
 # or a report is not "still shown as valid" (its title matches the document's once 解读 is stripped).
 _NO_VALIDITY_KINDS = {"interpretation", "news", "annual_report", "consultation"}
 _GOV_OWNER = re.compile(r"(人民政府|政府|省|市|县|区|旗|镇|乡|街道|自治州|盟)$")
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/documents.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/documents.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 def _entry_source(ctx: CheckContext, key: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from auditor.declarations import load_declarations
 from auditor.elderly_pack import pv
 from auditor.hookspecs import hookimpl
 from auditor.measure import Measurement
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +53,7 @@ FUNCTION_ZH = {"text_zoom": "文字放大", "high_contrast": "高对比度/配�
                "simplified": "纯文本/简化界面"}
 
 DECLARED = load_declarations("auditor.checks", "rules/elderly.json")
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/elderly.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/elderly.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 
 # --- findings ---------------------------------------------------------------------------------

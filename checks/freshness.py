@@ -43,31 +43,18 @@ from auditor.context import CheckContext, PageView, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
 from auditor.listing import Block, ColumnClass, ColumnPage, Item
-from auditor.model import Finding, Parameter, Rule, Verdict
+from auditor.model import Finding, Verdict
 
 INDICATORS_BASIS = "国办秘函〔2019〕19号; 国办发〔2015〕15号附件2"
 
 DECLARED = load_declarations("auditor.checks", "rules/freshness.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 HOMEPAGE_BASIS = DECLARED.bases["homepage_basis"]
 COLUMN_BASIS = DECLARED.bases["column_basis"]
 EMPTY_BASIS = DECLARED.bases["empty_basis"]
 BLANK_VETO_BASIS = DECLARED.bases["blank_veto_basis"]
 UNDECIDABLE_BASIS = DECLARED.bases["undecidable_basis"]
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/freshness.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/freshness.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 # --- the columns of a site -------------------------------------------------------------------

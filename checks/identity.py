@@ -32,9 +32,10 @@ from urllib.parse import urlsplit
 from auditor.context import CheckContext, PageView, SiteView, visible_text
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 
 DECLARED = load_declarations("auditor.checks", "rules/identity.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 FOOTER_BASIS = DECLARED.bases["footer_basis"]
 META_BASIS = DECLARED.bases["meta_basis"]
@@ -65,20 +66,6 @@ ITEMS: dict[str, dict[str, str]] = {
     "conac": {"rule": "identity.conac_missing", "zh": "党政机关网站标识", "en": "Party and government website mark (党政机关网站标识)"},
     "findfault": {"rule": "identity.findfault_missing", "zh": "“我为政府网站找错”入口", "en": "“我为政府网站找错” entry"},
 }
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/identity.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/identity.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 # --- per page: facts ------------------------------------------------------------------------------

@@ -35,28 +35,15 @@ from auditor.documents import (
     title_key,
 )
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 from auditor.workdays import WorkCalendar, caveat_for
 
 DECLARED = load_declarations("auditor.checks", "rules/interpretation.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 MISSING_BASIS = DECLARED.bases["missing_basis"]
 UNLINKED_BASIS = DECLARED.bases["unlinked_basis"]
 LATE_BASIS = DECLARED.bases["late_basis"]
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/interpretation.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/interpretation.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 @dataclass(frozen=True)

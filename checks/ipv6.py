@@ -25,24 +25,13 @@ from typing import Any
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 
 DECLARED = load_declarations("auditor.checks", "rules/ipv6.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 POLICY_BASIS = DECLARED.bases["policy_basis"]
 SUPPORT_BASIS = DECLARED.bases["support_basis"]
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/ipv6.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/ipv6.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 # --- judgement -------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from auditor.context import CheckContext
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, LinkResult, Parameter, Rule, Verdict
+from auditor.model import Finding, LinkResult, Verdict
 
 DECLARED = load_declarations("auditor.checks", "rules/links.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 DEAD_BASIS = DECLARED.bases["dead_basis"]
 
@@ -35,20 +36,6 @@ REASON_EN = {
     "tls": "TLS/certificate error",
     "soft_404": "page says it does not exist (soft 404)",
 }
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/links.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/links.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 @hookimpl

@@ -44,9 +44,10 @@ from auditor.dates import normalize
 from auditor.declarations import load_declarations
 from auditor.extract import PARSEABLE_ATTACHMENTS, attachment_text, region_of
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Region, Rule
+from auditor.model import Finding, Region
 
 DECLARED = load_declarations("auditor.checks", "rules/privacy.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 BASIS = DECLARED.bases["basis"]
 
@@ -77,20 +78,6 @@ BLOCK_TAGS = {
     "ul", "ol", "form", "blockquote", "pre", "hr", "title", "header", "footer", "nav", "aside", "main", "caption",
 }
 CELL_TAGS = {"td", "th"}
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/privacy.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/privacy.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 # --- number rules --------------------------------------------------------------------------------

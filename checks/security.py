@@ -34,9 +34,10 @@ from urllib.parse import urlsplit
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Rule
+from auditor.model import Finding
 
 DECLARED = load_declarations("auditor.checks", "rules/security.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 HTTPS_BASIS = DECLARED.bases["https_basis"]
 TLS_BASIS = DECLARED.bases["tls_basis"]
@@ -45,20 +46,6 @@ HEADERS_BASIS = DECLARED.bases["headers_basis"]
 ACTIVE_TAGS = {"script", "iframe", "frame", "object", "embed", "link"}
 PASSIVE_TAGS = {"img", "video", "audio", "source", "input"}
 PAGE_LIST_CAP = 20
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/security.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/security.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
 
 
 # --- judgement of the ``transport`` measurement (auditor.plugins.tls_probe) ----------------------

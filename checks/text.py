@@ -44,31 +44,17 @@ from auditor.dates import date_from_url, find_dates
 from auditor.declarations import load_declarations
 from auditor.extract import PARSEABLE_ATTACHMENTS, attachment_text
 from auditor.hookspecs import hookimpl
-from auditor.model import Finding, Parameter, Rule, Severity
+from auditor.model import Finding, Severity
 
 CLOAK_KIND = "text.cloak"
 CLOAK_VERSIONS = (1,)
 
 DECLARED = load_declarations("auditor.checks", "rules/text.json")
+govaudit_rules, govaudit_parameters = DECLARED.hooks()
 
 TYPO_BASIS = DECLARED.bases["typo_basis"]
 WORDING_BASIS = DECLARED.bases["wording_basis"]
 HIDDEN_BASIS = DECLARED.bases["hidden_basis"]
-
-
-@hookimpl
-def govaudit_rules() -> list[Rule]:
-    """The rules declared in ``checks/rules/text.json``."""
-
-    return DECLARED.rules
-
-
-@hookimpl
-def govaudit_parameters() -> list[Parameter]:
-    """The pack parameters declared in ``checks/rules/text.json`` (values in the rule packs)."""
-
-    return DECLARED.parameters
-
 
 
 # --- data -------------------------------------------------------------------------------------
