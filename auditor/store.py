@@ -459,37 +459,13 @@ class EvidenceStore:
         self._add(skips, {"run_id": run_id, "url": url, "reason": reason})
 
     def add_link_result(self, run_id: str, r: LinkResult) -> None:
-        self._add(
-            link_results,
-            {
-                "run_id": run_id,
-                "target_url": r.target_url,
-                "verdict": str(r.verdict),
-                "reason": r.reason,
-                "status": r.status,
-                "final_url": r.final_url,
-                "on_site": int(r.on_site),
-                "detail": r.detail,
-            },
-        )
+        self._add(link_results, _link_result_row(run_id, r))
 
     def replace_link_results(self, run_id: str, results: Iterable[LinkResult]) -> None:
         """Swap a run's link verdicts for freshly judged ones (one transaction: never half old, half new)."""
 
         self.flush()
-        rows = [
-            {
-                "run_id": run_id,
-                "target_url": r.target_url,
-                "verdict": str(r.verdict),
-                "reason": r.reason,
-                "status": r.status,
-                "final_url": r.final_url,
-                "on_site": int(r.on_site),
-                "detail": r.detail,
-            }
-            for r in results
-        ]
+        rows = [_link_result_row(run_id, r) for r in results]
         with self.engine.begin() as conn:
             conn.execute(link_results.delete().where(link_results.c.run_id == run_id))
             if rows:
@@ -700,3 +676,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _link_result_row(run_id: str, r: LinkResult) -> dict[str, Any]:
+    """A link verdict as its ``link_results`` row (one mapping for appending and for re-judging)."""
+
+    return {"run_id": run_id, "target_url": r.target_url, "verdict": str(r.verdict), "reason": r.reason,
+            "status": r.status, "final_url": r.final_url, "on_site": int(r.on_site), "detail": r.detail}
