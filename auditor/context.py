@@ -297,7 +297,25 @@ class SiteView:
         return MeasurementReader(self.store, self.run_id).measurement(kind, key)
 
 
-class CheckContext:
+class _AuditSettings:
+    """What every stage's context reads from the configuration (one place for both contexts)."""
+
+    config: AuditConfig
+
+    @property
+    def lang(self) -> str:
+        return self.config.lang
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.config.as_of_date
+
+    @property
+    def profile(self) -> str:
+        return self.config.profile
+
+
+class CheckContext(_AuditSettings):
     """The audit as a check sees it: configuration, rule pack, declared rules, the stored evidence
     and measurements — and no network: :meth:`probe` refuses (the measure stage owns the probes)."""
 
@@ -339,18 +357,6 @@ class CheckContext:
             yield
         finally:
             self._stage = before
-
-    @property
-    def lang(self) -> str:
-        return self.config.lang
-
-    @property
-    def as_of(self) -> dt.date:
-        return self.config.as_of_date
-
-    @property
-    def profile(self) -> str:
-        return self.config.profile
 
     # --- measurements: read-only for checks ------------------------------------------------------
     def measurements(self, kind: str) -> list[Measurement]:
@@ -468,7 +474,7 @@ class CheckContext:
         )
 
 
-class MeasureContext:
+class MeasureContext(_AuditSettings):
     """What a ``govaudit_measure`` plugin gets: the audit's settings, the stored crawl, network
     probes (``probe("http")``, ``probe("dns")``…) and :meth:`measure` to store what it measured.
 
@@ -484,14 +490,6 @@ class MeasureContext:
         self.store = base._store  # writable: measure plugins log their fetches, render replaces bodies
         self.run_id = base.run_id
         self.homepage_url = base.homepage_url
-
-    @property
-    def lang(self) -> str:
-        return self.config.lang
-
-    @property
-    def as_of(self) -> dt.date:
-        return self.config.as_of_date
 
     @overload
     def probe(self, name: Literal["dns"]) -> Resolver: ...

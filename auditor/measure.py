@@ -48,6 +48,12 @@ class Measurement:
     at: float | None = None
 
 
+def usable(m: Measurement | None, versions: Iterable[int]) -> bool:
+    """Whether a check can judge ``m``: it exists and is of a version the check knows."""
+
+    return m is not None and m.version in versions
+
+
 def record_kind(kind: str) -> str:
     """The ``records.kind`` a measurement of ``kind`` is stored under."""
 

@@ -56,7 +56,7 @@ from auditor.axe import DEFAULT_TAGS, node_identity, normalise_html, options  # 
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.measure import Measurement
+from auditor.measure import usable
 from auditor.model import Basis, Finding, Parameter, Rule, Severity
 from auditor.sampling import SamplingError, options_from
 
@@ -185,22 +185,18 @@ KIND_RUN = "a11y.run"
 VERSIONS = (1,)  # measurement versions this module can judge (auditor.plugins.a11y_probe.VERSION)
 
 
-def _usable(m: Measurement | None) -> bool:
-    return m is not None and m.version in VERSIONS
-
-
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     """Judge the stored axe results; no browser (``govaudit recheck`` gives the same findings offline)."""
 
     run, sample = ctx.measurement(KIND_RUN, "site"), ctx.measurement(KIND_SAMPLE, "site")
-    if not _usable(run):
+    if not usable(run, VERSIONS):
         why = "none stored" if run is None else f"version {run.version} unknown to this check"
         ctx.store.add_error(ctx.run_id, "check", f"没有可用的无障碍测量记录，无障碍未评估 / no usable a11y measurement ({why}): "
                             "accessibility not assessed", url=site.homepage_url, plugin="a11y")
         return
     rdata = dict(run.data)
-    sdata = dict(sample.data) if _usable(sample) else {}
+    sdata = dict(sample.data) if usable(sample, VERSIONS) else {}
     summary = sdata.get("summary") or {}
     for sp in sdata.get("pages", []):
         ctx.record("a11y.sample", sp["url"], {"reasons": sp["reasons"], "template": sp["template"], "depth": sp["depth"]})

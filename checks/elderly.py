@@ -43,7 +43,7 @@ from auditor.context import CheckContext, PageView, SiteView
 from auditor.declarations import load_declarations
 from auditor.elderly_pack import pv
 from auditor.hookspecs import hookimpl
-from auditor.measure import Measurement
+from auditor.measure import usable
 from auditor.model import Finding
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,6 @@ KIND_CARE = "elderly.care"
 VERSIONS = (1,)  # measurement versions this module can judge (auditor.plugins.elderly_probe.VERSION)
 
 
-def _usable(m: Measurement | None) -> bool:
-    return m is not None and m.version in VERSIONS
-
-
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     """Judge what :mod:`auditor.plugins.elderly_probe` measured; no browser, so a recheck is offline."""
@@ -82,7 +78,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     if site.homepage is None:
         return
     run = ctx.measurement(KIND_RUN, "site")
-    if not _usable(run):
+    if not usable(run, VERSIONS):
         why = "none stored" if run is None else f"version {run.version} unknown to this check"
         ctx.store.add_error(ctx.run_id, "check", f"没有可用的适老化测量记录，适老化未评估 / no usable 适老化 measurement ({why}): "
                             "age-friendliness not assessed", url=home, plugin="elderly")
@@ -94,7 +90,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     measured = {u: pages[u] for u in rdata.get("urls", []) if u in pages}  # the audit's order: homepage first
     care = ctx.measurement(KIND_CARE, "site")
     yield from _normal_findings(ctx, measured, float(rdata.get("zoom_factor") or pv(ctx, "elderly.zoom_factor")))
-    if _usable(care):
+    if usable(care, VERSIONS):
         yield from _care_findings(ctx, home, dict(care.data))
 
 
