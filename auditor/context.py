@@ -18,13 +18,13 @@ import lxml.html
 from lxml import etree
 
 from auditor.config import AuditConfig
-from auditor.measure import Measurement, MeasurementReader, MeasurementWriter
+from auditor.measure.records import Measurement, MeasurementReader, MeasurementWriter
 from auditor.model import Finding, LinkResult, Rule, Severity, Verdict
 from auditor.rulepacks import RulePack
-from auditor.store import EvidenceStore, decompress
+from auditor.store.database import EvidenceStore, decompress
 
 if TYPE_CHECKING:
-    from auditor.net import Resolver
+    from auditor.network.resolve import Resolver
     from auditor.plugins.netprobe import HttpProbe
 
 
@@ -125,7 +125,7 @@ class PageView:
         ``"http_<status>"`` for an answer outside 2xx/3xx (4xx, 5xx); ``"soft_404"`` (or ``"http_status"``) when the link
         checker judged the URL dead although it answered 200 — a page matching the host's
         calibration error page, sent to an error path, or saying 页面不存在. The verdicts come from
-        the run's ``link_results`` (see :mod:`auditor.linkcheck`), read once per site view.
+        the run's ``link_results`` (see :mod:`auditor.linkjudge`), read once per site view.
         """
 
         if self.status is not None and not 200 <= self.status < 400:

@@ -23,12 +23,12 @@ from auditor import __version__
 from auditor.config import AuditConfig, ConfigError
 from auditor.context import CheckContext, MeasureContext, SiteView, UnknownRuleError
 from auditor.model import Finding, Rule
-from auditor.net import Resolver
+from auditor.network.resolve import Resolver
 from auditor.pluginmanager import PluginHooks, collect_parameters, collect_rules, get_plugin_manager
 from auditor.reports.base import ReportInputs, build_report
 from auditor.rulepacks import RulePack, load_pack
 from auditor.scoring import compute_score
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
           on_crawl_start: Callable[[Any], None] | None = None) -> AuditResult:
     """Audit ``config.url``: crawl, check, score, write reports to ``config.out``."""
 
-    from auditor.crawl import CrawlJob, run_crawl
+    from auditor.crawl.spider import CrawlJob, run_crawl
 
     engine = engine or Engine(config)
     store = store or EvidenceStore(config.db)
@@ -206,7 +206,7 @@ def rejudge_links(config: AuditConfig, engine: Engine, store: EvidenceStore, run
     (no network): ``recheck --rules PACK`` changes link verdicts when the pack's ``links.*``
     values change (which statuses are dead, soft-404 calibration, the time limit…)."""
 
-    from auditor.linkcheck import judge_run
+    from auditor.linkjudge import judge_run
 
     if store.get_run(run_id) is not None:
         judge_run(store, run_id, config, engine.pack)

@@ -38,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from auditor.testserver import Site, serve  # noqa: E402
+from auditor.demo.servers import Site, serve  # noqa: E402
 from tests.sites.a11y_fixture import page_html, png  # noqa: E402
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -20,10 +20,10 @@ from pathlib import Path
 from auditor.checks import freshness, privacy
 from auditor.config import AuditConfig
 from auditor.context import CheckContext, SiteView
-from auditor.extract import html_links
+from auditor.crawl.extract import html_links
 from auditor.model import LinkEdge
 from auditor.rulepacks import load_pack
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 
 AS_OF = dt.date(2024, 6, 14)
 BASE = "http://www.bench.gov.cn"

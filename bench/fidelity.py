@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fidelity_site as fs  # noqa: E402
 
-from auditor.testserver import serve  # noqa: E402
+from auditor.demo.servers import serve  # noqa: E402
 
 
 def govaudit_exe() -> str:

@@ -7,7 +7,7 @@ with a list page at ``/`` and at each page's column folder linking to all of the
 column does. Absolute links to the portal's own host are pointed at the loopback server; links
 to any other host are pointed at a closed loopback port, so nothing leaves the machine.
 
-The labeller here is written from the pages themselves, not from :mod:`auditor.documents`: it reads
+The labeller here is written from the pages themselves, not from :mod:`auditor.docmodel.documents`: it reads
 the TRS 信息公开 box (标题, 发文字号, 成文日期, 发布日期, 有效性) with regular expressions over
 the page text, tells documents from list pages, and reads 废止/失效 notices (which 文号 they end,
 as opposed to the ones they cite as their basis). From those labels it derives the findings a
@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 from fidelity import Score, closed_port, run_audit, score, url_target
 from fidelity_site import Label
 
-from auditor.testserver import Hosts, Site, serve
+from auditor.demo.servers import Hosts, Site, serve
 
 FAMILIES = ["documents", "interpretation", "decisions"]
 

@@ -1,8 +1,8 @@
 """A labelled county portal for ``bench/fidelity.py``: pages built by code, expected findings as data.
 
-Written apart from the test fixtures (``tests/sites``) and the demo (``auditor/demo.py``) on
+Written apart from the test fixtures (``tests/sites``) and the demo (``auditor/demo/site.py``) on
 purpose: the fidelity bench must not measure govaudit against the sites its own tests were tuned
-on. Only the HTTP server (:mod:`auditor.testserver`) is shared — infrastructure, not fixtures.
+on. Only the HTTP server (:mod:`auditor.demo.servers`) is shared — infrastructure, not fixtures.
 
 The portal is a fictional county, 青岚县 (``www.qinglan.gov.cn``), laid out like a TRS-CMS site:
 columns at ``/<channel>/<column>/index.html``, articles at ``…/YYYYMM/tYYYYMMDD_NNNNNNN.html``,
@@ -28,7 +28,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from auditor.testserver import Hosts, Request, Site
+from auditor.demo.servers import Hosts, Request, Site
 
 HOST = "www.qinglan.gov.cn"
 SITE_NAME = "青岚县人民政府"

@@ -37,10 +37,10 @@ from dnslib.server import DNSServer  # noqa: E402
 
 from auditor.config import build_config  # noqa: E402
 from auditor.context import CheckContext, SiteView  # noqa: E402
+from auditor.demo.servers import Request, Site  # noqa: E402
 from auditor.engine import Engine, audit  # noqa: E402
 from auditor.plugins import ipv6_probe as ipv6  # noqa: E402  (the measure plugin)
-from auditor.store import EvidenceStore  # noqa: E402
-from auditor.testserver import Request, Site  # noqa: E402
+from auditor.store.database import EvidenceStore  # noqa: E402
 from tests.sites.net_fixture import free_port_both  # noqa: E402
 from tests.support.servers import _QUIET, _DictResolver, serve  # noqa: E402
 

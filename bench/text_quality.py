@@ -194,7 +194,7 @@ def stored_speed(ctx: _Ctx, n: int) -> tuple[float, float]:
 
     from auditor.checks import text
     from auditor.context import SiteView
-    from auditor.store import EvidenceStore
+    from auditor.store.database import EvidenceStore
 
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:

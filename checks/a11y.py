@@ -35,7 +35,7 @@ Screenshots: a cropped, downscaled JPEG of the first node(s) of each group, carr
 a run-wide byte budget (``screenshot_total_kb``).
 
 Options (``[plugins.a11y]``, ``--a11y MODE``): ``mode`` sample|all|off, ``sample``, ``seed``,
-``similarity``, ``max_pages`` (see :mod:`auditor.sampling`), ``tags`` (axe tags, default WCAG 2.x
+``similarity``, ``max_pages`` (see :mod:`auditor.measure.sampling`), ``tags`` (axe tags, default WCAG 2.x
 A+AA and best-practice), ``disable`` (axe rule ids to skip), ``repeat_min_pages`` (pages a node must
 appear on to become one site-wide finding, default 2), ``max_nodes`` (nodes shown per finding in
 report.html, default 20; all are kept), ``screenshots`` (default true), ``screenshot_total_kb``
@@ -52,13 +52,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from auditor.axe import DEFAULT_TAGS, node_identity, normalise_html, options  # noqa: F401 - re-exported
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.measure import usable
+from auditor.measure.axe import DEFAULT_TAGS, node_identity, normalise_html, options  # noqa: F401 - re-exported
+from auditor.measure.records import usable
+from auditor.measure.sampling import SamplingError, options_from
 from auditor.model import Basis, Finding, Parameter, Rule, Severity
-from auditor.sampling import SamplingError, options_from
 
 log = logging.getLogger(__name__)
 

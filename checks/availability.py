@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
-from auditor.measure import iter_monitor_visits as iter_probes
+from auditor.measure.records import iter_monitor_visits as iter_probes
 from auditor.model import Finding
 
 DECLARED = load_declarations("auditor.checks", "rules/availability.json")

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.dates import find_dates
 from auditor.declarations import load_declarations
+from auditor.docmodel.dates import find_dates
 from auditor.hookspecs import hookimpl
 from auditor.model import Finding, Region, Verdict
 

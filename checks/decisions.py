@@ -20,10 +20,10 @@ from typing import Any
 
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
-from auditor.documents import DocumentRecord, load_documents, record_from_title, title_key
+from auditor.docmodel.documents import DocumentRecord, load_documents, record_from_title, title_key
+from auditor.docmodel.workdays import WorkCalendar, caveat_for
 from auditor.hookspecs import hookimpl
 from auditor.model import Finding
-from auditor.workdays import WorkCalendar, caveat_for
 
 DECLARED = load_declarations("auditor.checks", "rules/decisions.json")
 govaudit_rules, govaudit_parameters = DECLARED.hooks()

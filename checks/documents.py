@@ -1,6 +1,6 @@
 """Policy documents: validity, publication time and the yearly reports (政务公开 document checks).
 
-Reads the document records of :mod:`auditor.plugins.documents`, never HTML. Rules:
+Reads the document records of :mod:`auditor.plugins.document_records`, never HTML. Rules:
 
 * ``documents.expired`` — a document whose validity ended before ``--as-of`` (a stated end date,
   or start + stated period, or "自…起废止") or that the site's own 废止 decision or 清理结果 notice
@@ -28,7 +28,7 @@ from typing import Any
 
 from auditor.context import CheckContext, SiteView
 from auditor.declarations import load_declarations
-from auditor.documents import (
+from auditor.docmodel.documents import (
     ENDING_DISPOSITIONS,
     DocumentRecord,
     load_documents,
@@ -37,9 +37,9 @@ from auditor.documents import (
     same_doc_number,
     title_key,
 )
+from auditor.docmodel.workdays import WorkCalendar, caveat_for
 from auditor.hookspecs import hookimpl
 from auditor.model import Finding
-from auditor.workdays import WorkCalendar, caveat_for
 
 DECLARED = load_declarations("auditor.checks", "rules/documents.json")
 govaudit_rules, govaudit_parameters = DECLARED.hooks()

@@ -41,9 +41,9 @@ from urllib.parse import urlsplit
 
 from auditor.context import CheckContext, PageView, SiteView
 from auditor.declarations import load_declarations
-from auditor.elderly_pack import pv
 from auditor.hookspecs import hookimpl
-from auditor.measure import usable
+from auditor.measure.elderly import pv
+from auditor.measure.records import usable
 from auditor.model import Finding
 
 log = logging.getLogger(__name__)

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from auditor import listing
 from auditor.context import CheckContext, PageView, SiteView
 from auditor.declarations import load_declarations
+from auditor.docmodel import listing
+from auditor.docmodel.listing import Block, ColumnClass, ColumnPage, Item
 from auditor.hookspecs import hookimpl
-from auditor.listing import Block, ColumnClass, ColumnPage, Item
 from auditor.model import Finding, Verdict
 
 INDICATORS_BASIS = "国办秘函〔2019〕19号; 国办发〔2015〕15号附件2"
@@ -148,7 +148,7 @@ class ColumnCollector:
     A column is counted once however many entries lead to it: entries are the same column when
     their addresses are the same after canonicalisation (``index.html`` and redirects folded),
     or when they carry the same name and one of them is a homepage block, has no address, or
-    shows the same dated items. Everything that is not a column (see :mod:`auditor.listing`) is
+    shows the same dated items. Everything that is not a column (see :mod:`auditor.docmodel.listing`) is
     left out and listed in ``excluded`` with the reason, so the count can be audited.
     """
 

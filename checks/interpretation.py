@@ -13,7 +13,7 @@ whose title says they issue policy (pack ``interpretation.scope_policy_title_pat
 "normative" kind inferred only from a 文号 plus a 有效性 field — which every TRS 政务公开 page
 shows — needs a policy title too. Documents marked 失效/废止 and repeal decisions are left out. An interpretation belongs to a document when either page links to the other, or the
 interpretation cites the document's 文号 or its title (in 《》 or as its own title). Documents are
-matched from their records (:mod:`auditor.documents`); link edges of the crawl count as links too.
+matched from their records (:mod:`auditor.docmodel.documents`); link edges of the crawl count as links too.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.context import CheckContext, SiteView
-from auditor.dates import normalize
 from auditor.declarations import load_declarations
-from auditor.documents import (
+from auditor.docmodel.dates import normalize
+from auditor.docmodel.documents import (
     DocumentRecord,
     load_documents,
     parse_doc_number,
@@ -34,9 +34,9 @@ from auditor.documents import (
     same_doc_number,
     title_key,
 )
+from auditor.docmodel.workdays import WorkCalendar, caveat_for
 from auditor.hookspecs import hookimpl
 from auditor.model import Finding
-from auditor.workdays import WorkCalendar, caveat_for
 
 DECLARED = load_declarations("auditor.checks", "rules/interpretation.json")
 govaudit_rules, govaudit_parameters = DECLARED.hooks()

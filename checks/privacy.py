@@ -40,9 +40,9 @@ from typing import Any
 from lxml import etree
 
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.dates import normalize
+from auditor.crawl.extract import PARSEABLE_ATTACHMENTS, attachment_text, region_of
 from auditor.declarations import load_declarations
-from auditor.extract import PARSEABLE_ATTACHMENTS, attachment_text, region_of
+from auditor.docmodel.dates import normalize
 from auditor.hookspecs import hookimpl
 from auditor.model import Finding, Region
 

@@ -40,9 +40,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.dates import date_from_url, find_dates
+from auditor.crawl.extract import PARSEABLE_ATTACHMENTS, attachment_text
 from auditor.declarations import load_declarations
-from auditor.extract import PARSEABLE_ATTACHMENTS, attachment_text
+from auditor.docmodel.dates import date_from_url, find_dates
 from auditor.hookspecs import hookimpl
 from auditor.model import Finding, Severity
 

@@ -9,7 +9,7 @@ what to measure and what to keep.
 
 Measurements (all :data:`VERSION` 1, owned by this plugin):
 
-- ``a11y.sample`` / ``site``: the sample :mod:`auditor.sampling` chose (mode, summary, each page with
+- ``a11y.sample`` / ``site``: the sample :mod:`auditor.measure.sampling` chose (mode, summary, each page with
   its reasons, template group and depth; stored SVG documents added with reason ``svg``), so the
   judgement can report which pages were audited and why.
 - ``a11y.axe`` / page URL: axe-core's result for one page — ``violations`` and ``incomplete`` with
@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.axe import node_identity, options
 from auditor.context import MeasureContext, SiteView
 from auditor.hookspecs import hookimpl
+from auditor.measure.axe import node_identity, options
+from auditor.measure.sampling import SamplingError, options_from, sample_for
 from auditor.plugins.browser import (
     AXE_ALIAS_JS,
     BrowserUnavailable,
@@ -37,7 +38,6 @@ from auditor.plugins.browser import (
     axe_script,
     make_axe_job,
 )
-from auditor.sampling import SamplingError, options_from, sample_for
 
 VERSION = 1
 KIND_SAMPLE = "a11y.sample"

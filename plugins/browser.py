@@ -56,7 +56,7 @@ from auditor.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from auditor.context import CheckContext
-    from auditor.store import EvidenceStore
+    from auditor.store.database import EvidenceStore
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def resolve_hosts(ctx: CheckContext) -> dict[str, str]:
     try:
         resolver = ctx.probe("dns")
     except KeyError:
-        from auditor.net import Resolver
+        from auditor.network.resolve import Resolver
 
         resolver = Resolver(mapping, config.dns_server)
     for host in sorted(h for h in hosts if h and h not in mapping):
@@ -777,11 +777,11 @@ class RenderOptions:
 def content_facts(tree: Any) -> dict[str, Any]:
     """How much a reader would see in the content area of a stored page, and why it may be empty.
 
-    Header, navigation and footer (found as :func:`auditor.extract.region_of` finds them) do not
+    Header, navigation and footer (found as :func:`auditor.crawl.extract.region_of` finds them) do not
     count: a column page whose list is loaded by script still has its menus in the static HTML.
     """
 
-    from auditor.extract import region_of
+    from auditor.crawl.extract import region_of
     from auditor.model import Region
 
     cache: dict[object, Region] = {}
@@ -815,7 +815,7 @@ def content_facts(tree: Any) -> dict[str, Any]:
 def _static_list(tree: Any, source: str) -> bool:
     """True when the stored HTML already shows a list (≥2 entries in the content, or Hanweb datastore records)."""
 
-    from auditor import listing
+    from auditor.docmodel import listing
     from auditor.model import Region
 
     if any(b.region == str(Region.CONTENT) and len(b.items) >= 2
@@ -877,8 +877,8 @@ def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
     import lxml.html
     from lxml import etree
 
-    from auditor import listing
-    from auditor.extract import html_links
+    from auditor.crawl.extract import html_links
+    from auditor.docmodel import listing
     from auditor.model import LinkEdge
 
     opts = RenderOptions.from_config(ctx.config)

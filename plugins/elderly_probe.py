@@ -14,7 +14,7 @@ found) and the contrast ratios axe-core tests at (``contrast.count`` is counted 
 Measurements (all :data:`VERSION` 1, owned by this plugin):
 
 - ``elderly.run`` / ``site``: the homepage, the pages measured in normal mode (the homepage plus up
-  to ``elderly.zoom_pages`` template pages of the shared :mod:`auditor.sampling` sample), the zoom
+  to ``elderly.zoom_pages`` template pages of the shared :mod:`auditor.measure.sampling` sample), the zoom
   factor, the ``params`` above, Chromium's version; ``error`` when Chromium could not start,
   ``session_error`` when the age-friendly session failed.
 - ``elderly.page`` / page URL: ``normal`` and ``zoomed`` — the in-page facts of :data:`MEASURE_JS`
@@ -34,18 +34,18 @@ from typing import Any
 from urllib.parse import urljoin
 
 from auditor.context import MeasureContext, SiteView
-from auditor.elderly_pack import pv
 from auditor.hookspecs import hookimpl
+from auditor.measure.elderly import pv
+from auditor.measure.sampling import SamplingError, sample_for
 from auditor.plugins.browser import AXE_ALIAS_JS, BrowserUnavailable, axe_script
-from auditor.sampling import SamplingError, sample_for
 
 VERSION = 1
 KIND_RUN = "elderly.run"
 KIND_PAGE = "elderly.page"
 KIND_CARE = "elderly.care"
 
-# Same region markers as auditor.extract, so "body text" means the same thing in every check.
-# Same region markers as auditor.extract, so "body text" means the same thing in every check.
+# Same region markers as auditor.crawl.extract, so "body text" means the same thing in every check.
+# Same region markers as auditor.crawl.extract, so "body text" means the same thing in every check.
 _FOOTER = r"foot|bottom|copyright|dibu|banquan|bqxx|bq_|wzdb|gywm"
 _NAV = r"nav|menu|daohang|lanmu|dh_|_dh|topbar|mainbar|channel"
 _HEADER = r"header|banner|^top|[_-]top|top[_-]|logo|^head|[_-]head"

@@ -15,7 +15,7 @@ problem), and a URL answering over IPv6 with the status it had over IPv4 (a logi
 as reachable. A runner with no IPv6 route (or no ``::1``) is recorded as such ("not testable").
 
 Every name goes through the audit's resolver (``ctx.probe("dns")``: ``--resolve``/``--dns-server``),
-including the question put to each name server's IPv6 address (:meth:`auditor.net.Resolver.server_answers`).
+including the question put to each name server's IPv6 address (:meth:`auditor.network.resolve.Resolver.server_answers`).
 The result is the ``ipv6`` measurement (key ``site``, :data:`VERSION`); ``govaudit recheck`` judges it
 again without probing.
 
@@ -43,7 +43,7 @@ from lxml import etree
 from auditor.context import MeasureContext, SiteView, visible_text
 from auditor.hookspecs import hookimpl
 from auditor.model import Verdict
-from auditor.net import ResolveError, is_ip
+from auditor.network.resolve import ResolveError, is_ip
 
 KIND = "ipv6"
 # 1: the homepage entry holds facts only (``verdict`` None unless not testable/failed); the check

@@ -42,7 +42,7 @@ from urllib.parse import urljoin, urlsplit
 
 from auditor.hookspecs import hookimpl
 from auditor.model import FetchRecord
-from auditor.net import ResolveError, Resolver, is_ip
+from auditor.network.resolve import ResolveError, Resolver, is_ip
 
 if TYPE_CHECKING:
     from auditor.context import MeasureContext

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from auditor import __version__
 from auditor.model import SEVERITY_ORDER, Finding, Rule
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 
 SCHEMA_VERSION = "1.0"
 

@@ -21,6 +21,7 @@ import jsonschema
 from auditor.hookspecs import hookimpl
 from auditor.model import SEVERITY_ORDER
 from auditor.reports.base import ReportWriter, report_schema
+from auditor.reports.cells import spreadsheet_text
 
 SEVERITY_ZH = {"veto": "单项否决", "major": "重要", "minor": "一般", "info": "提示"}
 SEVERITY_EN = {"veto": "single veto", "major": "major", "minor": "minor", "info": "info"}
@@ -217,11 +218,11 @@ class XlsxWriter:
             basis = f.get("basis") or {}
             ws.append([
                 f["id"], f["rule"], f.get("rule_name", ""), sev.get(f["severity"], f["severity"]), f.get("deduction") or 0.0,
-                _cell(f.get("indicator_name") or f.get("indicator") or ""), _cell(f.get("url") or ""),
-                _cell(f.get("source_url") or ""), _cell(f.get("column") or ""), _cell(f["message"]),
-                _cell(f"{basis.get('zh', '')} ({basis.get('source', '')})"),
+                spreadsheet_text(f.get("indicator_name") or f.get("indicator") or ""), spreadsheet_text(f.get("url") or ""),
+                spreadsheet_text(f.get("source_url") or ""), spreadsheet_text(f.get("column") or ""), spreadsheet_text(f["message"]),
+                spreadsheet_text(f"{basis.get('zh', '')} ({basis.get('source', '')})"),
                 basis.get("status", "") if en else STATUS_ZH.get(basis.get("status", ""), basis.get("status", "")),
-                _cell(f.get("remediation", "")), len(_pages_of(f.get("evidence") or {})),
+                spreadsheet_text(f.get("remediation", "")), len(_pages_of(f.get("evidence") or {})),
             ])
         summary = wb.create_sheet("summary" if en else "概况")
         score = report["score"]
@@ -238,17 +239,10 @@ class XlsxWriter:
         ):
             summary.append(list(row))
         for line in score.get("explanation_en" if en else "explanation_zh", []):
-            summary.append(["", _cell(line)])
+            summary.append(["", spreadsheet_text(line)])
         path = out_dir / "report.xlsx"
         wb.save(path)
         return path
-
-
-def _cell(text: str) -> str:
-    """Spreadsheet-safe text: a leading = + - @ would make Excel read crawled text as a formula."""
-
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text[:32000]
 
 
 @hookimpl

@@ -16,7 +16,7 @@ import pytest
 from auditor.config import AuditConfig
 from auditor.context import CheckContext, SiteView
 from auditor.engine import Engine, run_checks, run_measure
-from auditor.measure import iter_measurements
+from auditor.measure.records import iter_measurements
 from auditor.plugins.browser import (
     BrowserOptions,
     BrowserProbe,
@@ -25,7 +25,7 @@ from auditor.plugins.browser import (
     resolve_hosts,
 )
 from auditor.scoring import compute_score
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.sites.a11y_fixture import (
     ADVICE_PAGE,
     HOST,

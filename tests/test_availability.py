@@ -23,9 +23,9 @@ from sqlalchemy.exc import OperationalError
 
 from auditor.checks import availability
 from auditor.config import ConfigError
-from auditor.monitor import RECORD_KIND, Monitor, load_sites
-from auditor.net import Resolver
-from auditor.store import EvidenceStore
+from auditor.measure.monitor import RECORD_KIND, Monitor, load_sites
+from auditor.network.resolve import Resolver
+from auditor.store.database import EvidenceStore
 from tests.sites.net_fixture import stored_run
 from tests.support import Request, Site, dns_server, run_cli, serve
 from tests.support.servers import govaudit_executable
@@ -176,7 +176,7 @@ def simulate_week(db: Path, url: str, dns: str, switch: Switch, per_day: int = 2
 
 
 def load_sites_url(url: str):  # noqa: ANN201 - small helper
-    from auditor.monitor import MonitoredSite
+    from auditor.measure.monitor import MonitoredSite
 
     return MonitoredSite("测试站", url)
 

@@ -140,7 +140,7 @@ def test_render_trigger_sees_list_markers_behind_long_text() -> None:
 
     import lxml.html
 
-    from auditor.listing import js_list_markers
+    from auditor.docmodel.listing import js_list_markers
     from auditor.rulepacks import load_pack
     from plugins.browser import needs_render
 

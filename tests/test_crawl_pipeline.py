@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.support.servers import govaudit_executable, run_cli, serve
 from tests.support.sites import Request, Site
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from auditor.dates import add_years, chinese_number, date_from_url, find_dates, normalize, parse_date
+from auditor.docmodel.dates import add_years, chinese_number, date_from_url, find_dates, normalize, parse_date
 
 D = dt.date(2023, 5, 29)
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import jsonschema
 
-from auditor.demo import build_demo_site
+from auditor.demo.site import build_demo_site
 from auditor.reports.base import report_schema
 from auditor.rulepacks import load_pack
 from tests.support.servers import run_cli

@@ -1,4 +1,4 @@
-"""The bundled demo site (auditor/demo.py): what ``govaudit demo`` serves must be what it claims."""
+"""The bundled demo site (auditor/demo/site.py): what ``govaudit demo`` serves must be what it claims."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from urllib.parse import quote, urlsplit
 import lxml.html
 import pytest
 
-from auditor.demo import HOST, MISSING_COLUMNS, build_demo_site, serve_demo
-from auditor.extract import attachment_links, attachment_text
+from auditor.crawl.extract import attachment_links, attachment_text
+from auditor.demo.site import HOST, MISSING_COLUMNS, build_demo_site, serve_demo
 from auditor.rulepacks import load_pack
 
 AS_OF = dt.date(2026, 11, 22)

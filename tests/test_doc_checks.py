@@ -16,10 +16,10 @@ import pytest
 
 from auditor.config import AuditConfig
 from auditor.context import CheckContext, SiteView
+from auditor.crawl.extract import html_links
 from auditor.engine import Engine, run_checks
-from auditor.extract import html_links
 from auditor.model import Finding, LinkEdge
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.sites import content_fixture as fx
 
 HOST = "http://www.sfx.gov.cn"
@@ -176,7 +176,7 @@ def test_nothing_due_before_the_deadlines(tmp_path: Path) -> None:
 def test_unknown_years_say_so(tmp_path: Path) -> None:
     """Working days in a year the holiday calendar does not know are estimated, and the finding says it."""
 
-    from auditor.workdays import known_years
+    from auditor.docmodel.workdays import known_years
 
     year = known_years()[1] + 2
     doc = fx.P(f"/gfxwj/{year}/t{year}0601_1.html", "示范县未来管理办法", "行政规范性文件", dt.date(year, 8, 1),

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from auditor.documents import (
+from auditor.docmodel.documents import (
     DocumentRecord,
     classify_kind,
     extract_html,

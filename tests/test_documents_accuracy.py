@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 
 from auditor.context import SiteView
-from auditor.documents import extract_document
-from auditor.store import EvidenceStore
+from auditor.docmodel.documents import extract_document
+from auditor.store.database import EvidenceStore
 from tests.sites.content_fixture_corpus import build_corpus
 from tests.sites.content_fixture_corpus2 import build_corpus2
 from tests.sites.content_fixture_trs import build_trs_corpus

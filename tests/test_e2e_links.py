@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 from jsonschema import Draft202012Validator
 
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.sites.gov_fixture import AS_OF, GovFixture, running_gov_fixture
 from tests.support.servers import closed_port, run_cli
 

@@ -11,7 +11,7 @@ import pytest
 from auditor.config import AuditConfig
 from auditor.context import CheckContext, PageView
 from auditor.engine import Engine
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.sites.a11y_fixture import ELDERLY_HOST, build_elderly_site, page_html
 from tests.support.servers import serve
 from tests.test_a11y import Audit

@@ -215,8 +215,8 @@ def test_soft_404_page_gets_no_identity_findings_but_a_live_page_with_the_same_d
 def test_error_pages_are_never_sampled_for_the_browser_checks(soft404_run: dict) -> None:
     from auditor.config import AuditConfig
     from auditor.context import SiteView
-    from auditor.sampling import choose
-    from auditor.store import EvidenceStore
+    from auditor.measure.sampling import choose
+    from auditor.store.database import EvidenceStore
 
     base = soft404_run["base"]
     store = EvidenceStore(soft404_run["db"])
@@ -261,5 +261,5 @@ def test_rule_bases_and_pack_sources_cite_official_documents_only() -> None:
         if key.startswith(("privacy.", "identity.")):
             text = entry["source"] + " " + entry.get("note", "")
             assert not [b for b in BANNED_SOURCES if b in text], (key, text)
-    import auditor.monitor as monitor
+    import auditor.measure.monitor as monitor
     assert "rules.md" not in (monitor.__doc__ or "")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.documents import COLUMN_TITLE_NAMES, DocumentRecord, extract_html, is_column_title
+from auditor.docmodel.documents import COLUMN_TITLE_NAMES, DocumentRecord, extract_html, is_column_title
 from auditor.rulepacks import load_pack
 from checks.interpretation import Scope
 from tests.sites import content_fixture_trs as trs

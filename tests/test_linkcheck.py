@@ -1,10 +1,10 @@
-"""The link verdict table (``auditor.linkcheck.judge``): ok, dead or unverifiable, and why."""
+"""The link verdict table (``auditor.linkjudge.judge``): ok, dead or unverifiable, and why."""
 
 from __future__ import annotations
 
 import pytest
 
-from auditor.linkcheck import Outcome, judge
+from auditor.linkjudge import Outcome, judge
 from auditor.model import Verdict
 
 HOME = "http://www.x.gov.cn/"
@@ -85,6 +85,6 @@ def test_not_checked_is_never_dead() -> None:
     ],
 )
 def test_error_page_wording(title: str, text: str, error: bool) -> None:
-    from auditor.extract import looks_like_error_page
+    from auditor.crawl.extract import looks_like_error_page
 
     assert looks_like_error_page(title, text) is error

@@ -1,4 +1,4 @@
-"""The link-judging stage (``auditor.linkcheck.judge_run``) over a real SQLite store, no network:
+"""The link-judging stage (``auditor.linkjudge.judge_run``) over a real SQLite store, no network:
 verdicts come from the stored fetches, under the pack's ``links.*`` values."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 from auditor.config import build_config
-from auditor.linkcheck import judge_run
+from auditor.linkjudge import judge_run
 from auditor.model import FetchRecord, LinkEdge, Region, Verdict
 from auditor.rulepacks import load_pack
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 
 HOME = "http://www.x.gov.cn/"
 

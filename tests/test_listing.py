@@ -1,4 +1,4 @@
-"""Column and list extraction (auditor.listing): the CMS list layouts the freshness rules read."""
+"""Column and list extraction (auditor.docmodel.listing): the CMS list layouts the freshness rules read."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 from auditor.context import PageView
-from auditor.listing import (
+from auditor.docmodel.listing import (
     Item,
     classify_column,
     column_name,
@@ -20,7 +20,7 @@ from auditor.listing import (
     read_column_page,
 )
 from auditor.rulepacks import load_pack
-from auditor.store import compress
+from auditor.store.database import compress
 
 AS_OF = dt.date(2024, 6, 14)
 BASE = "http://www.example.gov.cn/"
@@ -279,7 +279,7 @@ def test_short_titles_are_items_only_when_dated() -> None:
 
 
 def test_hidden_rules_from_inline_styles_and_stylesheet() -> None:
-    from auditor.listing import HiddenRules, hidden_link_targets, is_hidden
+    from auditor.docmodel.listing import HiddenRules, hidden_link_targets, is_hidden
 
     html = ("<html><head><style>.hide{display:none} #gone { visibility : hidden } .sub{display:none}"
             " li:hover .sub{display:block} .tab-pane{display:none} .tab-pane.active{display:block}</style></head><body>"
@@ -328,13 +328,13 @@ def test_hidden_empty_block_is_not_a_blank_column() -> None:
     ],
 )
 def test_not_a_column_url(url: str, reason: str | None) -> None:
-    from auditor.listing import not_a_column_url
+    from auditor.docmodel.listing import not_a_column_url
 
     assert not_a_column_url(url, load_pack("national")) == reason
 
 
 def test_hanweb_datastore_records() -> None:
-    from auditor.listing import datastore_items
+    from auditor.docmodel.listing import datastore_items
 
     src = ("<div id='4521'><script type='text/xml'><datastore><recordset>"
            "<record><![CDATA[<li><a href='/art/2024/6/11/art_1.html'>县政府召开全县安全生产工作会议</a><span>2024-06-11</span></li>]]></record>"
@@ -350,7 +350,7 @@ def test_hanweb_datastore_records() -> None:
 
 
 def test_script_list_markers() -> None:
-    from auditor.listing import js_list_markers
+    from auditor.docmodel.listing import js_list_markers
 
     pack = load_pack("national")
     assert js_list_markers("<script src='/js/trsapi.js'></script>", pack)
@@ -360,7 +360,7 @@ def test_script_list_markers() -> None:
 
 
 def test_article_pages_by_meta_or_body() -> None:
-    from auditor.listing import is_article_page
+    from auditor.docmodel.listing import is_article_page
 
     pack = load_pack("national")
     body = "县政府召开常务会议，研究部署当前重点工作。" * 12
@@ -379,7 +379,7 @@ def test_article_pages_by_meta_or_body() -> None:
 def test_mobile_and_print_styles_hide_nothing_from_a_desktop_reader() -> None:
     """A responsive template hides its desktop menu on phones (@media) and prints without it: the menu is visible."""
 
-    from auditor.listing import HiddenRules, hidden_link_targets
+    from auditor.docmodel.listing import HiddenRules, hidden_link_targets
 
     html = ("<html><head><style>@media (max-width: 768px) { .nav { display: none } .m-nav { display: block } }"
             ".m-nav { display: none }</style><style media='print'>.nav { display: none }</style></head><body>"

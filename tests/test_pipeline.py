@@ -19,7 +19,7 @@ from auditor.engine import Engine, recheck, run_checks, run_measure
 from auditor.hookspecs import hookimpl
 from auditor.model import Basis, Parameter, Rule, Severity
 from auditor.pluginmanager import PluginError
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 
 AS_OF = "2026-11-22"
 URL = "http://www.x.gov.cn/"

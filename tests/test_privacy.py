@@ -24,7 +24,7 @@ from auditor.checks.privacy import (
 from auditor.config import AuditConfig
 from auditor.context import CheckContext
 from auditor.rulepacks import load_pack
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.sites.freshness_fixture import audit_content_site, bad_check, check_char, make_id
 
 AS_OF = dt.date(2024, 6, 14)

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from auditor.documents import extract_html, find_doc_numbers, parse_doc_number, same_doc_number
+from auditor.docmodel.documents import extract_html, find_doc_numbers, parse_doc_number, same_doc_number
 from tests.test_documents import doc
 
 D = dt.date

@@ -303,7 +303,7 @@ def test_undated_counts_as_stale_is_read(tmp_path: Path, declared) -> None:
     import datetime as dt
 
     from auditor.checks.freshness import Column, judge
-    from auditor.listing import Item
+    from auditor.docmodel.listing import Item
 
     _, params = declared
 

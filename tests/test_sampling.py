@@ -7,9 +7,9 @@ import pytest
 
 from auditor.config import AuditConfig
 from auditor.context import PageView, SiteView
+from auditor.measure.sampling import SamplingError, choose, group_templates, jaccard, structure_signature
 from auditor.model import LinkResult, Verdict
-from auditor.sampling import SamplingError, choose, group_templates, jaccard, structure_signature
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.sites.a11y_fixture import page_html
 
 BASE = "http://www.sample-county.gov.cn"

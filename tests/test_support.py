@@ -168,7 +168,7 @@ def test_dns_answers_a_aaaa_ns_nodata_nxdomain() -> None:
 
 
 def test_dns_fixture_and_project_resolver(dns) -> None:  # noqa: ANN001 - fixture
-    from auditor.net import ResolveError, Resolver
+    from auditor.network.resolve import ResolveError, Resolver
 
     dns.add("www.fixture.gov.cn", "127.0.0.1", "::1")
     res = Resolver(dns_server=str(dns), timeout=2)
@@ -192,7 +192,7 @@ def test_run_cli_runs_the_console_script() -> None:
 
     from tests.support.servers import govaudit_executable
 
-    if not govaudit_executable().exists() or importlib.util.find_spec("auditor.cli") is None:
+    if not govaudit_executable().exists() or importlib.util.find_spec("auditor.cli.main") is None:
         pytest.skip("govaudit console script not installed yet")
     proc = run_cli("--help", timeout=60)
     assert proc.returncode == 0, proc.stderr

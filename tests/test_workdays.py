@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from auditor.workdays import WorkCalendar, caveat_for, known_years
+from auditor.docmodel.workdays import WorkCalendar, caveat_for, known_years
 
 D = dt.date
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import lxml.html
 
-from auditor.extract import html_links
+from auditor.crawl.extract import html_links
 from auditor.model import LinkEdge
-from auditor.store import EvidenceStore
+from auditor.store.database import EvidenceStore
 from tests.support.sites import Request, Site
 
 HOST = "www.wza-county.gov.cn"

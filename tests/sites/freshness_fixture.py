@@ -17,8 +17,8 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-from auditor.demo import docx as make_docx
-from auditor.demo import pdf as make_pdf
+from auditor.demo.site import docx as make_docx
+from auditor.demo.site import pdf as make_pdf
 from tests.support.sites import Site
 
 # --- numbers ----------------------------------------------------------------------------------

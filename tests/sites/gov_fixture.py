@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes
 
-from auditor.demo import docx, pdf
+from auditor.demo.site import docx, pdf
 from tests.support.servers import closed_port, dns_server, ipv6_available, serve, silent_server
 from tests.support.sites import Hosts, Request, Site
 
@@ -116,7 +116,7 @@ def _raw_param(query: str, name: str) -> bytes:
 
 
 def _png() -> bytes:
-    from auditor.demo import png
+    from auditor.demo.site import png
 
     return png(4, 4, (200, 0, 0))
 

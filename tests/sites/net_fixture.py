@@ -19,7 +19,7 @@ from typing import Any
 
 from dnslib.server import DNSServer
 
-from auditor.testserver import Running, Site, _Server
+from auditor.demo.servers import Running, Site, _Server
 from tests.support.servers import _QUIET, RecordValue, _DictResolver, serve
 
 # --- TLS ------------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def stored_run(url: str, db: str, *, dns: str | None = None, as_of: str = "2024-
     from auditor.config import build_config
     from auditor.context import CheckContext, SiteView
     from auditor.engine import Engine
-    from auditor.store import EvidenceStore
+    from auditor.store.database import EvidenceStore
 
     cfg = build_config({}, {"url": url, "db": db, "dns_server": dns, "as_of": as_of, "rules": rules,
                             "plugins": plugins or {}})

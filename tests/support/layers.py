@@ -29,8 +29,10 @@ def mirror(dest: Path, extra: dict[str, str] | None = None) -> Path:
     for target, source in LAYOUT.items():
         out = dest / target
         out.mkdir(parents=True, exist_ok=True)
-        for py in (ROOT / source).glob("*.py"):
-            shutil.copy2(py, out / py.name)
+        for py in (ROOT / source).rglob("*.py"):
+            rel = py.relative_to(ROOT / source)
+            (out / rel.parent).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(py, out / rel)
     for rel, text in (extra or {}).items():
         (dest / rel).write_text(text, encoding="utf-8")
     return dest

@@ -2,7 +2,7 @@
 
 Tests never leave the machine: every name an audit resolves is answered by :func:`dns_server`
 (dnslib, UDP and TCP on 127.0.0.1) or pinned with ``--resolve``; every site is served by
-:func:`serve` (the same threaded server the bundled demo uses, :mod:`auditor.testserver`).
+:func:`serve` (the same threaded server the bundled demo uses, :mod:`auditor.demo.servers`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 from dnslib import AAAA, CNAME, NS, QTYPE, RCODE, RR, A, DNSLabel
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
-from auditor.testserver import Running, Site
-from auditor.testserver import serve as _serve
+from auditor.demo.servers import Running, Site
+from auditor.demo.servers import serve as _serve
 
 __all__ = ["Running", "closed_port", "dns_server", "ipv6_available", "run_cli", "serve", "silent_server"]
 

@@ -1,6 +1,6 @@
 """Sites built by code for tests.
 
-The implementation is :mod:`auditor.testserver` (the demo site shares it, so there is one server
+The implementation is :mod:`auditor.demo.servers` (the demo site shares it, so there is one server
 in the project); this module is the import point the tests use:
 
     site = Site()
@@ -13,6 +13,6 @@ in the project); this module is the import point the tests use:
     Hosts({"www.a.gov.cn": site, "www.b.gov.cn": other})      # name-based hosts on one port
 """
 
-from auditor.testserver import NOT_FOUND_HTML, Hosts, Request, Response, Site, normalise_path
+from auditor.demo.servers import NOT_FOUND_HTML, Hosts, Request, Response, Site, normalise_path
 
 __all__ = ["NOT_FOUND_HTML", "Hosts", "Request", "Response", "Site", "normalise_path"]

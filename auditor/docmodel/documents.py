@@ -33,8 +33,8 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from auditor.dates import add_years, date_from_url, find_dates, normalize, parse_date
-from auditor.extract import base_url, normalise_url
+from auditor.crawl.extract import base_url, normalise_url
+from auditor.docmodel.dates import add_years, date_from_url, find_dates, normalize, parse_date
 
 __all__ = [
     "ENDING_DISPOSITIONS",

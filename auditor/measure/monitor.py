@@ -30,9 +30,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.config import ConfigError
-from auditor.measure import MONITOR_RECORD_KIND, iter_monitor_visits
-from auditor.net import Resolver
-from auditor.store import EvidenceStore
+from auditor.measure.records import MONITOR_RECORD_KIND, iter_monitor_visits
+from auditor.network.resolve import Resolver
+from auditor.store.database import EvidenceStore
 
 RECORD_KIND = MONITOR_RECORD_KIND
 

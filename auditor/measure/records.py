@@ -14,7 +14,7 @@ can tell an old run's record (judge it the old way, or say it cannot) from a new
 misreading it.
 
 Storage: a measurement is a row of the store's ``records`` table with kind ``probe.<kind>`` (the
-prefix ``recheck`` keeps, :meth:`auditor.store.EvidenceStore.clear_derived`) and the envelope
+prefix ``recheck`` keeps, :meth:`auditor.store.database.EvidenceStore.clear_derived`) and the envelope
 ``{"measurement": 1, "version": …, "plugin": …, "data": …}``. Rows written before this module existed
 (``ctx.measured``, key ``summary``, no envelope) read as version 0.
 """
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from auditor.store import EvidenceStore
+    from auditor.store.database import EvidenceStore
 
 RECORD_PREFIX = "probe."
 ENVELOPE = "measurement"
@@ -144,13 +144,13 @@ class MeasurementWriter:
 
 # --- measurements taken outside audits: ``govaudit monitor`` visits -------------------------------
 
-MONITOR_RECORD_KIND = "availability_probe"  # written by auditor.monitor (no run id; site = host)
+MONITOR_RECORD_KIND = "availability_probe"  # written by auditor.measure.monitor (no run id; site = host)
 
 
 def iter_monitor_visits(store: Any, hosts: Iterable[str]) -> Iterator[dict[str, Any]]:
     """Every stored monitor visit of these hosts (the data's ``at`` is the visit time).
 
-    Here rather than in :mod:`auditor.monitor` so the availability check reads visits without
+    Here rather than in :mod:`auditor.measure.monitor` so the availability check reads visits without
     importing the module that makes them over the network (layer contract ``checks-are-pure``)."""
 
     seen: set[str] = set()

@@ -249,7 +249,7 @@ def demo(
 ) -> None:
     """审计内置的演示政府网站（本机回环地址）/ audit the bundled demo government site on loopback."""
 
-    from auditor.demo import serve_demo
+    from auditor.demo.site import serve_demo
 
     try:
         as_of_date = as_of or default_as_of()
@@ -288,7 +288,7 @@ def recheck(
 
     from auditor.engine import Engine
     from auditor.engine import recheck as do_recheck
-    from auditor.store import EvidenceStore
+    from auditor.store.database import EvidenceStore
 
     try:
         store = EvidenceStore(str(db) if db else None)
@@ -388,7 +388,7 @@ def monitor(
 ) -> None:
     """站点可访问性监测（1周、每天≥20次、15秒）/ probe registered sites for the availability indicator."""
 
-    from auditor.monitor import cli_monitor
+    from auditor.measure.monitor import cli_monitor
 
     try:
         code = cli_monitor(sites, url, str(db) if db else None, interval, once, count, timeout, dns_server,

@@ -5,10 +5,10 @@ level is scheduled, and each level is scheduled in sorted URL order with the pag
 the same place. The set of pages audited therefore depends on the site, not on network timing,
 so monthly audits compare.
 
-crawl → items → pipeline: the spider only yields items (:mod:`auditor.pipeline`: fetch records,
-pages, link edges, skips, errors) and :class:`~auditor.pipeline.StorePipeline`, enabled in the
+crawl → items → pipeline: the spider only yields items (:mod:`auditor.crawl.pipeline`: fetch records,
+pages, link edges, skips, errors) and :class:`~auditor.crawl.pipeline.StorePipeline`, enabled in the
 crawler settings, commits them in small batches as they come. Link verdicts are not made here:
-after the crawl, :func:`auditor.linkcheck.judge_run` judges every distinct target from the stored
+after the crawl, :func:`auditor.linkjudge.judge_run` judges every distinct target from the stored
 fetches under the rule pack, the same way ``govaudit recheck`` re-judges them later. The spider
 keeps only URL sets in memory.
 """
@@ -35,7 +35,7 @@ from scrapy.logformatter import LogFormatter
 
 from auditor.config import AuditConfig
 from auditor.context import visible_text
-from auditor.extract import (
+from auditor.crawl.extract import (
     PARSEABLE_ATTACHMENTS,
     attachment_links,
     attachment_type,
@@ -46,10 +46,7 @@ from auditor.extract import (
     page_title,
     url_kind,
 )
-from auditor.linkcheck import judge_run
-from auditor.model import FetchRecord, LinkEdge, Region
-from auditor.net import Resolver, make_twisted_resolver_class
-from auditor.pipeline import (
+from auditor.crawl.pipeline import (
     DEFAULT_COMMIT_ROWS,
     DEFAULT_COMMIT_SECONDS,
     ErrorItem,
@@ -59,7 +56,10 @@ from auditor.pipeline import (
     SkipItem,
     StorePipeline,
 )
-from auditor.store import EvidenceStore
+from auditor.linkjudge import judge_run
+from auditor.model import FetchRecord, LinkEdge, Region
+from auditor.network.resolve import Resolver, make_twisted_resolver_class
+from auditor.store.database import EvidenceStore
 
 log = logging.getLogger(__name__)
 

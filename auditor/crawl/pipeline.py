@@ -1,6 +1,6 @@
 """Crawl items and the item pipeline that commits them to the evidence store.
 
-The spider (:class:`auditor.crawl.AuditSpider`) only *yields* what it saw — one item per fetch,
+The spider (:class:`auditor.crawl.spider.AuditSpider`) only *yields* what it saw — one item per fetch,
 stored page, page's link edges, skipped URL or handling error — and :class:`StorePipeline`, a
 Scrapy item pipeline enabled in the crawler settings (``ITEM_PIPELINES``), writes them. Why:
 
@@ -11,7 +11,7 @@ Scrapy item pipeline enabled in the crawler settings (``ITEM_PIPELINES``), write
   rewrites the links indexes' dirty pages — for no gain: on a fast site 1,000 rows is a
   fraction of a second of work, and on a slow one the timer commits first.)
 * the spider makes no judgement the store cannot replay: link verdicts are a later stage over
-  the stored fetches (:func:`auditor.linkcheck.judge_run`), so ``govaudit recheck`` can re-judge
+  the stored fetches (:func:`auditor.linkjudge.judge_run`), so ``govaudit recheck`` can re-judge
   links under another rule pack.
 
 Items are plain slotted dataclasses (Scrapy accepts dataclass items through ``itemadapter``).
@@ -88,7 +88,7 @@ class ErrorItem:
 class StorePipeline:
     """Writes crawl items to the run's evidence store, committing every N rows or T seconds.
 
-    Rows are buffered in :class:`~auditor.store.EvidenceStore`; when ``rows`` rows arrived since
+    Rows are buffered in :class:`~auditor.store.database.EvidenceStore`; when ``rows`` rows arrived since
     the last commit, or ``seconds`` passed with rows pending (a timer checks even when no item
     arrives, so a slow site's last pages are not left in memory), the buffered rows are handed
     to one writer thread that inserts them in one transaction. The reactor never waits for

@@ -1,7 +1,7 @@
 """Enrichment: derive one document record per stored document page (``ctx.record("document", …)``).
 
 Runs after the crawl and before the checks (``govaudit_enrich``), so every 政务公开 check reads
-the same facts (:mod:`auditor.documents`) instead of re-reading HTML. Values a detail page does
+the same facts (:mod:`auditor.docmodel.documents`) instead of re-reading HTML. Values a detail page does
 not state are filled in from list pages that link to it — the column the document is listed in,
 and the date the list shows — with ``list:`` sources. A page titled only with a column name
 (pack ``documents.column_title_names``) is a column page, never a document. Attachments (PDF/Office) known only by
@@ -17,9 +17,9 @@ import logging
 import traceback
 from typing import Any
 
-from auditor import listing
 from auditor.context import CheckContext, PageView, SiteView
-from auditor.documents import (
+from auditor.docmodel import listing
+from auditor.docmodel.documents import (
     DocumentRecord,
     classify_kind,
     demote_routine,

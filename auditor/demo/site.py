@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote
 
 from auditor.config import default_as_of
-from auditor.testserver import Hosts, Request, Site, serve
+from auditor.demo.servers import Hosts, Request, Site, serve
 
 HOST = "www.demo-county.gov.cn"
 CONAC_HOST = "bszs.conac.cn"
@@ -973,7 +973,7 @@ def _fill_sources(b: _Builder) -> None:
 
     import lxml.html
 
-    from auditor.extract import attachment_links, html_links, normalise_url
+    from auditor.crawl.extract import attachment_links, html_links, normalise_url
 
     edges: dict[str, list[str]] = {}
     for key, route in b.site.routes.items():

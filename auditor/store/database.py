@@ -7,7 +7,7 @@ month's audit can be compared with the last (peer-lessons.md: GSA's mistake).
 Writes are batched and transactional: a batch is all in or all out, and a run row is created
 ``running`` first and marked ``complete``/``partial`` only at the end, so an interrupted audit
 leaves a consistent run that reads as ``incomplete``. During the crawl the item pipeline
-(:mod:`auditor.pipeline`) commits every few hundred rows or seconds, so a killed audit keeps what
+(:mod:`auditor.crawl.pipeline`) commits every few hundred rows or seconds, so a killed audit keeps what
 it fetched up to its last seconds.
 """
 
@@ -86,7 +86,7 @@ fetches = Table(
     Column("fingerprint", String(40)),
     Column("title", Text),
     Column("fetched_at", Float),
-    # facts the link-judging stage re-reads (auditor.linkcheck.judge_run); added columns, see _MIGRATIONS
+    # facts the link-judging stage re-reads (auditor.linkjudge.judge_run); added columns, see _MIGRATIONS
     Column("attempts", Integer),
     Column("error_like", Integer),
     Column("body_hash", String(32)),

@@ -210,7 +210,7 @@ def read_crawl(store: Any, run_id: str, targets: set[str]) -> StoredCrawl:
     """Replay the stored fetches in the order they were made (later answers win: retries and
     HEAD→GET fallbacks come after the first try), keeping outcomes for ``targets`` only."""
 
-    from auditor.extract import normalise_url
+    from auditor.crawl.extract import normalise_url
 
     outcomes: dict[str, Outcome] = {}
     calibration: dict[str, Outcome] = {}

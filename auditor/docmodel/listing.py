@@ -9,7 +9,7 @@ another ``<ul>`` — so this module reads structure, not one template:
 
 * an *item* is the nearest ``li``/``tr``/``dd`` (or repeated sibling) around a content link; its
   date is read from the item's text *outside* the title (a title like "关于2023年5月1日放假的通知"
-  is not a publication date), with :func:`auditor.dates.find_dates`;
+  is not a publication date), with :func:`auditor.docmodel.dates.find_dates`;
 * a *block* is the set of items sharing one container; its name is the nearest heading above it
   (``h1``–``h6`` or an element whose class says title), tab labels mapped by position;
 * a *column page* is a list page: its name (``ColumnName`` meta, breadcrumb, heading, title), its
@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from auditor.dates import find_dates, normalize
-from auditor.extract import base_url, looks_like_error_page, normalise_url, region_of, url_kind
+from auditor.crawl.extract import base_url, looks_like_error_page, normalise_url, region_of, url_kind
+from auditor.docmodel.dates import find_dates, normalize
 from auditor.model import Region
 
 ITEM_TAGS = {"li", "tr", "dd", "dt"}
@@ -843,7 +843,7 @@ def is_hidden(el: Any, rules: HiddenRules, menus_open: bool = False) -> bool:
 def hidden_link_targets(tree: Any, page_url: str, encoding: str = "utf-8") -> set[str]:
     """Targets every link to which is hidden on the page (drop-down menus count as visible)."""
 
-    from auditor.extract import UrlJoiner
+    from auditor.crawl.extract import UrlJoiner
 
     if tree is None:
         return set()

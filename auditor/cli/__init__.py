@@ -1,0 +1,1 @@
+"""The ``govaudit`` command line (``main``)."""
