@@ -24,8 +24,8 @@ from auditor.rulepacks import RulePack
 from auditor.store.database import EvidenceStore, decompress
 
 if TYPE_CHECKING:
+    from auditor.network.http import HttpProbe
     from auditor.network.resolve import Resolver
-    from auditor.plugins.netprobe import HttpProbe
 
 
 class UnknownRuleError(Exception):
@@ -500,7 +500,7 @@ class MeasureContext(_AuditSettings):
 
     def probe(self, name: str) -> Any:
         """The named network probe (built once per audit): ``"dns"`` (the audit's resolver),
-        ``"http"`` (:class:`auditor.plugins.netprobe.HttpProbe`), or one a plugin offers."""
+        ``"http"`` (:class:`auditor.network.http.HttpProbe`), or one a plugin offers."""
 
         return self._base._probe_table.get(name, self)
 
