@@ -104,8 +104,8 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
 
     For work that makes the evidence better for every check rather than judging it: document
     records from stored pages (``ctx.record``). Runs again on ``govaudit recheck``, so it must not
-    need the network (``ctx.probe`` refuses; the browser render still here is the temporary
-    exception named in :data:`auditor.context.LEGACY_ENRICH_PROBES`, enrich stage of ``check`` only).
+    need the network (``ctx.probe`` refuses: browser rendering is a measure plugin,
+    :mod:`auditor.plugins.render_probe`, whose DOMs page views show as the pages' bodies).
     Result ignored.
     """
 
