@@ -59,6 +59,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+@functools.cache
+def page_script(name: str) -> str:
+    """JavaScript that runs inside audited pages, kept as package data in ``plugins/js/`` (so it is
+    linted and diffed as JavaScript, not as a Python string)."""
+
+    from importlib import resources
+
+    return resources.files("auditor.plugins").joinpath("js", name).read_text("utf-8")
+
 # The browser serves the families of the measure plugins that use it (render, a11y, 适老化); with
 # only these off (e.g. ``--checks links``) the engine skips it and Chromium never starts.
 @hookimpl
@@ -558,26 +568,10 @@ class BrowserProbe:
 # Runs inside the page. Violations and needs-review ("incomplete") results come back with every
 # node (up to a safety bound far above any real page, with the true count beside it): a cap here
 # would lose a page's own nodes when the kept ones are also on other pages.
-AXE_RUN_JS = """
-async (o) => {
-  const axe = window.__govaudit_axe || window.axe;
-  if (!axe) { return {error: 'axe-core not present in the page'}; }
-  const options = {resultTypes: ['violations', 'incomplete'], runOnly: {type: 'tag', values: o.tags},
-                   iframes: true, frameWaitTime: 3000, performanceTimer: false,
-                   selectors: true, ancestry: false, xpath: false, elementRef: false};
-  if (o.disable.length) { options.rules = Object.fromEntries(o.disable.map(id => [id, {enabled: false}])); }
-  const r = await axe.run(document, options);
-  const trim = (list) => list.map(v => ({
-    id: v.id, impact: v.impact, count: v.nodes.length,
-    nodes: v.nodes.slice(0, o.maxNodes).map(n => ({target: n.target, html: n.html, impact: n.impact,
-      summary: n.failureSummary || [...(n.any || []), ...(n.all || []), ...(n.none || [])].map(c => c.message).filter(Boolean).join('\\n')}))}));
-  return {version: axe.version, url: location.href, contentType: document.contentType, marked: window.__govaudit_doc === true,
-          violations: trim(r.violations), incomplete: trim(r.incomplete)};
-}
-"""
+AXE_RUN_JS = page_script("axe_run.js")
 # Appended to axe.min.js in the init script: pages that define their own global ``axe`` must not
 # take the auditor's away.
-AXE_ALIAS_JS = "\n;try{Object.defineProperty(window,'__govaudit_axe',{value:window.axe,configurable:false});}catch(e){}\n"
+AXE_ALIAS_JS = "\n" + page_script("axe_alias.js")
 AXE_NODE_BOUND = 5000  # per rule and page; only a runaway page reaches it, and its true count is kept
 
 
