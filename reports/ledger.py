@@ -43,9 +43,11 @@ _ID = re.compile(r"^[0-9a-f]{16}$")
 def _link(cell: Any, url: Any) -> None:
     """Make ``cell`` a hyperlink to ``url`` when it is an http(s) URL (never javascript:, file:…)."""
 
+    from openpyxl.styles import Font
+
     if isinstance(url, str) and urlsplit(url).scheme.lower() in ("http", "https"):
         cell.hyperlink = url
-        cell.style = "Hyperlink"
+        cell.font = Font(color="0563C1", underline="single")  # not the named style: it would drop the wrapping
 
 
 class LedgerWriter:
@@ -78,6 +80,8 @@ class LedgerWriter:
             rows.append((f, (f.get("history") or {}).get("status") or "new"))
         for f in (report.get("changes") or {}).get("fixed") or []:
             rows.append((f, "fixed"))
+        # a triaged or fixed finding is not scored, so it carries no indicator: take its rule's from a scored one
+        indicator = {f["rule"]: f["indicator_name"] for f in findings if f.get("indicator_name")}
         wrap = Alignment(wrap_text=True, vertical="top")
         for i, (f, status) in enumerate(rows, start=1):
             basis = f.get("basis") or {}
@@ -87,7 +91,8 @@ class LedgerWriter:
             first = (f.get("history") or {}).get("first_seen") or f.get("first_seen") or report.get("as_of")
             values = [
                 i, spreadsheet_text(code), spreadsheet_text(name),
-                spreadsheet_text(f.get("indicator_name") or f.get("indicator") or f.get("rule_name") or f.get("rule") or ""),
+                spreadsheet_text(f.get("indicator_name") or indicator.get(f.get("rule") or "") or f.get("rule_name")
+                                 or f.get("rule") or ""),
                 yes if f.get("severity") == "veto" else no,
                 (f.get("deduction") or 0.0) if status != "fixed" else 0.0,
                 spreadsheet_text(f.get("message") or ""), spreadsheet_text(f.get("url") or ""),
