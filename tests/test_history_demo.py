@@ -32,7 +32,7 @@ def test_two_demo_runs_on_different_ports_share_every_id(tmp_path: Path) -> None
     ports = {r["site"]["url"].rsplit(":", 1)[1] for r in reports}
     assert len(ports) == 2, ports  # the trap: two ports, or the test proves nothing
     ids1, ids2 = ({f["id"] for f in r["findings"]} for r in reports)
-    assert ids1 == ids2 and len(ids1) > 50
+    assert ids1 == ids2 and len(ids1) >= 25
     changes = second["changes"]
     assert changes["previous_run"] == first["run_id"]
     assert changes["counts"]["persisting"] == len(ids2)
