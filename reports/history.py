@@ -9,6 +9,7 @@ trend chart; the 整改台账 lists the previous run's fixed findings as 已整�
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -115,14 +116,17 @@ def trend(store: EvidenceStore, run: Mapping[str, Any], marks: Mapping[str, Mapp
 
     runs = [r for r in site_runs(store, run["site"]) if r["started_at"] <= run["started_at"]
             and (r["status"] in FINISHED or r["id"] == run["id"])]
-    excluded = {r["id"]: {fid for fid, row in marks.items() if mark_active(row, r["as_of"])} for r in runs}
+    # a mark counts for the runs that finished after it was made and before it expired
+    excluded = {r["id"]: {fid for fid, row in marks.items() if mark_active(row, r["as_of"])
+                          and (row.get("updated_at") or 0) <= (r.get("finished_at") or time.time())} for r in runs}
     sev = severity_counts(store, [r["id"] for r in runs], excluded)
     counts = status_counts(store, [r["id"] for r in runs])
     out = []
     for r in runs:
         score = r.get("score") or {}
         out.append({"run_id": r["id"], "as_of": r["as_of"], "status": r["status"], "score": score.get("score"),
-                    "veto": score.get("veto"), "findings": sev[r["id"]], "changes": counts[r["id"]]})
+                    "veto": score.get("veto"), "findings": {k: v for k, v in sev[r["id"]].items() if v},
+                    "changes": counts[r["id"]]})
     return out
 
 

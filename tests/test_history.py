@@ -140,11 +140,14 @@ def test_triage_is_not_scored_until_it_expires(tmp_path: Path) -> None:
     set_triage(m1.store, HOST, dead["d2.html"]["id"], mark="deferred", note="改版中", until="2026-02-15")
     m2 = Month(tmp_path, fam, 42222, "2026-02-10", {"/": "home"}, {"/d1.html": True, "/d2.html": True})
     assert sorted(m2.report["triaged"]["ids"]) == sorted(f["id"] for f in dead.values())
+    # the trend counts what each run scored: month 1 before the marks, month 2 with both marked
+    assert [p["findings"] for p in m2.report["trend"]] == [{"major": 2}, {}]
     assert all(f["deduction"] == 0.0 for f in m2.report["findings"])
     assert m2.report["score"]["indicators"]["links"]["raw_deduction"] == 0.0
     m3 = Month(tmp_path, fam, 43333, "2026-03-10", {"/": "home"}, {"/d1.html": True, "/d2.html": True})
     scored = {f["id"]: f["deduction"] for f in m3.report["findings"]}
     assert scored == {dead["d1.html"]["id"]: 0.0, dead["d2.html"]["id"]: 1.0}  # the deferral expired on 2026-02-15
+    assert [p["findings"] for p in m3.report["trend"]] == [{"major": 2}, {}, {"major": 1}]
     assert mark_active({"mark": "deferred", "until": "2026-02-15"}, "2026-02-15")
     assert not mark_active({"mark": "deferred", "until": "2026-02-15"}, "2026-02-16")
     assert not mark_active({"mark": None, "responsible": "办公室"}, "2026-01-01")

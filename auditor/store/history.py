@@ -220,15 +220,16 @@ def _open_of(store: EvidenceStore, prev: dict[str, Any]) -> dict[str, dict[str, 
 def _latest_rows(store: EvidenceStore, site: str, before: float, ids: set[str]) -> dict[str, dict[str, Any]]:
     """For each id, its history row in the latest earlier run of the site that has one."""
 
-    if not ids:
-        return {}
+    out: dict[str, dict[str, Any]] = {}
+    wanted = sorted(ids)
     with store.engine.connect() as conn:
-        q = (select(finding_history, runs.c.started_at).join(runs, runs.c.id == finding_history.c.run_id)
-             .where(finding_history.c.site == site, runs.c.started_at < before).order_by(runs.c.started_at))
-        out: dict[str, dict[str, Any]] = {}
-        for r in conn.execute(q).mappings():
-            if r["finding_id"] in ids:
-                out[r["finding_id"]] = dict(r)
+        for i in range(0, len(wanted), 500):  # usually few: only ids that were not open last run
+            q = (select(finding_history, runs.c.started_at).join(runs, runs.c.id == finding_history.c.run_id)
+                 .where(finding_history.c.site == site, runs.c.started_at < before,
+                        finding_history.c.finding_id.in_(wanted[i:i + 500]))
+                 .order_by(runs.c.started_at))
+            for r in conn.execute(q).mappings():
+                out[r["finding_id"]] = dict(r)  # later runs overwrite earlier ones
     return out
 
 
@@ -333,11 +334,17 @@ def severity_counts(store: EvidenceStore, run_ids: Iterable[str], excluded: Mapp
     if not ids:
         return out
     with store.engine.connect() as conn:
-        for rid, fid, sev in conn.execute(select(findings.c.run_id, findings.c.id, findings.c.severity)
-                                          .where(findings.c.run_id.in_(ids))):
-            if excluded and fid in excluded.get(rid, set()):
-                continue
-            out[rid][sev] = out[rid].get(sev, 0) + 1
+        q = (select(findings.c.run_id, findings.c.severity, func.count()).where(findings.c.run_id.in_(ids))
+             .group_by(findings.c.run_id, findings.c.severity))
+        for rid, sev, n in conn.execute(q):
+            out[rid][sev] = int(n)
+        marked = sorted({fid for rid in ids for fid in (excluded or {}).get(rid, set())})
+        for i in range(0, len(marked), 500):  # triaged findings are few: subtract them
+            q2 = select(findings.c.run_id, findings.c.id, findings.c.severity).where(
+                findings.c.run_id.in_(ids), findings.c.id.in_(marked[i:i + 500]))
+            for rid, fid, sev in conn.execute(q2):
+                if excluded and fid in excluded.get(rid, set()):
+                    out[rid][sev] -= 1
     return out
 
 
