@@ -28,7 +28,9 @@ from auditor.pluginmanager import PluginHooks, collect_parameters, collect_rules
 from auditor.reports.base import ReportInputs, build_report
 from auditor.rulepacks import RulePack, load_pack
 from auditor.scoring import compute_score
+from auditor.siteid import SiteIdentity
 from auditor.store.database import EvidenceStore
+from auditor.store.history import record_history, triaged_ids
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +236,11 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
         ctx.close_probes()
     store.flush()
     t1 = time.time()
-    score = compute_score(store.iter_findings(run_id), engine.rules, engine.pack, config.family_enabled)
+    # 回头看: each finding's status against the site's previous run; triaged findings are not scored
+    record_history(store, run_id, engine.rules)
+    triaged = triaged_ids(store, run["site"], run["as_of"])
+    score = compute_score((f for f in store.iter_findings(run_id) if f.id not in triaged), engine.rules, engine.pack,
+                          config.family_enabled)
     store.set_score(run_id, score)
     report = build_report(ReportInputs(store, run_id, engine.rules, config.lang, score))
     report["stats"]["check_seconds"] = round(t1 - t0, 2)
@@ -266,6 +272,8 @@ class _Sink:
         self.engine = engine
         self.ids: set[str] = set()
         self.count = 0
+        # ids never depend on the port a loopback server bound (auditor.siteid)
+        self.identity = SiteIdentity.of(ctx.config.url, ctx.config.resolve_pairs())
 
     def take(self, plugin: str, produced: Iterable[Finding] | Finding | None, url: str | None = None) -> None:
         if produced is None:
@@ -277,6 +285,7 @@ class _Sink:
                 raise UnknownRuleError(f"plugin {plugin} reported undeclared rule {f.rule!r}")
             if not self.ctx.config.rule_enabled(f.rule):
                 continue
+            f.key = self.identity.key(f.key, f.url)
             if f.id in self.ids:
                 continue
             if not f.plugin:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from auditor import __version__
 from auditor.model import SEVERITY_ORDER, Finding, Rule
+from auditor.reports.history import add_history
 from auditor.store.database import EvidenceStore
 
 SCHEMA_VERSION = "1.0"
@@ -92,7 +93,7 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
     metrics = [r["data"] for r in store.iter_records("metric", run_id=run_id)]
     options = run.get("options") or {}
     used_rules = {d["rule"] for d in findings}
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "govaudit", "version": __version__},
         "run_id": run_id,
@@ -129,6 +130,8 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
             {"stage": e["stage"], "plugin": e["plugin"], "url": e["url"], "message": e["message"]} for e in errors[:500]
         ],
     }
+    add_history(report, store, run, inp.rules, inp.lang)  # 与上次检查对比: history, changes, triage, trend
+    return report
 
 
 def _iso(ts: float) -> str:

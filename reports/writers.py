@@ -22,6 +22,7 @@ from auditor.hookspecs import hookimpl
 from auditor.model import SEVERITY_ORDER
 from auditor.reports.base import ReportWriter, report_schema
 from auditor.reports.cells import spreadsheet_text
+from auditor.reports.history import history_view
 
 SEVERITY_ZH = {"veto": "单项否决", "major": "重要", "minor": "一般", "info": "提示"}
 SEVERITY_EN = {"veto": "single veto", "major": "major", "minor": "minor", "info": "info"}
@@ -97,7 +98,8 @@ class HtmlWriter:
     def write(self, report: dict[str, Any], out_dir: Path) -> Path:
         lang = report.get("lang", "zh")
         groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        for f in report["findings"]:
+        live = [f for f in report["findings"] if not (f.get("triage") or {}).get("active")]  # triaged: shown apart
+        for f in live:
             g = groups.setdefault(
                 f["rule"],
                 {"rule": f["rule"], "name": f.get("rule_name", f["rule"]), "severity": f["severity"], "basis": f["basis"],
@@ -121,6 +123,8 @@ class HtmlWriter:
             pages_of=_pages_of,
             evidence_json=lambda ev: json.dumps(_trim(ev), ensure_ascii=False, indent=1, default=str),
             ta=A11Y_TEXTS_EN if lang == "en" else A11Y_TEXTS_ZH,
+            live=live,
+            h=history_view(report, lang),
         )
         path = out_dir / "report.html"
         path.write_text(html, encoding="utf-8")

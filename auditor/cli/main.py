@@ -399,6 +399,11 @@ def monitor(
     raise typer.Exit(code)
 
 
+from auditor.cli.history import register as _register_history  # noqa: E402 - history, diff, triage, ledger import
+
+_register_history(app)
+
+
 def main() -> None:
     """Console-script entry point."""
 
