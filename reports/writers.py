@@ -95,6 +95,13 @@ class HtmlWriter:
         self.env.filters["data_img"] = safe_data_image
 
     def write(self, report: dict[str, Any], out_dir: Path) -> Path:
+        path = out_dir / "report.html"
+        path.write_text(self.render(report), encoding="utf-8")
+        return path
+
+    def render(self, report: dict[str, Any], *, for_print: bool = False) -> str:
+        """The report page; ``for_print`` opens every collapsed block (the PDF has no clicks)."""
+
         lang = report.get("lang", "zh")
         groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
         for f in report["findings"]:
@@ -121,10 +128,9 @@ class HtmlWriter:
             pages_of=_pages_of,
             evidence_json=lambda ev: json.dumps(_trim(ev), ensure_ascii=False, indent=1, default=str),
             ta=A11Y_TEXTS_EN if lang == "en" else A11Y_TEXTS_ZH,
+            for_print=for_print,
         )
-        path = out_dir / "report.html"
-        path.write_text(html, encoding="utf-8")
-        return path
+        return html
 
 
 def _fix_first(findings: list[dict[str, Any]], limit: int = 15) -> list[dict[str, Any]]:
