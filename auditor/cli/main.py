@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor import __version__
+from auditor.cli.progress import PlainProgress, interactive
 from auditor.config import (
     PROFILES,
     AuditConfig,
@@ -161,8 +162,9 @@ def run_audit(cfg: AuditConfig) -> int:
     live_holder: dict[str, Any] = {}
 
     def on_start(job: Any) -> None:
-        if not err.is_terminal:
-            err.print(("开始自查 " if zh else "Auditing ") + cfg.url)
+        if not interactive():  # cron, systemd, a pipe: plain lines every few seconds, no live panel
+            print(("开始自查 " if zh else "Auditing ") + cfg.url, file=sys.stderr, flush=True)
+            live_holder["live"] = PlainProgress(job).start()
             return
         live = Live(get_renderable=lambda: _progress(job, zh), console=err, refresh_per_second=4, transient=True)
         live.start()
