@@ -1,7 +1,9 @@
 """``govaudit``: the command line. Chinese by default (``--lang en`` for English).
 
 Exit status of ``check``/``demo``/``recheck``: 0 no single-veto finding, 1 at least one
-single-veto finding, 2 usage or configuration error, 3 the audit itself could not run.
+single-veto finding, 2 usage or configuration error (an unknown ``--format`` included, refused
+before the crawl), 3 the audit itself could not run, 130 interrupted. Without a terminal (cron,
+systemd) progress is plain log lines (:mod:`auditor.cli.progress`), never a live display.
 """
 
 from __future__ import annotations
