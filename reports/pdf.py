@@ -74,7 +74,7 @@ class PdfWriter:
     def write(self, report: dict[str, Any], out_dir: Path) -> Path:
         from auditor.reports.writers import HtmlWriter
 
-        html = HtmlWriter().render(report, for_print=True)
+        html = HtmlWriter().render(report)
         executable, args = _chromium()
         path = out_dir / "report.pdf"
         tmp = out_dir / "report.pdf.tmp"

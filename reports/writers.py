@@ -188,8 +188,8 @@ class HtmlWriter:
         path.write_text(self.render(report), encoding="utf-8")
         return path
 
-    def render(self, report: dict[str, Any], *, for_print: bool = False) -> str:
-        """The report page; ``for_print`` opens every collapsed block (the PDF has no clicks)."""
+    def render(self, report: dict[str, Any]) -> str:
+        """The report page (also what :mod:`auditor.reports.pdf` prints)."""
 
         lang = report.get("lang", "zh")
         groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -217,7 +217,6 @@ class HtmlWriter:
             pages_of=_pages_of,
             evidence_json=lambda ev: json.dumps(_trim(ev), ensure_ascii=False, indent=1, default=str),
             ta=A11Y_TEXTS_EN if lang == "en" else A11Y_TEXTS_ZH,
-            for_print=for_print,
             figure=lambda value, unit: figure(value, unit, lang),
             chart=indicator_chart(report, lang),
             local_time=local_time,

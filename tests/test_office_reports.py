@@ -106,6 +106,32 @@ def test_notice_deadline_counts_working_days_over_the_national_day_holiday(audit
     assert WEEKDAYS_ONLY not in text
 
 
+def test_notice_reports_the_change_since_last_run_only_when_the_report_has_one(audited: dict[str, Any],
+                                                                               tmp_path: Path) -> None:
+    from auditor.reports.notice import DocxNoticeWriter
+
+    report = copy.deepcopy(audited["report"])
+    report["changes"] = {"previous_run": "20261101-020000-abcdef",
+                         "counts": {"new": 3, "persisting": 90, "reopened": 1, "fixed": 7, "not_rechecked": 2}}
+    text = "\n".join(p.text for p in docx.Document(str(DocxNoticeWriter().write(report, tmp_path))).paragraphs)
+    assert "与上次检查（20261101-020000-abcdef）相比：新增 3、持续 90、复现 1、已整改 7、未复查 2。" in text
+    plain = "\n".join(p.text for p in docx.Document(str(audited["zh"] / "notice.docx")).paragraphs)
+    assert "与上次检查" not in plain  # a first run has nothing to compare with
+
+
+def test_rectify_working_days_is_pack_data() -> None:
+    from auditor.pluginmanager import collect_parameters, get_plugin_manager
+    from auditor.reports.notice import RECTIFY_KEY, rectification_terms
+    from auditor.rulepacks import load_pack
+
+    pack = load_pack("national", collect_parameters(get_plugin_manager()))
+    assert pack.parameters[RECTIFY_KEY].type_label() == "int"
+    assert rectification_terms(pack, AS_OF)["deadline"] == DEADLINE
+    pack.values[RECTIFY_KEY] = {**pack.values[RECTIFY_KEY], "value": 3}  # an office that gives 3 working days
+    terms = rectification_terms(pack, AS_OF)
+    assert terms["working_days"] == 3 and terms["deadline"] == "2026-10-08"  # 29, 30 Sep, then 8 Oct
+
+
 def test_notice_in_english_when_the_report_is(audited: dict[str, Any]) -> None:
     d = docx.Document(str(audited["en"] / "notice.docx"))
     assert [p.text for p in d.paragraphs if p.style.name == "Heading 1"] == [
