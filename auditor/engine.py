@@ -26,6 +26,7 @@ from auditor.model import Finding, Rule
 from auditor.network.resolve import Resolver
 from auditor.pluginmanager import PluginHooks, collect_parameters, collect_rules, get_plugin_manager
 from auditor.reports.base import ReportInputs, build_report
+from auditor.reports.notice import rectification_terms
 from auditor.rulepacks import RulePack, load_pack
 from auditor.scoring import compute_score
 from auditor.siteid import SiteIdentity
@@ -71,6 +72,10 @@ class Engine:
         self.serves = self._serves()
         self._probes = self._collect_probes()
         self._writers = self._collect_writers()
+        unknown = [f for f in config.formats if f not in self._writers]
+        if unknown:  # refused here, before any crawl: a typo must not cost a whole audit
+            raise ConfigError(f"未知报告格式 / unknown report format(s): {', '.join(unknown)}; "
+                              f"可用 / known: {', '.join(sorted(self._writers))}")
 
     def _plugin_families(self) -> dict[str, set[str]]:
         fams: dict[str, set[str]] = {}
@@ -243,6 +248,7 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
                           config.family_enabled)
     store.set_score(run_id, score)
     report = build_report(ReportInputs(store, run_id, engine.rules, config.lang, score))
+    report["rectification"] = rectification_terms(engine.pack, report["as_of"])  # the notice's and ledger's 整改时限
     report["stats"]["check_seconds"] = round(t1 - t0, 2)
     if measure_seconds is not None:
         report["stats"]["measure_seconds"] = measure_seconds
@@ -260,7 +266,10 @@ def write_reports(engine: Engine, report: dict[str, Any], config: AuditConfig) -
         writer = writers.get(fmt)
         if writer is None:
             raise ConfigError(f"没有插件提供报告格式 / no writer for format {fmt!r}; known: {sorted(writers)}")
-        paths.append(writer.write(report, out))
+        try:
+            paths.append(writer.write(report, out))
+        except Exception as exc:  # noqa: BLE001 - one writer failing (no Chromium for the PDF) keeps the others
+            log.error("报告格式 %s 未能写出 / report format %s not written: %s", fmt, fmt, exc)
     return paths
 
 

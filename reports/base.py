@@ -6,6 +6,7 @@ the other writers (HTML, XLSX, …) render the same dict, so they never disagree
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from auditor import __version__
 from auditor.model import SEVERITY_ORDER, Finding, Rule
@@ -135,7 +137,9 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
 
 
 def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(ts))
+    """Report times in the audited site's time zone (Asia/Shanghai), not the auditing machine's."""
+
+    return dt.datetime.fromtimestamp(ts, ZoneInfo("Asia/Shanghai")).isoformat(timespec="seconds")
 
 
 def report_schema() -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """``govaudit``: the command line. Chinese by default (``--lang en`` for English).
 
 Exit status of ``check``/``demo``/``recheck``: 0 no single-veto finding, 1 at least one
-single-veto finding, 2 usage or configuration error, 3 the audit itself could not run.
+single-veto finding, 2 usage or configuration error (an unknown ``--format`` included, refused
+before the crawl), 3 the audit itself could not run, 130 interrupted. Without a terminal (cron,
+systemd) progress is plain log lines (:mod:`auditor.cli.progress`), never a live display.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor import __version__
+from auditor.cli.progress import PlainProgress, interactive
 from auditor.config import (
     PROFILES,
     AuditConfig,
@@ -47,8 +50,14 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
+DEFAULT_OUT_ROOT = "govaudit-reports"
+
+
 def _default_out(cfg: AuditConfig) -> str:
-    return str(Path("reports") / (cfg.host or "site") / cfg.as_of)
+    """``./govaudit-reports/<host>/<as-of>/``: not ``./reports/``, which in a checkout is the
+    package folder ``reports/`` (the writers' own code), where report files must never land."""
+
+    return str(Path(DEFAULT_OUT_ROOT) / (cfg.host or "site") / cfg.as_of)
 
 
 def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> AuditConfig:
@@ -64,7 +73,7 @@ def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> Aud
 
 
 # Shared options (typer has no option groups; these aliases keep the signatures readable).
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./reports/<host>/<as-of>/)")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./govaudit-reports/<host>/<as-of>/)")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en")]
 
@@ -92,7 +101,7 @@ def check(
     sibling_host: Annotated[list[str] | None, typer.Option("--sibling-host", help="同属本站的其他主机名")] = None,
     column: Annotated[list[str] | None, typer.Option("--column", help="额外的栏目入口地址（种子）")] = None,
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
-    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx (default all three)")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx,ledger,docx,pdf（默认 json,html,xlsx,ledger；ledger=整改台账，docx=整改通知书，pdf=HTML 报告的 PDF）")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
@@ -155,8 +164,9 @@ def run_audit(cfg: AuditConfig) -> int:
     live_holder: dict[str, Any] = {}
 
     def on_start(job: Any) -> None:
-        if not err.is_terminal:
-            err.print(("开始自查 " if zh else "Auditing ") + cfg.url)
+        if not interactive():  # cron, systemd, a pipe: plain lines every few seconds, no live panel
+            print(("开始自查 " if zh else "Auditing ") + cfg.url, file=sys.stderr, flush=True)
+            live_holder["live"] = PlainProgress(job).start()
             return
         live = Live(get_renderable=lambda: _progress(job, zh), console=err, refresh_per_second=4, transient=True)
         live.start()
@@ -282,7 +292,7 @@ def recheck(
     lang: LangOpt = None,
     rules: Annotated[str | None, typer.Option("--rules", help="换用规则包 / another rule pack")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
-    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx,ledger,docx,pdf")] = None,
 ) -> None:
     """在已存储的审计上重新运行检查（不重新抓取）/ re-run checks on a stored audit without re-crawling."""
 
