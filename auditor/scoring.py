@@ -59,6 +59,9 @@ def compute_score(
     scoring = pack.scoring
     blocks_spec: dict[str, dict[str, Any]] = scoring.get("blocks", {})
     veto_spec: dict[str, dict[str, Any]] = scoring.get("vetoes", {})
+    # 政务新媒体 items (``scope: newmedia``) judge accounts, not the website: a stale account fails that
+    # account (evidence ``account``), never the site's verdict; they are reported in ``score["newmedia"]``
+    nm_items = {item for item, spec in veto_spec.items() if spec.get("scope") == "newmedia"}
     rule_to_item = {rid: item for item, spec in veto_spec.items() for rid in spec.get("rules", [])}
     undecided_to_item = {rid: item for item, spec in veto_spec.items() for rid in spec.get("undecided_rules", [])}
 
@@ -67,8 +70,13 @@ def compute_score(
     undecided_hits: dict[str, list[str]] = {}
     raw: dict[str, dict[str, Any]] = {}
     per_finding: dict[str, dict[str, Any]] = {}
+    nm_accounts: dict[str, list[str]] = {}
     for f in findings:
-        if f.severity == Severity.VETO:
+        if f.severity == Severity.VETO and rule_to_item.get(f.rule) in nm_items:
+            veto_hits.setdefault(rule_to_item[f.rule], []).append(f.id)
+            account = f.evidence.get("account") if isinstance(f.evidence, dict) else None
+            nm_accounts.setdefault(str(account or f.url), []).append(f.id)
+        elif f.severity == Severity.VETO:
             veto_rules[f.rule] = veto_rules.get(f.rule, 0) + 1
             veto_hits.setdefault(rule_to_item.get(f.rule, "other"), []).append(f.id)
         if f.rule in undecided_to_item:
@@ -115,6 +123,7 @@ def compute_score(
     score = round(max(0.0, max_points - total), 2)
 
     veto_items = []
+    nm_veto_items = []
     for key, spec in veto_spec.items():
         hits = veto_hits.get(key, [])
         checked = any(_rule_checked(rid, rules, enabled) for rid in spec.get("rules", []))
@@ -126,9 +135,10 @@ def compute_score(
             state = "clear"
         else:
             state = "not_checked"
-        veto_items.append({"id": key, "name_zh": spec["name_zh"], "name_en": spec["name_en"], "state": state,
-                           "findings": hits + undecided_hits.get(key, []), "rules": spec.get("rules", []),
-                           "source": spec["source"], "status": spec["status"]})
+        (nm_veto_items if key in nm_items else veto_items).append(
+            {"id": key, "name_zh": spec["name_zh"], "name_en": spec["name_en"], "state": state,
+             "findings": hits + undecided_hits.get(key, []), "rules": spec.get("rules", []),
+             "source": spec["source"], "status": spec["status"]})
     if veto_hits.get("other"):
         veto_items.append({"id": "other", "name_zh": "其他单项否决", "name_en": "Other single veto", "state": "triggered",
                            "findings": veto_hits["other"], "rules": [], "source": "", "status": "unconfirmed"})
@@ -159,11 +169,29 @@ def compute_score(
         },
         "blocks": blocks,
         "indicators": indicators,
+        "newmedia": newmedia_part(nm_veto_items, nm_accounts),
         "findings": per_finding,
         "rule_pack": pack.describe(),
     }
     result["explanation_zh"], result["explanation_en"] = explain(result)
     return result
+
+
+def newmedia_part(items: list[dict[str, Any]], failed: dict[str, list[str]]) -> dict[str, Any]:
+    """The 政务新媒体 verdict: per account, any single veto makes it 不合格 (指标说明); no national 扣分 table
+    for new media was seen, so other new-media findings are listed, not deducted."""
+
+    n = len(failed)
+    return {
+        "veto_items": items,
+        "veto": bool(failed),
+        "accounts_failed": dict(sorted(failed.items())),
+        "verdict_zh": f"{n} 个政务新媒体账号不合格（单项否决）" if n else "政务新媒体账号未触发单项否决",
+        "verdict_en": f"{n} new-media account(s) fail (single veto)" if n else "No new-media account triggers a single veto",
+        "note_zh": "政务新媒体按账号判定：任一单项否决即该账号不合格；未见国家层面政务新媒体扣分表，其他问题不扣网站分。",
+        "note_en": "New media are judged per account: any single veto fails the account; no national deduction table "
+                   "for new media was seen, so other findings are not deducted from the website's score.",
+    }
 
 
 def _family_has_rules(family: str, rules: dict[str, Rule]) -> bool:
@@ -192,6 +220,10 @@ def explain(score: dict[str, Any]) -> tuple[list[str], list[str]]:
     if not_checked:
         zh.append("以下否决项本次未能自动判定，需人工核查：" + "、".join(v["name_zh"] for v in not_checked) + "。")
         en.append("Not decided automatically, check by hand: " + ", ".join(v["name_en"] for v in not_checked) + ".")
+    nm = score.get("newmedia") or {}
+    if nm.get("veto"):
+        zh.append(nm["verdict_zh"] + "（不影响网站本身的结论）。")
+        en.append(nm["verdict_en"] + " (the website's own verdict is separate).")
     parts_zh = [f"{b['name_zh']}扣 {b['deducted']:g}（满分 {b['points']:g}）" for b in score["blocks"].values() if b["deducted"]]
     parts_en = [f"{b['name_en']} −{b['deducted']:g} (of {b['points']:g})" for b in score["blocks"].values() if b["deducted"]]
     zh.append(f"扣分部分：{score['max_points']:g} 分" + ("，" + "，".join(parts_zh) if parts_zh else "，未扣分")

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from auditor import __version__
 from auditor.model import SEVERITY_ORDER, Finding, Rule
+from auditor.reports.newmedia import newmedia_section
 from auditor.store.database import EvidenceStore
 
 SCHEMA_VERSION = "1.0"
@@ -92,6 +93,7 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
     metrics = [r["data"] for r in store.iter_records("metric", run_id=run_id)]
     options = run.get("options") or {}
     used_rules = {d["rule"] for d in findings}
+    report_newmedia = newmedia_section(store, run_id, findings, score)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "govaudit", "version": __version__},
@@ -128,6 +130,7 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
         "errors": [
             {"stage": e["stage"], "plugin": e["plugin"], "url": e["url"], "message": e["message"]} for e in errors[:500]
         ],
+        "newmedia": report_newmedia,  # 政务新媒体 section (reports/newmedia.py); None when not measured
     }
 
 

@@ -96,6 +96,7 @@ def check(
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
+    accounts: Annotated[Path | None, typer.Option("--accounts", help="政务新媒体备案登记表 CSV/XLSX / new-media account registry")] = None,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
@@ -107,6 +108,10 @@ def check(
         plugin_options: dict[str, dict[str, Any]] = {}
         if a11y:
             plugin_options["a11y"] = {"mode": a11y}
+        from auditor.cli.newmedia import accounts_options
+
+        if (nm := accounts_options(accounts)) is not None:
+            plugin_options["newmedia"] = nm
         cli = {
             "out": str(out_dir) if out_dir else None,
             "db": str(db) if db else None,
