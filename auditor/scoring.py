@@ -62,6 +62,9 @@ def compute_score(
     # 政务新媒体 items (``scope: newmedia``) judge accounts, not the website: a stale account fails that
     # account (evidence ``account``), never the site's verdict; they are reported in ``score["newmedia"]``
     nm_items = {item for item, spec in veto_spec.items() if spec.get("scope") == "newmedia"}
+    nm_blocks = {key: spec for key, spec in blocks_spec.items() if spec.get("scope") == "newmedia"}
+    blocks_spec = {key: spec for key, spec in blocks_spec.items() if key not in nm_blocks}
+    nm_deducted: dict[str, dict[str, float]] = {}  # account → indicator → points
     rule_to_item = {rid: item for item, spec in veto_spec.items() for rid in spec.get("rules", [])}
     undecided_to_item = {rid: item for item, spec in veto_spec.items() for rid in spec.get("undecided_rules", [])}
 
@@ -84,6 +87,12 @@ def compute_score(
         amount, indicator = finding_deduction(f, pack)
         if indicator is None:
             continue
+        if pack.indicators.get(indicator, {}).get("block") in nm_blocks:
+            ev = f.evidence if isinstance(f.evidence, dict) else {}
+            for account in [ev.get("account"), *(ev.get("accounts") or [])]:
+                if account:
+                    per = nm_deducted.setdefault(str(account), {})
+                    per[indicator] = per.get(indicator, 0.0) + amount
         ind = raw.setdefault(indicator, {"raw": 0.0, "count": 0})
         ind["raw"] += amount
         ind["count"] += 1
@@ -169,7 +178,7 @@ def compute_score(
         },
         "blocks": blocks,
         "indicators": indicators,
-        "newmedia": newmedia_part(nm_veto_items, nm_accounts),
+        "newmedia": newmedia_part(nm_veto_items, nm_accounts, nm_blocks, nm_deducted, pack),
         "findings": per_finding,
         "rule_pack": pack.describe(),
     }
@@ -177,20 +186,35 @@ def compute_score(
     return result
 
 
-def newmedia_part(items: list[dict[str, Any]], failed: dict[str, list[str]]) -> dict[str, Any]:
-    """The 政务新媒体 verdict: per account, any single veto makes it 不合格 (指标说明); no national 扣分 table
-    for new media was seen, so other new-media findings are listed, not deducted."""
+def newmedia_part(items: list[dict[str, Any]], failed: dict[str, list[str]], blocks: dict[str, dict[str, Any]],
+                  deducted: dict[str, dict[str, float]], pack: RulePack) -> dict[str, Any]:
+    """The 政务新媒体 verdict, per account: any single veto makes the account 不合格 (指标说明). Deductions of
+    the pack's ``scope: newmedia`` block are counted per account (capped per indicator and per block) as a
+    reference score; they never touch the website's 100 points."""
 
     n = len(failed)
+    accounts: dict[str, dict[str, Any]] = {}
+    for block_key, spec in blocks.items():
+        points = float(spec["points"])
+        members = {k for k, ind in pack.indicators.items() if ind.get("block") == block_key}
+        for account in sorted(set(deducted) | set(failed)):
+            per = deducted.get(account, {})
+            sub = sum(min(v, float(pack.indicators[k]["points"])) for k, v in per.items() if k in members)
+            lost = round(min(sub, points), 2)
+            accounts[account] = {"block": block_key, "points": points, "deducted": lost, "score": round(points - lost, 2),
+                                 "veto": account in failed}
     return {
         "veto_items": items,
         "veto": bool(failed),
         "accounts_failed": dict(sorted(failed.items())),
+        "blocks": {k: {"name_zh": b["name_zh"], "name_en": b["name_en"], "points": float(b["points"]),
+                       "source": b["source"], "status": b["status"]} for k, b in blocks.items()},
+        "accounts": accounts,
         "verdict_zh": f"{n} 个政务新媒体账号不合格（单项否决）" if n else "政务新媒体账号未触发单项否决",
         "verdict_en": f"{n} new-media account(s) fail (single veto)" if n else "No new-media account triggers a single veto",
-        "note_zh": "政务新媒体按账号判定：任一单项否决即该账号不合格；未见国家层面政务新媒体扣分表，其他问题不扣网站分。",
-        "note_en": "New media are judged per account: any single veto fails the account; no national deduction table "
-                   "for new media was seen, so other findings are not deducted from the website's score.",
+        "note_zh": "政务新媒体按账号判定：任一单项否决即该账号不合格；扣分部分按账号单独计（分值未见国家原表，仅供参考），不计入网站得分。",
+        "note_en": "New media are judged per account: any single veto fails the account; deductions are counted per account "
+                   "(points unconfirmed, for reference) and never taken from the website's score.",
     }
 
 

@@ -28,17 +28,20 @@ def newmedia_section(store: EvidenceStore, run_id: str, findings: list[dict[str,
         for uid in [ev.get("account"), *(ev.get("accounts") or [])]:
             if uid:
                 by_account.setdefault(str(uid), []).append(f)
+    part = score.get("newmedia") or {}
+    scored = part.get("accounts") or {}
     accounts = []
     for rec in store.iter_records(RECORD_KIND, run_id=run_id):
         a = dict(rec["data"])
         mine = by_account.get(a["uid"], [])
         a["findings"] = [{"id": f["id"], "rule": f["rule"], "severity": f["severity"], "message": f["message"]} for f in mine]
         a["veto"] = any(f["severity"] == "veto" for f in mine)
+        got = scored.get(a["uid"]) or {}
+        a["deducted"] = got.get("deducted", 0.0)  # reference deductions of the per-account block (unconfirmed points)
         accounts.append(a)
     accounts.sort(key=lambda a: (not a["veto"], -len(a["findings"]), a["platform"] or "", a["name"]))
     data = head.data if isinstance(head.data, dict) else {}
     registry = data.get("registry") or {}
-    part = score.get("newmedia") or {}
     return {
         "registry": {"given": bool(registry.get("given")), "file": registry.get("file"), "rows": registry.get("rows", 0),
                      "problems": registry.get("problems", [])},

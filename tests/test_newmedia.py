@@ -226,6 +226,10 @@ def test_audit_runs_and_a_stale_account_fails_the_account_not_the_site(audited: 
                       "newmedia_no_interaction": "triggered"}
     failed = set(nm["accounts_failed"])
     assert failed == {"微博:wb_gov", "抖音:dy1", "微博:wb2"}, failed
+    # per-account reference deductions, outside the website's 100 points
+    assert score["score"] == 100 and score["max_points"] == 100
+    assert nm["accounts"]["今日头条:示范县转发号"]["deducted"] == 15.0  # zombie 10 + unregistered 5
+    assert nm["accounts"]["微博:wb_gov"]["veto"] and nm["accounts"]["微博:wb_gov"]["deducted"] == 5.0  # its share of the duplicate
 
 
 def test_every_finding_per_account(audited: dict[str, Any]) -> None:
