@@ -90,17 +90,19 @@ class _Account:
         limit = dt.datetime.combine(as_of, dt.time.max)
         self.decidable = [r for r in self.readings if r.get("decidable")]
         self.complete = any(r.get("complete") for r in self.decidable)
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str]] = set()  # by address and by (title, time): a feed item and its article page are one post
         self.posts: list[tuple[dt.datetime | None, dict[str, Any]]] = []
         for r in self.decidable:
             for p in r.get("posts", []):
                 when = parse_time(p.get("time"))
                 if when is not None and when > limit:
                     continue  # posted after the monitoring point
-                key = (p.get("url") or "", p.get("title") or "") if p.get("url") else ("", f"{p.get('title')}|{p.get('time')}")
-                if key in seen:
+                keys = {("t", f"{p.get('title') or ''}|{p.get('time') or ''}")}
+                if p.get("url"):
+                    keys.add(("u", p["url"]))
+                if keys & seen:
                     continue
-                seen.add(key)
+                seen |= keys
                 self.posts.append((when, p))
         dated = [w for w, _ in self.posts if w is not None]
         self.last = max(dated) if dated else None

@@ -43,7 +43,7 @@ PLATFORMS: dict[str, tuple[str, ...]] = {
     "今日头条": ("今日头条", "头条号", "头条", "toutiao"),
     "小红书": ("小红书", "xiaohongshu"),
     "哔哩哔哩": ("哔哩哔哩", "bilibili", "b站"),
-    "移动客户端": ("客户端", "app", "APP"),
+    "移动客户端": ("移动客户端", "客户端"),
 }
 # the platform a link's host belongs to (a link on the 矩阵 page names its platform this way)
 PLATFORM_HOSTS: dict[str, str] = {
