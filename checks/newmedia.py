@@ -188,17 +188,18 @@ def _judge(a: _Account, ctx: CheckContext, registry_file: str | None, registry_g
     # --- updates --------------------------------------------------------------------------------
     fresh = a.days_since is not None and a.days_since <= window
     if not fresh:
-        if a.complete:
+        if a.complete and (a.last is not None or not a.posts):  # undated posts prove nothing
             when = f"最近一次发文为 {a.last.date()}（距评估基准日 {a.days_since} 天）" if a.last else "数据源中没有任何发文"
             yield ctx.finding("newmedia.not_updated", url, f"账号“{a.label}”监测时间点前 {window} 天内无更新：{when}",
                               f"Account '{a.name}' ({a.platform}) has not posted in the {window} days before {ctx.as_of}",
                               key=key, evidence=a.evidence(days_since=a.days_since, window_days=window, sources=None))
         else:
-            why = "没有可读取的数据源" if not a.readings else ("数据源只含部分文章，无法证明已停更" if a.decidable else "数据源均无法读取")
+            why = ("没有可读取的数据源" if not a.readings else "数据源中的发文均无日期" if a.complete
+                   else "数据源只含部分文章，无法证明已停更" if a.decidable else "数据源均无法读取")
             yield ctx.finding("newmedia.not_decidable", url, f"账号“{a.label}”无法判定是否更新：{why}",
                               f"Account '{a.name}' ({a.platform}): updates not decidable ({'partial source' if a.decidable else 'no readable source'})",
                               key=key, evidence=a.evidence(readings=a.reasons()))
-    if a.complete:
+    if a.complete and (a.last is not None or not a.posts):
         yield from _zombie(a, ctx, url)
     yield from _interaction(a, ctx, url)
     yield from _ads(a, ctx)
@@ -346,7 +347,7 @@ def _summary(a: _Account, ctx: CheckContext, found: list[Finding]) -> dict[str, 
         state = "closed"
     elif a.days_since is not None and a.days_since <= window:
         state = "active"
-    elif a.complete:
+    elif a.complete and (a.last is not None or not a.posts):
         state = "stale"
     else:
         state = "not_decidable"

@@ -153,6 +153,10 @@ def govaudit_measure(site: SiteView, ctx: MeasureContext) -> None:
     listed, pages = discover(site.pages("html"))
     accounts = merge(registry, listed)
     sources = list(ctx.account_sources)
+    try:
+        ctx.probe("http")  # built once here, before the threads share it (the probe table is not locked)
+    except KeyError:
+        pass  # an engine without the HTTP probe: network sources say "not decidable"
     workers = max(1, min(16, int(ctx.config.concurrency or 1), len(accounts) or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newmedia") as pool:
         readings = list(pool.map(lambda a: read_account(a, sources, ctx), accounts))

@@ -133,7 +133,7 @@ def _feed_post(e: Any) -> Post:
 
 
 _CT = re.compile(r"""\bvar\s+ct\s*=\s*["']?(\d{9,13})""")
-_CT_ALT = re.compile(r"""["']?(?:ct|create_time)["']?\s*[:=]\s*["']?(\d{9,13})""")
+_CT_ALT = re.compile(r"""\b(?:ct|create_time)["']?\s*[:=]\s*["']?(\d{9,13})""")
 _PUBLISH = re.compile(r"""(?:var\s+)?publish_time\s*=\s*["']([^"']+)["']""")
 _NICK = re.compile(r"""var\s+nickname\s*=\s*(?:htmlDecode\()?["']([^"']+)["']""")
 

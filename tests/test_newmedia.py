@@ -66,6 +66,9 @@ def build(port: int, dead: int, sites: dict[str, Site]) -> dict[str, str]:
     feeds.raw("/wx_closed.xml", rss("示范县旧号", base(FEEDS), [FeedPost(ago(100), "农技推广", "技术推广。")]), "application/rss+xml")
     feeds.raw("/wb_notice.xml", rss("示范县停更号", base(FEEDS), [FeedPost(ago(30), "停更公告", "本账号自即日起停止更新，请关注示范县发布。"),
                                                                  FeedPost(ago(60), "农业信息", "信息。")]), "application/rss+xml")
+    feeds.raw("/ks_undated.xml", '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>示范县应急</title>'
+              '<link>http://x/</link><description>d</description><item><title>应急科普</title><link>http://x/1</link></item>'
+              '</channel></rss>', "application/rss+xml")
     mp = sites[MP]
     mp.page("/s/fresh1", wechat_article("示范县发布", "县长调研", ago(4), "县长到乡镇调研。"))
     mp.page("/s/old1", wechat_article("示范县教育", "开学通知", ago(60), "秋季开学安排。"))
@@ -90,7 +93,7 @@ def build(port: int, dead: int, sites: dict[str, Site]) -> dict[str, str]:
     www.page("/xmtjz/index.html", page("政务新媒体", matrix_body(entries)))
     return {"fresh": f"{base(FEEDS)}/wx_fresh.xml", "veto": f"{base(FEEDS)}/wb_veto.atom",
             "zombie": f"{base(FEEDS)}/dy_zombie.xml", "closed": f"{base(FEEDS)}/wx_closed.xml",
-            "notice": f"{base(FEEDS)}/wb_notice.xml", "old1": f"{base(MP)}/s/old1", "dead": f"http://dead.nmtest.cn:{dead}/wb_health.xml"}
+            "notice": f"{base(FEEDS)}/wb_notice.xml", "undated": f"{base(FEEDS)}/ks_undated.xml", "old1": f"{base(MP)}/s/old1", "dead": f"http://dead.nmtest.cn:{dead}/wb_health.xml"}
 
 
 def write_registry(folder: Path, urls: dict[str, str]) -> Path:
@@ -117,6 +120,7 @@ def write_registry(folder: Path, urls: dict[str, str]) -> Path:
         ("示范县卫健", "微博", "示范县卫生健康局", "wb_health", urls["dead"], "正常"),
         ("示范县旧号", "微信公众号", "示范县农业农村局", "gh_old", urls["closed"], "已关停"),
         ("示范县停更号", "微博", "示范县农业农村局", "wb_notice", urls["notice"], "停更"),
+        ("示范县应急", "快手", "示范县应急管理局", "ks1", urls["undated"], "正常"),
     ]
     path = folder / "registry.csv"
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
@@ -245,6 +249,7 @@ def test_every_finding_per_account(audited: dict[str, Any]) -> None:
                                   "newmedia.post_text"}
     assert got["示范县旧号"] == {"newmedia.closed_without_notice"}  # closed: not "not on site", not stale
     assert got.get("示范县停更号") is None  # closed with its 停更公告
+    assert got["示范县应急"] == {"newmedia.not_on_site", "newmedia.not_decidable"}  # a feed without dates proves nothing
 
 
 def test_finding_details(audited: dict[str, Any]) -> None:
@@ -282,10 +287,10 @@ def test_report_section_json_html_xlsx(audited: dict[str, Any]) -> None:
     report = audited["report"]
     jsonschema.validate(report, report_schema())
     nm = report["newmedia"]
-    assert nm["registry"] == {"given": True, "file": "registry.csv", "rows": 8, "problems": []}
+    assert nm["registry"] == {"given": True, "file": "registry.csv", "rows": 9, "problems": []}
     assert [u.endswith("/xmtjz/index.html") for u in nm["listing_pages"]] == [True]
     accs = {a["name"]: a for a in nm["accounts"]}
-    assert len(accs) == 9
+    assert len(accs) == 10
     fresh = accs["示范县发布"]
     assert fresh["state"] == "active" and fresh["posts_in_window"] == 3 and fresh["days_since"] == 3
     assert fresh["owner"] == "示范县人民政府办公室" and fresh["on_site"] and fresh["in_registry"] and not fresh["findings"]
@@ -296,7 +301,7 @@ def test_report_section_json_html_xlsx(audited: dict[str, Any]) -> None:
     assert 'id="newmedia"' in html and "示范县政府服务" in html and "无法判定" in html
     ws = load_workbook(audited["tmp"] / "a" / "report.xlsx")["政务新媒体"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][0] == "账号名称" and len(rows) == 10
+    assert rows[0][0] == "账号名称" and len(rows) == 11
     assert any(r[0] == "示范县卫健" and r[10] == "not_decidable" for r in rows)
 
 
@@ -330,3 +335,48 @@ def test_missing_registry_is_a_usage_error(tmp_path: Path) -> None:
     r = run_cli("check", "http://127.0.0.1:9/", "--as-of", AS_OF.isoformat(), "--accounts", str(tmp_path / "nope.csv"),
                 "--out", str(tmp_path))
     assert r.returncode == 2 and "registry file not found" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- pure parts, in process (no audit) ------------------------------------------------------
+
+def test_wechat_pages_and_notice_classification() -> None:
+    from auditor.checks.newmedia import article_state
+    from auditor.plugins.newmedia_sources import read_wechat_page
+    from auditor.rulepacks import load_pack
+
+    pack = load_pack("national")
+    lists = [pack.values[k]["value"] for k in ("newmedia.article_deleted_markers", "newmedia.article_blocked_markers",
+                                                "newmedia.platform_check_markers")]
+    live = read_wechat_page(wechat_article("示范县发布", "辟谣", ago(1), "网传“该内容已被发布者删除”截图系伪造。"))
+    assert live["content"] and live["time"] == ago(1).isoformat() and live["nickname"] == "示范县发布"
+    state = lambda html: article_state({**read_wechat_page(html), "fetched": True}, *lists)  # noqa: E731
+    assert state(wechat_article("示范县发布", "辟谣", ago(1), "网传“该内容已被发布者删除”截图系伪造。")) == "live"  # trap
+    assert state(wechat_deleted()) == "deleted" and state(wechat_blocked()) == "blocked"
+    assert state(wechat_check()) == "undecidable"  # a verification page is not a deleted article
+    assert article_state({"url": "x", "fetched": False, "reason": "unreachable:refused"}, *lists) == "undecidable"
+
+
+def test_link_kinds_platforms_and_an_xlsx_registry(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from auditor.measure.newmedia import EXPORT, FEED, HOME, WECHAT_ARTICLE, link_kind, platform_of
+    from auditor.plugins.newmedia_probe import read_registry
+
+    assert link_kind("https://mp.weixin.qq.com/s/AbC") == WECHAT_ARTICLE
+    assert link_kind("http://rsshub.local/weibo/user/123/rss") == FEED and link_kind("https://x.cn/feed.xml") == FEED
+    assert link_kind("https://weibo.com/u/123") == HOME and link_kind("/data/exports/wb.csv") == EXPORT
+    assert platform_of("示范县发布微信视频号") == "微信视频号" and platform_of("新浪微博") == "微博"
+    assert platform_of("Apple 新闻") is None  # no stray "app" match
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["账号名称", "平台", "开办主体", "微信号", "订阅地址", "状态"])
+    ws.append(["示范县发布", "公众号", "示范县人民政府办公室", "gh_1", "https://x.cn/a.xml exports/a.csv", "正常"])
+    ws.append([None, "微博", "某单位", "", "", ""])  # no name: a problem, not a crash
+    ws.append(["某号", "飞书", "某单位", "", "", ""])
+    wb.save(tmp_path / "reg.xlsx")
+    accounts, info = read_registry(tmp_path / "reg.xlsx")
+    assert [a.name for a in accounts] == ["示范县发布", "某号"]
+    a = accounts[0]
+    assert a.platform == "微信公众号" and a.owner == "示范县人民政府办公室" and a.account_id == "gh_1"
+    assert [lk["kind"] for lk in a.links] == [FEED, EXPORT] and a.links[1]["url"] == str(tmp_path / "exports" / "a.csv")
+    assert [p["problem"] for p in info["problems"]] == ["no_name", "unknown_platform"]

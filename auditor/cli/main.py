@@ -215,6 +215,10 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
     hit = [v for v in score.get("veto_items", []) if v["state"] == "triggered"]
     vetoes = ", ".join(f"{v['name_zh'] if zh else v['name_en']}×{len(v['findings'])}" for v in hit) or ("无" if zh else "none")
     table.add_row("单项否决" if zh else "single veto", vetoes)
+    if report.get("newmedia"):  # 政务新媒体: judged per account (issue #12)
+        nm = score.get("newmedia") or {}
+        table.add_row("政务新媒体" if zh else "new media", f"{len(report['newmedia']['accounts'])} · "
+                      + (nm.get("verdict_zh", "") if zh else nm.get("verdict_en", "")))
     cov = report.get("coverage") or {}
     table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
