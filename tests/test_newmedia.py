@@ -153,13 +153,25 @@ class WeiboBridge:
         return Reading(self.name, True, complete=True, posts=posts).as_dict()
 
 
+class Broken:
+    """A source that raises: its account gets a not-decidable reading, every other reading stands."""
+
+    name = "broken"
+
+    def accepts(self, account: Any) -> bool:
+        return account.account_id == "gh_fresh"
+
+    def read(self, account: Any, ctx: Any) -> Any:
+        raise RuntimeError("platform API changed")
+
+
 class BridgePlugin:
-    def __init__(self, source: WeiboBridge):
-        self.source = source
+    def __init__(self, *sources: Any):
+        self.sources = list(sources)
 
     @hookimpl
     def govaudit_account_sources(self) -> list[Any]:
-        return [self.source]
+        return self.sources
 
 
 def by_account(report: dict[str, Any]) -> dict[str, set[str]]:
@@ -201,7 +213,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         cfg = build_config({**opts, "db": str(db2), "out": str(tmp / "bridge")}, {})
         cfg.plugin_options = run["options"]["plugin_options"]
         bridge = WeiboBridge(f"http://{API}:{port}")
-        engine = Engine(cfg, extra_plugins=[BridgePlugin(bridge)])
+        engine = Engine(cfg, extra_plugins=[BridgePlugin(bridge, Broken())])
         store.clear_derived(report["run_id"])
         out["bridge"] = check_and_report(cfg, engine, store, report["run_id"], measure=True).report
         out["bridge_calls"] = list(bridge.calls)
@@ -329,6 +341,26 @@ def test_third_party_source_in_process_through_the_resolver(audited: dict[str, A
     assert got.get("示范县卫健") is None  # read by the bridge (fresh): decidable now, and active
     acc = next(a for a in audited["bridge"]["newmedia"]["accounts"] if a["name"] == "示范县卫健")
     assert acc["state"] == "active" and "weibo-bridge" in audited["bridge"]["newmedia"]["sources"]
+    fresh = next(a for a in audited["bridge"]["newmedia"]["accounts"] if a["name"] == "示范县发布")
+    assert {"source": "broken", "reason": "source_error", "complete": False} in fresh["sources"]
+    assert fresh["state"] == "active" and got.get("示范县发布") is None  # the feed's reading still stands
+
+
+def test_a_source_name_offered_twice_is_refused() -> None:
+    from auditor.config import AuditConfig, ConfigError
+    from auditor.engine import Engine
+
+    class Feed:
+        name = "feed"  # the built-in feed source's name
+
+        def accepts(self, account: Any) -> bool:
+            return False
+
+        def read(self, account: Any, ctx: Any) -> Any:
+            return None
+
+    with pytest.raises(ConfigError, match="feed"):
+        Engine(AuditConfig(as_of=AS_OF.isoformat(), url=f"http://{WWW}/"), extra_plugins=[BridgePlugin(Feed())])
 
 
 def test_missing_registry_is_a_usage_error(tmp_path: Path) -> None:
