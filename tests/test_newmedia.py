@@ -46,7 +46,8 @@ def ago(days: int, hour: int = 10) -> dt.datetime:
 
 def page(title: str, body: str) -> str:
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-            f"<div class='nav'><a href='/'>首页</a> <a href='/xmtjz/index.html'>政务新媒体</a></div>{body}</body></html>")
+            f"<div class='nav'><a href='/'>首页</a> <a href='/xmtjz/index.html'>政务新媒体</a> "
+            f"<a href='/zwwb/index.html'>政务微博</a></div>{body}</body></html>")  # trap: a menu entry is no account
 
 
 def build(port: int, dead: int, sites: dict[str, Site]) -> dict[str, str]:
@@ -91,6 +92,7 @@ def build(port: int, dead: int, sites: dict[str, Site]) -> dict[str, str]:
     www = sites[WWW]
     www.page("/", page("示范县人民政府", "<p>欢迎访问</p>"))
     www.page("/xmtjz/index.html", page("政务新媒体", matrix_body(entries)))
+    www.page("/zwwb/index.html", page("政务微博", "<p>本站政务微博栏目</p>"))
     return {"fresh": f"{base(FEEDS)}/wx_fresh.xml", "veto": f"{base(FEEDS)}/wb_veto.atom",
             "zombie": f"{base(FEEDS)}/dy_zombie.xml", "closed": f"{base(FEEDS)}/wx_closed.xml",
             "notice": f"{base(FEEDS)}/wb_notice.xml", "undated": f"{base(FEEDS)}/ks_undated.xml", "old1": f"{base(MP)}/s/old1", "dead": f"http://dead.nmtest.cn:{dead}/wb_health.xml"}

@@ -246,12 +246,13 @@ def _name_from(text: str, platform: str) -> str:
 def discover(pages: Iterable[Any]) -> tuple[list[Account], list[str]]:
     """Accounts a site lists on its 政务新媒体 pages: name, platform, links (feeds, article pages,
     platform pages) from each entry's block (``li``/``tr``/``dd``/a ``div.account``), its text, its
-    images' ``alt``/``title`` and captions. Returns the accounts and the listing pages' URLs."""
+    images' ``alt``/``title`` and captions; an entry with neither an image nor an address of its own is a menu
+    item, not an account. Returns the accounts and the URLs of the pages that listed at least one."""
 
     found: dict[str, Account] = {}
     where: list[str] = []
     for page in listing_pages(pages):
-        where.append(page.url)
+        before = len(found)
         blocks: list[Any] = []
         for el in page.tree.iter("img", "a"):
             b = _block_of(el)
@@ -275,12 +276,16 @@ def discover(pages: Iterable[Any]) -> tuple[list[Account], list[str]]:
                 if urlsplit(u).hostname == urlsplit(page.final_url).hostname and link_kind(u) == HOME:
                     continue  # navigation inside the site, not the account's address
                 acc.add_link(u)
+            if not acc.links and not any(True for _ in b.iter("img")):
+                continue  # a menu entry (政务微博 → a column of this site), not an account: no QR, no address
             prev = found.get(acc.uid)
             if prev is None:
                 found[acc.uid] = acc
             else:
                 for u in acc.urls():
                     prev.add_link(u)
+        if len(found) > before or any(a.origins["site"]["page"] == page.url for a in found.values()):
+            where.append(page.url)  # a page that lists accounts (a 政务微博 column of news is not one)
     return list(found.values()), where
 
 
