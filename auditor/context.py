@@ -366,6 +366,7 @@ class CheckContext(_AuditSettings):
         self._probe_table = probes if isinstance(probes, ProbeTable) else ProbeTable(probes)
         self._measurements = MeasurementReader(store, run_id)
         self._writer: MeasurementWriter | None = None
+        self.account_sources: list[Any] = []  # govaudit_account_sources, set by the engine for the measure stage
 
     @property
     def store(self) -> EvidenceStore | StoreReader:
@@ -512,6 +513,8 @@ class MeasureContext(_AuditSettings):
         self.store = base._store  # writable: measure plugins log their fetches, render adds the links it saw
         self.run_id = base.run_id
         self.homepage_url = base.homepage_url
+        # 政务新媒体 account sources (hook govaudit_account_sources), collected once by the engine
+        self.account_sources: list[Any] = list(base.account_sources)
 
     @overload
     def probe(self, name: Literal["dns"]) -> Resolver: ...

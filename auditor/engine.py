@@ -49,7 +49,10 @@ class AuditResult:
 
     @property
     def veto(self) -> bool:
-        return bool(self.report["score"]["veto"])
+        """A single veto of the website, or of a 政务新媒体 account (exit status 1 either way)."""
+
+        score = self.report["score"]
+        return bool(score["veto"] or (score.get("newmedia") or {}).get("veto"))
 
 
 class Engine:
@@ -76,6 +79,7 @@ class Engine:
         if unknown:  # refused here, before any crawl: a typo must not cost a whole audit
             raise ConfigError(f"未知报告格式 / unknown report format(s): {', '.join(unknown)}; "
                               f"可用 / known: {', '.join(sorted(self._writers))}")
+        self._account_sources = self._collect_account_sources()
 
     def _plugin_families(self) -> dict[str, set[str]]:
         fams: dict[str, set[str]] = {}
@@ -142,6 +146,34 @@ class Engine:
                 owner[w.name] = name
                 out[w.name] = w
         return out
+
+    def _collect_account_sources(self) -> list[Any]:
+        """The 政务新媒体 account sources (``govaudit_account_sources``), in plugin order; a name
+        offered twice is a ConfigError naming both plugins."""
+
+        out: list[Any] = []
+        owner: dict[str, str] = {}
+        for name, caller in self.hooks("govaudit_account_sources"):
+            try:
+                offered = PluginHooks.one(caller) or []
+            except Exception as exc:  # noqa: BLE001
+                raise ConfigError(f"插件 {name} 的 govaudit_account_sources 出错 / plugin {name}: account sources failed: {exc}") from exc
+            for src in offered:
+                sname = str(getattr(src, "name", "") or "")
+                if not sname or not callable(getattr(src, "accepts", None)) or not callable(getattr(src, "read", None)):
+                    raise ConfigError(f"插件 {name} 的账号数据源缺少 name/accepts/read / plugin {name}: an account source "
+                                      "needs name, accepts(account) and read(account, ctx)")
+                if sname in owner:
+                    raise ConfigError(f"账号数据源 {sname!r} 同时由 {owner[sname]} 和 {name} 提供 / account source {sname!r} "
+                                      f"is offered by both {owner[sname]} and {name}")
+                owner[sname] = name
+                out.append(src)
+        return out
+
+    def account_sources(self) -> list[Any]:
+        """The account sources, for the measure stage (``MeasureContext.account_sources``)."""
+
+        return list(self._account_sources)
 
     def probes(self) -> dict[str, Callable[[MeasureContext], Any]]:
         """The probe factories, by name (for the measure stage's context)."""
@@ -228,6 +260,7 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
     # recheck gets no probe factories at all: nothing after this line can reach the network.
     ctx = CheckContext(config, engine.pack, engine.rules, store, run_id, engine.probes() if measure else {},
                        site.homepage_url)
+    ctx.account_sources = engine.account_sources() if measure else []
     t0 = time.time()
     measure_seconds = None
     try:

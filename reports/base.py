@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from auditor import __version__
 from auditor.model import SEVERITY_ORDER, Finding, Rule
 from auditor.reports.history import add_history
+from auditor.reports.newmedia import newmedia_section
 from auditor.store.database import EvidenceStore
 
 SCHEMA_VERSION = "1.0"
@@ -95,6 +96,7 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
     metrics = [r["data"] for r in store.iter_records("metric", run_id=run_id)]
     options = run.get("options") or {}
     used_rules = {d["rule"] for d in findings}
+    report_newmedia = newmedia_section(store, run_id, findings, score)
     report = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "govaudit", "version": __version__},
@@ -131,6 +133,7 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
         "errors": [
             {"stage": e["stage"], "plugin": e["plugin"], "url": e["url"], "message": e["message"]} for e in errors[:500]
         ],
+        "newmedia": report_newmedia,  # 政务新媒体 section (reports/newmedia.py); None when not measured
     }
     add_history(report, store, run, inp.rules, inp.lang)  # 与上次检查对比: history, changes, triage, trend
     return report

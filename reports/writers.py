@@ -343,9 +343,31 @@ class XlsxWriter:
             summary.append(list(row))
         for line in score.get("explanation_en" if en else "explanation_zh", []):
             summary.append(["", spreadsheet_text(line)])
+        if report.get("newmedia"):
+            _newmedia_sheet(wb, report["newmedia"], en, Font)
         path = out_dir / "report.xlsx"
         wb.save(path)
         return path
+
+
+NEWMEDIA_HEADERS_ZH = ("账号名称", "平台", "主办单位", "账号ID", "备案状态", "网站展示", "已备案", "最近发文", "距基准日天数",
+                       "窗口内发文", "判定", "否决", "问题")
+NEWMEDIA_HEADERS_EN = ("account", "platform", "owner", "account id", "registry status", "on site", "in registry", "last post",
+                       "days since", "posts in window", "state", "veto", "findings")
+
+
+def _newmedia_sheet(wb: Any, nm: dict[str, Any], en: bool, font: Any) -> None:
+    """The 政务新媒体 sheet: one row per account (every crawled or filed string through spreadsheet_text)."""
+
+    ws = wb.create_sheet("new media" if en else "政务新媒体")
+    ws.append(NEWMEDIA_HEADERS_EN if en else NEWMEDIA_HEADERS_ZH)
+    for cell in ws[1]:
+        cell.font = font(bold=True)
+    for a in nm["accounts"]:
+        ws.append([spreadsheet_text(a["name"]), spreadsheet_text(a["platform"] or ""), spreadsheet_text(a["owner"]),
+                   spreadsheet_text(a.get("account_id", "")), spreadsheet_text(a.get("status", "")), bool(a.get("on_site")),
+                   bool(a.get("in_registry")), a["last_post"] or "", a.get("days_since"), a["posts_in_window"], a["state"],
+                   bool(a.get("veto")), spreadsheet_text("\n".join(f["message"] for f in a["findings"]))])
 
 
 @hookimpl

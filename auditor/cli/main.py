@@ -105,6 +105,7 @@ def check(
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
+    accounts: Annotated[Path | None, typer.Option("--accounts", help="政务新媒体备案登记表 CSV/XLSX / new-media account registry")] = None,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
@@ -116,6 +117,10 @@ def check(
         plugin_options: dict[str, dict[str, Any]] = {}
         if a11y:
             plugin_options["a11y"] = {"mode": a11y}
+        from auditor.cli.newmedia import accounts_options
+
+        if (nm := accounts_options(accounts)) is not None:
+            plugin_options["newmedia"] = nm
         cli = {
             "out": str(out_dir) if out_dir else None,
             "db": str(db) if db else None,
@@ -220,6 +225,10 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
     hit = [v for v in score.get("veto_items", []) if v["state"] == "triggered"]
     vetoes = ", ".join(f"{v['name_zh'] if zh else v['name_en']}×{len(v['findings'])}" for v in hit) or ("无" if zh else "none")
     table.add_row("单项否决" if zh else "single veto", vetoes)
+    if report.get("newmedia"):  # 政务新媒体: judged per account (issue #12)
+        nm = score.get("newmedia") or {}
+        table.add_row("政务新媒体" if zh else "new media", f"{len(report['newmedia']['accounts'])} · "
+                      + (nm.get("verdict_zh", "") if zh else nm.get("verdict_en", "")))
     cov = report.get("coverage") or {}
     table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
