@@ -1,7 +1,9 @@
 """``govaudit``: the command line. Chinese by default (``--lang en`` for English).
 
 Exit status of ``check``/``demo``/``recheck``: 0 no single-veto finding, 1 at least one
-single-veto finding, 2 usage or configuration error, 3 the audit itself could not run.
+single-veto finding, 2 usage or configuration error, 3 the audit itself could not run, 4 no
+verdict (``recheck`` of an interrupted run: 无法判定), 130/143 the audit was stopped by
+SIGINT/SIGTERM (a partial report marked 中断 is written; ``check … --resume`` continues it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor import __version__
+from auditor.cli import validate
 from auditor.config import (
     PROFILES,
     AuditConfig,
@@ -38,7 +41,8 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
-EXIT_OK, EXIT_VETO, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+EXIT_OK, EXIT_VETO, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_UNDECIDED = 0, 1, 2, 3, 4
+LATEST = "latest"  # ``--resume`` without a run id: the newest interrupted run of the site
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -65,7 +69,7 @@ def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> Aud
 
 # Shared options (typer has no option groups; these aliases keep the signatures readable).
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./reports/<host>/<as-of>/)")]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en")]
 
 
@@ -96,6 +100,8 @@ def check(
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", is_flag=False, flag_value=LATEST, metavar="[RUN_ID]",
+                                               help="继续被中断的运行（默认最近一次）/ continue an interrupted run")] = None,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
@@ -130,31 +136,38 @@ def check(
             "formats": _split(formats),
             "verify_tls": False if insecure else None,
         }
+        validate.check_cli(url, cli, config_file)
         cfg = _make_config(url, config_file, cli)
         if plugin_options:
             for name, opts in plugin_options.items():
                 cfg.plugin_options.setdefault(name, {}).update(opts)
+        validate.check_config(cfg)
     except ConfigError as exc:
-        err.print(f"[red]错误 / error:[/] {exc}")
+        err.print(f"[red]{'error' if lang == 'en' else '错误'}:[/] {validate.message(exc, lang)}", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
-    raise typer.Exit(run_audit(cfg))
+    raise typer.Exit(run_audit(cfg, resume=resume))
 
 
-def run_audit(cfg: AuditConfig) -> int:
+def run_audit(cfg: AuditConfig, resume: str | None = None) -> int:
     """Run one audit with a live progress display; return the exit status."""
 
+    from auditor import interrupt
     from auditor.engine import AuditCannotRun, Engine, audit
     from auditor.pluginmanager import PluginError
 
     zh = cfg.lang != "en"
     try:
         engine = Engine(cfg)
+        validate.check_engine(cfg, engine)
+        store, run_id = resume_target(cfg, resume)
     except (ConfigError, PluginError) as exc:
-        err.print(f"[red]错误 / error:[/] {exc}")
+        err.print(f"[red]{'错误' if zh else 'error'}:[/] {validate.message(exc, cfg.lang)}", soft_wrap=True)
         return EXIT_USAGE
     live_holder: dict[str, Any] = {}
 
     def on_start(job: Any) -> None:
+        # the run id first: a run killed later can be found (recheck, --resume) without the report
+        err.print(("运行编号：" if zh else "run id: ") + job.run_id + ("（继续）" if zh and resume else " (resumed)" if resume else ""))
         if not err.is_terminal:
             err.print(("开始自查 " if zh else "Auditing ") + cfg.url)
             return
@@ -162,19 +175,60 @@ def run_audit(cfg: AuditConfig) -> int:
         live.start()
         live_holder["live"] = live
 
+    guard = None
     try:
-        result = audit(cfg, engine, on_crawl_start=on_start)
+        with interrupt.guarding() as guard:
+            result = audit(cfg, engine, store=store, on_crawl_start=on_start, resume=run_id)
     except AuditCannotRun as exc:
         _stop_live(live_holder)
-        err.print(f"[red]{exc}[/]")
+        err.print(f"[red]{exc}[/]", soft_wrap=True)
+        for p in exc.paths:
+            out.print(("报告：" if zh else "report: ") + str(p))
         return EXIT_CANNOT_RUN
     except ConfigError as exc:
         _stop_live(live_holder)
-        err.print(f"[red]错误 / error:[/] {exc}")
+        err.print(f"[red]{'错误' if zh else 'error'}:[/] {validate.message(exc, cfg.lang)}", soft_wrap=True)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # a second signal while the partial report was being written
+        _stop_live(live_holder)
+        err.print("已中断 / interrupted")
+        return guard.exit_code if guard is not None else 130
     _stop_live(live_holder)
     _summary(result.report, result.paths, zh)
+    if result.interrupted:
+        err.print(("已中断，部分报告已写出；继续：govaudit check --resume " if zh else
+                   "interrupted; a partial report was written; continue with: govaudit check --resume ") + result.run_id)
+        return 128 + result.interrupted
     return EXIT_VETO if result.veto else EXIT_OK
+
+
+
+def resume_target(cfg: AuditConfig, resume: str | None) -> tuple[Any, str | None]:
+    """The store, and the run ``--resume`` continues (None: a new run). Opening the store marks
+    runs whose process died ``interrupted``; only those (and runs stopped by a signal) resume."""
+
+    from auditor.store.database import EvidenceStore
+    from auditor.store.journal import RESUMABLE, latest_resumable
+
+    store = EvidenceStore(cfg.db)
+    if resume is None:
+        return store, None
+    run_id = latest_resumable(store, cfg.host) if resume == LATEST else resume
+    if run_id is None:
+        raise validate.OptionError("--resume", f"没有可继续的中断运行（{cfg.host}）", f"no interrupted run of {cfg.host} to resume")
+    run = store.get_run(run_id)
+    if run is None:
+        raise validate.OptionError("--resume", f"没有这个运行记录：{run_id}", f"no such run: {run_id}")
+    if run["status"] not in RESUMABLE:
+        raise validate.OptionError("--resume", f"运行 {run_id} 的状态是 {run['status']}，只能继续被中断的运行",
+                                   f"run {run_id} is {run['status']}; only interrupted runs resume")
+    if run["site"] != cfg.host:
+        raise validate.OptionError("--resume", f"运行 {run_id} 审计的是 {run['site']}，不是 {cfg.host}",
+                                   f"run {run_id} audited {run['site']}, not {cfg.host}")
+    if run["as_of"] != cfg.as_of:
+        raise validate.OptionError("--resume", f"运行 {run_id} 的评估基准日是 {run['as_of']}（--as-of {cfg.as_of}）",
+                                   f"run {run_id} has --as-of {run['as_of']}, not {cfg.as_of}")
+    return store, run_id
 
 
 def _stop_live(holder: dict[str, Any]) -> None:
@@ -309,6 +363,8 @@ def recheck(
         err.print(f"[red]错误 / error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from None
     _summary(result.report, result.paths, cfg.lang != "en")
+    if result.undecided:  # an interrupted run: judged on part of its evidence, no verdict
+        raise typer.Exit(EXIT_UNDECIDED)
     raise typer.Exit(EXIT_VETO if result.veto else EXIT_OK)
 
 
@@ -399,14 +455,36 @@ def monitor(
     raise typer.Exit(code)
 
 
+def _argv_value(option: str) -> str | None:
+    """``--db X`` or ``--db=X`` from the command line (where a traceback log goes)."""
+
+    args = sys.argv[1:]
+    for i, a in enumerate(args):
+        if a == option and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(option + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: no traceback on the terminal — an unexpected error is one
+    line naming the log file (beside the evidence store) that holds its traceback."""
 
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print("已中断 / interrupted")
-        sys.exit(130)
+        sys.exit(128 + getattr(exc, "signum", 2))
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for the terminal
+        db = _argv_value("--db")
+        try:
+            where = str(validate.log_traceback(exc, db))
+        except Exception:  # noqa: BLE001
+            where = "(日志写入失败 / the log could not be written)"
+        err.print(f"内部错误 / internal error: {type(exc).__name__}: {str(exc)[:300]} — 详情见 / traceback in {where}",
+                  soft_wrap=True, markup=False, highlight=False)
+        sys.exit(EXIT_CANNOT_RUN)
 
 
 if __name__ == "__main__":
