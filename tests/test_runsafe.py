@@ -26,7 +26,7 @@ from auditor.demo.servers import Request, Site
 from tests.support.servers import closed_port, govaudit_executable, run_cli, serve
 
 AS_OF = "2025-06-01"
-PAGE_DELAY = 0.12
+PAGE_DELAY = 0.2
 COLUMNS, ARTICLES = 4, 7
 # links: dead links, columns, identity and documents over stored pages; text (the cloaking probe)
 # gives the measure stage seconds of work on this slow site, so a kill can land there too
@@ -156,12 +156,12 @@ def test_kill_9_in_the_crawl_and_in_the_checks_then_resume_gives_the_uninterrupt
     line = proc.stderr.readline()  # the run id comes first, before any work
     run_id = line.strip().split("：")[-1].split(": ")[-1]
     assert run_id and _query(db, f"select status from runs where id = '{run_id}'") == [("running",)]
-    _wait_for(proc, lambda: _stored_pages(db) >= 8)
+    _wait_for(proc, lambda: _stored_pages(db) >= 5)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     stored = _stored_page_paths(db)
     total = 1 + COLUMNS * (ARTICLES + 1)
-    assert 8 <= len(stored) < total, "the kill must land mid-crawl"
+    assert 5 <= len(stored) < total, "the kill must land mid-crawl"
     assert not (out / "report.json").exists()
 
     # the next command that opens the store marks the dead run, in the row

@@ -100,8 +100,9 @@ def check(
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
-    resume: Annotated[str | None, typer.Option("--resume", is_flag=False, flag_value=LATEST, metavar="[RUN_ID]",
-                                               help="继续被中断的运行（默认最近一次）/ continue an interrupted run")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", metavar="[RUN_ID]",
+                                               help="继续被中断的运行（省略编号：最近一次）/ continue an interrupted run "
+                                                    "(no id: the latest)")] = None,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
@@ -467,10 +468,23 @@ def _argv_value(option: str) -> str | None:
     return None
 
 
+def _optional_value(args: list[str], option: str, default: str) -> list[str]:
+    """``--resume`` with its value left out (last, or before another option or the URL) means
+    ``--resume latest``: typer has no options with an optional value."""
+
+    out = list(args)
+    for i, a in enumerate(out):
+        if a == option and (i + 1 == len(out) or out[i + 1].startswith("-") or "://" in out[i + 1]):
+            out.insert(i + 1, default)
+            break
+    return out
+
+
 def main() -> None:
     """Console-script entry point: no traceback on the terminal — an unexpected error is one
     line naming the log file (beside the evidence store) that holds its traceback."""
 
+    sys.argv[1:] = _optional_value(sys.argv[1:], "--resume", LATEST)
     try:
         app()
     except KeyboardInterrupt as exc:
