@@ -221,7 +221,10 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
         else:
             job.stats.findings = count
 
-    return check_and_report(config, engine, store, run_id, progress, measure=True, final_status=status)
+    try:
+        return check_and_report(config, engine, store, run_id, progress, measure=True, final_status=status)
+    except AuditInterrupted as exc:  # between the stages (check_and_report handles its own)
+        return interrupted_report(config, engine, store, run_id, job.stats.stage, exc.signum)
 
 
 def interrupted_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str, stage: str, signum: int,

@@ -206,14 +206,18 @@ def test_a_signal_stops_the_audit_with_a_partial_report_marked_interrupted(slow:
     db, out = tmp_path / "s.sqlite", tmp_path / "out"
     proc = _start(running.url("/"), db, out)
     run_id = proc.stderr.readline().strip().split("：")[-1]
+    site.take_hits()
     if when == "crawl":
-        _wait_for(proc, lambda: _stored_pages(db) >= 3)
+        _wait_for(proc, lambda: sum(site.hits.values()) >= 6)
     else:
         _wait_for(proc, lambda: _crawl_done(db))
     started = time.time()
     proc.send_signal(sig)
+    at_signal = sum(site.hits.values())
     _, stderr = proc.communicate(timeout=60)
     assert time.time() - started < 20
+    if when == "crawl":  # the crawl stopped: only what was in flight was still answered
+        assert sum(site.take_hits().values()) <= at_signal + 4
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr
     report = json.loads((out / "report.json").read_text("utf-8"))
@@ -299,15 +303,17 @@ def test_db_url_with_an_absolute_sqlite_path_lands_at_that_path(tmp_path: Path) 
 
 
 def test_an_unreachable_homepage_writes_a_report_with_the_finding_and_exits_3(tmp_path: Path) -> None:
-    with closed_port() as port:
-        r = run_cli("check", f"http://127.0.0.1:{port}/", "--as-of", AS_OF, "--db", tmp_path / "u.sqlite",
-                    "--out", tmp_path / "out", "--timeout", "2", timeout=120)
+    port = closed_port()
+    r = run_cli("check", f"http://127.0.0.1:{port}/", "--as-of", AS_OF, "--db", tmp_path / "u.sqlite",
+                "--out", tmp_path / "out", "--timeout", "2", timeout=120)
     text = r.stdout + r.stderr
     assert r.returncode == 3, text
     assert "Traceback" not in text and len(r.stderr.splitlines()) < 8, r.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
-    assert [f["rule"] for f in report["findings"]] == ["availability.homepage_unreachable"]
-    assert "站点无法访问" in report["findings"][0]["rule_name"]
+    found = {f["rule"]: f for f in report["findings"]}
+    assert set(found) <= {"availability.homepage_unreachable", "availability.undecided"}  # nothing judged on no pages
+    assert "站点无法访问" in found["availability.homepage_unreachable"]["rule_name"]
+    assert "refused" in found["availability.homepage_unreachable"]["message"]
     assert report["status"] == "failed" and report["score"]["verdict_zh"].startswith("无法判定")
 
 

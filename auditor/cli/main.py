@@ -176,6 +176,7 @@ def run_audit(cfg: AuditConfig, resume: str | None = None) -> int:
         live.start()
         live_holder["live"] = live
 
+    log_file = validate.file_logging(cfg.db)  # warnings and tracebacks: a file, not the terminal
     guard = None
     try:
         with interrupt.guarding() as guard:
@@ -185,6 +186,8 @@ def run_audit(cfg: AuditConfig, resume: str | None = None) -> int:
         err.print(f"[red]{exc}[/]", soft_wrap=True)
         for p in exc.paths:
             out.print(("报告：" if zh else "report: ") + str(p))
+        if log_file.exists() and log_file.stat().st_size:
+            err.print(("详情见日志：" if zh else "details in the log: ") + str(log_file), soft_wrap=True)
         return EXIT_CANNOT_RUN
     except ConfigError as exc:
         _stop_live(live_holder)
@@ -196,6 +199,8 @@ def run_audit(cfg: AuditConfig, resume: str | None = None) -> int:
         return guard.exit_code if guard is not None else 130
     _stop_live(live_holder)
     _summary(result.report, result.paths, zh)
+    if log_file.exists() and log_file.stat().st_size:
+        err.print(("运行日志（警告与错误详情）：" if zh else "log (warnings and error details): ") + str(log_file), soft_wrap=True)
     if result.interrupted:
         err.print(("已中断，部分报告已写出；继续：govaudit check --resume " if zh else
                    "interrupted; a partial report was written; continue with: govaudit check --resume ") + result.run_id)

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from auditor.config import ConfigError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+BUILTIN_FORMATS = frozenset({"json", "html", "xlsx", "docx"})  # as auditor.config accepts them
 
 
 class OptionError(ConfigError):
@@ -86,7 +87,9 @@ def _writable_dir(option: str, d: Path, create: bool) -> None:
     """``d`` is (or can become) a directory this process can write files in."""
 
     if d.exists() and not d.is_dir():
-        raise OptionError(option, f"不是目录：{d}", f"not a directory: {d}")
+        if create:
+            raise OptionError(option, f"不是目录：{d}", f"not a directory: {d}")
+        raise OptionError(option, f"路径位于文件之下：{d} 是文件", f"the path is under a file: {d} is a file")
     base = _nearest_existing(d)
     if not base.is_dir():
         raise OptionError(option, f"路径位于文件之下：{base} 是文件", f"the path is under a file: {base} is a file")
@@ -163,6 +166,10 @@ def check_cli(url: str | None, values: dict[str, Any], config_file: str | Path |
     check_config_file(config_file)
     check_url(url)
     check_as_of(values.get("as_of"))
+    unknown = sorted(set(values.get("formats") or []) - BUILTIN_FORMATS)  # plugin writers: check_engine
+    if unknown:
+        raise OptionError("--format", f"未知报告格式：{', '.join(unknown)}；可用：{', '.join(sorted(BUILTIN_FORMATS))}",
+                          f"unknown report format {', '.join(unknown)}; known: {', '.join(sorted(BUILTIN_FORMATS))}")
 
 
 def check_config(cfg: Any) -> None:
@@ -215,4 +222,22 @@ def log_traceback(exc: BaseException, db: str | None = None) -> Path:
 
     path = log_dir(db) / f"govaudit-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return path
+
+
+def file_logging(db: str | None) -> Path:
+    """Send every log record of this command (Scrapy's download errors with their tracebacks, a
+    plugin's failure) to a file beside the store instead of the terminal; the file is created
+    only when something is logged."""
+
+    import logging
+
+    path = log_dir(db) / f"govaudit-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.WARNING)
     return path
