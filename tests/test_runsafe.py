@@ -381,3 +381,34 @@ def test_crawled_column_names_and_titles_stay_text_in_xlsx_and_html(tmp_path: Pa
     assert any("HYPERLINK" in t for t in texts), "the trap: the crawled anchor text must reach a cell"
     html = (tmp_path / "out" / "report.html").read_text("utf-8")
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+# --- an a11y verdict on a few pages is said to be incomplete ---------------------------------
+
+@pytest.mark.parametrize(("failed", "audited", "expected"), [(3, 1, True), (1, 3, False), (2, 2, False)])
+def test_browser_errors_on_most_sampled_pages_make_the_a11y_verdict_incomplete(tmp_path: Path, failed: int, audited: int,
+                                                                             expected: bool) -> None:
+    """Pure: the ``a11y.run`` measurement as the probe writes it, judged by the a11y check."""
+
+    from auditor.config import AuditConfig
+    from auditor.context import CheckContext, SiteView
+    from auditor.engine import Engine, run_checks
+    from auditor.store.database import EvidenceStore
+
+    store = EvidenceStore(tmp_path / "a.sqlite")
+    url = "http://www.example.gov.cn/"
+    run_id = store.start_run("www.example.gov.cn", url, AS_OF, {}, "test")
+    data = {"engine": "axe-core", "version": "4.10.0", "pages_audited": audited, "pages_failed": failed,
+            "failed": [{"url": f"{url}p{i}.html", "kind": "timeout", "error": "Timeout 30000ms"} for i in range(failed)]}
+    store.add_record(run_id, "www.example.gov.cn", "probe.a11y.run", "site",
+                     {"measurement": 1, "version": 1, "plugin": "a11y-probe", "data": data})
+    store.flush()
+    cfg = AuditConfig(as_of=AS_OF, url=url, checks=["a11y"], out=str(tmp_path / "out"))
+    engine = Engine(cfg)
+    site = SiteView(store, store.get_run(run_id))
+    ctx = CheckContext(cfg, engine.pack, engine.rules, store, run_id, {}, site.homepage_url)
+    run_checks(engine, ctx, site)
+    found = [f for f in store.iter_findings(run_id) if f.rule == "a11y.incomplete"]
+    assert bool(found) is expected
+    if expected:
+        assert found[0].evidence["pages_failed"] == failed and "不完整" in found[0].message_zh
