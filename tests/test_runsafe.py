@@ -256,10 +256,26 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str, str]]:
         ("--config", ["--config", str(tmp / "none.toml")], "配置文件不存在", "config file not found"),
         ("--as-of", ["--as-of", "2025-13-45"], "需要日期", "expects a date"),
         ("URL", ["--url-port", "99999"], "网址无效", "invalid URL"),
+        ("--resume", ["--db", str(_complete_run(tmp)), "--resume", "20250101-000000-abcdef"], "只能继续被中断的运行",
+         "only interrupted runs resume"),
     ]
 
 
-@pytest.mark.parametrize("case", range(13))
+def _complete_run(tmp: Path) -> Path:
+    from auditor.store.database import EvidenceStore
+
+    db = tmp / "done.sqlite"
+    store = EvidenceStore(db)
+    with store.engine.begin() as conn:
+        from auditor.store.database import runs
+
+        conn.execute(runs.insert().values(id="20250101-000000-abcdef", site="127.0.0.1", start_url="http://127.0.0.1/",
+                                          as_of=AS_OF, status="complete", options={}, started_at=time.time()))
+    store.close()
+    return db
+
+
+@pytest.mark.parametrize("case", range(14))
 def test_bad_input_is_exit_2_naming_the_option_before_any_request(case: int, tmp_path: Path) -> None:
     hits: list[str] = []
     site = Site("probe")
@@ -412,3 +428,22 @@ def test_browser_errors_on_most_sampled_pages_make_the_a11y_verdict_incomplete(t
     assert bool(found) is expected
     if expected:
         assert found[0].evidence["pages_failed"] == failed and "不完整" in found[0].message_zh
+
+
+def test_an_unexpected_error_is_one_line_naming_the_log_with_the_traceback(tmp_path: Path, monkeypatch: Any,
+                                                                         capsys: Any) -> None:
+    from auditor.cli import main as cli_main
+
+    def boom() -> None:
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(cli_main, "app", boom)
+    monkeypatch.setattr("sys.argv", ["govaudit", "check", "http://127.0.0.1:1/", "--db", str(tmp_path / "s" / "a.sqlite")])
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main()
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    logs = list((tmp_path / "s" / "logs").glob("govaudit-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err.replace("\n", "")
+    assert "Traceback" in logs[0].read_text("utf-8") and "something nobody expected" in logs[0].read_text("utf-8")
