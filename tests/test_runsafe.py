@@ -447,3 +447,34 @@ def test_an_unexpected_error_is_one_line_naming_the_log_with_the_traceback(tmp_p
     logs = list((tmp_path / "s" / "logs").glob("govaudit-*.log"))
     assert len(logs) == 1 and str(logs[0]) in err.replace("\n", "")
     assert "Traceback" in logs[0].read_text("utf-8") and "something nobody expected" in logs[0].read_text("utf-8")
+
+
+def test_the_frontier_is_pending_minus_done_plus_pages_never_requested(tmp_path: Path) -> None:
+    """Store level: a page cut by the budget (checked instead) is not queued again; answered requests are gone."""
+
+    from auditor.store.database import EvidenceStore
+    from auditor.store.journal import crawl_journal, load_frontier
+
+    store = EvidenceStore(tmp_path / "j.sqlite")
+    run_id = store.start_run("h", "http://h/", AS_OF, {}, "t")
+
+    def row(state: str, url: str, purpose: str = "page", method: str = "GET", depth: int | None = 1, **flags: Any) -> None:
+        store.add_row(crawl_journal, {"run_id": run_id, "state": state, "url": url, "purpose": purpose, "method": method,
+                                      "depth": depth, "flags": flags, "at": 0.0})
+
+    row("pending", "http://h/", depth=0)
+    row("done", "http://h/", depth=0)
+    for u in ("http://h/a", "http://h/b", "http://h/c"):
+        row("queued", u)
+    row("pending", "http://h/a")  # promoted to level 1
+    row("pending", "http://h/b", purpose="check", ga_skip="max_pages")  # cut by the budget, checked
+    row("pending", "http://h/x.pdf", purpose="attachment")
+    row("done", "http://h/x.pdf", purpose="attachment")
+    row("pending", "http://h/a")  # sent again by an earlier resume: one request, not two
+    store.flush()
+    fr = load_frontier(store, run_id)
+    assert [(r["url"], r["purpose"]) for r in fr.pending] == [("http://h/a", "page"), ("http://h/b", "check")]
+    assert fr.pending[1]["flags"] == {"ga_skip": "max_pages"}
+    assert [r["url"] for r in fr.queued] == ["http://h/c"]
+    assert fr.pages_scheduled == 2 and fr.pages_fetched == 1 and fr.level == 1
+    assert {"http://h/", "http://h/a", "http://h/b", "http://h/c", "http://h/x.pdf"} <= fr.seen

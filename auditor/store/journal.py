@@ -193,9 +193,10 @@ def load_frontier(store: EvidenceStore, run_id: str) -> Frontier:
             requested.append(r)
             if r["purpose"] == "calibration" and r["flags"].get("ga_host"):
                 fr.calibrated_hosts.add(r["flags"]["ga_host"])
+            if r["purpose"] not in ("calibration", "sitemap"):
+                requested_pages.add(r["url"])  # promoted, or cut by the page budget and checked instead
             if r["purpose"] == "page":
                 fr.pages_scheduled += 1
-                requested_pages.add(r["url"])
                 fr.level = max(fr.level, r["depth"] or 0)
     # every request is pending until its answer's group was committed
     fr.pending = [r for r in requested if journal_key(r["url"], r["method"] or "GET", r["purpose"] or "") not in done]
