@@ -320,8 +320,10 @@ def test_db_url_with_an_absolute_sqlite_path_lands_at_that_path(tmp_path: Path) 
 
 def test_an_unreachable_homepage_writes_a_report_with_the_finding_and_exits_3(tmp_path: Path) -> None:
     port = closed_port()
-    r = run_cli("check", f"http://127.0.0.1:{port}/", "--as-of", AS_OF, "--db", tmp_path / "u.sqlite",
-                "--out", tmp_path / "out", "--timeout", "2", timeout=120)
+    db = tmp_path / "abs" / "u.sqlite"
+    r = run_cli("check", f"http://127.0.0.1:{port}/", "--as-of", AS_OF, "--db", f"sqlite:///{db}",  # sqlite:////tmp/…
+                "--out", tmp_path / "out", "--timeout", "2", timeout=120, cwd=tmp_path)
+    assert db.exists() and not (tmp_path / "sqlite:").exists()  # the URL's absolute path, not ./sqlite:/…
     text = r.stdout + r.stderr
     assert r.returncode == 3, text
     assert "Traceback" not in text and len(r.stderr.splitlines()) < 8, r.stderr
