@@ -19,9 +19,10 @@ from typing import Any
 
 import pluggy
 
-from auditor import __version__
+from auditor import __version__, interrupt
 from auditor.config import AuditConfig, ConfigError
 from auditor.context import CheckContext, MeasureContext, SiteView, UnknownRuleError
+from auditor.interrupt import AuditInterrupted
 from auditor.model import Finding, Rule
 from auditor.network.resolve import Resolver
 from auditor.pluginmanager import PluginHooks, collect_parameters, collect_rules, get_plugin_manager
@@ -37,7 +38,12 @@ log = logging.getLogger(__name__)
 
 
 class AuditCannotRun(Exception):
-    """The audit itself could not run (site unreachable at start…): exit status 3."""
+    """The audit itself could not run (site unreachable at start…): exit status 3. ``paths``: the
+    reports written anyway (the homepage finding, verdict 无法判定)."""
+
+    def __init__(self, message: str, paths: list[Path] | None = None):
+        super().__init__(message)
+        self.paths = paths or []
 
 
 @dataclass
@@ -46,6 +52,7 @@ class AuditResult:
     status: str
     report: dict[str, Any]
     paths: list[Path] = field(default_factory=list)
+    interrupted: int | None = None  # the signal that stopped the audit (SIGINT 2, SIGTERM 15)
 
     @property
     def veto(self) -> bool:
@@ -53,6 +60,12 @@ class AuditResult:
 
         score = self.report["score"]
         return bool(score["veto"] or (score.get("newmedia") or {}).get("veto"))
+
+    @property
+    def undecided(self) -> bool:
+        """No verdict: the run was interrupted (or its process died) before all evidence was in."""
+
+        return bool(self.report["score"].get("undecided"))
 
 
 class Engine:
@@ -185,23 +198,37 @@ class Engine:
 
 
 def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStore | None = None,
-          on_crawl_start: Callable[[Any], None] | None = None) -> AuditResult:
-    """Audit ``config.url``: crawl, check, score, write reports to ``config.out``."""
+          on_crawl_start: Callable[[Any], None] | None = None, resume: str | None = None) -> AuditResult:
+    """Audit ``config.url``: crawl, check, score, write reports to ``config.out``.
+
+    ``resume``: the id of an interrupted run of the same site (``--resume``): its crawl goes on
+    from the stored frontier (:mod:`auditor.store.journal`) under the same run id, then link
+    judging, the measure stage and the checks run again over all its stored evidence. The run row
+    stays ``running`` until the report is written, so a kill at any point reads ``interrupted``.
+    """
 
     from auditor.crawl.spider import CrawlJob, run_crawl
+    from auditor.store import journal
 
     engine = engine or Engine(config)
     store = store or EvidenceStore(config.db)
-    options = config.to_dict()
-    run_id = store.start_run(config.host, config.url, config.as_of, options, __version__)
+    frontier = None
+    if resume is not None:
+        run_id = resume
+        journal.prepare_resume(store, run_id)
+        frontier = journal.load_frontier(store, run_id)
+    else:
+        run_id = store.start_run(config.host, config.url, config.as_of, config.to_dict(), __version__)
+        journal.claim_host(store, run_id)
     resolver = Resolver(config.resolve, config.dns_server, timeout=min(config.timeout, 5.0))
-    job = CrawlJob(config=config, store=store, run_id=run_id, resolver=resolver)
+    job = CrawlJob(config=config, store=store, run_id=run_id, resolver=resolver, resume=frontier)
     if on_crawl_start:
         on_crawl_start(job)
-    status = "running"
+    guard = interrupt.current()
+    stats: dict[str, Any] = {"homepage_url": config.url}
+    coverage: dict[str, Any] = {}
     try:
         result = run_crawl(job)
-        status = "complete" if result.close_reason == "finished" else "partial"
         stats = {
             "homepage_url": result.homepage_url or config.url,
             "pages": job.stats.pages,
@@ -209,14 +236,21 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
             "link_verdicts": result.link_counts,
             "crawl_seconds": round(time.time() - job.stats.started, 2),
         }
+        coverage = result.coverage
+        if guard is not None:
+            guard.check()  # a signal during the crawl stopped it: nothing more to do but say so
+        status = "complete" if result.close_reason == "finished" else "partial"
         if result.start_error and not job.stats.pages:
             store.add_error(run_id, "crawl", f"site unreachable at start: {result.start_error}", url=config.url)
-            store.finish_run(run_id, "failed", stats, result.coverage)
-            raise AuditCannotRun(f"网站首页无法访问 / site unreachable at start: {config.url} ({result.start_error})")
-        store.finish_run(run_id, status, stats, result.coverage)
+            journal.set_running_stats(store, run_id, stats, coverage)
+            paths = unreachable_report(config, engine, store, run_id)
+            raise AuditCannotRun(f"网站首页无法访问 / site unreachable at start: {config.url} ({result.start_error})", paths)
+        journal.set_running_stats(store, run_id, stats, coverage)
+    except AuditInterrupted as exc:
+        return interrupted_report(config, engine, store, run_id, "crawl", exc.signum, stats, coverage)
     except (KeyboardInterrupt, SystemExit):
-        store.flush()
-        store.finish_run(run_id, "partial", {"homepage_url": config.url, "interrupted": True}, {"close_reason": "interrupted"})
+        journal.set_running_stats(store, run_id, {**stats, "interrupted": True}, {**coverage, "close_reason": "interrupted"})
+        journal.set_status(store, run_id, "interrupted")
         raise
     job.stats.stage = "measure"
 
@@ -226,7 +260,82 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
         else:
             job.stats.findings = count
 
-    return check_and_report(config, engine, store, run_id, progress, measure=True)
+    try:
+        return check_and_report(config, engine, store, run_id, progress, measure=True, final_status=status)
+    except AuditInterrupted as exc:  # between the stages (check_and_report handles its own)
+        return interrupted_report(config, engine, store, run_id, job.stats.stage, exc.signum)
+
+
+def interrupted_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str, stage: str, signum: int,
+                       stats: dict[str, Any] | None = None, coverage: dict[str, Any] | None = None) -> AuditResult:
+    """SIGINT/SIGTERM: mark the run ``interrupted`` (resumable), score what was stored, write a
+    partial report marked 中断 whose verdict is 无法判定 — never a pass on half the evidence."""
+
+    import signal as _signal
+
+    from auditor.store import journal
+
+    name = _signal.Signals(signum).name
+    run = store.get_run(run_id) or {}
+    cov = dict(coverage if coverage is not None else (run.get("coverage") or {}))
+    cov["close_reason"] = "interrupted"
+    cov["limited_by"] = sorted({*cov.get("limited_by", []), "interrupted"})
+    cov["interrupted"] = {"signal": name, "stage": stage}
+    st = dict(stats if stats is not None else (run.get("stats") or {}))
+    st["interrupted"] = True
+    try:
+        store.flush()
+    except Exception:  # noqa: BLE001 - a half-written batch must not hide the interruption
+        log.exception("flushing the store after %s failed", name)
+    journal.set_running_stats(store, run_id, st, cov)
+    journal.set_status(store, run_id, journal.INTERRUPTED)
+    score = undecided(compute_score(store.iter_findings(run_id), engine.rules, engine.pack, config.family_enabled), run_id,
+                      stage, name, config.url)
+    store.set_score(run_id, score)
+    report = build_report(ReportInputs(store, run_id, engine.rules, config.lang, score))
+    paths = write_reports(engine, report, config)
+    return AuditResult(run_id, report["status"], report, paths, interrupted=signum)
+
+
+def unreachable_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str) -> list[Path]:
+    """The homepage never answered: only the availability family runs (it says so as a finding,
+    ``availability.homepage_unreachable``), the run is ``failed`` and the verdict 无法判定."""
+
+    import dataclasses
+
+    only = dataclasses.replace(config, checks=["availability"], skip=[])
+    try:
+        result = check_and_report(only, Engine(only, pm=engine.pm), store, run_id, final_status="failed")
+    except ConfigError:
+        return []
+    return result.paths
+
+
+def undecided(score: dict[str, Any], run_id: str, stage: str | None, signal_name: str | None, url: str,
+              unreachable: bool = False) -> dict[str, Any]:
+    """The score of an interrupted run: the deductions found so far stay for reference, the
+    verdict is 无法判定 (a site is neither passed nor failed on part of its evidence)."""
+
+    score = dict(score)
+    score["passed"] = False
+    score["undecided"] = True
+    if unreachable:
+        score["verdict_zh"] = "无法判定（首页无法访问）"
+        score["verdict_en"] = "undecided (homepage unreachable)"
+        score["explanation_zh"] = ["本次检查首页无法访问，其余检查未能进行，结论无法判定。"]
+        score["explanation_en"] = ["The homepage could not be fetched, nothing else was checked: no verdict."]
+        return score
+    score["verdict_zh"] = "无法判定（审计中断）"
+    score["verdict_en"] = "undecided (audit interrupted)"
+    where_zh = f"在{ {'crawl': '抓取', 'measure': '网络测量', 'checks': '规则检查', 'report': '报告'}.get(stage or '', stage or '')}阶段" if stage else ""
+    sig = f"（{signal_name}）" if signal_name else ""
+    score["explanation_zh"] = [f"审计{where_zh}被中断{sig}，证据不完整，结论无法判定；已存证据保留，"
+                               f"可用 govaudit check {url} --resume {run_id} 继续。", *score.get("explanation_zh", [])]
+    score["explanation_en"] = [f"The audit was interrupted{' during ' + stage if stage else ''}"
+                               f"{' (' + signal_name + ')' if signal_name else ''}: the evidence is incomplete and no "
+                               f"verdict is given; what was stored is kept — continue with govaudit check {url} --resume "
+                               f"{run_id}.", *score.get("explanation_en", [])]
+    return score
 
 
 def recheck(config: AuditConfig, run_id: str, engine: Engine | None = None, store: EvidenceStore | None = None) -> AuditResult:
@@ -252,7 +361,11 @@ def rejudge_links(config: AuditConfig, engine: Engine, store: EvidenceStore, run
 
 
 def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, run_id: str,
-                     progress: Callable[[str, int], None] | None = None, measure: bool = False) -> AuditResult:
+                     progress: Callable[[str, int], None] | None = None, measure: bool = False,
+                     final_status: str | None = None) -> AuditResult:
+    """Measure (audit only), check, score and write the reports; ``final_status`` is the run's
+    status once the report is written (the audit's; a recheck leaves the status alone)."""
+
     run = store.get_run(run_id)
     if run is None:
         raise ConfigError(f"没有这个运行记录 / no such run: {run_id}")
@@ -263,15 +376,22 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
     ctx.account_sources = engine.account_sources() if measure else []
     t0 = time.time()
     measure_seconds = None
+    stage = "measure" if measure else "checks"
     try:
-        if measure:
-            run_measure(engine, ctx, site)
-            measure_seconds = round(time.time() - t0, 2)
-            if progress:
-                progress("stage", 0)
-        run_checks(engine, ctx, site, progress)
-    finally:
-        ctx.close_probes()
+        try:
+            if measure:
+                run_measure(engine, ctx, site)
+                measure_seconds = round(time.time() - t0, 2)
+                if progress:
+                    progress("stage", 0)
+            stage = "checks"
+            run_checks(engine, ctx, site, progress)
+        finally:
+            _close_probes(ctx)
+    except AuditInterrupted as exc:
+        if final_status is None:
+            raise  # a recheck writes nothing half-way: its run keeps the last full report
+        return interrupted_report(config, engine, store, run_id, stage, exc.signum)
     store.flush()
     t1 = time.time()
     # 回头看: each finding's status against the site's previous run; triaged findings are not scored
@@ -279,6 +399,15 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
     triaged = triaged_ids(store, run["site"], run["as_of"])
     score = compute_score((f for f in store.iter_findings(run_id) if f.id not in triaged), engine.rules, engine.pack,
                           config.family_enabled)
+    if final_status is not None:
+        from auditor.store import journal
+
+        journal.set_status(store, run_id, final_status)
+        if final_status == "failed":
+            score = undecided(score, run_id, "crawl", None, run["start_url"], unreachable=True)
+    elif run["status"] in ("interrupted", "running", "incomplete"):
+        score = undecided(score, run_id, (run.get("coverage") or {}).get("interrupted", {}).get("stage"),
+                          (run.get("coverage") or {}).get("interrupted", {}).get("signal"), run["start_url"])
     store.set_score(run_id, score)
     report = build_report(ReportInputs(store, run_id, engine.rules, config.lang, score))
     report["rectification"] = rectification_terms(engine.pack, report["as_of"])  # the notice's and ledger's 整改时限
@@ -288,6 +417,15 @@ def check_and_report(config: AuditConfig, engine: Engine, store: EvidenceStore, 
     paths = write_reports(engine, report, config)
     report["stats"]["report_seconds"] = round(time.time() - t1, 2)
     return AuditResult(run_id, report["status"], report, paths)
+
+
+def _close_probes(ctx: CheckContext) -> None:
+    """Close the probes (Chromium…) even when a signal broke one off mid-call."""
+
+    try:
+        ctx.close_probes()
+    except Exception:  # noqa: BLE001 - an interrupted browser may fail to close cleanly
+        log.warning("closing the probes failed", exc_info=True)
 
 
 def write_reports(engine: Engine, report: dict[str, Any], config: AuditConfig) -> list[Path]:

@@ -36,6 +36,26 @@ BASIS = DECLARED.bases["basis"]
 WARN_BASIS = DECLARED.bases["warn_basis"]
 
 
+def homepage_unreachable(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    """The homepage fetch of this run failed and no page was stored: say so as a finding (the
+    report of an audit that could not run must still name the reason), never as the veto."""
+
+    if site.homepage is not None:
+        return
+    home = next((f for f in ctx.store.iter_fetches(ctx.run_id, purpose="page") if f.get("depth") == 0), None)
+    if home is None or (home.get("error_kind") is None and (home.get("status") or 0) < 400):
+        return
+    why = f"{home['error_kind']}: {home.get('error') or ''}".strip(": ") if home.get("error_kind") else f"HTTP {home['status']}"
+    yield ctx.finding(
+        "availability.homepage_unreachable", home["url"],
+        f"本次检查首页无法访问（{why[:200]}），其余检查无法进行；是否构成“站点无法访问”单项否决须按一周监测判定",
+        f"The homepage could not be fetched during this audit ({why[:200]}); nothing else could be checked. "
+        "Whether this is the 'site unreachable' veto needs a week of monitoring.",
+        key=f"homepage:{site.host}", evidence={"url": home["url"], "error_kind": home.get("error_kind"),
+                                               "status": home.get("status"), "error": (home.get("error") or "")[:500]},
+    )
+
+
 def window(ctx: CheckContext) -> tuple[dt.datetime, dt.datetime, ZoneInfo]:
     """The seven full days before ``--as-of`` in the pack's time zone (Beijing time by default)."""
 
@@ -47,6 +67,7 @@ def window(ctx: CheckContext) -> tuple[dt.datetime, dt.datetime, ZoneInfo]:
 
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    yield from homepage_unreachable(site, ctx)
     start, end, tz = window(ctx)
     lo, hi = start.timestamp(), end.timestamp()
     hosts = [site.host, ctx.config.host, (urlsplit(ctx.homepage_url).hostname or "").lower()]

@@ -272,6 +272,7 @@ def _texts(lang: str) -> dict[str, str]:
         "state": "判定", "state_triggered": "触发", "state_clear": "未触发", "state_undecided": "无法判定（数据不足）",
         "state_not_checked": "未自动检查（需人工核查）", "deduction_part": "扣分部分（100分）",
         "not_checked_block": "本工具尚不能自动检查，按满分计", "not_run": "本次未检查", "capped": "封顶，应扣", "no_deduction": "不扣分", "value": "取值",
+        "interrupted_note": "审计被中断，证据不完整，结论无法判定（可用 --resume 继续）：",
     }
     en = {
         "title": "Government website compliance self-check", "site": "Site", "as_of": "Assessment date", "run": "Run",
@@ -290,6 +291,7 @@ def _texts(lang: str) -> dict[str, str]:
         "state_undecided": "undecided (not enough data)", "state_not_checked": "not checked by machine (check by hand)",
         "deduction_part": "Deduction part (100 points)", "not_checked_block": "not machine-checkable yet, full points kept",
         "not_run": "not checked this run", "capped": "capped, due", "no_deduction": "no deduction", "value": "Value",
+        "interrupted_note": "the audit was interrupted: the evidence is incomplete and no verdict is given (continue with --resume):",
     }
     return en if lang == "en" else zh
 
@@ -314,35 +316,36 @@ class XlsxWriter:
         wb = Workbook(write_only=False)
         ws = wb.active
         ws.title = "findings" if en else "问题清单"
-        ws.append(self.HEADERS_EN if en else self.HEADERS_ZH)
+        ws.append(_cells(self.HEADERS_EN if en else self.HEADERS_ZH))
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for f in report["findings"]:
             basis = f.get("basis") or {}
-            ws.append([
+            ws.append(_cells([
                 f["id"], f["rule"], f.get("rule_name", ""), sev.get(f["severity"], f["severity"]), f.get("deduction") or 0.0,
-                spreadsheet_text(f.get("indicator_name") or f.get("indicator") or ""), spreadsheet_text(f.get("url") or ""),
-                spreadsheet_text(f.get("source_url") or ""), spreadsheet_text(f.get("column") or ""), spreadsheet_text(f["message"]),
-                spreadsheet_text(f"{(basis.get('en') if en else None) or basis.get('zh', '')} ({basis.get('source', '')})"),
+                f.get("indicator_name") or f.get("indicator") or "", f.get("url") or "", f.get("source_url") or "",
+                f.get("column") or "", f["message"],
+                f"{(basis.get('en') if en else None) or basis.get('zh', '')} ({basis.get('source', '')})",
                 basis.get("status", "") if en else STATUS_ZH.get(basis.get("status", ""), basis.get("status", "")),
-                spreadsheet_text(f.get("remediation", "")), len(_pages_of(f.get("evidence") or {})),
-            ])
+                f.get("remediation", ""), len(_pages_of(f.get("evidence") or {})),
+            ]))
         summary = wb.create_sheet("summary" if en else "概况")
         score = report["score"]
         for row in (
             ("site" if en else "网站", report["site"]["url"]),
             ("as of" if en else "评估基准日", report["as_of"]),
+            ("status" if en else "状态", report.get("status", "")),
             ("verdict" if en else "结论", score["verdict_en"] if en else score["verdict_zh"]),
             ("score" if en else "扣分部分得分", score["score"]),
             ("pass line" if en else "合格线", score["pass_line"]),
             ("single veto" if en else "单项否决", ", ".join(
-                v["name_en"] if en else v["name_zh"] for v in score.get("veto_items", []) if v["state"] == "triggered") or "-"),
+                v["name_en"] if en else v["name_zh"] for v in score.get("veto_items", []) if v["state"] == "triggered") or ("none" if en else "无")),
             ("rule pack" if en else "规则包", f"{(report.get('rule_pack') or {}).get('id', '')} {(report.get('rule_pack') or {}).get('version', '')}"),
             ("run" if en else "运行编号", report.get("run_id", "")),
         ):
-            summary.append(list(row))
+            summary.append(_cells(row))
         for line in score.get("explanation_en" if en else "explanation_zh", []):
-            summary.append(["", spreadsheet_text(line)])
+            summary.append(_cells(["", line]))
         if report.get("newmedia"):
             _newmedia_sheet(wb, report["newmedia"], en, Font)
         path = out_dir / "report.xlsx"
@@ -364,10 +367,18 @@ def _newmedia_sheet(wb: Any, nm: dict[str, Any], en: bool, font: Any) -> None:
     for cell in ws[1]:
         cell.font = font(bold=True)
     for a in nm["accounts"]:
-        ws.append([spreadsheet_text(a["name"]), spreadsheet_text(a["platform"] or ""), spreadsheet_text(a["owner"]),
-                   spreadsheet_text(a.get("account_id", "")), spreadsheet_text(a.get("status", "")), bool(a.get("on_site")),
-                   bool(a.get("in_registry")), a["last_post"] or "", a.get("days_since"), a["posts_in_window"], a["state"],
-                   bool(a.get("veto")), spreadsheet_text("\n".join(f["message"] for f in a["findings"]))])
+        ws.append(_cells([a["name"], a["platform"] or "", a["owner"], a.get("account_id", ""), a.get("status", ""),
+                          bool(a.get("on_site")), bool(a.get("in_registry")), a["last_post"] or "", a.get("days_since"),
+                          a["posts_in_window"], a["state"], bool(a.get("veto")),
+                          "\n".join(f["message"] for f in a["findings"])]))
+
+
+def _cells(values: Any) -> list[Any]:
+    """One sheet row: every string through :func:`spreadsheet_text` (crawled text, rule names and
+    summary lines alike — one rule for every cell is the only one that cannot be forgotten for a
+    new column); numbers stay numbers."""
+
+    return [v if v is None or isinstance(v, int | float) else spreadsheet_text(v) for v in values]
 
 
 @hookimpl
