@@ -90,7 +90,7 @@ class Engine:
         self._writers = self._collect_writers()
         unknown = [f for f in config.formats if f not in self._writers]
         if unknown:  # refused here, before any crawl: a typo must not cost a whole audit
-            raise ConfigError(f"未知报告格式 / unknown report format(s): {', '.join(unknown)}; "
+            raise ConfigError(f"--format：未知报告格式 / --format: unknown report format(s): {', '.join(unknown)}; "
                               f"可用 / known: {', '.join(sorted(self._writers))}")
         self._account_sources = self._collect_account_sources()
 

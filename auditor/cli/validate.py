@@ -96,17 +96,20 @@ def _writable_dir(option: str, d: Path, create: bool) -> None:
         if not os.access(base, os.W_OK | os.X_OK):
             raise OptionError(option, f"目录不可写：{base}", f"directory not writable: {base}")
         return
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=d):
-            pass
+    try:  # probed, never created here: a usage error found later must leave nothing behind
+        if d.is_dir():
+            with tempfile.TemporaryFile(dir=d):
+                pass
+        else:
+            with tempfile.TemporaryDirectory(dir=base):
+                pass
     except OSError as exc:
         raise OptionError(option, f"目录不可写：{d}（{exc.strerror or exc}）",
                           f"directory not writable: {d} ({exc.strerror or exc})") from None
 
 
 def check_out(out: str | None) -> None:
-    """``--out``: created now (as the report writers would at the end) and probed with a file."""
+    """``--out``: a directory the report writers can create and write in (probed with a temporary file or folder)."""
 
     if out:
         _writable_dir("--out", Path(out).expanduser(), create=True)
