@@ -92,7 +92,7 @@ def check(
     sibling_host: Annotated[list[str] | None, typer.Option("--sibling-host", help="同属本站的其他主机名")] = None,
     column: Annotated[list[str] | None, typer.Option("--column", help="额外的栏目入口地址（种子）")] = None,
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
-    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx (default all three)")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx,ledger (default all four; ledger = 整改台账)")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
