@@ -25,6 +25,7 @@ from auditor.plugins.browser import (
 )
 from auditor.plugins.render_probe import needs_render
 from auditor.scoring import compute_score
+from auditor.siteid import SiteIdentity
 from auditor.store.database import EvidenceStore
 from tests.sites.a11y_fixture import (
     ADVICE_PAGE,
@@ -414,7 +415,8 @@ def test_judgement_is_a_pure_function_of_the_records(traps: Audit) -> None:
 
     records = traps.measured("a11y.axe")
     again = list(judge(traps.ctx, records, options(traps.config), "4.12.1", traps.site.homepage_url))
-    assert sorted((f.rule, f.url, f.key) for f in again) == sorted((f.rule, f.url, f.key) for f in traps.findings)
+    ident = SiteIdentity.of(traps.config.url, traps.config.resolve_pairs())  # stored keys are port-free identity keys
+    assert sorted((f.rule, f.url, ident.key(f.key, f.url)) for f in again) == sorted((f.rule, f.url, f.key) for f in traps.findings)
     shots = [f.evidence["screenshot"] for f in again if f.evidence["screenshot"]]
     assert shots and all(s["src"].startswith("data:image/jpeg;base64,") for s in shots)
 

@@ -190,9 +190,20 @@ class Entry:
                 "reason": self.reason, **self.snapshot}
 
 
-def _snapshot(f: Finding) -> dict[str, Any]:
-    return {"rule": f.rule, "severity": str(f.severity), "url": f.url, "source_url": f.source_url, "column_name": f.column,
-            "message_zh": f.message_zh, "message_en": f.message_en}
+_SNAPSHOT = ("rule", "severity", "url", "source_url", "column_name", "message_zh", "message_en")
+
+
+def _snapshot(f: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: f[k] for k in _SNAPSHOT}
+
+
+def _light_findings(store: EvidenceStore, run_id: str) -> list[dict[str, Any]]:
+    """A run's findings without evidence and basis (the JSON columns are most of a row's weight)."""
+
+    store.flush()
+    with store.engine.connect() as conn:
+        q = select(findings.c.id, findings.c.plugin, *(findings.c[k] for k in _SNAPSHOT)).where(findings.c.run_id == run_id)
+        return [dict(r) for r in conn.execute(q.order_by(findings.c.rule, findings.c.url, findings.c.id)).mappings()]
 
 
 def _rows(store: EvidenceStore, run_id: str) -> dict[str, dict[str, Any]]:
@@ -210,10 +221,10 @@ def _open_of(store: EvidenceStore, prev: dict[str, Any]) -> dict[str, dict[str, 
     if rows:
         return {fid: r for fid, r in rows.items() if r["status"] in OPEN}
     out = {}
-    for f in store.iter_findings(prev["id"]):
-        out[f.id] = {"finding_id": f.id, "status": "new", "first_seen": prev["as_of"], "first_seen_run": prev["id"],
-                     "last_seen": prev["as_of"], "last_seen_run": prev["id"], "runs_seen": 1, "previous_run": None,
-                     "plugin": f.plugin, **_snapshot(f)}
+    for f in _light_findings(store, prev["id"]):
+        out[f["id"]] = {"finding_id": f["id"], "status": "new", "first_seen": prev["as_of"], "first_seen_run": prev["id"],
+                        "last_seen": prev["as_of"], "last_seen_run": prev["id"], "runs_seen": 1, "previous_run": None,
+                        "plugin": f["plugin"], **_snapshot(f)}
     return out
 
 
@@ -240,24 +251,25 @@ def compute_history(store: EvidenceStore, run_id: str, rules: Iterable[str] | No
     if run is None:
         raise KeyError(run_id)
     prev = previous_run(store, run)
-    current = list(store.iter_findings(run_id))
+    current = _light_findings(store, run_id)
     entries: list[Entry] = []
     open_prev = _open_of(store, prev) if prev else {}
-    older = _latest_rows(store, run["site"], run["started_at"], {f.id for f in current} - open_prev.keys())
+    present = {f["id"] for f in current}
+    older = _latest_rows(store, run["site"], run["started_at"], present - open_prev.keys())
     prev_id = prev["id"] if prev else None
     for f in current:
-        before = open_prev.get(f.id)
+        fid = f["id"]
+        before = open_prev.get(fid)
         if before is not None:
             seen = int(before.get("runs_seen") or 0) + 1
-            entries.append(Entry(f.id, "persisting", before.get("first_seen"), before.get("first_seen_run"), run["as_of"],
+            entries.append(Entry(fid, "persisting", before.get("first_seen"), before.get("first_seen_run"), run["as_of"],
                                  run_id, seen, prev_id, _snapshot(f)))
-        elif f.id in older:
-            o = older[f.id]
-            entries.append(Entry(f.id, "reopened", o.get("first_seen"), o.get("first_seen_run"), run["as_of"], run_id,
+        elif fid in older:
+            o = older[fid]
+            entries.append(Entry(fid, "reopened", o.get("first_seen"), o.get("first_seen_run"), run["as_of"], run_id,
                                  int(o.get("runs_seen") or 0) + 1, prev_id, _snapshot(f)))
         else:
-            entries.append(Entry(f.id, "new", run["as_of"], run_id, run["as_of"], run_id, 1, prev_id, _snapshot(f)))
-    present = {f.id for f in current}
+            entries.append(Entry(fid, "new", run["as_of"], run_id, run["as_of"], run_id, 1, prev_id, _snapshot(f)))
     gone = {fid: r for fid, r in open_prev.items() if fid not in present}
     if gone:
         cov = Coverage.of(store, run, rules)
@@ -265,7 +277,7 @@ def compute_history(store: EvidenceStore, run_id: str, rules: Iterable[str] | No
         plugins = _plugins_of(store, gone)
         for fid, r in sorted(gone.items()):
             why = cov.why_not(r["rule"] or "", r.get("url"), plugins.get(fid), prev_ident)
-            snap = {k: r.get(k) for k in ("rule", "severity", "url", "source_url", "column_name", "message_zh", "message_en")}
+            snap = {k: r.get(k) for k in _SNAPSHOT}
             entries.append(Entry(fid, "not_rechecked" if why else "fixed", r.get("first_seen"), r.get("first_seen_run"),
                                  r.get("last_seen"), r.get("last_seen_run"), int(r.get("runs_seen") or 0), prev_id, snap,
                                  why))
