@@ -399,6 +399,11 @@ def monitor(
     raise typer.Exit(code)
 
 
+from auditor.cli.fleet import register as _register_fleet  # noqa: E402 - registry, fleet, worker (issue #11)
+
+_register_fleet(app)
+
+
 def main() -> None:
     """Console-script entry point."""
 

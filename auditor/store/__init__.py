@@ -1,2 +1,4 @@
 """The evidence store: every run's fetches, pages, links, verdicts, measurements, findings and errors
 (``database``). Checks read it only through the read-only views in :mod:`auditor.context`."""
+
+from auditor.store import registry as _registry  # noqa: E402,F401 - registers the fleet tables on the shared metadata
