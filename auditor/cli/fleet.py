@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from typer.exceptions import TyperException
 
 from auditor.config import ConfigError, default_as_of
 
@@ -110,17 +111,17 @@ def registry_list(db: DbOpt = None) -> None:
 def check_pass_through(args: list[str]) -> tuple[str | None, list[str], dict[str, Any]]:
     """Parse ``args`` with ``check``'s own command: (the positional REGISTRY, argv for each check, values)."""
 
-    from click.core import ParameterSource
-
     from auditor.cli.main import app as main_app
 
     check_cmd = typer.main.get_command(main_app).commands["check"]  # type: ignore[attr-defined]
     ctx = check_cmd.make_context("govaudit fleet run", list(args))
     argv: list[str] = []
     for p in check_cmd.params:
-        if not isinstance(p, click.Option) or p.name in FLEET_OWNED or p.name is None:
+        # typer ships its own click: compare by name, not by class
+        if getattr(p, "param_type_name", "") != "option" or p.name in FLEET_OWNED or p.name is None:
             continue
-        if ctx.get_parameter_source(p.name) != ParameterSource.COMMANDLINE:
+        source = ctx.get_parameter_source(p.name)
+        if source is None or source.name != "COMMANDLINE":
             continue
         value = ctx.params[p.name]
         if p.is_flag:
@@ -196,8 +197,8 @@ def fleet_run(
                             resolve=parse_resolve(params.get("resolve")), dns_server=params.get("dns_server"),
                             deadline_days=deadline_days, codes=codes)
         fleet_id = create_fleet(store_db, opts, engine)
-    except click.exceptions.UsageError as exc:
-        raise _fail(ConfigError(exc.format_message())) from None
+    except TyperException as exc:  # check's parser refused an option (typer's click UsageError)
+        raise _fail(ConfigError(exc.format_message() if hasattr(exc, "format_message") else str(exc))) from None
     except (ConfigError, RegistryFileError, OSError, ValueError) as exc:
         raise _fail(exc) from None
     store = open_store(store_db)
@@ -320,8 +321,8 @@ def fleet_schedule(
                             resolve=parse_resolve(params.get("resolve")), dns_server=params.get("dns_server"),
                             deadline_days=deadline_days)
         cron = schedule_monthly(store_db, monthly, opts.to_dict(), hour)
-    except click.exceptions.UsageError as exc:
-        raise _fail(ConfigError(exc.format_message())) from None
+    except TyperException as exc:  # check's parser refused an option (typer's click UsageError)
+        raise _fail(ConfigError(exc.format_message() if hasattr(exc, "format_message") else str(exc))) from None
     except ConfigError as exc:
         raise _fail(exc) from None
     out.print(f"已登记每月巡检：cron “{cron}”（UTC）；运行中的 govaudit worker 重启后按此定期提交巡检")

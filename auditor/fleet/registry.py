@@ -151,6 +151,8 @@ def _validate(values: dict[str, str], known_packs: set[str] | None) -> str | Non
     url = values.get("homepage", "")
     if not url:
         return "缺少首页地址"
+    if "://" not in url and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!\d+(?:/|$))", url):
+        return f"首页地址“{url}”不是有效的 http(s) 网址"  # javascript:, mailto: … (host:port is fine)
     parts = urlsplit(url if "://" in url else "http://" + url)
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         return f"首页地址“{url}”不是有效的 http(s) 网址"
