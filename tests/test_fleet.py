@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook, load_workbook
 
 from auditor.demo.fleet_sites import HEADER, serve_fleet

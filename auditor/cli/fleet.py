@@ -18,7 +18,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-
 from typer.exceptions import TyperException
 
 from auditor.config import ConfigError, default_as_of
