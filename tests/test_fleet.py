@@ -198,16 +198,16 @@ def test_procrastinate_workers_on_postgres_survive_kill_9(tmp_path: Path, postgr
         twin[0], twin[1] = "3399999999", a.name + "（复本）"
         rows.append(twin)
         registry = _write_csv(tmp_path / "registry.csv", rows)
+        res = run_cli("fleet", "run", registry, "--engine", "procrastinate", "--db", db, "--out", tmp_path / "out",
+                      "--no-wait", "--as-of", AS_OF, *FAST, *fleet.resolve_args(), timeout=120)
+        assert res.returncode == 0, res.stdout + res.stderr
+        fleet_id = res.stdout.split("巡检编号：")[1].split("（")[0].strip()
+        store = open_store(db)
+        fs = FleetStore(store)
+        # a second deferral of the same run queues nothing while its jobs wait (queueing_lock per run and site)
+        assert defer_sites(make_app(db), db, fleet_id) == []
         workers = [_start_worker(db, tmp_path / f"w{i}.log") for i in range(2)]
         try:
-            res = run_cli("fleet", "run", registry, "--engine", "procrastinate", "--db", db, "--out", tmp_path / "out",
-                          "--no-wait", "--as-of", AS_OF, *FAST, *fleet.resolve_args(), timeout=120)
-            assert res.returncode == 0, res.stdout + res.stderr
-            fleet_id = res.stdout.split("巡检编号：")[1].split("（")[0].strip()
-            store = open_store(db)
-            fs = FleetStore(store)
-            # a second deferral of the same run queues nothing (queueing_lock per fleet run and site)
-            assert defer_sites(make_app(db), db, fleet_id) == []
             # wait until A's audit has written its run row, then kill -9 the worker running it
             victim = None
             deadline = time.time() + 90

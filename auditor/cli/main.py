@@ -65,7 +65,8 @@ def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> Aud
 
 # Shared options (typer has no option groups; these aliases keep the signatures readable).
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./reports/<host>/<as-of>/)")]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
+# str, not Path: a Path would fold the "//" of postgresql+psycopg://… into one slash (a SQLite file of that name)
+DbOpt = Annotated[str | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en")]
 
 
