@@ -257,3 +257,62 @@ def test_procrastinate_workers_on_postgres_survive_kill_9(tmp_path: Path, postgr
     assert rollup["engine"] == "procrastinate" and sites[a.code]["interrupted_runs"] == interrupted
     assert sites[a.code]["findings"] == len(final) == sites["3399999999"]["findings"]
     assert sites[down.code]["fleet_findings"] == ["fleet.site_unreachable"]
+
+
+def _fake_report(out: Path, code: str, run_id: str, score: float, passed: bool, rules: dict[str, int], homepage: str) -> None:
+    d = out / "sites" / code
+    d.mkdir(parents=True, exist_ok=True)
+    findings = [{"rule": r, "deduction": 0.5} for r, n in rules.items() for _ in range(n)]
+    report = {"run_id": run_id, "site": {"homepage_url": homepage}, "coverage": {"pages_fetched": 10},
+              "stats": {"findings_per_rule": rules}, "findings": findings,
+              "rules": {r: {"name_zh": f"问题{r}"} for r in rules},
+              "score": {"score": score, "passed": passed, "veto": False, "verdict_zh": "合格" if passed else "不合格（扣分部分低于合格线）",
+                        "veto_items": []}}
+    (d / "report.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    (d / "report.html").write_text("<html></html>", encoding="utf-8")
+
+
+def test_rollup_change_since_previous_run_and_failed_audit(tmp_path: Path) -> None:
+    """Store-level: two fleet runs over fabricated site reports; the second compares with the first."""
+
+    from auditor.fleet.rollup import write_all
+    from auditor.fleet.runner import FleetOptions, create_fleet
+
+    db = str(tmp_path / "a.sqlite")
+    store = open_store(db)
+    fs = FleetStore(store)
+    parsed = parse(_write_csv(tmp_path / "r.csv", [
+        HEADER,
+        ["3301000001", "甲县人民政府门户网站", "http://www.jia.gov.cn/", "", "县级", "", "甲市", "", ""],
+        ["3301000002", "乙县人民政府门户网站", "http://www.yi.gov.cn/", "", "市级", "", "乙市", "", ""],
+        ["3301000003", "丙县人民政府门户网站", "http://www.bing.gov.cn/", "", "县级", "", "甲市", "", ""],
+    ]), known_rule_packs())
+    fs.upsert_sites(parsed.sites, "r.csv")
+    scores = [{"3301000001": (58.0, False), "3301000002": (75.0, True), "3301000003": (70.0, True)},
+              {"3301000001": (66.5, True), "3301000002": (71.0, True), "3301000003": None}]
+    ids = []
+    for n, month in enumerate(scores):
+        out = tmp_path / f"m{n}"
+        fid = create_fleet(db, FleetOptions(db=db, out=str(out), as_of=f"2026-1{n}-30"), "local")
+        ids.append(fid)
+        for code, value in month.items():
+            if value is None:  # the audit crashed this month
+                fs.end_item(fid, code, status="failed", error="exit 1: boom", report_dir=str(out / "sites" / code))
+                continue
+            _fake_report(out, code, f"run-{n}-{code}", value[0], value[1], {"links.dead": 2, "columns.missing": 1},
+                         f"http://www.{ {'3301000001': 'jia', '3301000002': 'yi', '3301000003': 'bing'}[code]}.gov.cn/")
+            fs.end_item(fid, code, status="done", run_id=f"run-{n}-{code}", report_dir=str(out / "sites" / code))
+        fs.finish_fleet(fid)
+        time.sleep(0.01)
+    write_all(store, ids[1], tmp_path / "m1")
+    rollup = json.loads((tmp_path / "m1" / "rollup.json").read_text("utf-8"))
+    sites = {s["site_code"]: s for s in rollup["sites"]}
+    assert rollup["previous"]["fleet_id"] == ids[0] and rollup["previous"]["pass_rate"] == round(2 / 3, 4)
+    assert sites["3301000001"]["previous_score"] == 58.0 and sites["3301000001"]["score_change"] == 8.5
+    assert sites["3301000002"]["score_change"] == -4.0
+    failed = sites["3301000003"]
+    assert failed["score"] is None and failed["fleet_findings"] == ["fleet.audit_failed"] and not failed["passed"]
+    assert [s["site_code"] for s in rollup["sites"]] == ["3301000002", "3301000001", "3301000003"]  # by score, unscored last
+    assert rollup["summary"]["by_level"]["县级"] == {"sites": 2, "passed": 1, "unreachable": 0}
+    assert rollup["problems"][0]["sites"] == 2  # counted per site, the failed audit has none
+    assert "较上次" in (tmp_path / "m1" / "rollup.html").read_text("utf-8") and "+8.50" in (tmp_path / "m1" / "rollup.html").read_text("utf-8")
