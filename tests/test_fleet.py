@@ -316,3 +316,26 @@ def test_rollup_change_since_previous_run_and_failed_audit(tmp_path: Path) -> No
     assert rollup["summary"]["by_level"]["县级"] == {"sites": 2, "passed": 1, "unreachable": 0}
     assert rollup["problems"][0]["sites"] == 2  # counted per site, the failed audit has none
     assert "较上次" in (tmp_path / "m1" / "rollup.html").read_text("utf-8") and "+8.50" in (tmp_path / "m1" / "rollup.html").read_text("utf-8")
+
+
+def test_monthly_schedule_registers_a_periodic_fleet_run(tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
+    from auditor.fleet.jobs import make_app, register_schedules
+
+    db = postgres_url
+    bad = run_cli("fleet", "schedule", "--monthly", "31", "--db", db, "--out", tmp_path / "o")
+    assert bad.returncode == 2 and "1–28" in bad.stderr
+    sqlite = run_cli("fleet", "schedule", "--monthly", "5", "--db", tmp_path / "a.sqlite", "--out", tmp_path / "o")
+    assert sqlite.returncode == 2 and "PostgreSQL" in sqlite.stderr
+    res = run_cli("fleet", "schedule", "--monthly", "5", "--hour", "3", "--db", db, "--out", tmp_path / "o", "--max-pages", "50")
+    assert res.returncode == 0, res.stderr
+    app = make_app(db)
+    assert register_schedules(app, db) == ["0 3 5 * *"]
+    periodic = app.periodic_registry.periodic_tasks[("govaudit.fleet_start", "monthly")]
+    assert periodic.cron == "0 3 5 * *"
+    options = periodic.configure_kwargs["task_kwargs"]["options"]
+    assert options["check_args"] == ["--max-pages", "50"] and options["out"] == str((tmp_path / "o").resolve())
+    # what the periodic job does when due: a fleet run dated the day it was due (here: no site selected)
+    fleet_id = app.govaudit_tasks["fleet_start"](int(dt.datetime(2027, 1, 5, 3, tzinfo=dt.UTC).timestamp()), db=db,
+                                                  options={**options, "codes": []})
+    fleet = FleetStore(open_store(db)).fleet(fleet_id)
+    assert fleet["as_of"] == "2027-01-05" and fleet["engine"] == "procrastinate"
