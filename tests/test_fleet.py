@@ -100,9 +100,10 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 def test_embedded_fleet_on_sqlite_every_expectation_in_the_rollup(tmp_path: Path) -> None:
-    """8 sites: three on one IP, one down, one moved to another host, one with a wrong 网站标识码, two plain."""
+    """8 sites: three on one IP, one down, one moved to another host, one with a wrong 网站标识码, a parent
+    portal whose 政府网站 list links to every other member and to a live site in no registry, one plain."""
 
-    roles = {"shared_ip": 3, "down": 1, "redirect": 1, "wrong_code": 1}
+    roles = {"shared_ip": 3, "down": 1, "redirect": 1, "wrong_code": 1, "parent": 1}
     with serve_fleet(8, 12, dt.date.fromisoformat(AS_OF), roles) as fleet:
         rows = fleet.registry_rows()
         plain = [m for m in fleet.members if m.role == "normal"]
@@ -128,6 +129,14 @@ def test_embedded_fleet_on_sqlite_every_expectation_in_the_rollup(tmp_path: Path
     assert sites[wrong]["fleet_findings"] == ["fleet.site_code_mismatch"] and not sites[wrong]["passed"]
     f = next(f for f in rollup["fleet_findings"] if f["rule"] == "fleet.site_code_mismatch")
     assert f["evidence"]["on_pages"] == ["3300000000"] and f["evidence"]["registered"] == wrong
+    # the parent's 政府网站 list: only the live unregistered site is reported (not the registered ones, not the
+    # dead one), as a hint for the registry office that does not fail the parent
+    parent = next(c for c, r in role.items() if r == "parent")
+    assert sites[parent]["fleet_findings"] == ["fleet.unregistered_linked_site"]
+    f = next(f for f in rollup["fleet_findings"] if f["rule"] == "fleet.unregistered_linked_site")
+    assert list(f["evidence"]["hosts"]) == ["www.unlisted.gov.cn"] and f["site_code"] == parent
+    parent_report = json.loads((out / "sites" / parent / "report.json").read_text("utf-8"))
+    assert sites[parent]["passed"] == parent_report["score"]["passed"]
     # trap for false drift: the other sites have none
     clean = [c for c, r in role.items() if r in ("normal", "shared_ip")]
     assert all(sites[c]["fleet_findings"] == [] and sites[c]["status"] == "done" for c in clean)
@@ -148,7 +157,7 @@ def test_embedded_fleet_on_sqlite_every_expectation_in_the_rollup(tmp_path: Path
     shared = [items[c] for c, r in role.items() if r == "shared_ip"]
     assert len({a["runs"][-1]["ip"] for a in shared}) == 1
     assert not any(_overlap(a, b) for i, a in enumerate(shared) for b in shared[i + 1:])
-    others = [items[c] for c in role if role[c] in ("normal", "wrong_code", "redirect")]
+    others = [items[c] for c in role if role[c] in ("normal", "wrong_code", "redirect", "parent")]
     assert any(_overlap(a, b) for i, a in enumerate(others) for b in others[i + 1:])
     # most frequent problems counted once per site
     assert all(p["sites"] <= 8 and p["sites"] == len(p["site_codes"]) for p in rollup["problems"])

@@ -8,7 +8,9 @@ something to rank. Special members, by role:
 - ``shared_ip``: sites served by one server on one loopback address (a 集约化 platform);
 - ``down``: the registry points at a port nobody listens on;
 - ``redirect``: the homepage answers 301 to another host (a site that moved without telling);
-- ``wrong_code``: the footer shows another site's 网站标识码.
+- ``wrong_code``: the footer shows another site's 网站标识码;
+- ``parent``: a portal whose homepage lists 政府网站 — every other member and ``www.unlisted.gov.cn``,
+  a site that answers but is in no registry (served beside the parent).
 
 :func:`serve_fleet` serves them and yields the registry rows and ``--resolve`` pairs.
 """
@@ -84,7 +86,10 @@ def _page(member: FleetMember, title: str, body: str, code: str, quality: int, a
     )
 
 
-def build_site(member: FleetMember, pages: int, as_of: dt.date) -> Site:
+UNLISTED = "www.unlisted.gov.cn"
+
+
+def build_site(member: FleetMember, pages: int, as_of: dt.date, listed: str = "") -> Site:
     """One member's pages; ``pages`` counts every HTML page (homepage and columns included)."""
 
     quality = member.number
@@ -113,7 +118,7 @@ def build_site(member: FleetMember, pages: int, as_of: dt.date) -> Site:
                      for p in (links["zwgk"][:5] + links["xwdt"][:5]))
     entries = ('<p><a href="/hdjl/xx.html">领导信箱</a> <a href="/bsfw/index.html">办事服务</a></p>'
                if quality % 6 != 5 else "")  # every sixth site has no 互动 channel
-    site.page("/", _page(member, member.name, f"<h2>欢迎访问</h2><ul>{latest}</ul>{entries}", code, quality, as_of))
+    site.page("/", _page(member, member.name, f"<h2>欢迎访问</h2><ul>{latest}</ul>{entries}{listed}", code, quality, as_of))
     site.page("/hdjl/xx.html", _page(member, "领导信箱", "<h2>领导信箱</h2><form method='post' action='/hdjl/submit'>"
                                      "<textarea name='content'></textarea><button>提交</button></form>", code, quality, as_of))
     site.page("/bsfw/index.html", _page(member, "办事服务", "<h2>办事服务</h2><p>请访问浙江政务服务网办理。</p>", code, quality,
@@ -159,8 +164,9 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
             fleet.servers.append(running)
             for m in shared:
                 m.address, m.url = addr, running.url("/", host=m.host)
+        parents = [m for m in members if m.role == "parent"]
         for m in members:
-            if m.role == "shared_ip":
+            if m.role in ("shared_ip", "parent"):
                 continue
             addr = f"127.0.0.{next_addr}"
             next_addr += 1
@@ -182,6 +188,18 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
                 running = stack.enter_context(serve(site, addr))
             fleet.servers.append(running)
             m.url = running.url("/", host=m.host)
+        for m in parents:  # last: it links to every other member's (now known) address
+            addr = f"127.0.0.{next_addr}"
+            next_addr += 1
+            port = _free_port(addr)
+            listed = "".join(f'<li><a href="{o.url}">{html.escape(o.name)}</a></li>' for o in members if o is not m)
+            listed += f'<li><a href="http://{UNLISTED}:{port}/">某县某局网站</a></li>'
+            hosts = {m.host: build_site(m, pages, as_of, f'<div class="zfwz"><h3>政府网站</h3><ul>{listed}</ul></div>'),
+                     UNLISTED: build_site(FleetMember(99, UNLISTED, site_code(99), "某县某局网站", m.region), 3, as_of)}
+            running = stack.enter_context(serve(Hosts(hosts), addr, port))
+            fleet.servers.append(running)
+            m.address, m.url = addr, running.url("/", host=m.host)
+            fleet.resolve[UNLISTED] = addr
         for m in members:
             fleet.resolve[m.host] = m.address
         yield fleet

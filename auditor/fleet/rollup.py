@@ -49,9 +49,32 @@ def _finding(rule: str, site: dict[str, Any], message: str, evidence: dict[str, 
             "message_zh": message, "evidence": evidence, "basis": decl["basis"], "remediation_zh": decl["remediation_zh"]}
 
 
+HOMEPAGE_PATHS = ("", "/", "/index.html", "/index.htm", "/index.shtml", "/index.jhtml", "/index.jsp", "/index.php")
+
+
+def unregistered_links(store: EvidenceStore, run_id: str, registry_hosts: set[str]) -> dict[str, str]:
+    """Government homepages this run's pages link to, that answered, on hosts no registry row has
+    (host → first linking page): a 政府网站 list naming a site the registry lacks."""
+
+    found: dict[str, str] = {}
+    alive = set()
+    for r in store.iter_link_results(run_id):
+        parts = urlsplit(r.target_url)
+        host = (parts.hostname or "").lower()
+        if (str(r.verdict) == "ok" and not r.on_site and host.endswith(".gov.cn") and host not in registry_hosts
+                and parts.path in HOMEPAGE_PATHS):
+            alive.add(r.target_url)
+    if alive:
+        for link in store.iter_links(run_id):
+            if link["target_url"] in alive:
+                found.setdefault(_host(link["target_url"]), link["source_url"])
+    return found
+
+
 def drift_findings(store: EvidenceStore, site: dict[str, Any], item: dict[str, Any],
-                   report: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """What the registry says against what the audit saw: unreachable, redirected away, another 网站标识码."""
+                   report: dict[str, Any] | None, registry_hosts: set[str] | None = None) -> list[dict[str, Any]]:
+    """What the registry says against what the audit saw: unreachable, redirected away, another
+    网站标识码, a linked government site the registry lacks."""
 
     out: list[dict[str, Any]] = []
     if item["status"] == "unreachable":
@@ -83,6 +106,12 @@ def drift_findings(store: EvidenceStore, site: dict[str, Any], item: dict[str, A
         out.append(_finding("fleet.site_code_mismatch", site,
                             f"页面上的网站标识码 {'、'.join(seen)} 与名单中的 {site['site_code']} 不符",
                             {"registered": site["site_code"], "on_pages": seen, "pages": sum(codes.values())}))
+    if registry_hosts:
+        unlisted = unregistered_links(store, report["run_id"], registry_hosts | {landed})
+        if unlisted:
+            out.append(_finding("fleet.unregistered_linked_site", site,
+                                f"本站链接的政府网站 {'、'.join(sorted(unlisted))} 可以访问，但不在名单中",
+                                {"hosts": dict(sorted(unlisted.items()))}))
     return out
 
 
@@ -104,12 +133,13 @@ def build(store: EvidenceStore, fleet_id: str, out: Path) -> dict[str, Any]:
     problem_sites: dict[str, set[str]] = {}
     problem_counts: Counter[str] = Counter()
     problem_names: dict[str, str] = {}
+    registry_hosts = {_host(s["homepage"]) for s in fs.sites()}
     for item in fs.items(fleet_id):
         reg = fs.site(item["site_code"])
         if reg is None:
             continue
         report = report_of(item) if item["status"] == "done" else None
-        drift = drift_findings(store, reg, item, report)
+        drift = drift_findings(store, reg, item, report, registry_hosts)
         all_fleet_findings += drift
         entry: dict[str, Any] = {
             "site_code": reg["site_code"], "name": reg["name"], "homepage": reg["homepage"], "sponsor": reg["sponsor"],
