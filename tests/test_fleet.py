@@ -348,3 +348,36 @@ def test_monthly_schedule_registers_a_periodic_fleet_run(tmp_path: Path, postgre
                                                   options={**options, "codes": []})
     fleet = FleetStore(open_store(db)).fleet(fleet_id)
     assert fleet["as_of"] == "2027-01-05" and fleet["engine"] == "procrastinate"
+
+
+def test_site_and_ip_locks_exclude_across_holders_and_expire(tmp_path: Path) -> None:
+    import threading
+
+    from auditor.fleet.runner import site_and_ip_locks
+
+    fs = FleetStore(open_store(str(tmp_path / "a.sqlite")))
+    assert fs.try_lock("site:1", "w1", 60) and not fs.try_lock("site:1", "w2", 60)
+    fs.release("site:1", "w2")  # not the holder: nothing released
+    assert not fs.try_lock("site:1", "w2", 60)
+    assert fs.try_lock("site:2", "dead", -1) and fs.try_lock("site:2", "w2", 60)  # an expired lock is taken over
+    fs.release_holder("w1")
+    assert fs.try_lock("site:1", "w3", 60)
+    # two sites on one address, one slot: the second waits for the first
+    order: list[str] = []
+    with site_and_ip_locks(fs, "A", "10.0.0.1", 1, "wa", poll=0.05):
+        t = threading.Thread(target=lambda: [order.append("B-wait"), _hold(fs, order)])
+        t.start()
+        time.sleep(0.5)
+        order.append("A-release")
+    t.join(10)
+    assert order == ["B-wait", "A-release", "B-got"]
+    # with two slots both run at once
+    with site_and_ip_locks(fs, "A", "10.0.0.2", 2, "wa"), site_and_ip_locks(fs, "B", "10.0.0.2", 2, "wb"):
+        assert len(fs.holders("ip:10.0.0.2#")) == 2
+
+
+def _hold(fs: FleetStore, order: list[str]) -> None:
+    from auditor.fleet.runner import site_and_ip_locks
+
+    with site_and_ip_locks(fs, "B", "10.0.0.1", 1, "wb", poll=0.05):
+        order.append("B-got")
