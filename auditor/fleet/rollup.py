@@ -242,6 +242,20 @@ def write_all(store: EvidenceStore, fleet_id: str, out: Path, deadline_days: int
 
     import jsonschema
 
+    from auditor.store.registry import worker_id
+
+    # the last Procrastinate job and a waiting `fleet run` may both write it: one at a time
+    fs, holder, name = FleetStore(store), worker_id(), f"rollup:{fleet_id}"
+    deadline = time.time() + 300
+    while not fs.try_lock(name, holder, 300) and time.time() < deadline:
+        time.sleep(0.2)
+    try:
+        return _write_all(store, fleet_id, out, deadline_days, jsonschema)
+    finally:
+        fs.release(name, holder)
+
+
+def _write_all(store: EvidenceStore, fleet_id: str, out: Path, deadline_days: int, jsonschema: Any) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     rollup = build(store, fleet_id, out)
     schema = json.loads(resources.files("auditor.reports").joinpath("schema/rollup.schema.json").read_text("utf-8"))
