@@ -78,6 +78,7 @@ def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> Aud
 
 # Shared options (typer has no option groups; these aliases keep the signatures readable).
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./govaudit-reports/<host>/<as-of>/)")]
+# str, not Path: a Path would fold the "//" of postgresql+psycopg://… into one slash (a SQLite file of that name)
 DbOpt = Annotated[str | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en")]
 
@@ -480,7 +481,10 @@ def monitor(
     raise typer.Exit(code)
 
 
+from auditor.cli.fleet import register as _register_fleet  # noqa: E402 - registry, fleet, worker (issue #11)
 from auditor.cli.history import register as _register_history  # noqa: E402 - history, diff, triage, ledger import
+
+_register_fleet(app)
 
 _register_history(app)
 

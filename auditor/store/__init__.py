@@ -3,3 +3,4 @@
 
 from auditor.store import history as history  # noqa: E402,F401  (registers finding_history, triage)
 from auditor.store import journal as journal  # noqa: E402 - registers the run journal's table on the shared metadata
+from auditor.store import registry as _registry  # noqa: E402,F401 - registers the fleet tables on the shared metadata
