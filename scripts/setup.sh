@@ -12,6 +12,10 @@ command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 # any CJK font will do (Chinese in screenshots and the text of report.pdf); none → WenQuanYi Micro Hei
 { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || pkgs+=(fonts-wqy-microhei)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || pkgs+=(python3-venv)
+# the test suite's distributed fleet tests run a throw-away PostgreSQL (scripts/pg.sh)
+if [ -n "$extras" ] && ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  pkgs+=(postgresql)
+fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
