@@ -7,6 +7,7 @@ single-veto finding, 2 usage or configuration error, 3 the audit itself could no
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,7 @@ def check(
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="允许访问内网/回环地址（内网审计）/ allow private, loopback and reserved targets")] = False,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
@@ -129,6 +131,7 @@ def check(
             "time_budget": time_budget,
             "formats": _split(formats),
             "verify_tls": False if insecure else None,
+            "allow_private": True if allow_private else None,
         }
         cfg = _make_config(url, config_file, cli)
         if plugin_options:
@@ -214,6 +217,8 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
     table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
     table.add_row("状态" if zh else "status", report["status"] + (f" ({', '.join(cov.get('limited_by', []))})" if cov.get("limited_by") else ""))
+    if report.get("limits_note"):
+        table.add_row("抓取受限" if zh else "limited by", report["limits_note"])
     out.print(table)
     for line in score.get("explanation_zh" if zh else "explanation_en", []):
         out.print("· " + line, soft_wrap=True)
@@ -260,6 +265,8 @@ def demo(
                 "lang": lang,
                 "as_of": as_of_date,
                 "resolve": dict(site.resolve),
+                # the SSRF guard lets the demo reach its own loopback server, nothing else private
+                "allow_networks": [str(ipaddress.ip_network(site.address))],
                 "checks": _split(checks),
                 "skip": _split(skip),
                 "timeout": 5.0,

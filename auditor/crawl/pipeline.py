@@ -85,6 +85,17 @@ class ErrorItem:
     url: str | None = None
 
 
+@dataclass(slots=True)
+class RecordItem:
+    """A crawl fact that is neither a fetch nor a page: a body fault the crawl saw (``crawl.fault``:
+    corrupt attachment, charset mismatch) or a crawler trap (``crawl.trap``). Stored as a
+    ``records`` row of that kind, kept by ``recheck`` (the crawl does not run again)."""
+
+    kind: str
+    key: str
+    data: dict[str, Any]
+
+
 class StorePipeline:
     """Writes crawl items to the run's evidence store, committing every N rows or T seconds.
 
@@ -161,6 +172,9 @@ class StorePipeline:
             n = 1
         elif isinstance(item, ErrorItem):
             store.add_error(run_id, item.stage, item.message, url=item.url)
+            n = 1
+        elif isinstance(item, RecordItem):
+            store.add_record(run_id, None, item.kind, item.key, item.data)
             n = 1
         else:
             return item  # not ours: let later pipelines see it
