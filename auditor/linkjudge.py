@@ -121,7 +121,11 @@ def judge(url: str, o: Outcome | None, calibration: dict[str, Outcome], homepage
     detail: dict[str, Any] = {"method": o.method, "attempts": o.attempts}
     if o.redirects:
         detail["redirects"] = o.redirects
-    if o.error_kind:
+    if o.error_kind == "too_large" and o.status and 200 <= o.status < 300:
+        # the target answered 200 and was only too big to parse (a crawl.too_large finding of its
+        # own): the link itself works
+        detail["error"] = o.error
+    elif o.error_kind:
         detail["error"] = o.error
         if o.error_kind in policy.dead_errors:
             return LinkResult(url, Verdict.DEAD, policy.dead_errors[o.error_kind], None, o.final_url, detail, on_site)

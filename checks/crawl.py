@@ -53,13 +53,14 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         if purpose != "page" or not (200 <= (row.get("status") or 0) < 300):
             continue
         size = max(row.get("size") or 0, _declared_size(row) or 0)
-        if kind == "too_large" or size > cap:
+        if kind == "too_large":  # over the crawl's own cap (page_max_bytes): cut, not parsed
             evidence.update(reason="too_large", cap=cap, size=size)
-            yield ctx.finding("crawl.too_large", url,
-                              f"页面体积 {size} 字节，超过上限 {cap} 字节" + ("（超过抓取上限，未解析）" if kind == "too_large" else ""),
-                              f"Page of {size} bytes, over the {cap}-byte cap" + (" (over the crawl's cap: not parsed)"
-                                                                              if kind == "too_large" else ""),
-                              key=url, evidence=evidence)
+            yield ctx.finding("crawl.too_large", url, f"页面超过抓取上限，未下载完整、未解析：{row.get('error')}",
+                              f"Page over the crawl's size cap, not parsed: {row.get('error')}", key=url, evidence=evidence)
+        elif size > cap:
+            evidence.update(reason="too_large", cap=cap, size=size)
+            yield ctx.finding("crawl.too_large", url, f"页面体积 {size} 字节，超过上限 {cap} 字节",
+                              f"Page of {size} bytes, over the {cap}-byte cap", key=url, evidence=evidence)
     for rec in ctx.store.iter_records("crawl.fault", run_id=ctx.run_id):
         data = rec.get("data") or {}
         url, reason = data.get("url") or rec.get("key"), data.get("reason")

@@ -65,6 +65,10 @@ from auditor.network.resolve import Resolver, make_twisted_resolver_class
 from auditor.store.database import EvidenceStore
 
 log = logging.getLogger(__name__)
+# faults these libraries log as warnings are recorded by the crawl itself (fetch error kinds,
+# crawl.fault records): their log lines would only reach the terminal as noise. Set when the
+# spider is built, after Scrapy's logging setup (its dictConfig resets scrapy.* levels).
+QUIET_LOGGERS = ("pypdf", "scrapy.downloadermiddlewares.httpcompression", "scrapy.core.downloader.handlers.http11")
 
 CHECK_BODY_LIMIT = 64 * 1024  # enough for a soft-404 verdict; large attachments are never downloaded whole
 KEPT_HEADERS = (
@@ -333,6 +337,8 @@ class AuditSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AuditSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_bytes, signal=signals.bytes_received)
         crawler.signals.connect(spider._on_headers, signal=signals.headers_received)
