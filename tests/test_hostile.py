@@ -30,6 +30,7 @@ from tests.support.hostile import (
     HostileServer,
     hostile_site,
     page,
+    send,
     serve_hostile,
 )
 from tests.support.servers import run_cli
@@ -126,8 +127,6 @@ def test_ssrf_guard_refuses_internal_targets_in_every_notation_and_after_redirec
         site.route("/", page("首页", [*targets.values(), "/go.html"]))
 
         def redirect(conn, method, target, srv):  # type: ignore[no-untyped-def]
-            from tests.support.hostile import send
-
             send(conn, 302, b"", method=method, extra={"Location": targets["literal"].replace("secret", "via-redirect")})
 
         site.route("/go.html", redirect)
@@ -273,3 +272,53 @@ def test_default_page_cap_is_named_as_the_default() -> None:
     assert budget_limits(cfg, {"max_pages"})["max_pages"] == {"value": 10, "default": False}
     assert limits_note({"limited_by": ["time_budget"], "limits": {"time_budget": {"value": 60, "default": False}}},
                        "en") == "time budget 60"
+
+
+@pytest.mark.timeout(120)
+def test_browser_requests_pass_the_guard() -> None:
+    """Real Chromium through Playwright: with the guard on, a page's subresource and a navigation to
+    a refused address never leave the browser; with loopback allowed the same image is fetched."""
+
+    import asyncio
+    import ipaddress
+    import shutil
+
+    from auditor.network.guard import guard_browser_context
+    from plugins.browser import CHROMIUM_ARGS, DEFAULT_EXECUTABLE
+
+    if not shutil.which(DEFAULT_EXECUTABLE):
+        pytest.skip("no Chromium here")
+    internal = HostileServer(host="127.0.0.2")
+    internal.route("/pixel.png", lambda conn, method, target, srv: send(
+        conn, 200, b"\x89PNG\r\n\x1a\n", ctype="image/png", method=method))
+    internal.route("/secret.html", page("内部系统"))
+    site = HostileServer()
+
+    async def visit(resolver: Resolver) -> tuple[bool, bool]:
+        from playwright.async_api import Error, async_playwright
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=DEFAULT_EXECUTABLE, headless=True, args=CHROMIUM_ARGS)
+            try:
+                ctx = await browser.new_context()
+                await guard_browser_context(ctx, resolver)
+                tab = await ctx.new_page()
+                await tab.goto(site.base + "/", wait_until="load")
+                try:
+                    await tab.goto(internal.base + "/secret.html")
+                    navigated = True
+                except Error:
+                    navigated = False
+                return True, navigated
+            finally:
+                await browser.close()
+
+    with serve_hostile(internal), serve_hostile(site):
+        site.route("/", lambda conn, method, target, srv: send(
+            conn, 200, f"<html><body><img src='{internal.base}/pixel.png'></body></html>".encode(), method=method))
+        strict = Resolver(guard=AddressGuard(allow_networks=(ipaddress.ip_network("127.0.0.1/32"),)))
+        _, navigated = asyncio.run(visit(strict))
+        assert not navigated and internal.hits == {}, internal.hits
+        allowed = Resolver(guard=AddressGuard(allow_networks=(ipaddress.ip_network("127.0.0.0/8"),)))
+        _, navigated = asyncio.run(visit(allowed))
+        assert navigated and internal.hits["/pixel.png"] >= 1 and internal.hits["/secret.html"] == 1
