@@ -43,11 +43,11 @@ TRAP_PACK = {
 }
 
 
-def _audit(tmp: Path, url: str, config: str, *extra: str) -> tuple[object, dict, Path]:
+def _audit(tmp: Path, url: str, config: str, *extra: str, timeout: str = "2") -> tuple[object, dict, Path]:
     (tmp / "pack.json").write_text(json.dumps(TRAP_PACK), encoding="utf-8")
     (tmp / "c.toml").write_text(config, encoding="utf-8")
     proc = run_cli("check", url, "--as-of", AS_OF, "--out", str(tmp / "out"), "--db", str(tmp / "db.sqlite"),
-                   "--timeout", "2", "--checks", "crawl,links", "--config", str(tmp / "c.toml"),
+                   "--timeout", timeout, "--checks", "crawl,links", "--config", str(tmp / "c.toml"),
                    "--rules", str(tmp / "pack.json"), *extra, timeout=150)
     report = json.loads((tmp / "out" / "report.json").read_text(encoding="utf-8")) if (tmp / "out" / "report.json").exists() else {}
     return proc, report, tmp / "db.sqlite"
@@ -107,6 +107,31 @@ def test_hostile_site_every_fault_is_reported_with_its_reason(tmp_path: Path) ->
     assert summary["状态"] == "partial" and "爬虫陷阱" in summary["抓取受限"]
     # 4. guard off for loopback: the internal address was fetched
     assert internal.hits["/secret.html"] >= 1
+    # the crawl's fault and trap records are evidence: a recheck (no crawl) reports the same
+    again = run_cli("recheck", report["run_id"], "--db", str(db), "--out", str(tmp_path / "again"), "--as-of", AS_OF,
+                    "--rules", str(tmp_path / "pack.json"), timeout=120)
+    assert again.returncode == 0, again.stderr
+    rechecked = json.loads((tmp_path / "again" / "report.json").read_text(encoding="utf-8"))
+    crawl_ids = sorted(f["id"] for f in report["findings"] if f["rule"].startswith("crawl."))
+    assert sorted(f["id"] for f in rechecked["findings"] if f["rule"].startswith("crawl.")) == crawl_ids
+
+
+@pytest.mark.timeout(90)
+def test_time_budget_cut_is_named_in_limited_by(tmp_path: Path) -> None:
+    """A --time-budget run used to be partial with an empty limited_by."""
+
+    site = HostileServer()
+    site.route("/", page("首页", ["/drip.html", "/silent.html"]))
+    from tests.support.hostile import drip, no_response
+
+    site.route("/drip.html", drip)
+    site.route("/silent.html", no_response)
+    with serve_hostile(site):
+        proc, report, _ = _audit(tmp_path, site.base + "/", "retries = 0\n", "--time-budget", "2", timeout="20")
+    assert proc.returncode == 0, proc.stderr
+    assert report["status"] == "partial" and report["coverage"]["limited_by"] == ["time_budget"]
+    assert report["coverage"]["limits"]["time_budget"] == {"value": 2.0, "default": False}
+    assert "时间预算" in report["limits_note"]
 
 
 @pytest.mark.timeout(120)
