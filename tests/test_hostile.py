@@ -127,7 +127,7 @@ def test_time_budget_cut_is_named_in_limited_by(tmp_path: Path) -> None:
     site.route("/drip.html", drip)
     site.route("/silent.html", no_response)
     with serve_hostile(site):
-        proc, report, _ = _audit(tmp_path, site.base + "/", "retries = 0\n", "--time-budget", "2", timeout="20")
+        proc, report, _ = _audit(tmp_path, site.base + "/", "retries = 0\n", "--time-budget", "2", timeout="5")
     assert proc.returncode == 0, proc.stderr
     assert report["status"] == "partial" and report["coverage"]["limited_by"] == ["time_budget"]
     assert report["coverage"]["limits"]["time_budget"] == {"value": 2.0, "default": False}

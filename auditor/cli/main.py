@@ -392,6 +392,7 @@ def monitor(
     resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR（可重复）")] = None,
     rules: Annotated[str, typer.Option("--rules", help="规则包 / rule pack")] = "national",
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书")] = False,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="允许探测内网/回环地址 / allow private targets")] = False,
 ) -> None:
     """站点可访问性监测（1周、每天≥20次、15秒）/ probe registered sites for the availability indicator."""
 
@@ -399,7 +400,7 @@ def monitor(
 
     try:
         code = cli_monitor(sites, url, str(db) if db else None, interval, once, count, timeout, dns_server,
-                           parse_resolve(resolve), rules, insecure, out.print)
+                           parse_resolve(resolve), rules, insecure, out.print, allow_private=allow_private)
     except ConfigError as exc:
         err.print(f"[red]错误 / error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from None
