@@ -39,7 +39,8 @@ AS_OF = "2026-11-20"
 TRAP_PACK = {
     "id": "hostile-test", "version": "1", "name_zh": "测试", "name_en": "test", "extends": "national",
     "values": {"crawl.trap_budgets": {"value": {"calendar": 4, "pagination": 4, "session": 2, "growing": 2},
-                                      "source": "test budgets", "status": "local"}},
+                                      "source": "test budgets", "status": "local"},
+               "crawl.page_size_max_bytes": {"value": 200_000, "source": "test cap", "status": "local"}},
 }
 
 
@@ -74,8 +75,10 @@ def test_hostile_site_every_fault_is_reported_with_its_reason(tmp_path: Path) ->
     reason = {rule: {u: f["evidence"].get("reason") for u, f in fs.items()} for rule, fs in found.items()}
     # 1. body faults: none parsed as a whole page, each with its reason
     assert reason["crawl.truncated"] == {"reset.html": "truncated", "fin.html": "truncated"}
-    assert reason["crawl.too_large"] == {"huge-cl.html": "too_large", "huge-stream.html": "too_large"}
+    assert reason["crawl.too_large"] == {"huge-cl.html": "too_large", "huge-stream.html": "too_large", "big.html": "too_large"}
     assert found["crawl.too_large"]["huge-cl.html"]["evidence"]["content_length"] == 3 * CAP
+    big = found["crawl.too_large"]["big.html"]["evidence"]  # over the pack's cap, under the crawl's: parsed, and reported
+    assert big["cap"] == 200_000 and big["size"] > 200_000
     assert reason["crawl.decompression_limit"] == {"bomb.html": "decompression_limit"}
     assert reason["crawl.corrupt_attachment"] == {"files/bad.pdf": "corrupt_attachment", "files/bad.docx": "corrupt_attachment"}
     mismatch = found["crawl.charset_mismatch"]["gbk.html"]["evidence"]
@@ -85,6 +88,7 @@ def test_hostile_site_every_fault_is_reported_with_its_reason(tmp_path: Path) ->
     stored = {r[0].split("/", 3)[-1]: (r[1], r[2]) for r in con.execute("select url, title, encoding from pages")}
     assert "reset.html" not in stored and "fin.html" not in stored and "huge-stream.html" not in stored
     assert stored["gbk.html"] == (GBK_TITLE, "gb18030")
+    assert stored["big.html"][0] == "大页面"
     kinds = dict(con.execute("select url, error_kind from fetches where purpose = 'page'").fetchall())
     assert "robots" not in kinds.values()
     # links: the too-large pages answered 200 (not dead, not unverifiable); drip and silence timed out

@@ -220,10 +220,12 @@ def raw(body: bytes, ctype: str) -> Behaviour:
 def hostile_site(server: HostileServer, internal: str | None = None) -> HostileServer:
     """Every fault on one site; ``internal`` is a URL on another loopback address the homepage links to."""
 
-    faults = ["/reset.html", "/fin.html", "/drip.html", "/silent.html", "/bomb.html", "/huge-cl.html", "/huge-stream.html",
+    faults = ["/big.html", "/reset.html", "/fin.html", "/drip.html", "/silent.html", "/bomb.html", "/huge-cl.html", "/huge-stream.html",
               "/gbk.html", "/files/bad.pdf", "/files/bad.docx", "/cal?year=2026&month=11", "/list?page=1",
               "/s.html;jsessionid=first"]
     server.route("/", page("敌意测试站", faults + ([internal] if internal else [])))
+    big = html("大页面", [], "<p>" + "大" * 100_000 + "</p>")  # ≈300 kB: under the crawl's cap, over the test pack's
+    server.route("/big.html", lambda conn, method, target, srv: send(conn, 200, big, method=method))
     server.route("/reset.html", cut_body(reset=True))
     server.route("/fin.html", cut_body(reset=False))
     server.route("/drip.html", drip)
