@@ -259,10 +259,18 @@ def judge_run(store: Any, run_id: str, config: Any, pack: Any) -> dict[str, int]
     if crawl.homepage_host:
         scope.add(crawl.homepage_host)
 
+    # a target the crawl skipped unfetched as part of a crawler trap says so, not just "not_checked"
+    trapped = {row["url"] for row in store.iter_skips(run_id) if row.get("reason") == "trap"}
+
     def results() -> Iterator[LinkResult]:
         for url in targets:
             on_site = (urlsplit(url).hostname or "").lower() in scope
-            result = judge(url, crawl.outcomes.get(url), crawl.calibration, crawl.homepage_url, on_site, policy)
+            outcome = crawl.outcomes.get(url)
+            if outcome is None and url in trapped:
+                counts[str(Verdict.UNVERIFIABLE)] += 1
+                yield LinkResult(url, Verdict.UNVERIFIABLE, "trap", on_site=on_site)
+                continue
+            result = judge(url, outcome, crawl.calibration, crawl.homepage_url, on_site, policy)
             counts[str(result.verdict)] += 1
             yield result
 

@@ -95,6 +95,7 @@ def test_hostile_site_every_fault_is_reported_with_its_reason(tmp_path: Path) ->
     unverifiable = {u: f["evidence"]["reason"] for u, f in found["links.unverifiable"].items()}
     assert "huge-cl.html" not in unverifiable and "huge-stream.html" not in unverifiable
     assert unverifiable["bomb.html"] == "decompression_limit" and unverifiable["reset.html"] == "truncated"
+    assert {r for u, r in unverifiable.items() if u.startswith(("cal?", "list?", "s.html;"))} == {"trap"}  # not "not_checked"
     assert {u: f["evidence"]["reason"] for u, f in found["links.dead"].items()} == {"drip.html": "timeout", "silent.html": "timeout"}
     # 2. traps: each family cut at its pack budget, reported, and the run says it is partial
     traps = {f["evidence"]["kind"]: f["evidence"] for f in found["crawl.trap"].values()}
