@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
+from auditor.network.guard import env_networks, parse_networks
+
 PROFILES = ("province", "city", "county", "township", "department")
 LANGS = ("zh", "en")
 
@@ -55,6 +57,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "retries": {"type": "integer", "minimum": 0, "maximum": 10},
         "retry_after_cap": {"type": "number", "minimum": 0},
         "verify_tls": {"type": "boolean"},
+        "allow_private": {"type": "boolean"},
+        "allow_networks": {"type": "array", "items": {"type": "string"}},
         "check_external": {"type": "boolean"},
         "user_agent": {"type": "string"},
         "formats": {"type": "array", "items": {"type": "string"}},
@@ -111,6 +115,10 @@ class AuditConfig:
     retries: int = 2
     retry_after_cap: float = 30.0
     verify_tls: bool = True
+    # the SSRF guard (auditor.network.guard): non-public targets are refused unless allowed here;
+    # GOVAUDIT_ALLOW_NETWORKS gives the default list (a test harness allows its loopback sites)
+    allow_private: bool = False
+    allow_networks: list[str] = field(default_factory=env_networks)
     check_external: bool = True
     user_agent: str = "govaudit/0.1 (+self-check; 政府网站合规自查)"
     formats: list[str] = field(default_factory=lambda: ["json", "html", "xlsx", "ledger"])  # ledger: 整改台账
@@ -203,6 +211,10 @@ def _check_semantics(cfg: AuditConfig) -> None:
     for host, addr in cfg.resolve.items():
         if not host or not addr:
             raise ConfigError(f"--resolve 需要 HOST=ADDR / expects HOST=ADDR: {host}={addr}")
+    try:
+        parse_networks(cfg.allow_networks)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     # --format names are checked against the registered report writers (Engine), not a fixed list:
     # a third-party writer's format is as valid as the built-in ones.
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pluggy
 
@@ -24,6 +25,7 @@ from auditor.config import AuditConfig, ConfigError
 from auditor.context import CheckContext, MeasureContext, SiteView, UnknownRuleError
 from auditor.interrupt import AuditInterrupted
 from auditor.model import Finding, Rule
+from auditor.network.guard import AddressGuard
 from auditor.network.resolve import Resolver
 from auditor.pluginmanager import PluginHooks, collect_parameters, collect_rules, get_plugin_manager
 from auditor.reports.base import ReportInputs, build_report
@@ -128,7 +130,7 @@ class Engine:
 
     def _collect_probes(self) -> dict[str, Callable[[MeasureContext], Any]]:
         factories: dict[str, Callable[[MeasureContext], Any]] = {
-            "dns": lambda ctx: Resolver(ctx.config.resolve, ctx.config.dns_server, timeout=min(ctx.config.timeout, 5.0))
+            "dns": lambda ctx: audit_resolver(ctx.config)
         }
         owner = {"dns": "engine"}
         for name, caller in PluginHooks(self.pm, "govaudit_probes"):
@@ -197,6 +199,26 @@ class Engine:
         return dict(self._writers)
 
 
+def audit_resolver(config: AuditConfig) -> Resolver:
+    """The audit's resolver, carrying its SSRF guard: every fetch of the crawl and the measure
+    stage connects only to addresses :meth:`Resolver.connectable` allows."""
+
+    return Resolver(config.resolve, config.dns_server, timeout=min(config.timeout, 5.0),
+                    guard=AddressGuard.from_config(config))
+
+
+def refuse_private_start(resolver: Resolver, config: AuditConfig) -> None:
+    """A start URL whose host is refused by the guard is a usage error (exit 2) before anything
+    runs: the message names the way to audit an intranet site on purpose."""
+
+    host = urlsplit(config.url).hostname or ""
+    message = resolver.refuses(host) if host else None
+    if message:
+        raise ConfigError(f"起始网址指向内部或保留地址，已拒绝 / the start URL is refused by the SSRF guard: {message}. "
+                          "审计内网网站请加 --allow-private 或在配置中设置 allow_networks / "
+                          "pass --allow-private (or allow_networks in the config) to audit an intranet site")
+
+
 def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStore | None = None,
           on_crawl_start: Callable[[Any], None] | None = None, resume: str | None = None) -> AuditResult:
     """Audit ``config.url``: crawl, check, score, write reports to ``config.out``.
@@ -211,6 +233,8 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
     from auditor.store import journal
 
     engine = engine or Engine(config)
+    resolver = audit_resolver(config)
+    refuse_private_start(resolver, config)
     store = store or EvidenceStore(config.db)
     frontier = None
     if resume is not None:
@@ -220,7 +244,6 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
     else:
         run_id = store.start_run(config.host, config.url, config.as_of, config.to_dict(), __version__)
         journal.claim_host(store, run_id)
-    resolver = Resolver(config.resolve, config.dns_server, timeout=min(config.timeout, 5.0))
     job = CrawlJob(config=config, store=store, run_id=run_id, resolver=resolver, resume=frontier)
     if on_crawl_start:
         on_crawl_start(job)
@@ -239,7 +262,10 @@ def audit(config: AuditConfig, engine: Engine | None = None, store: EvidenceStor
         coverage = result.coverage
         if guard is not None:
             guard.check()  # a signal during the crawl stopped it: nothing more to do but say so
-        status = "complete" if result.close_reason == "finished" else "partial"
+        # any budget that cut the crawl (pages — the default cap too —, depth, time, bytes, a trap)
+        # makes the run partial; coverage.limited_by says which
+        limited = bool(result.coverage.get("limited_by"))
+        status = "complete" if result.close_reason == "finished" and not limited else "partial"
         if result.start_error and not job.stats.pages:
             store.add_error(run_id, "crawl", f"site unreachable at start: {result.start_error}", url=config.url)
             journal.set_running_stats(store, run_id, stats, coverage)

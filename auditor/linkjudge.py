@@ -121,7 +121,11 @@ def judge(url: str, o: Outcome | None, calibration: dict[str, Outcome], homepage
     detail: dict[str, Any] = {"method": o.method, "attempts": o.attempts}
     if o.redirects:
         detail["redirects"] = o.redirects
-    if o.error_kind:
+    if o.error_kind == "too_large" and o.status and 200 <= o.status < 300:
+        # the target answered 200 and was only too big to parse (a crawl.too_large finding of its
+        # own): the link itself works
+        detail["error"] = o.error
+    elif o.error_kind:
         detail["error"] = o.error
         if o.error_kind in policy.dead_errors:
             return LinkResult(url, Verdict.DEAD, policy.dead_errors[o.error_kind], None, o.final_url, detail, on_site)
@@ -255,10 +259,18 @@ def judge_run(store: Any, run_id: str, config: Any, pack: Any) -> dict[str, int]
     if crawl.homepage_host:
         scope.add(crawl.homepage_host)
 
+    # a target the crawl skipped unfetched as part of a crawler trap says so, not just "not_checked"
+    trapped = {row["url"] for row in store.iter_skips(run_id) if row.get("reason") == "trap"}
+
     def results() -> Iterator[LinkResult]:
         for url in targets:
             on_site = (urlsplit(url).hostname or "").lower() in scope
-            result = judge(url, crawl.outcomes.get(url), crawl.calibration, crawl.homepage_url, on_site, policy)
+            outcome = crawl.outcomes.get(url)
+            if outcome is None and url in trapped:
+                counts[str(Verdict.UNVERIFIABLE)] += 1
+                yield LinkResult(url, Verdict.UNVERIFIABLE, "trap", on_site=on_site)
+                continue
+            result = judge(url, outcome, crawl.calibration, crawl.homepage_url, on_site, policy)
             counts[str(result.verdict)] += 1
             yield result
 

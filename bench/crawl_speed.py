@@ -317,7 +317,7 @@ def run_govaudit(base: str, work: Path, concurrency: int, pages: int, timeout: f
     out = work / "govaudit-report"
     cmd = [str(exe), "check", base, "--checks", "links", "--concurrency", str(concurrency), "--out", str(out),
            "--db", str(work / "govaudit.sqlite"), "--max-pages", str(pages + 1000), "--max-depth", "100",
-           "--format", "json", "--ignore-robots"]
+           "--format", "json", "--ignore-robots", "--allow-private"]  # a loopback site: past the SSRF guard
     m = run_measured("govaudit", cmd, work, timeout)
     report_path = out / "report.json"
     if report_path.exists():

@@ -59,7 +59,8 @@ def run_audit(url: str, out: Path, families: Iterable[str], resolve: dict[str, s
     (out / "evidence.sqlite").unlink(missing_ok=True)  # a kept directory must not mix runs
     shutil.rmtree(out / "report", ignore_errors=True)
     args = [govaudit_exe(), "check", url, "--as-of", as_of, "--db", str(out / "evidence.sqlite"), "--out", str(out / "report"),
-            "--a11y", "off", "--profile", "county", "--format", "json", "--timeout", "5", "--ignore-robots"]
+            "--a11y", "off", "--profile", "county", "--format", "json", "--timeout", "5", "--ignore-robots",
+            "--allow-private"]  # loopback sites: past the SSRF guard
     for fam in families:
         args += ["--checks", fam]
     for host, addr in resolve.items():

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from auditor.hookspecs import hookimpl
+from auditor.network.guard import browser_guard, guard_browser_context
 
 if TYPE_CHECKING:
     from auditor.context import CheckContext
@@ -221,6 +222,7 @@ class BrowserProbe:
         self._launch_lock: asyncio.Lock | None = None
         self._closed = False
         self.version: str | None = None
+        self.guard: Any = None  # the audit's resolver: refuses private targets (auditor.network.guard)
         self.stats = {"pages": 0, "errors": 0, "crashes": 0, "timeouts": 0, "tab_replacements": 0, "relaunches": 0}
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -344,6 +346,8 @@ class BrowserProbe:
             )
             for script in self._init_scripts.get(pool, []):
                 await ctx.add_init_script(script=script)
+            if self.guard is not None:  # the SSRF guard: every request the page makes, redirects too
+                await guard_browser_context(ctx, self.guard)
             self._contexts[pool] = ctx
         return ctx
 
@@ -721,7 +725,9 @@ def probe_factory(ctx: CheckContext) -> BrowserProbe:
     """The engine calls this once per audit, when a measure plugin (or the render enricher) first
     asks for ``"browser"``; the probe is shared by both stages and closed at the end of the audit."""
 
-    return BrowserProbe(BrowserOptions.from_config(ctx.config), resolve_hosts(ctx), ctx.store, ctx.run_id)
+    probe = BrowserProbe(BrowserOptions.from_config(ctx.config), resolve_hosts(ctx), ctx.store, ctx.run_id)
+    probe.guard = browser_guard(ctx)
+    return probe
 
 
 @hookimpl

@@ -115,6 +115,7 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
         "rule_pack": score.get("rule_pack"),
         "stats": stats,
         "coverage": run.get("coverage") or {},
+        "limits_note": limits_note(run.get("coverage") or {}, inp.lang),
         "score": score,
         "metrics": sorted(metrics, key=lambda m: m.get("name", "")),
         "rules": {
@@ -137,6 +138,39 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
     }
     add_history(report, store, run, inp.rules, inp.lang)  # 与上次检查对比: history, changes, triage, trend
     return report
+
+
+LIMIT_NAMES = {
+    "max_pages": ("页面数上限", "page budget"),
+    "max_depth": ("链接深度上限", "depth limit"),
+    "time_budget": ("时间预算", "time budget"),
+    "byte_budget": ("流量预算", "byte budget"),
+    "trap": ("爬虫陷阱截断", "crawler-trap budget"),
+    "interrupted": ("被中断", "interrupted"),
+}
+
+
+def limits_note(coverage: dict[str, Any], lang: str) -> str:
+    """What cut the crawl, in words, for every report and the CLI summary: ``页面数上限 5000（默认值）``.
+
+    A default budget that cut the crawl is named as the default: a 20,000-page site audited under
+    the 5,000-page default must not look like a 5,000-page site."""
+
+    zh = lang != "en"
+    parts = []
+    limits = coverage.get("limits") or {}
+    for name in coverage.get("limited_by") or []:
+        label = LIMIT_NAMES.get(name, (name, name))[0 if zh else 1]
+        info = limits.get(name)
+        if info:
+            value = info.get("value")
+            default = ("（默认值，可用选项调整）" if zh else " (the default; raise it with the option)") if info.get("default") else ""
+            label = f"{label} {value}{default}"
+        elif name == "trap":
+            n = len(coverage.get("traps") or [])
+            label = f"{label} {n} 个网址族" if zh else f"{label}: {n} URL families"
+        parts.append(label)
+    return ("；" if zh else "; ").join(parts)
 
 
 def _iso(ts: float) -> str:

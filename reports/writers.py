@@ -342,6 +342,8 @@ class XlsxWriter:
                 v["name_en"] if en else v["name_zh"] for v in score.get("veto_items", []) if v["state"] == "triggered") or ("none" if en else "无")),
             ("rule pack" if en else "规则包", f"{(report.get('rule_pack') or {}).get('id', '')} {(report.get('rule_pack') or {}).get('version', '')}"),
             ("run" if en else "运行编号", report.get("run_id", "")),
+            ("status" if en else "状态", report.get("status", "")),
+            ("limited by" if en else "抓取受限", spreadsheet_text(report.get("limits_note") or "-")),
         ):
             summary.append(_cells(row))
         for line in score.get("explanation_en" if en else "explanation_zh", []):

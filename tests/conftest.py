@@ -16,6 +16,11 @@ from tests.support.sites import Site
 # fails with a usage error instead of passing this month and failing the next. Subprocesses
 # inherit the variable, so the installed console script enforces it too.
 os.environ["GOVAUDIT_REQUIRE_AS_OF"] = "1"
+# Every test site is on loopback, which the SSRF guard (auditor/network/guard.py) refuses by default:
+# the suite allows loopback centrally (subprocesses inherit it). 2001:db8::/32 is the IPv6
+# documentation prefix, routed nowhere: test_ipv6 uses it as an AAAA record that cannot answer.
+# Guard tests override this with an explicit allow_networks.
+os.environ["GOVAUDIT_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128,2001:db8::/32"
 
 
 @dataclass

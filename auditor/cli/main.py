@@ -11,6 +11,7 @@ log lines (:mod:`auditor.cli.progress`), never a live display.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import sys
 import time
 from pathlib import Path
@@ -114,6 +115,7 @@ def check(
     resume: Annotated[str | None, typer.Option("--resume", metavar="[RUN_ID]",
                                                help="继续被中断的运行（省略编号：最近一次）/ continue an interrupted run "
                                                     "(no id: the latest)")] = None,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="允许访问内网/回环地址（内网审计）/ allow private, loopback and reserved targets")] = False,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
@@ -151,6 +153,7 @@ def check(
             "time_budget": time_budget,
             "formats": _split(formats),
             "verify_tls": False if insecure else None,
+            "allow_private": True if allow_private else None,
         }
         validate.check_cli(url, cli, config_file)
         cfg = _make_config(url, config_file, cli)
@@ -294,6 +297,8 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
     table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
     table.add_row("状态" if zh else "status", report["status"] + (f" ({', '.join(cov.get('limited_by', []))})" if cov.get("limited_by") else ""))
+    if report.get("limits_note"):
+        table.add_row("抓取受限" if zh else "limited by", report["limits_note"])
     out.print(table)
     for line in score.get("explanation_zh" if zh else "explanation_en", []):
         out.print("· " + line, soft_wrap=True)
@@ -340,6 +345,8 @@ def demo(
                 "lang": lang,
                 "as_of": as_of_date,
                 "resolve": dict(site.resolve),
+                # the SSRF guard lets the demo reach its own loopback server, nothing else private
+                "allow_networks": [str(ipaddress.ip_network(site.address))],
                 "checks": _split(checks),
                 "skip": _split(skip),
                 "timeout": 5.0,
@@ -467,6 +474,7 @@ def monitor(
     resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR（可重复）")] = None,
     rules: Annotated[str, typer.Option("--rules", help="规则包 / rule pack")] = "national",
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书")] = False,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="允许探测内网/回环地址 / allow private targets")] = False,
 ) -> None:
     """站点可访问性监测（1周、每天≥20次、15秒）/ probe registered sites for the availability indicator."""
 
@@ -474,7 +482,7 @@ def monitor(
 
     try:
         code = cli_monitor(sites, url, str(db) if db else None, interval, once, count, timeout, dns_server,
-                           parse_resolve(resolve), rules, insecure, out.print)
+                           parse_resolve(resolve), rules, insecure, out.print, allow_private=allow_private)
     except ConfigError as exc:
         err.print(f"[red]错误 / error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from None

@@ -242,7 +242,24 @@ def looks_like_error_page(title: str, text: str) -> bool:
 def attachment_links(kind: str, body: bytes) -> list[str]:
     """URLs inside a PDF (link annotations and text) or DOCX/XLSX (hyperlinks)."""
 
+    return read_attachment_links(kind, body)[0]
+
+
+def read_attachment_links(kind: str, body: bytes) -> tuple[list[str], str | None]:
+    """``(urls, fault)``: the links of a PDF/DOCX/XLSX attachment and, for one that cannot be
+    read whole, why (``"pdf: no %%EOF marker (truncated?)"``, ``"docx: BadZipFile: …"``).
+
+    A corrupt or truncated attachment is a fault of the site (readers cannot open it either), so
+    the crawl reports it instead of swallowing the parser's exception. A PDF must end with
+    ``%%EOF`` (ISO 32000-1 §7.5.5) — pypdf itself repairs a cut-off file silently."""
+
     urls: list[str] = []
+    fault: str | None = None
+    if kind == "pdf":
+        if not body.lstrip()[:5] == b"%PDF-":
+            fault = "pdf: no %PDF- header"
+        elif b"%%EOF" not in body[-2048:]:
+            fault = "pdf: no %%EOF marker at the end (truncated?)"
     try:
         if kind == "pdf":
             from pypdf import PdfReader
@@ -276,12 +293,67 @@ def attachment_links(kind: str, body: bytes) -> list[str]:
                             urls.append(cell.hyperlink.target)
                         elif isinstance(cell.value, str):
                             urls.extend(_URL_IN_TEXT.findall(cell.value))
-    except Exception:  # noqa: BLE001 - a broken attachment yields no links, the crawl goes on
-        return []
+    except Exception as exc:  # noqa: BLE001 - a broken attachment yields no links, the crawl goes on
+        return [], fault or f"{kind}: {type(exc).__name__}: {exc}"[:300]
     seen: dict[str, None] = {}
     for u in urls:
         seen.setdefault(u.rstrip(".,;)）。，"), None)
-    return list(seen)
+    return list(seen), fault
+
+
+# Single-byte western charsets decode any byte string, so a strict decode cannot disprove them: on a
+# Chinese government page a Tomcat/Apache default of ISO-8859-1 is wrong whenever the bytes are valid
+# in the page's meta charset, UTF-8 or GB18030.
+_WEAK_CHARSETS = {"cp1252", "iso8859-1", "latin-1", "ascii", "us-ascii", "windows-1252"}
+
+
+def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str, str | None]:
+    """``(text, encoding, mismatch)``: an HTML body decoded by validation, not by trust.
+
+    A non-ASCII body that is valid UTF-8 is UTF-8; otherwise the HTTP header's charset is tried
+    strictly (browsers let it win), then the page's own ``<meta charset>``, then GB18030; the
+    first that decodes without error is used, so a UTF-8 header on GBK bytes stores the right
+    title instead of mojibake. ``mismatch`` names the
+    declared charset that failed (``"header utf-8"``, ``"meta gb2312"``), or None when the declared
+    one was right (or nothing was declared)."""
+
+    from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
+
+    bom, _ = read_bom(body)
+    if bom:
+        enc = resolve_encoding(bom) or bom
+        return body.decode(enc, errors="replace"), enc, None
+    header = resolve_encoding(header_charset) if header_charset else None
+    meta_label = html_body_declared_encoding(body)
+    meta = resolve_encoding(meta_label) if meta_label else None
+    candidates: list[tuple[str, str | None]] = []  # (codec, the declaration it comes from)
+    if header:
+        candidates.append((header, "header"))
+    if meta:
+        candidates.append((meta, "meta"))
+    candidates += [("utf-8", None), ("gb18030", None)]
+    declared = candidates[0] if (header or meta) else None  # what a browser would use
+    if not body.isascii():
+        # UTF-8 is the strictest validator (GBK text is almost never valid UTF-8, while UTF-8
+        # text often is valid GB18030), and single-byte charsets validate anything: a valid
+        # UTF-8 body is UTF-8 whatever it declares
+        candidates.insert(0, ("utf-8", None))
+        if header in _WEAK_CHARSETS:
+            candidates.append(candidates.pop(1))
+    for codec, _src in candidates:
+        try:
+            text = body.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        mismatch = None
+        if declared is not None and codec != declared[0] and not body.isascii():
+            mismatch = f"{declared[1]} {header_charset if declared[1] == 'header' else meta_label}"
+        return text, codec, mismatch
+    fallback = declared[0] if declared else "utf-8"
+    try:
+        return body.decode(fallback, errors="replace"), fallback, None
+    except LookupError:
+        return body.decode("utf-8", errors="replace"), "utf-8", None
 
 
 def attachment_text(kind: str, body: bytes, limit: int = 2_000_000) -> str:

@@ -87,6 +87,17 @@ class ErrorItem:
     url: str | None = None
 
 
+@dataclass(slots=True)
+class RecordItem:
+    """A crawl fact that is neither a fetch nor a page: a body fault the crawl saw (``crawl.fault``:
+    corrupt attachment, charset mismatch) or a crawler trap (``crawl.trap``). Stored as a
+    ``records`` row of that kind, kept by ``recheck`` (the crawl does not run again)."""
+
+    kind: str
+    key: str
+    data: dict[str, Any]
+
+
 class StorePipeline:
     """Writes crawl items to the run's evidence store, committing every N rows or T seconds.
 
@@ -180,6 +191,9 @@ class StorePipeline:
             return 1
         if isinstance(item, ErrorItem):
             store.add_error(run_id, item.stage, item.message, url=item.url)
+            return 1
+        if isinstance(item, RecordItem):
+            store.add_record(run_id, None, item.kind, item.key, item.data)
             return 1
         if isinstance(item, JournalItem):
             return add_journal_rows(store, run_id, item)

@@ -38,13 +38,14 @@ from auditor.config import AuditConfig
 from auditor.context import visible_text
 from auditor.crawl.extract import (
     PARSEABLE_ATTACHMENTS,
-    attachment_links,
     attachment_type,
+    decode_html,
     fingerprint,
     html_links,
     looks_like_error_page,
     normalise_url,
     page_title,
+    read_attachment_links,
     url_kind,
 )
 from auditor.crawl.journal import CrawlJournal
@@ -57,9 +58,11 @@ from auditor.crawl.pipeline import (
     FetchItem,
     LinksItem,
     PageItem,
+    RecordItem,
     SkipItem,
     StorePipeline,
 )
+from auditor.crawl.traps import TrapGuard
 from auditor.linkjudge import judge_run
 from auditor.model import FetchRecord, LinkEdge, Region
 from auditor.network.resolve import Resolver, make_twisted_resolver_class
@@ -67,6 +70,10 @@ from auditor.store.database import EvidenceStore
 from auditor.store.journal import Frontier
 
 log = logging.getLogger(__name__)
+# faults these libraries log as warnings are recorded by the crawl itself (fetch error kinds,
+# crawl.fault records): their log lines would only reach the terminal as noise. Set when the
+# spider is built, after Scrapy's logging setup (its dictConfig resets scrapy.* levels).
+QUIET_LOGGERS = ("pypdf", "scrapy.downloadermiddlewares.httpcompression", "scrapy.core.downloader.handlers.http11")
 
 CHECK_BODY_LIMIT = 64 * 1024  # enough for a soft-404 verdict; large attachments are never downloaded whole
 KEPT_HEADERS = (
@@ -103,6 +110,7 @@ class CrawlJob:
     resolver: Resolver
     stats: CrawlStats = field(default_factory=CrawlStats)
     resume: Frontier | None = None  # the stored frontier of an interrupted run (``--resume``)
+    trap_budgets: dict[str, int] = field(default_factory=dict)  # crawl.trap_budgets from the pack
 
 
 @dataclass
@@ -138,8 +146,16 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
             inner += f" {type(r.value).__module__}.{type(r.value).__name__}: {r.value}"
     detail = (text + inner)[:500]
     for e in chain:
+        if isinstance(e, PrivateAddressRefused):
+            return "private_address", text
         if isinstance(e, IgnoreRequest):
+            # HttpCompressionMiddleware refuses a body that decompresses past DOWNLOAD_MAXSIZE
+            # (a gzip bomb) with the same exception robots.txt uses: tell them apart by its words
+            if "decompression" in text.lower():
+                return "decompression_limit", text
             return "robots", text
+        if isinstance(e, sx.DownloadCancelledError) and "max size" in text.lower():
+            return "too_large", text  # Content-Length above DOWNLOAD_MAXSIZE: cancelled at the headers
         if isinstance(e, sx.CannotResolveHostError | terr.DNSLookupError):
             return "dns", text
         if isinstance(e, sx.DownloadConnectionRefusedError | terr.ConnectionRefusedError):
@@ -155,6 +171,39 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
         if isinstance(e, terr.ConnectError):
             return "refused", detail
     return "other", detail
+
+
+class PrivateAddressRefused(IgnoreRequest):
+    """The SSRF guard refused the request's host (after DNS): never fetched, never retried."""
+
+
+class AddressGuardMiddleware:
+    """Every request — a page, a link check, each hop of a redirect (RedirectMiddleware hands
+    the next hop back through the whole chain) — asks the audit's resolver which addresses of
+    its host it may use; a host with none allowed is refused before a connection is opened.
+
+    The Twisted resolver the connection uses answers from the same cached lookup (and filters
+    through the same guard), so the address checked here is the one connected to."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self._verdicts: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> AddressGuardMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        host = (urlsplit(request.url).hostname or "").lower()
+        if not host:
+            return None
+        if host not in self._verdicts:
+            resolver: Resolver = self.crawler.spider.job.resolver  # the audit's (settings would copy it)
+            self._verdicts[host] = await asyncio.to_thread(resolver.refuses, host)
+        message = self._verdicts[host]
+        if message:
+            raise PrivateAddressRefused(message)
+        return None
 
 
 class PoliteRetryMiddleware:
@@ -286,6 +335,7 @@ class AuditSpider(scrapy.Spider):
         self.close_reason = "finished"
         self.limited_by: set[str] = set()
         self.journal = CrawlJournal()
+        self.traps = TrapGuard(job.trap_budgets)
 
     def closed(self, reason: str) -> None:
         """Scrapy's close reason (``finished``, ``closespider_timeout``, ``shutdown``…)."""
@@ -295,8 +345,11 @@ class AuditSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AuditSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_bytes, signal=signals.bytes_received)
+        crawler.signals.connect(spider._on_headers, signal=signals.headers_received)
         return spider
 
     # -- requests ---------------------------------------------------------------------------
@@ -399,7 +452,7 @@ class AuditSpider(scrapy.Spider):
 
     def _skip(self, url: str, reason: str) -> SkipItem:
         self.skip_counts[reason] = self.skip_counts.get(reason, 0) + 1
-        if reason in ("max_pages", "max_depth"):
+        if reason in ("max_pages", "max_depth", "trap"):
             self.limited_by.add(reason)
         return SkipItem(url, reason)
 
@@ -418,12 +471,25 @@ class AuditSpider(scrapy.Spider):
 
         if not self.next_level or self.stop_reason:
             return []
+        out_skips: list[Any] = []
         urls = sorted(self.next_level)
         self.next_level = set()
         self.level += 1
         self.job.stats.level = self.level
+        # trap families first (in sorted order, so the pages kept do not depend on timing): a
+        # family past its budget is skipped unfetched, the crawl goes on with everything else
+        kept = []
+        for u in urls:
+            if self.traps.admit(u):
+                kept.append(u)
+            elif in_callback:
+                out_skips.append(self._skip(u, "trap"))
+            else:
+                skip = self._skip(u, "trap")
+                self.job.store.add_skip(self.job.run_id, skip.url, skip.reason)  # idle: no item to yield
+        urls = kept
         budget = max(0, self.cfg.max_pages - self.pages_scheduled)
-        out = [self._page_request(u, self.level) for u in urls[:budget]]
+        out = [*out_skips, *(self._page_request(u, self.level) for u in urls[:budget])]
         for u in urls[budget:]:
             if in_callback:
                 out.append(self._skip(u, "max_pages"))
@@ -448,10 +514,26 @@ class AuditSpider(scrapy.Spider):
         purpose = request.meta.get("ga_purpose")
         limit = CHECK_BODY_LIMIT if purpose in ("check", "calibration") else self.cfg.page_max_bytes
         if got > limit:
-            request.meta["ga_truncated"] = True
+            # a link check needs only the start of the body; a page or attachment over the cap
+            # (no Content-Length, or a lying one) is a fault of its own, ``too_large``
+            request.meta["ga_truncated"] = "too_large" if purpose in ("page", "attachment") else "capped"
             raise StopDownload(fail=False)
         if self.job.stats.bytes > self.cfg.byte_budget and not self.stop_reason:
             self.stop_reason = "byte_budget"
+            self.limited_by.add("byte_budget")
+
+    def _on_headers(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
+        """A declared body over the size cap is not downloaded at all: the status and headers
+        are kept (a link to a large file is not dead), a page is marked ``too_large``. This also
+        keeps Scrapy from cancelling it (DOWNLOAD_MAXSIZE), which would lose the status."""
+
+        if not isinstance(body_length, int) or body_length < 0:
+            return
+        purpose = request.meta.get("ga_purpose")
+        if body_length > self.cfg.page_max_bytes:
+            request.meta["ga_truncated"] = "too_large" if purpose in ("page", "attachment") else "capped"
+            request.meta["ga_expected"] = body_length
+            raise StopDownload(fail=False)
 
     # -- recording --------------------------------------------------------------------------
     def _record(self, request: Request, response: Response | None, error: tuple[str, str] | None,
@@ -495,12 +577,27 @@ class AuditSpider(scrapy.Spider):
             return [SkipItem(rec.url, skip), FetchItem(rec)]
         return [FetchItem(rec)]
 
-    def _html_facts(self, response: Response) -> tuple[Any, str, str, bool]:
+    @staticmethod
+    def _decoded(response: Response) -> tuple[str, str, str | None]:
+        """(text, encoding, mismatch) of a text response, decoded by validation
+        (:func:`auditor.crawl.extract.decode_html`), not by trusting the header."""
+
+        header = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        declared = None
+        for part in header.split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.strip().lower() == "charset":
+                declared = value.strip().strip("'\"") or None
+        return decode_html(response.body, declared)
+
+    def _html_facts(self, response: Response, text: str | None = None) -> tuple[Any, str, str, bool]:
         """(tree, title, fingerprint, looks-like-error) of an HTML response."""
 
+        if text is None:
+            text = self._decoded(response)[0]
         try:
             try:
-                tree = lxml.html.document_fromstring(response.text)
+                tree = lxml.html.document_fromstring(text)
             except ValueError:
                 # XHTML with an ``<?xml … encoding=…?>`` declaration: lxml refuses it as text.
                 tree = lxml.html.document_fromstring(response.body)
@@ -542,6 +639,8 @@ class AuditSpider(scrapy.Spider):
         request = response.request
         if request.method == "HEAD" and (response.status >= 400 or response.status in (405, 501)) and response.status != 429:
             return [*self._record(request, response, None), self._fallback_get(request)]
+        if "dataloss" in response.flags:
+            return self._record(request, response, _dataloss(response))
         fp, title, error_like = None, "", False
         if isinstance(response, TextResponse) and 200 <= response.status < 300 and "html" in (
             response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
@@ -551,6 +650,12 @@ class AuditSpider(scrapy.Spider):
             out = self._record(request, response, None, fp, title, error_like)
             return [cal, *out] if cal is not None else out
         return self._record(request, response, None)
+
+    def _too_large(self, request: Request, response: Response) -> tuple[str, str]:
+        expected = request.meta.get("ga_expected")
+        got = request.meta.get("ga_bytes", len(response.body))
+        size = f"Content-Length {expected}" if expected else f"more than {got} bytes without a Content-Length"
+        return "too_large", f"body over the {self.cfg.page_max_bytes}-byte page cap ({size}); not parsed"
 
     def _fallback_get(self, request: Request) -> Request:
         new = self._request(request.meta.get("redirect_urls", [request.url])[0], "check", request.meta.get("ga_depth"))
@@ -607,28 +712,41 @@ class AuditSpider(scrapy.Spider):
             kind = "html"
         on_site = self._in_scope(response.url)
         ok = 200 <= response.status < 300
-        truncated = bool(request.meta.get("ga_truncated"))
+        truncated = request.meta.get("ga_truncated")
         if depth == 0 and purpose == "page":
             if ok:
                 self.homepage_url = normalise_url(response.url) or response.url
                 self.scope.add((urlsplit(response.url).hostname or "").lower())
             else:
                 self.start_error = f"HTTP {response.status}"
-        if not (ok and on_site) or truncated:
-            return self._record(request, response, None)
         url = request.meta.get("redirect_urls", [request.url])[0]
+        if "dataloss" in response.flags:
+            # the body ended before its Content-Length (reset or FIN mid-body): never parsed as a
+            # whole page — a cut page would fail footer, date and link checks it does not deserve
+            return self._record(request, response, _dataloss(response))
+        if truncated:
+            if truncated == "too_large" and purpose == "page":
+                return self._record(request, response, self._too_large(request, response))
+            return [self._skip(url, "too_large"), *self._record(request, response, None)]  # a big attachment: not parsed
+        if not (ok and on_site):
+            return self._record(request, response, None)
         if kind == "html" and isinstance(response, TextResponse):
-            tree, title, fp, error_like = self._html_facts(response)
+            text, encoding, mismatch = self._decoded(response)
+            tree, title, fp, error_like = self._html_facts(response, text)
             out = self._record(request, response, None, fp, title, error_like)
             final = normalise_url(response.url) or response.url
             if final in self.parsed_final or tree is None:
                 return out
             self.parsed_final.add(final)
             self.job.stats.pages += 1
-            out.append(PageItem(url, response.url, response.status, ctype, response.encoding, depth, title, "html",
+            if mismatch:
+                out.append(RecordItem("crawl.fault", url, {
+                    "url": url, "reason": "charset_mismatch", "declared": mismatch, "used": encoding, "title": title,
+                    "content_type": ctype}))
+            out.append(PageItem(url, response.url, response.status, ctype, encoding, depth, title, "html",
                                 response.body, _kept_headers(response)))
             edges = []
-            for link in html_links(tree, response.url, response.encoding):
+            for link in html_links(tree, response.url, encoding):
                 edges.append(LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position))
                 self._target(link.url, depth + 1, link.tag, out)
             out.append(LinksItem(url, edges))
@@ -647,7 +765,11 @@ class AuditSpider(scrapy.Spider):
             self.job.stats.pages += 1
         if kind in PARSEABLE_ATTACHMENTS:
             edges = []
-            for i, raw in enumerate(attachment_links(kind, response.body), start=1):
+            found, fault = read_attachment_links(kind, response.body)
+            if fault:
+                out.append(RecordItem("crawl.fault", url, {
+                    "url": url, "reason": "corrupt_attachment", "kind": kind, "error": fault, "size": len(response.body)}))
+            for i, raw in enumerate(found, start=1):
                 target = normalise_url(raw)
                 if target is None:
                     continue
@@ -656,6 +778,11 @@ class AuditSpider(scrapy.Spider):
             out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
         return out
+
+
+def _dataloss(response: Response) -> tuple[str, str]:
+    declared = response.headers.get(b"Content-Length", b"?").decode("latin-1")
+    return "truncated", f"body ended after {len(response.body)} of {declared} bytes (connection closed or reset mid-body)"
 
 
 def crawl_settings(job: CrawlJob) -> dict[str, Any]:
@@ -689,6 +816,7 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
             "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
             PoliteRetryMiddleware: 550,
+            AddressGuardMiddleware: 1,  # before anything else, on every request and redirect hop
         },
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
@@ -732,12 +860,36 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
     return settings
 
 
+BUDGET_OPTIONS = {"max_pages": "max_pages", "max_depth": "max_depth", "time_budget": "time_budget",
+                  "byte_budget": "byte_budget"}
+
+
+def budget_limits(cfg: AuditConfig, limited_by: set[str]) -> dict[str, dict[str, Any]]:
+    """``{"max_pages": {"value": 5000, "default": true}, …}`` for every budget in ``limited_by``:
+    a default cap that cut the crawl must be visible as such, not look like the site's size."""
+
+    defaults = AuditConfig(as_of="2000-01-01")
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(limited_by):
+        attr = BUDGET_OPTIONS.get(name)
+        if attr is None:
+            continue
+        value = getattr(cfg, attr)
+        out[name] = {"value": value, "default": value == getattr(defaults, attr)}
+    return out
+
+
 def run_crawl(job: CrawlJob) -> CrawlResult:
     """Crawl the site (the pipeline stores everything), then judge every distinct link target
     from the store under the configured rule pack."""
 
     from scrapy.crawler import AsyncCrawlerProcess
 
+    from auditor.rulepacks import load_pack
+
+    pack = load_pack(job.config.rules)
+    if not job.trap_budgets:
+        job.trap_budgets = {str(k): int(v) for k, v in (pack.value("crawl.trap_budgets") or {}).items()}
     settings = crawl_settings(job)
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
     process = AsyncCrawlerProcess(settings)
@@ -747,10 +899,15 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         process.start(install_signal_handlers=scrapy_handles_signals)
     spider: AuditSpider = crawler.spider
     close_reason = spider.stop_reason or spider.close_reason
+    if close_reason == "closespider_timeout":
+        spider.limited_by.add("time_budget")
+    elif close_reason == "byte_budget":
+        spider.limited_by.add("byte_budget")
+    for fam in spider.traps.tripped():
+        job.store.add_record(job.run_id, None, "crawl.trap", fam.pattern, fam.as_dict())
     job.store.flush()
-    from auditor.rulepacks import load_pack
 
-    counts = judge_run(job.store, job.run_id, job.config, load_pack(job.config.rules))
+    counts = judge_run(job.store, job.run_id, job.config, pack)
     coverage = {
         "pages_found": len(spider.seen),
         "pages_fetched": spider.pages_fetched,
@@ -759,6 +916,9 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         "levels": spider.level + 1,
         "skipped": dict(sorted(spider.skip_counts.items())),
         "limited_by": sorted(spider.limited_by),
+        # the values of the budgets that cut the crawl, so a report can say "5000 pages (default)"
+        "limits": budget_limits(job.config, spider.limited_by),
+        "traps": [f.as_dict() for f in spider.traps.tripped()],
         "close_reason": close_reason,
         "bytes": job.stats.bytes,
         "link_targets": len(spider.targets),

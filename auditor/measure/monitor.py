@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from auditor.config import ConfigError
 from auditor.measure.records import MONITOR_RECORD_KIND, iter_monitor_visits
+from auditor.network.guard import AddressGuard
 from auditor.network.resolve import Resolver
 from auditor.store.database import EvidenceStore
 
@@ -186,6 +187,7 @@ def cli_monitor(
     rules: str,
     insecure: bool,
     echo: Callable[[str], None],
+    allow_private: bool = False,
 ) -> int:
     """What ``govaudit monitor`` does; returns the exit status (0 ok, 2 configuration error)."""
 
@@ -213,7 +215,9 @@ def cli_monitor(
              f"warning: fewer than {per_day} visits a day at this interval; the week will not be decidable")
     store = EvidenceStore(db)
     monitor = Monitor(
-        sites, store, Resolver(resolve, dns_server, timeout=min(timeout, 5.0)), timeout=timeout, interval=interval,
+        sites, store, Resolver(resolve, dns_server, timeout=min(timeout, 5.0),
+                               guard=AddressGuard(allow_private, AddressGuard.from_env().allow_networks)),
+        timeout=timeout, interval=interval,
         verify=not insecure,
         on_probe=lambda d: echo(
             f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(d['at']))} {d['name']} "

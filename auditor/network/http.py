@@ -491,6 +491,12 @@ class HttpProbe:
                 resp.elapsed = time.monotonic() - started
                 self._record(resp)
                 return resp
+        try:  # the SSRF guard (auditor.network.guard), after DNS, on every hop of a redirect chain
+            candidates = self.resolver.connectable(host, candidates)
+        except ResolveError as exc:
+            resp.error_kind, resp.error = exc.kind, str(exc)
+            self._record(resp)
+            return resp
         last: ProbeResponse = resp
         for addr in candidates[:3]:
             attempt = ProbeResponse(url=url, host=host, address=addr, port=port, method=method, final_url=url)

@@ -3,6 +3,12 @@
 ``--resolve HOST=ADDR`` pins names (intranet sites, tests); ``--dns-server HOST:PORT`` sends every
 other lookup to that server through dnspython. The same :class:`Resolver` backs Scrapy (as a
 Twisted ``IHostnameResolver``) and the probes checks ask for, so a test never leaves loopback.
+
+It also carries the audit's SSRF guard (:mod:`auditor.network.guard`): :meth:`Resolver.connectable`
+is the one place every fetch asks which addresses of a host it may connect to — the crawl's
+downloader middleware and its Twisted resolver, the HTTP probe, the browser's request
+interception. :meth:`Resolver.lookup` and :meth:`Resolver.addresses` stay honest DNS answers
+(the IPv6 measurement must see a private AAAA record as a record).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import dns.rdatatype
 import dns.resolver
 
 from auditor.config import parse_hostport
+from auditor.network.guard import AddressGuard, AddressRefused, host_literal
 
 
 class ResolveError(Exception):
@@ -40,6 +47,16 @@ def is_ip(host: str) -> bool:
     return True
 
 
+class PrivateAddress(ResolveError):
+    """Raised by :meth:`Resolver.connectable`: every address of the host is refused by the guard."""
+
+    def __init__(self, refused: AddressRefused):
+        Exception.__init__(self, str(refused))
+        self.host = refused.host
+        self.kind = refused.kind
+        self.refused = refused.refused
+
+
 @dataclass
 class Resolver:
     """Answers A/AAAA questions honouring ``--resolve`` and ``--dns-server``; caches per audit."""
@@ -47,6 +64,7 @@ class Resolver:
     overrides: dict[str, str] = field(default_factory=dict)
     dns_server: str | None = None
     timeout: float = 5.0
+    guard: AddressGuard = field(default_factory=AddressGuard.from_env)
     _cache: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,9 +84,9 @@ class Resolver:
         """Addresses of one type (``A`` or ``AAAA``); [] when the name exists without that type."""
 
         host = host.lower().rstrip(".")
-        if is_ip(host):
-            ip = ipaddress.ip_address(host.strip("[]"))
-            return [str(ip)] if (ip.version == 4) == (rdtype == "A") else []
+        literal = host_literal(host)  # 127.0.0.1, [::1], and 2130706433 / 0x7f.1 (never a DNS name)
+        if literal is not None:
+            return [str(literal)] if (literal.version == 4) == (rdtype == "A") else []
         if host in self.overrides:
             ip = ipaddress.ip_address(self.overrides[host])
             return [str(ip)] if (ip.version == 4) == (rdtype == "A") else []
@@ -116,6 +134,30 @@ class Resolver:
         except ResolveError:
             v6 = []
         return v4 + v6
+
+    def connectable(self, host: str, addresses: list[str] | None = None) -> list[str]:
+        """The addresses of ``host`` (or the given candidates) a fetch may connect to, after the
+        guard: raises :class:`PrivateAddress` when every one is refused, :class:`ResolveError`
+        when the name does not resolve. Cached lookups, so the address checked is the address
+        connected to (a second DNS answer cannot rebind it within an audit)."""
+
+        addrs = self.addresses(host) if addresses is None else addresses
+        try:
+            return self.guard.permitted(host, addrs)
+        except AddressRefused as exc:
+            raise PrivateAddress(exc) from None
+
+    def refuses(self, url_host: str) -> str | None:
+        """The refusal message for a URL host, or None (allowed, or the name does not resolve —
+        that failure is the fetch's to report)."""
+
+        try:
+            self.connectable(url_host)
+        except PrivateAddress as exc:
+            return str(exc)
+        except ResolveError:
+            return None
+        return None
 
     def records(self, name: str, rdtype: str) -> list[str]:
         """Any record type (NS, SOA…) from the configured server, for probes. [] on no data."""
@@ -195,7 +237,7 @@ def make_twisted_resolver_class(resolver: Resolver) -> type:
             transportSemantics: str = "TCP",  # noqa: N803
         ) -> object:
             host = hostName.lower()
-            if is_ip(host) or (self.bound.dns_server is None and host not in self.bound.overrides):
+            if is_ip(host):  # literals were judged by the downloader's guard middleware
                 return self.original.resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
             resolution = _Resolution(hostName)
             receiver.resolutionBegan(resolution)  # type: ignore[attr-defined]
@@ -211,7 +253,9 @@ def make_twisted_resolver_class(resolver: Resolver) -> type:
             def failed(_failure: object) -> None:
                 receiver.resolutionComplete()  # type: ignore[attr-defined]
 
-            d = deferToThread(self.bound.addresses, host)
+            # every name goes through the audit's resolver and its guard, so the address
+            # connected to is one the guard saw (no second, unchecked system lookup)
+            d = deferToThread(self.bound.connectable, host)
             d.addCallbacks(deliver, failed)
             return resolution
 

@@ -549,7 +549,9 @@ class EvidenceStore:
         with self.engine.begin() as conn:
             conn.execute(findings.delete().where(findings.c.run_id == run_id))
             conn.execute(errors.delete().where((errors.c.run_id == run_id) & (errors.c.stage == "check")))
-            conn.execute(records.delete().where((records.c.run_id == run_id) & records.c.kind.notlike("probe%")))
+            # measurements (probe.*) and crawl facts (crawl.fault, crawl.trap) are evidence, not derived
+            conn.execute(records.delete().where((records.c.run_id == run_id) & records.c.kind.notlike("probe%")
+                                                & records.c.kind.notlike("crawl.%")))
 
     # -- streaming reads --------------------------------------------------------------------
     def _stream(self, query: Any, size: int = 500) -> Iterator[dict[str, Any]]:
