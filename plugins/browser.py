@@ -926,7 +926,8 @@ def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
             for link in html_links(tree, outcome.url, "utf-8"):
                 if (link.url, link.anchor) not in known:
                     known.add((link.url, link.anchor))
-                    new_edges.append(LinkEdge(outcome.url, link.url, link.anchor, link.region, link.tag, link.position))
+                    new_edges.append(LinkEdge(outcome.url, link.url, link.anchor, link.region, link.tag, link.position,
+                                              attribute=link.attribute, fragment=link.fragment))
             if gained <= 0 and not new_edges:
                 ctx.record("render", outcome.url, {"rendered": False, "before": before, "after_chars": after["chars"]})
                 continue
