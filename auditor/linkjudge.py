@@ -130,6 +130,13 @@ def _same_page(a: str | None, b: str | None) -> bool:
     return (pa.hostname, pa.port, pa.path.rstrip("/") or "/", pa.query) == (pb.hostname, pb.port, pb.path.rstrip("/") or "/", pb.query)
 
 
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # an href stored as written (malformed): no host
+        return ""
+
+
 def _is_index(url: str) -> bool:
     return bool(_INDEX_PATH.match(urlsplit(url).path))
 
@@ -286,7 +293,7 @@ def judge_run(store: Any, run_id: str, config: Any, pack: Any) -> dict[str, int]
 
     def results() -> Iterator[LinkResult]:
         for url in targets:
-            on_site = (urlsplit(url).hostname or "").lower() in scope
+            on_site = _host(url) in scope if is_fetchable(url) else True  # a malformed href is a fault of the page's site
             result = judge(url, crawl.outcomes.get(url), crawl.calibration, crawl.homepage_url, on_site, policy)
             counts[str(result.verdict)] += 1
             yield result

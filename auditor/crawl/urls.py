@@ -137,10 +137,11 @@ class Resolver:
             if href and ":" not in href.split("/", 1)[0] and not href.startswith(("?", "//")):
                 return Resolved(raw, self.origin + self.dir + href, fragment)
         try:
-            joined = urljoin(self.base, href)
+            # the whole href, fragment included: "foo/ #x" keeps its space (foo/%20), as a browser does
+            joined = urljoin(self.base, raw)
         except ValueError:
             return Resolved(raw, None, fragment, malformed="bad_host")
-        if not _PLAIN.fullmatch(joined):
+        if not _PLAIN.fullmatch(joined.split("#", 1)[0]):
             try:
                 joined = safe_url_string(joined, encoding=self.encoding)
             except ValueError:
