@@ -7,7 +7,7 @@ import lxml.html
 from auditor.crawl.extract import css_urls, html_links, json_ld_urls, meta_refresh_target, srcset_urls
 
 PAGE = "http://127.0.0.1:8000/dir/index.html"
-O = "http://127.0.0.1:8000"
+ORIGIN = "http://127.0.0.1:8000"
 
 HTML = """<html><head>
 <meta http-equiv="Refresh" content="5; URL='/next.html'">
@@ -48,25 +48,25 @@ def test_every_kind_is_an_edge_with_tag_and_attribute() -> None:
     """Trap: the old extractor knew href/src of eight tags only; each pair below was missed."""
 
     k = _by_kind()
-    assert k[("meta", "refresh")] == [f"{O}/next.html"]
-    assert k[("meta", "og:image")] == [f"{O}/og.png"]
-    assert k[("meta", "twitter:image")] == [f"{O}/tw.png"]
-    assert set(k[("link", "href")]) == {f"{O}/s.css", f"{O}/m.webmanifest", f"{O}/f.ico"}
-    assert k[("style", "url")] == [f"{O}/bg.png"]
-    assert k[("style", "@import")] == [f"{O}/imp.css"]
+    assert k[("meta", "refresh")] == [f"{ORIGIN}/next.html"]
+    assert k[("meta", "og:image")] == [f"{ORIGIN}/og.png"]
+    assert k[("meta", "twitter:image")] == [f"{ORIGIN}/tw.png"]
+    assert set(k[("link", "href")]) == {f"{ORIGIN}/s.css", f"{ORIGIN}/m.webmanifest", f"{ORIGIN}/f.ico"}
+    assert k[("style", "url")] == [f"{ORIGIN}/bg.png"]
+    assert k[("style", "@import")] == [f"{ORIGIN}/imp.css"]
     assert k[("script", "ld+json")] == ["http://x.test/a.jpg", "https://x.test/u"]
-    assert k[("img", "srcset")] == [f"{O}/dir/b.png", f"{O}/dir/c.png"]
-    assert k[("source", "srcset")] == [f"{O}/dir/w1.webp", f"{O}/dir/w2.webp"]
-    assert k[("video", "src")] == [f"{O}/dir/v.mp4"] and k[("video", "poster")] == [f"{O}/dir/p.jpg"]
-    assert k[("track", "src")] == [f"{O}/dir/t.vtt"] and k[("audio", "src")] == [f"{O}/dir/a.mp3"]
-    assert k[("input", "src")] == [f"{O}/dir/i.png"]  # type=image only
-    assert k[("blockquote", "cite")] == [f"{O}/cite.html"]
-    assert k[("object", "data")] == [f"{O}/dir/o.swf"] and k[("object", "codebase")] == [f"{O}/cb/"]
-    assert k[("button", "formaction")] == [f"{O}/fa"]
-    assert k[("div", "style")] == [f"{O}/st.png"]
+    assert k[("img", "srcset")] == [f"{ORIGIN}/dir/b.png", f"{ORIGIN}/dir/c.png"]
+    assert k[("source", "srcset")] == [f"{ORIGIN}/dir/w1.webp", f"{ORIGIN}/dir/w2.webp"]
+    assert k[("video", "src")] == [f"{ORIGIN}/dir/v.mp4"] and k[("video", "poster")] == [f"{ORIGIN}/dir/p.jpg"]
+    assert k[("track", "src")] == [f"{ORIGIN}/dir/t.vtt"] and k[("audio", "src")] == [f"{ORIGIN}/dir/a.mp3"]
+    assert k[("input", "src")] == [f"{ORIGIN}/dir/i.png"]  # type=image only
+    assert k[("blockquote", "cite")] == [f"{ORIGIN}/cite.html"]
+    assert k[("object", "data")] == [f"{ORIGIN}/dir/o.swf"] and k[("object", "codebase")] == [f"{ORIGIN}/cb/"]
+    assert k[("button", "formaction")] == [f"{ORIGIN}/fa"]
+    assert k[("div", "style")] == [f"{ORIGIN}/st.png"]
     assert k[("img", "usemap")] == [PAGE]
     urls = {u for us in k.values() for u in us}
-    assert f"{O}/canonical.html" not in urls and f"{O}/not-a-link.png" not in urls
+    assert f"{ORIGIN}/canonical.html" not in urls and f"{ORIGIN}/not-a-link.png" not in urls
     assert not any("cdn.example" in u or u.startswith("data:") or u.startswith("mailto:") for u in urls)
 
 
@@ -76,11 +76,11 @@ def test_navigation_links_carry_their_fragment_and_same_page_anchors_are_links()
     links = _links()
     frag = {(link.url, link.fragment) for link in links if link.fragment}
     assert (PAGE, "sec") in frag  # same page
-    assert (f"{O}/dir/p.html", "part") in frag
+    assert (f"{ORIGIN}/dir/p.html", "part") in frag
     assert (PAGE, "m") in frag  # usemap="#m"
     assert not any(link.fragment in ("", "top") for link in links)
     nav = {link.url for link in links if link.nav}
-    assert f"{O}/next.html" in nav and f"{O}/dir/area.html" in nav and f"{O}/dir/a.png" not in nav
+    assert f"{ORIGIN}/next.html" in nav and f"{ORIGIN}/dir/area.html" in nav and f"{ORIGIN}/dir/a.png" not in nav
 
 
 def test_malformed_hrefs_come_alone_and_the_page_keeps_its_other_links() -> None:
@@ -89,7 +89,7 @@ def test_malformed_hrefs_come_alone_and_the_page_keeps_its_other_links() -> None
     links = _links()
     bad = {link.url: link.malformed for link in links if link.malformed}
     assert bad == {"http://127.0.0.1:____": "bad_port", "http://localhost]": "bad_host"}
-    assert f"{O}/dir/ok.html" in {link.url for link in links}
+    assert f"{ORIGIN}/dir/ok.html" in {link.url for link in links}
     assert len(links) >= 30
 
 
