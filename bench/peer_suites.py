@@ -312,12 +312,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--linkchecker", type=Path, help="folder holding LinkChecker's tests/checker/data files (never committed)")
     ap.add_argument("--suite", action="append", choices=["linkinator", "htmltest", "linkchecker"])
+    ap.add_argument("--keep", type=Path, help="keep the evidence stores and reports in this directory")
     args = ap.parse_args()
     suites = args.suite or ["linkinator", "htmltest", "linkchecker"]
     peer = ROOT / "tests" / "peer_suites"
     totals = {"tp": 0, "fp": 0, "fn": 0}
     with tempfile.TemporaryDirectory(prefix="govaudit-peers-") as tmp:
-        work = Path(tmp)
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         plan = [("linkinator", peer / "linkinator", LINKINATOR, False, LINKINATOR_EXCLUDED),
                 ("htmltest", peer / "htmltest" / "fixtures" / "links", HTMLTEST, False, HTMLTEST_EXCLUDED)]
         if args.linkchecker:

@@ -16,7 +16,7 @@ Hosts and ports are validated with ``yarl`` (a kept parser, not hand-written rul
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import yarl
@@ -29,13 +29,13 @@ _PLAIN = re.compile(r"[0-9A-Za-z!$%&()*+,\-./:;=?@_~]*")
 # ``http:/``, ``http://`` and ``http:///x`` are broken links, not the current page).
 _HTTP_SCHEME = re.compile(r"^\s*https?:", re.I)
 _HTTP_AUTHORITY = re.compile(r"^\s*https?://[^/?#\\]", re.I)
+_SCHEME_RELATIVE = re.compile(r"^//[^/?#\\]")
 # Schemes a crawler never fetches (nor reports): the reader's mail client, phone, scripts…
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "sms:", "weixin:", "blob:", "callto:", "fax:",
                 "ftp:", "file:", "news:", "irc:", "skype:", "geo:", "market:", "intent:", "chrome:", "ws:", "wss:")
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+class Resolved(NamedTuple):
     """What one href resolves to.
 
     ``url`` is the fetchable spelling (None when skipped or malformed); ``fragment`` the text after
@@ -122,14 +122,14 @@ class Resolver:
         raw = raw.strip()
         if not raw:
             return Resolved(raw, None, skipped=True)
-        lowered = raw.lower()
-        if lowered.startswith(SKIP_SCHEMES):
+        head = raw[:12]
+        if ":" in head and raw.lower().startswith(SKIP_SCHEMES):
             return Resolved(raw, None, skipped=True)
-        href, _, frag = raw.partition("#")
-        fragment = frag if "#" in raw else None
-        if _HTTP_SCHEME.match(href) and not _HTTP_AUTHORITY.match(href):
+        href, sep, frag = raw.partition("#")
+        fragment = frag if sep else None
+        if ":" in head and _HTTP_SCHEME.match(href) and not _HTTP_AUTHORITY.match(href):
             return Resolved(raw, None, fragment, malformed="no_host")
-        if href.startswith("//") and not re.match(r"^//[^/?#\\]", href):
+        if href.startswith("//") and not _SCHEME_RELATIVE.match(href):
             return Resolved(raw, None, fragment, malformed="no_host")
         if _PLAIN.fullmatch(href) and "/." not in href and not href.startswith("."):
             if href.startswith("/") and not href.startswith("//"):
