@@ -116,3 +116,16 @@ def test_json_ld_and_meta_refresh() -> None:
     assert meta_refresh_target("0;url=http://a/b") == "http://a/b"
     assert meta_refresh_target("5; URL='/x.html'") == "/x.html"
     assert meta_refresh_target("30") is None
+
+
+def test_meta_refresh_forms_and_a_malformed_target() -> None:
+    """Trap: w3lib's get_meta_refresh escapes the URL and raises on ``http://localhost]``: the
+    whole page (and every link on it) was lost."""
+
+    assert meta_refresh_target("0; URL=\"/a b.html\"") == "/a b.html"
+    assert meta_refresh_target("3,url='x.html' junk") == "x.html"
+    assert meta_refresh_target("0;url=http://localhost]") == "http://localhost]"
+    assert meta_refresh_target("2.5 ; next.html") == "next.html"
+    html = '<html><head><meta http-equiv="refresh" content="0;url=http://localhost]"></head><body><a href="/ok.html">ok</a></body></html>'
+    links = list(html_links(lxml.html.document_fromstring(html), PAGE, "utf-8"))
+    assert [(lk.url, lk.malformed) for lk in links] == [("http://localhost]", "bad_host"), (f"{ORIGIN}/ok.html", None)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from tests.support.servers import run_cli
 pytestmark = pytest.mark.slow
 
 AS_OF = "2026-12-01"
+REPORT_DIR: list[Path] = []
 OK_PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
 
@@ -64,7 +66,8 @@ def _site() -> tuple[Site, dict[str, list[str]]]:
       <h2 id="here">这里</h2></body></html>""")
     site.page("/target.html", """<html><head><title>目标</title></head><body>
       <h2 id="sec-1">一</h2><a name="old"></a></body></html>""")
-    site.page("/malformed.html", """<html><head><title>格式</title></head><body>
+    site.page("/malformed.html", """<html><head><title>格式</title>
+      <meta http-equiv="refresh" content="30; url=http://[::1"></head><body>
       <a href="http://127.0.0.1:____">坏端口</a> <a href="http://localhost]">坏主机</a> <a href="//////">斜杠</a>
       <a href="http:">空</a> <a href="http://[::1">括号</a>
       <a href="/missing-after-malformed.html">其后的死链</a></body></html>""")
@@ -108,9 +111,10 @@ def audit(tmp_path_factory):
     out = tmp_path_factory.mktemp("links16")
     with serve(site) as running:
         proc = run_cli("check", running.url("/"), "--out", str(out / "report"), "--db", str(out / "e.sqlite"),
-                       "--as-of", AS_OF, "--checks", "links", "--format", "json", "--timeout", "3", timeout=300)
+                       "--as-of", AS_OF, "--checks", "links", "--format", "json,html,xlsx", "--timeout", "3", timeout=300)
         base = running.url("/").rstrip("/")
     report_path = out / "report" / "report.json"
+    REPORT_DIR[:] = [out / "report"]
     assert report_path.exists(), f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     report = json.loads(report_path.read_text("utf-8"))
     store = EvidenceStore(str(out / "e.sqlite"))
@@ -180,6 +184,15 @@ def test_malformed_hrefs_alone_and_the_page_keeps_its_other_links(audit) -> None
     assert set(malformed) == {"http://127.0.0.1:____", "http://localhost]", "//////", "http:", "http://[::1"}
     assert "/missing-after-malformed.html" in _rule(report, "links.dead", base)
     assert not any(u in _rule(report, "links.dead", base) for u in malformed)
+
+
+def test_every_report_format_shows_malformed_targets(audit) -> None:
+    """Trap: the HTML writer's link filter raised on ``http://localhost]`` — no report.html."""
+
+    proc = audit[0]
+    for name in ("report.json", "report.html", "report.xlsx"):
+        assert (REPORT_DIR[0] / name).stat().st_size > 0, proc.stdout[-1500:]
+    assert "http://localhost]" in (REPORT_DIR[0] / "report.html").read_text("utf-8")
 
 
 def test_quoted_targets_get_their_real_verdict(audit) -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import tinycss2
-from w3lib.html import get_meta_refresh
 
 from auditor.crawl.urls import Resolved, Resolver, normalise
 from auditor.model import Region
@@ -278,14 +277,21 @@ def json_ld_urls(text: str) -> list[str]:
     return out
 
 
+_REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=?\s*)?(.*)$", re.I | re.S)
+
+
 def meta_refresh_target(content: str) -> str | None:
-    """The URL of a ``<meta http-equiv=refresh content="5; url=…">`` (w3lib parses the content
-    the way browsers do), as written; None when it only reloads the page."""
+    """The URL of a ``<meta http-equiv=refresh content="5; url=…">`` as written, by the HTML
+    standard's declarative-refresh steps (delay, ``;`` or ``,``, optional ``url=``, optional
+    quotes); None when it only reloads the page. The URL itself goes through the URL layer like
+    any href — w3lib's ``get_meta_refresh`` would escape it first and raise on a malformed one."""
 
-    from html import escape
-
-    _, url = get_meta_refresh(f'<meta http-equiv="refresh" content="{escape(content)}">', "", "utf-8")
-    return url or None
+    m = _REFRESH.match(content or "")
+    url = (m.group(1) if m else "").strip()
+    if url[:1] in ("'", '"'):
+        quote = url[0]
+        url = url[1:].split(quote, 1)[0]
+    return url.strip() or None
 
 
 def _text_of(el: object) -> str:
