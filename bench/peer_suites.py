@@ -31,7 +31,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,11 +48,13 @@ class Case:
     page: str  # path of the case page under the suite root
     dead: frozenset[str]  # expected broken: "/local/path", "/p.html#frag", "http://outside.host/path", or a raw malformed href
     source: str  # the peer's test that asserts it
-    mocks: dict[str, dict[str, int]] = field(default_factory=dict)  # outside host → {path or "*": status}
+    mocks: dict[str, dict[str, int | str]] = field(default_factory=dict)  # outside host → {path or "*": status or fixture file}
+    entry: tuple[str, str] | None = None  # (mocked host, path) serving the case page, crawled as a sibling host
 
 
-def C(page: str, dead: set[str] | tuple[str, ...], source: str, mocks: dict[str, dict[str, int]] | None = None) -> Case:
-    return Case(page, frozenset(dead), source, mocks or {})
+def C(page: str, dead: set[str] | tuple[str, ...], source: str, mocks: dict[str, dict[str, int | str]] | None = None,
+      entry: tuple[str, str] | None = None) -> Case:
+    return Case(page, frozenset(dead), source, mocks or {}, entry)
 
 
 # --- linkinator (test/*.ts; fixtures under test/fixtures) ------------------------------------------
@@ -86,6 +88,18 @@ LINKINATOR = [
       {"example.invalid": {"/site.css": 200}}),
     C("fixtures/fragments-demo/index.html", {"/fixtures/fragments-demo/target.html#nonexistent-section"},
       "test/test.fragments.ts 'should work with local file server'"),
+    *[C(f"fixtures/basetag/{name}.html", {f"http://example.invalid{broken}"},
+        f"{LI} 'should detect relative urls with relative base' ({name}: 1 broken of 3)",
+        {"example.invalid": {"/pageBase/index": f"fixtures/basetag/{name}.html", ok: 200}}, ("example.invalid", "/pageBase/index"))
+      for name, ok, broken in (("relative-to-root", "/anotherBase/ok", "/anotherBase/broken"),
+                               ("relative-folder", "/pageBase/anotherBase/ok", "/pageBase/anotherBase/broken"),
+                               ("relative-dot-folder", "/pageBase/anotherBase/ok", "/pageBase/anotherBase/broken"),
+                               ("relative-page", "/pageBase/ok", "/pageBase/broken"),
+                               ("empty-base", "/pageBase/ok", "/pageBase/broken"))],
+    C("fixtures/basetag/absolute.html", {"http://another.example.invalid/broken"},
+      f"{LI} 'should detect relative urls with absolute base'",
+      {"example.invalid": {"/pageBase/index": "fixtures/basetag/absolute.html"}, "another.example.invalid": {"/ok": 200}},
+      ("example.invalid", "/pageBase/index")),
     C("fixtures/fragments-same-page/index.html", {"/fixtures/fragments-same-page/index.html#nonexistent-section"},
       "test/test.fragments.ts 'should validate same-page fragment links (issue #770)'"),
 ]
@@ -169,11 +183,24 @@ LINKCHECKER = [
     C("http_lowercase.html", set(), f"{LC}/http_lowercase.html.result (all valid)", {"www.example.com": {"/": 200}}),
     C("anchor1.html", set(), f"{LC}/anchor1.html.result"),
     C("base1.html", set(), f"{LC}/base1.html.result"),
+    C("base2.html", set(), f"{LC}/base2.html.result (valid; the zero-size warning is no dead link)"),
+    C("base3.html", set(), f"{LC}/base3.html.result"),
+    C("base4.html", set(), f"{LC}/base4.html.result"),
+    C("urlencoding_anchor.html", {"/urlencoding_anchor.html#bad", "/urlencoding_anchor.html#bad_|_(and—em-dashes)"},
+      f"{LC}/urlencoding_anchor.html.result (two anchor-not-found warnings; both spellings of the second are one URL)"),
+    C("html5.html", set(), f"{LC}/html5.html.result (all valid)"),
+    C("all_parts_linenos.html", set(), f"{LC}/all_parts_linenos.html.result (all valid)"),
+    C("archive.html", set(), f"{LC}/archive.html.result (all valid)", {"www.example.com": {"/": 200}}),
+    C("http_utf8.html", set(), f"{LC}/http_utf8.html.result"),
+    C("http_empty.html", set(), f"{LC}/http_empty.html.result (valid with a warning)"),
+    C("http.xhtml", set(), f"{LC}/http.xhtml.result"),
 ]
 LINKCHECKER_EXCLUDED = {
     "file_*.html, file.*": "file:// URLs (a site crawler checks http(s))",
     "Bookmarks, opera6.adr, places.sqlite, plist_*, sitemap*.xml": "bookmark and sitemap files, not pages",
     "http_url_quote": "expects localhost:8001 to be down; on a shared machine another process may listen there",
+    "http_file, file_url_quote": "file:// targets",
+    "redir": "needs LinkChecker's test server redirect to a new host",
     "loginform*, norobots, cookies": "configuration-only (login, robots, cookie options)",
 }
 
@@ -199,6 +226,14 @@ class SuiteSite:
             for host in c.mocks:
                 self.hosts[f"c{i}.{host}"] = (i, host)
 
+    def page_url(self, i: int) -> str:
+        """Where case ``i``'s page is crawled from: its fixture path, or its outside entry."""
+
+        c = self.cases[i]
+        if c.entry:
+            return f"http://c{i}.{c.entry[0]}:{self.port}{c.entry[1]}"
+        return f"http://127.0.0.1:{self.port}/{quote(c.page)}"
+
     def rewrite(self, i: int, body: bytes) -> bytes:
         text = body.decode("latin-1")
         for host in sorted(self.cases[i].mocks, key=len, reverse=True):
@@ -212,10 +247,13 @@ class SuiteSite:
         if host in self.hosts:
             i, original = self.hosts[host]
             table = self.cases[i].mocks[original]
-            status = table.get(req.path, table.get("*", 404))
-            return status, [("Content-Type", "text/html; charset=utf-8")], b"<html><body>mock</body></html>"
+            answer = table.get(req.path, table.get("*", 404))
+            if isinstance(answer, str):  # a fixture page served at this outside address
+                return 200, [("Content-Type", "text/html; charset=utf-8")], self.rewrite(i, (self.root / answer).read_bytes())
+            return answer, [("Content-Type", "text/html; charset=utf-8")], b"<html><body>mock</body></html>"
         if req.path == "/__bench__/index.html":
-            links = "".join(f'<a href="/{quote(c.page)}">{html.escape(c.page)}</a>\n' for c in self.cases)
+            links = "".join(f'<a href="{html.escape(self.page_url(i))}">{html.escape(c.page)}</a>\n'
+                            for i, c in enumerate(self.cases))
             return 200, [("Content-Type", "text/html; charset=utf-8")], f"<html><body>{links}</body></html>".encode()
         rel = req.path.lstrip("/")
         target = (self.root / rel).resolve()
@@ -271,7 +309,8 @@ def run_suite(name: str, root: Path, cases: list[Case], listing: bool, workdir: 
         cmd = [str(Path(sys.executable).parent / "govaudit"), "check", f"http://{local}/__bench__/index.html",
                "--as-of", AS_OF, "--db", str(db), "--out", str(workdir / name), "--format", "json",
                "--checks", "links", "--dns-server", dns, "--max-depth", "3", "--max-pages", "400",
-               "--timeout", "5", "--ignore-robots", "--concurrency", "8"]
+               "--timeout", "5", "--ignore-robots", "--concurrency", "8",
+               *[a for i, c in enumerate(cases) if c.entry for a in ("--sibling-host", f"c{i}.{c.entry[0]}")]]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if proc.returncode not in (0, 1) or "GOVAUDIT_BENCH_DEBUG" in __import__("os").environ:
             print(f"{name}: govaudit exit {proc.returncode}: {(proc.stderr or proc.stdout)[-600:]}")
@@ -288,17 +327,19 @@ def run_suite(name: str, root: Path, cases: list[Case], listing: bool, workdir: 
                 print("   ", f.rule, f.url, [s["url"] if isinstance(s, dict) else s for s in f.evidence.get("sources") or []][:3])
             print("    pages:", store.count("pages", runs[0]["id"]), "results:", store.count("link_results", runs[0]["id"]), list(store.iter_errors(runs[0]["id"]))[:3], proc.stdout[-1500:])
     tp = fp = fn = expected_n = found_n = 0
-    for c in cases:
-        page_url = f"http://{local}/{quote(c.page)}"
+    for i, c in enumerate(cases):
+        page_url = site.page_url(i)
         found: set[str] = set()
         for f in findings:
             sources = f.evidence.get("sources") or []
             urls = {s["url"] if isinstance(s, dict) else s for s in sources}
             if page_url in urls:
                 found.add(_spelling(f.url, site, local))
-        hits, extra, missed = c.dead & found, found - c.dead, c.dead - found
+        found = {unquote(u) for u in found}
+        want = {unquote(u) for u in c.dead}
+        hits, extra, missed = want & found, found - want, want - found
         tp, fp, fn = tp + len(hits), fp + len(extra), fn + len(missed)
-        expected_n, found_n = expected_n + len(c.dead), found_n + len(found)
+        expected_n, found_n = expected_n + len(want), found_n + len(found)
         if extra or missed:
             print(f"  {name} {c.page}: FP {sorted(extra)} FN {sorted(missed)}  [{c.source}]")
     recall = tp / (tp + fn) if tp + fn else 1.0

@@ -139,14 +139,16 @@ def govaudit_check_site(site: Any, ctx: CheckContext) -> Iterator[Finding]:
     from the stored page; kept apart from ``links.dead`` so it never enters the dead-link count."""
 
     ok = {r.target_url for r in site.link_results(Verdict.OK) if r.on_site}
+    # one problem per target and *decoded* fragment: "#a_|_b" and "#a_%7C_b" name the same place
     wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for edge in ctx.store.iter_links(ctx.run_id, with_fragment=True):
         fragment = edge.get("fragment") or ""
         if not fragment or _is_client_state(fragment) or edge["target_url"] not in ok:
             continue
-        wanted.setdefault((edge["target_url"], fragment), []).append(edge)
+        wanted.setdefault((edge["target_url"], fragment_candidates(fragment)[-1]), []).append(edge)
     cache: dict[str, set[str] | None] = {}
-    for (target, fragment), edges in sorted(wanted.items()):
+    for (target, _decoded), edges in sorted(wanted.items()):
+        fragment = edges[0]["fragment"]
         if target not in cache:
             page = site.page(target)
             cache[target] = _anchors(page) if page is not None else None
