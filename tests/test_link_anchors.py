@@ -44,6 +44,7 @@ def _run(tmp: Path, rendered: bool) -> list:  # type: ignore[type-arg]
         _edge(HOME + "jd.html", "/route/x"), _edge(HOME + "jd.html", "!/legacy"),
         _edge(HOME + "zh.html", "%E7%AB%A0%E8%8A%82%E4%B8%80"), _edge(HOME, "nomap", "usemap"),
         _edge("http://other.example.cn/p.html", "nothing-known"),
+        _edge(HOME + "jd.html", "x_|_y"), _edge(HOME + "jd.html", "x_%7C_y"),  # one anchor, two spellings
     ])
     store.flush()
     if rendered:
@@ -60,7 +61,8 @@ def _run(tmp: Path, rendered: bool) -> list:  # type: ignore[type-arg]
 def test_broken_anchors_from_the_stored_rendered_page(tmp_path: Path) -> None:
     findings = _run(tmp_path, rendered=True)
     anchors = {f.url for f in findings if f.rule == "links.broken_anchor"}
-    assert anchors == {HOME + "#missing-here", HOME + "jd.html#part-9", HOME + "#nomap"}
+    assert anchors == {HOME + "#missing-here", HOME + "jd.html#part-9", HOME + "#nomap", HOME + "jd.html#x_|_y"}
+    assert len([f for f in findings if f.rule == "links.broken_anchor"]) == 4
     assert not [f for f in findings if f.rule == "links.dead"]  # never counted as dead
     assert all(f.severity == "minor" for f in findings if f.rule == "links.broken_anchor")
 

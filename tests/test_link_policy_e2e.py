@@ -221,3 +221,32 @@ def test_link_count_of_the_indicator_excludes_anchors_and_malformed(audit) -> No
     _, report, _, _, _, _ = audit
     rules = {f["rule"] for f in report["findings"]}
     assert {"links.dead", "links.malformed", "links.broken_anchor"} <= rules
+
+
+def test_a_start_page_refreshing_to_another_host_hands_over_the_homepage(tmp_path) -> None:
+    """x.gov.cn's stub refreshes to www.x.gov.cn (common for 政府网站): the target is the homepage,
+    crawled on its host like an HTTP redirect — not checked as an outside link. Trap: without
+    MetaRefreshMiddleware the refresh target would otherwise be a mere external check."""
+
+    from auditor.demo.servers import Hosts
+
+    stub = Site("stub").page("/", '<html><head><title>跳转</title><meta http-equiv="refresh" '
+                                  'content="0;url=http://www.x.test:PORT/index.html"></head><body></body></html>')
+    www = Site("www").page("/index.html", '<html><head><title>首页</title></head><body>'
+                                          '<a href="/zwgk/">政务公开</a><a href="/gone.html">旧栏目</a></body></html>')
+    www.page("/zwgk/", "<html><head><title>政务公开</title></head><body>政务公开栏目正文内容。</body></html>")
+    with serve(Hosts({"x.test": stub, "www.x.test": www})) as running:
+        port = running.port
+        stub.routes["/"].body = stub.routes["/"].body.replace(b"PORT", str(port).encode())
+        proc = run_cli("check", f"http://x.test:{port}/", "--resolve", "x.test=127.0.0.1", "--resolve", "www.x.test=127.0.0.1",
+                       "--out", str(tmp_path / "r"), "--db", str(tmp_path / "e.sqlite"), "--as-of", AS_OF,
+                       "--checks", "links", "--format", "json", "--timeout", "3", timeout=300)
+    report = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
+    dead = {f["url"]: f for f in report["findings"] if f["rule"] == "links.dead"}
+    gone = f"http://www.x.test:{port}/gone.html"
+    assert gone in dead, (proc.returncode, proc.stdout[-2000:])
+    assert dead[gone]["evidence"]["on_site"] is True
+    store = EvidenceStore(str(tmp_path / "e.sqlite"))
+    pages = {p["url"] for p in store.iter_pages(store.list_runs()[0]["id"])}
+    store.close()
+    assert f"http://www.x.test:{port}/zwgk/" in pages  # crawled as a page of the site

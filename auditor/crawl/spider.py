@@ -663,10 +663,12 @@ class AuditSpider(scrapy.Spider):
                                       attribute=link.attribute, fragment=link.fragment))
                 if link.malformed:
                     continue  # stored as written and judged malformed; nothing to fetch
-                if link.tag == "meta" and link.attribute == "refresh" and depth == 0 and self._in_scope(link.url) \
+                if link.tag == "meta" and link.attribute == "refresh" and depth == 0 and purpose == "page" \
                         and link.url not in self.seen and not meta.get("ga_refresh_of_start"):
                     # The start page refreshes elsewhere: its own links are audited (above), and the
-                    # refresh target is fetched as the homepage's continuation, at depth 0.
+                    # refresh target is fetched as the homepage's continuation, at depth 0 — on its
+                    # host too, as an HTTP redirect of the homepage would be (x.gov.cn → www.x.gov.cn).
+                    self.scope.add((urlsplit(link.url).hostname or "").lower())
                     self.targets.add(link.url)
                     self.seen.add(link.url)
                     req = self._page_request(link.url, 0)
