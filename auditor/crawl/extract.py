@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import tinycss2
+from lxml import etree
 
 from auditor.crawl.urls import Resolved, Resolver, normalise
 from auditor.model import Region
@@ -306,6 +307,7 @@ def _text_of(el: object) -> str:
 
 
 _URL_TAGS = (*URL_ATTRIBUTES, "meta", "style")
+_STYLED = etree.XPath("//*[@style][contains(translate(@style, 'URL', 'url'), 'url')]")
 
 
 def html_links(tree: object, page_url: str, encoding: str) -> Iterator[FoundLink]:
@@ -389,7 +391,7 @@ def html_links(tree: object, page_url: str, encoding: str) -> Iterator[FoundLink
             if link is not None:
                 yield link
     # style="background: url(…)" on any element (after the others: one XPath instead of a test per element)
-    for el in tree.xpath("//*[@style][contains(translate(@style, 'URL', 'url'), 'url')]"):  # type: ignore[attr-defined]
+    for el in _STYLED(tree):
         for raw, _how in css_urls(el.get("style") or ""):
             link = found(el, raw, el.tag if isinstance(el.tag, str) else "style", "style", False, "")
             if link is not None:
