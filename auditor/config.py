@@ -113,7 +113,7 @@ class AuditConfig:
     verify_tls: bool = True
     check_external: bool = True
     user_agent: str = "govaudit/0.1 (+self-check; 政府网站合规自查)"
-    formats: list[str] = field(default_factory=lambda: ["json", "html", "xlsx"])
+    formats: list[str] = field(default_factory=lambda: ["json", "html", "xlsx", "ledger"])  # ledger: 整改台账
     plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -203,9 +203,8 @@ def _check_semantics(cfg: AuditConfig) -> None:
     for host, addr in cfg.resolve.items():
         if not host or not addr:
             raise ConfigError(f"--resolve 需要 HOST=ADDR / expects HOST=ADDR: {host}={addr}")
-    unknown = set(cfg.formats) - {"json", "html", "xlsx", "docx"}
-    if unknown:
-        raise ConfigError(f"未知报告格式 / unknown report format(s): {', '.join(sorted(unknown))}")
+    # --format names are checked against the registered report writers (Engine), not a fixed list:
+    # a third-party writer's format is as valid as the built-in ones.
 
 
 def parse_hostport(text: str, default_port: int) -> tuple[str, int]:

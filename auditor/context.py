@@ -24,8 +24,8 @@ from auditor.rulepacks import RulePack
 from auditor.store.database import EvidenceStore, decompress
 
 if TYPE_CHECKING:
+    from auditor.network.http import HttpProbe
     from auditor.network.resolve import Resolver
-    from auditor.plugins.netprobe import HttpProbe
 
 
 class UnknownRuleError(Exception):
@@ -38,12 +38,9 @@ class ProbeNotAllowed(KeyError):
     A ``KeyError`` so code written for "no plugin provides this probe" degrades the same way."""
 
 
-# TEMPORARY (issue #9): the render enricher (plugins/browser.py ``govaudit_enrich``) still drives the
-# browser itself, so the *enrich* stage of ``govaudit check`` may still build this one probe. Checks
-# never can — the a11y and 适老化 browser work is measure-stage now (plugins/a11y_probe.py,
-# plugins/elderly_probe.py) — and ``recheck`` never can either (it has no probes at all). Remove the
-# entry when rendering becomes a measure plugin.
-LEGACY_ENRICH_PROBES = frozenset({"browser"})
+# The measurement kinds of the render plugin (plugins/render_probe.py) that page views read.
+RENDER_KIND = "render"
+RENDER_PAGE_KIND = "render.page"
 
 
 class ProbeTable:
@@ -94,7 +91,7 @@ class PageView:
     """One stored page (HTML or attachment), decoded on demand."""
 
     def __init__(self, row: dict[str, Any], store: EvidenceStore | None = None, run_id: str | None = None,
-                 homepage_url: str | None = None, site: SiteView | None = None):
+                 homepage_url: str | None = None, site: SiteView | None = None, rendered: bool = False):
         self._row = row
         self._site = site
         self._store = store
@@ -109,6 +106,11 @@ class PageView:
         self.title: str = row.get("title") or ""
         self.kind: str = row.get("kind") or "html"
         self.headers: dict[str, str] = row.get("headers") or {}
+        # Rendered in the measure stage (plugins/render_probe.py): the body is the browser's DOM,
+        # the fetched bytes stay in ``original_body``.
+        self.rendered = rendered
+        if rendered:
+            self.encoding = "utf-8"
 
     @property
     def is_html(self) -> bool:
@@ -146,8 +148,21 @@ class PageView:
         return self.error_reason is not None
 
     @cached_property
-    def body(self) -> bytes:
+    def original_body(self) -> bytes:
+        """The bytes as fetched by the crawl."""
+
         return decompress(self._row.get("body"))
+
+    @cached_property
+    def body(self) -> bytes:
+        """What a visitor's browser shows: the rendered DOM when the page was rendered, else the
+        fetched bytes."""
+
+        if self.rendered and self._store is not None and self._run_id is not None:
+            m = MeasurementReader(self._store, self._run_id).measurement(RENDER_PAGE_KIND, self.url)
+            if m is not None and isinstance(m.data, dict) and isinstance(m.data.get("html"), str):
+                return m.data["html"].encode("utf-8")
+        return self.original_body
 
     @cached_property
     def text(self) -> str:
@@ -248,9 +263,18 @@ class SiteView:
         self.host = (urlsplit(self.homepage_url).hostname or "").lower()
 
     def pages(self, kind: str | None = None) -> Iterator[PageView]:
+        rendered = self.rendered_urls()
         for row in self.store.iter_pages(self.run_id):
             if kind is None or row.get("kind") == kind:
-                yield PageView(row, self.store, self.run_id, self.homepage_url, self)
+                yield PageView(row, self.store, self.run_id, self.homepage_url, self, row["url"] in rendered)
+
+    def rendered_urls(self) -> frozenset[str]:
+        """Pages the measure stage rendered in the browser (read afresh: the measure stage adds them)."""
+
+        m = self.measurement(RENDER_KIND)
+        if m is None or not isinstance(m.data, dict):
+            return frozenset()
+        return frozenset(m.data.get("rendered") or ())
 
     def live_pages(self, kind: str | None = None) -> Iterator[PageView]:
         """Stored pages that are live content pages: :meth:`pages` without HTTP error answers and
@@ -270,7 +294,9 @@ class SiteView:
 
     def page(self, url: str) -> PageView | None:
         row = self.store.get_page(self.run_id, url)
-        return PageView(row, self.store, self.run_id, self.homepage_url, self) if row else None
+        if not row:
+            return None
+        return PageView(row, self.store, self.run_id, self.homepage_url, self, row["url"] in self.rendered_urls())
 
     @cached_property
     def homepage(self) -> PageView | None:
@@ -340,6 +366,7 @@ class CheckContext(_AuditSettings):
         self._probe_table = probes if isinstance(probes, ProbeTable) else ProbeTable(probes)
         self._measurements = MeasurementReader(store, run_id)
         self._writer: MeasurementWriter | None = None
+        self.account_sources: list[Any] = []  # govaudit_account_sources, set by the engine for the measure stage
 
     @property
     def store(self) -> EvidenceStore | StoreReader:
@@ -372,13 +399,9 @@ class CheckContext(_AuditSettings):
     # --- probes: not for checks --------------------------------------------------------------------
     def probe(self, name: str) -> Any:
         """Refused: checks judge stored measurements (``ctx.measurement``); a measure plugin
-        (``govaudit_measure``) gets a :class:`MeasureContext` whose ``probe`` works.
+        (``govaudit_measure``) gets a :class:`MeasureContext` whose ``probe`` works. Enrichers and
+        checks never do."""
 
-        The only exception is :data:`LEGACY_ENRICH_PROBES`, in the enrich stage of ``govaudit check``
-        (see there); in the check stage every probe is refused."""
-
-        if self._stage == "enrich" and name in LEGACY_ENRICH_PROBES and name in self._probe_table.factories:
-            return self._probe_table.get(name, self.measure_context("engine"))
         raise ProbeNotAllowed(
             f"检查阶段不能访问网络探针 {name!r}：请在 govaudit_measure 插件中测量并写入测量记录 / checks may not use the "
             f"probe {name!r}: measure it in a govaudit_measure plugin and read the stored measurement"
@@ -487,9 +510,11 @@ class MeasureContext(_AuditSettings):
         self.config = base.config
         self.pack = base.pack
         self.rules = base.rules
-        self.store = base._store  # writable: measure plugins log their fetches, render replaces bodies
+        self.store = base._store  # writable: measure plugins log their fetches, render adds the links it saw
         self.run_id = base.run_id
         self.homepage_url = base.homepage_url
+        # 政务新媒体 account sources (hook govaudit_account_sources), collected once by the engine
+        self.account_sources: list[Any] = list(base.account_sources)
 
     @overload
     def probe(self, name: Literal["dns"]) -> Resolver: ...
@@ -500,7 +525,7 @@ class MeasureContext(_AuditSettings):
 
     def probe(self, name: str) -> Any:
         """The named network probe (built once per audit): ``"dns"`` (the audit's resolver),
-        ``"http"`` (:class:`auditor.plugins.netprobe.HttpProbe`), or one a plugin offers."""
+        ``"http"`` (:class:`auditor.network.http.HttpProbe`), or one a plugin offers."""
 
         return self._base._probe_table.get(name, self)
 

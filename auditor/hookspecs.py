@@ -29,6 +29,7 @@ import pluggy
 if TYPE_CHECKING:
     from auditor.config import AuditConfig
     from auditor.context import CheckContext, MeasureContext, PageView, SiteView
+    from auditor.measure.newmedia import AccountSource
     from auditor.model import Finding, LinkResult, Parameter, Rule
     from auditor.reports.base import ReportWriter
 
@@ -104,8 +105,8 @@ def govaudit_enrich(site: SiteView, ctx: CheckContext) -> None:
 
     For work that makes the evidence better for every check rather than judging it: document
     records from stored pages (``ctx.record``). Runs again on ``govaudit recheck``, so it must not
-    need the network (``ctx.probe`` refuses; the browser render still here is the temporary
-    exception named in :data:`auditor.context.LEGACY_ENRICH_PROBES`, enrich stage of ``check`` only).
+    need the network (``ctx.probe`` refuses: browser rendering is a measure plugin,
+    :mod:`auditor.plugins.render_probe`, whose DOMs page views show as the pages' bodies).
     Result ignored.
     """
 
@@ -154,3 +155,21 @@ def govaudit_report_writers() -> list[ReportWriter] | None:
 
     Result: a list of objects with a ``name`` (the ``--format`` value) and ``write(report, out_dir) -> Path``.
     A name offered by two plugins is a ConfigError naming both."""
+
+
+@hookspec
+def govaudit_account_sources() -> list[AccountSource] | None:
+    """Offer sources of 政务新媒体 account data (posts, interaction, article states) to the measure stage.
+
+    Result: a list of objects with a ``name``, ``accepts(account) -> bool`` (cheap, no I/O) and
+    ``read(account, ctx) -> Reading`` (:class:`auditor.measure.newmedia.Reading` or a dict of its shape),
+    where ``account`` is an :class:`auditor.measure.newmedia.Account` (name, platform, 主办单位, ID, links
+    with their kind) and ``ctx`` the :class:`~auditor.context.MeasureContext` of the new-media measure
+    plugin: network only through ``ctx.probe("http")`` (the audit's resolver, ``--resolve``). The engine
+    collects them once per audit (a name offered twice is a ConfigError naming both) and hands them to
+    the measure stage as ``ctx.account_sources``; ``plugins/newmedia_probe.py`` asks every source that
+    accepts an account and stores the readings (kind ``newmedia.account``), so ``recheck`` replays them.
+    A source that cannot read an account says so (``decidable=False`` and a reason): the account is then
+    "not decidable", never stale. Built in: RSS/Atom feeds, WeChat article pages, platform exports
+    (``plugins/newmedia_sources.py``); a Weibo or Douyin reader is a third-party plugin of this hook.
+    """

@@ -151,10 +151,3 @@ def collect_parameters(pm: pluggy.PluginManager) -> dict[str, Parameter]:
 
 def _short_name(plugin_name: str) -> str:
     return plugin_name.removeprefix("auditor.checks.").removeprefix("auditor.plugins.")
-
-
-# TEMPORARY (helper issue 4): pyproject maps the ``plugins/`` folder to the package ``auditor.plugins``,
-# which this module shadows in the editable install, so ``auditor.plugins.netprobe`` could not be
-# imported. Giving the module a ``__path__`` lets its submodules load from ``plugins/``. The real fix
-# is renaming this module (in a wheel the ``plugins/`` package shadows this file instead).
-__path__ = [str(__import__("pathlib").Path(__file__).resolve().parent.parent / "plugins")]

@@ -59,6 +59,12 @@ def compute_score(
     scoring = pack.scoring
     blocks_spec: dict[str, dict[str, Any]] = scoring.get("blocks", {})
     veto_spec: dict[str, dict[str, Any]] = scoring.get("vetoes", {})
+    # 政务新媒体 items (``scope: newmedia``) judge accounts, not the website: a stale account fails that
+    # account (evidence ``account``), never the site's verdict; they are reported in ``score["newmedia"]``
+    nm_items = {item for item, spec in veto_spec.items() if spec.get("scope") == "newmedia"}
+    nm_blocks = {key: spec for key, spec in blocks_spec.items() if spec.get("scope") == "newmedia"}
+    blocks_spec = {key: spec for key, spec in blocks_spec.items() if key not in nm_blocks}
+    nm_deducted: dict[str, dict[str, float]] = {}  # account → indicator → points
     rule_to_item = {rid: item for item, spec in veto_spec.items() for rid in spec.get("rules", [])}
     undecided_to_item = {rid: item for item, spec in veto_spec.items() for rid in spec.get("undecided_rules", [])}
 
@@ -67,8 +73,13 @@ def compute_score(
     undecided_hits: dict[str, list[str]] = {}
     raw: dict[str, dict[str, Any]] = {}
     per_finding: dict[str, dict[str, Any]] = {}
+    nm_accounts: dict[str, list[str]] = {}
     for f in findings:
-        if f.severity == Severity.VETO:
+        if f.severity == Severity.VETO and rule_to_item.get(f.rule) in nm_items:
+            veto_hits.setdefault(rule_to_item[f.rule], []).append(f.id)
+            account = f.evidence.get("account") if isinstance(f.evidence, dict) else None
+            nm_accounts.setdefault(str(account or f.url), []).append(f.id)
+        elif f.severity == Severity.VETO:
             veto_rules[f.rule] = veto_rules.get(f.rule, 0) + 1
             veto_hits.setdefault(rule_to_item.get(f.rule, "other"), []).append(f.id)
         if f.rule in undecided_to_item:
@@ -76,6 +87,12 @@ def compute_score(
         amount, indicator = finding_deduction(f, pack)
         if indicator is None:
             continue
+        if pack.indicators.get(indicator, {}).get("block") in nm_blocks:
+            ev = f.evidence if isinstance(f.evidence, dict) else {}
+            for account in [ev.get("account"), *(ev.get("accounts") or [])]:
+                if account:
+                    per = nm_deducted.setdefault(str(account), {})
+                    per[indicator] = per.get(indicator, 0.0) + amount
         ind = raw.setdefault(indicator, {"raw": 0.0, "count": 0})
         ind["raw"] += amount
         ind["count"] += 1
@@ -115,6 +132,7 @@ def compute_score(
     score = round(max(0.0, max_points - total), 2)
 
     veto_items = []
+    nm_veto_items = []
     for key, spec in veto_spec.items():
         hits = veto_hits.get(key, [])
         checked = any(_rule_checked(rid, rules, enabled) for rid in spec.get("rules", []))
@@ -126,9 +144,10 @@ def compute_score(
             state = "clear"
         else:
             state = "not_checked"
-        veto_items.append({"id": key, "name_zh": spec["name_zh"], "name_en": spec["name_en"], "state": state,
-                           "findings": hits + undecided_hits.get(key, []), "rules": spec.get("rules", []),
-                           "source": spec["source"], "status": spec["status"]})
+        (nm_veto_items if key in nm_items else veto_items).append(
+            {"id": key, "name_zh": spec["name_zh"], "name_en": spec["name_en"], "state": state,
+             "findings": hits + undecided_hits.get(key, []), "rules": spec.get("rules", []),
+             "source": spec["source"], "status": spec["status"]})
     if veto_hits.get("other"):
         veto_items.append({"id": "other", "name_zh": "其他单项否决", "name_en": "Other single veto", "state": "triggered",
                            "findings": veto_hits["other"], "rules": [], "source": "", "status": "unconfirmed"})
@@ -159,11 +178,44 @@ def compute_score(
         },
         "blocks": blocks,
         "indicators": indicators,
+        "newmedia": newmedia_part(nm_veto_items, nm_accounts, nm_blocks, nm_deducted, pack),
         "findings": per_finding,
         "rule_pack": pack.describe(),
     }
     result["explanation_zh"], result["explanation_en"] = explain(result)
     return result
+
+
+def newmedia_part(items: list[dict[str, Any]], failed: dict[str, list[str]], blocks: dict[str, dict[str, Any]],
+                  deducted: dict[str, dict[str, float]], pack: RulePack) -> dict[str, Any]:
+    """The 政务新媒体 verdict, per account: any single veto makes the account 不合格 (指标说明). Deductions of
+    the pack's ``scope: newmedia`` block are counted per account (capped per indicator and per block) as a
+    reference score; they never touch the website's 100 points."""
+
+    n = len(failed)
+    accounts: dict[str, dict[str, Any]] = {}
+    for block_key, spec in blocks.items():
+        points = float(spec["points"])
+        members = {k for k, ind in pack.indicators.items() if ind.get("block") == block_key}
+        for account in sorted(set(deducted) | set(failed)):
+            per = deducted.get(account, {})
+            sub = sum(min(v, float(pack.indicators[k]["points"])) for k, v in per.items() if k in members)
+            lost = round(min(sub, points), 2)
+            accounts[account] = {"block": block_key, "points": points, "deducted": lost, "score": round(points - lost, 2),
+                                 "veto": account in failed}
+    return {
+        "veto_items": items,
+        "veto": bool(failed),
+        "accounts_failed": dict(sorted(failed.items())),
+        "blocks": {k: {"name_zh": b["name_zh"], "name_en": b["name_en"], "points": float(b["points"]),
+                       "source": b["source"], "status": b["status"]} for k, b in blocks.items()},
+        "accounts": accounts,
+        "verdict_zh": f"{n} 个政务新媒体账号不合格（单项否决）" if n else "政务新媒体账号未触发单项否决",
+        "verdict_en": f"{n} new-media account(s) fail (single veto)" if n else "No new-media account triggers a single veto",
+        "note_zh": "政务新媒体按账号判定：任一单项否决即该账号不合格；扣分部分按账号单独计（分值未见国家原表，仅供参考），不计入网站得分。",
+        "note_en": "New media are judged per account: any single veto fails the account; deductions are counted per account "
+                   "(points unconfirmed, for reference) and never taken from the website's score.",
+    }
 
 
 def _family_has_rules(family: str, rules: dict[str, Rule]) -> bool:
@@ -192,6 +244,10 @@ def explain(score: dict[str, Any]) -> tuple[list[str], list[str]]:
     if not_checked:
         zh.append("以下否决项本次未能自动判定，需人工核查：" + "、".join(v["name_zh"] for v in not_checked) + "。")
         en.append("Not decided automatically, check by hand: " + ", ".join(v["name_en"] for v in not_checked) + ".")
+    nm = score.get("newmedia") or {}
+    if nm.get("veto"):
+        zh.append(nm["verdict_zh"] + "（不影响网站本身的结论）。")
+        en.append(nm["verdict_en"] + " (the website's own verdict is separate).")
     parts_zh = [f"{b['name_zh']}扣 {b['deducted']:g}（满分 {b['points']:g}）" for b in score["blocks"].values() if b["deducted"]]
     parts_en = [f"{b['name_en']} −{b['deducted']:g} (of {b['points']:g})" for b in score["blocks"].values() if b["deducted"]]
     zh.append(f"扣分部分：{score['max_points']:g} 分" + ("，" + "，".join(parts_zh) if parts_zh else "，未扣分")

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -159,6 +160,7 @@ def govaudit_rules() -> list[Rule]:
             )
         )
     out.append(DECLARED.rule(REVIEW_RULE))
+    out.append(DECLARED.rule("a11y.incomplete"))
     return out
 
 
@@ -219,10 +221,29 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
         basis="GB/T 37668-2019; WCAG 2.1",
         detail=engine,
     )
+    yield from _incomplete(ctx, rdata, site.homepage_url)
     # ``screenshots`` as the measure stage ran: a recheck cannot photograph what was not taken.
     opts["screenshots"] = bool(rdata.get("screenshots", opts["screenshots"]))
     records = (dict(m.data) for m in ctx.measurements(KIND_PAGE) if m.version in VERSIONS)
     yield from judge(ctx, _in_order(records, sdata.get("urls")), opts, version, site.homepage_url)
+
+
+def _incomplete(ctx: CheckContext, rdata: dict[str, Any], home: str) -> Iterator[Finding]:
+    """Browser errors on most sampled pages (``pages_failed`` of ``a11y.run``): the verdict is incomplete."""
+
+    failed, audited = int(rdata.get("pages_failed") or 0), int(rdata.get("pages_audited") or 0)
+    tried = failed + audited
+    if not tried or failed / tried <= ctx.pack.value("a11y.incomplete_failed_share"):
+        return
+    kinds = Counter(f.get("kind") or "error" for f in rdata.get("failed") or [])
+    why = "、".join(f"{k}×{n}" for k, n in kinds.most_common())
+    yield ctx.finding(
+        "a11y.incomplete", home,
+        f"无障碍评估不完整：{tried} 个抽样页面中 {failed} 个浏览器检测出错（{why}），无障碍结论不完整，不代表没有问题",
+        f"Accessibility assessment incomplete: the browser failed on {failed} of {tried} sampled pages ({why}); "
+        "the accessibility result is incomplete, not clean",
+        key="site", evidence={"pages_failed": failed, "pages_audited": audited, "failed": rdata.get("failed") or []},
+    )
 
 
 def _in_order(records: Iterable[dict[str, Any]], urls: list[str] | None) -> list[dict[str, Any]]:

@@ -36,6 +36,26 @@ BASIS = DECLARED.bases["basis"]
 WARN_BASIS = DECLARED.bases["warn_basis"]
 
 
+def homepage_unreachable(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    """The homepage fetch of this run failed and no page was stored: say so as a finding (the
+    report of an audit that could not run must still name the reason), never as the veto."""
+
+    if site.homepage is not None:
+        return
+    home = next((f for f in ctx.store.iter_fetches(ctx.run_id, purpose="page") if f.get("depth") == 0), None)
+    if home is None or (home.get("error_kind") is None and (home.get("status") or 0) < 400):
+        return
+    why = f"{home['error_kind']}: {home.get('error') or ''}".strip(": ") if home.get("error_kind") else f"HTTP {home['status']}"
+    yield ctx.finding(
+        "availability.homepage_unreachable", home["url"],
+        f"本次检查首页无法访问（{why[:200]}），其余检查无法进行；是否构成“站点无法访问”单项否决须按一周监测判定",
+        f"The homepage could not be fetched during this audit ({why[:200]}); nothing else could be checked. "
+        "Whether this is the 'site unreachable' veto needs a week of monitoring.",
+        key=f"homepage:{site.host}", evidence={"url": home["url"], "error_kind": home.get("error_kind"),
+                                               "status": home.get("status"), "error": (home.get("error") or "")[:500]},
+    )
+
+
 def window(ctx: CheckContext) -> tuple[dt.datetime, dt.datetime, ZoneInfo]:
     """The seven full days before ``--as-of`` in the pack's time zone (Beijing time by default)."""
 
@@ -47,6 +67,7 @@ def window(ctx: CheckContext) -> tuple[dt.datetime, dt.datetime, ZoneInfo]:
 
 @hookimpl
 def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
+    yield from homepage_unreachable(site, ctx)
     start, end, tz = window(ctx)
     lo, hi = start.timestamp(), end.timestamp()
     hosts = [site.host, ctx.config.host, (urlsplit(ctx.homepage_url).hostname or "").lower()]
@@ -100,6 +121,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
     )
     home = ctx.homepage_url
     span = f"{start:%Y-%m-%d}至{(end - dt.timedelta(days=1)):%Y-%m-%d}"
+    span_en = f"{start:%Y-%m-%d} to {(end - dt.timedelta(days=1)):%Y-%m-%d}"  # the en message's own words
     if not decidable:
         missing = "、".join(f"{d}（{c}次）" for d, c in list(short_days.items())[:7])
         seen = f"，已有 {total} 次访问、失败 {failed} 次（{ratio:.2%}）" if total else "，没有任何监测记录"
@@ -108,7 +130,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             home,
             f"{span} 的可访问性监测数据不足，无法判定是否“站点无法访问”：需每天至少 {need} 次访问，"
             f"不足的日期：{missing}{seen}。单次检查无法得出该项结论，请用 govaudit monitor 持续监测",
-            f"Availability for {span} is not decidable: {need} visits a day are needed and {len(short_days)} day(s) fall short"
+            f"Availability for {span_en} is not decidable: {need} visits a day are needed and {len(short_days)} day(s) fall short"
             + (f"; {total} visits so far, {failed} failed ({ratio:.2%})" if total else "; no monitoring data at all")
             + ". A single audit cannot decide this item; run govaudit monitor.",
             key=f"undecided:{site.host}",
@@ -121,7 +143,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             "availability.site_unreachable",
             home,
             f"{span} 共监测 {total} 次，无法访问 {failed} 次，占 {ratio:.2%}，达到 {veto_ratio:.0%} 的单项否决线",
-            f"{failed} of {total} visits failed in {span} ({ratio:.2%}), at or above the {veto_ratio:.0%} veto line",
+            f"{failed} of {total} visits failed in {span_en} ({ratio:.2%}), at or above the {veto_ratio:.0%} veto line",
             key=f"unreachable:{site.host}",
             evidence=evidence,
         )
@@ -130,7 +152,7 @@ def govaudit_check_site(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
             "availability.degraded",
             home,
             f"{span} 共监测 {total} 次，无法访问 {failed} 次，占 {ratio:.2%}，超过 {warn_ratio:.0%} 预警线（否决线 {veto_ratio:.0%}）",
-            f"{failed} of {total} visits failed in {span} ({ratio:.2%}), above the {warn_ratio:.0%} warning line",
+            f"{failed} of {total} visits failed in {span_en} ({ratio:.2%}), above the {warn_ratio:.0%} warning line",
             key=f"degraded:{site.host}",
             evidence=evidence,
         )

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from auditor.context import CheckContext, PageView, SiteView
+from auditor.context import RENDER_KIND, CheckContext, PageView, SiteView
 from auditor.declarations import load_declarations
 from auditor.docmodel import listing
 from auditor.docmodel.listing import Block, ColumnClass, ColumnPage, Item
@@ -58,6 +58,13 @@ UNDECIDABLE_BASIS = DECLARED.bases["undecidable_basis"]
 
 
 # --- the columns of a site -------------------------------------------------------------------
+
+
+def render_unchanged(site: SiteView) -> set[str]:
+    """Pages rendered in the browser (plugins/render_probe.py) whose DOM showed nothing new."""
+
+    m = site.measurement(RENDER_KIND)
+    return set(m.data.get("unchanged") or ()) if m is not None and isinstance(m.data, dict) else set()
 
 @dataclass
 class Column:
@@ -184,14 +191,10 @@ class ColumnCollector:
 
     @property
     def render_tried(self) -> set[str]:
-        """Pages the render enricher opened in the browser without gaining content (its ``render`` records)."""
+        """Pages the measure stage rendered in the browser without gaining content."""
 
         if self._render_tried is None:
-            self._render_tried = set()
-            for r in self.site.records("render"):
-                data = r.get("data") or {}
-                if isinstance(data, dict) and data.get("rendered") is False and r.get("key"):
-                    self._render_tried.add(r["key"])
+            self._render_tried = render_unchanged(self.site)
         return self._render_tried
 
     def hidden_targets(self, page_url: str) -> set[str]:
@@ -208,7 +211,7 @@ class ColumnCollector:
                 self._pages[url] = None
             else:
                 cp = listing.read_column_page(page, self.as_of, self.placeholders, min_title_chars=self.min_title_chars)
-                facts: dict[str, Any] = {"rendered": bool(page.headers.get("x-govaudit-rendered")), "js_markers": [],
+                facts: dict[str, Any] = {"rendered": page.rendered, "js_markers": [],
                                          "final_url": page.final_url}
                 if not cp.items and not cp.is_error and cp.list_source != "datastore":
                     markers = listing.js_list_markers(page.text, self.ctx.pack)
@@ -553,11 +556,10 @@ def check_homepage(site: SiteView, ctx: CheckContext) -> Iterator[Finding]:
 
     home = site.homepage
     for f in _homepage_findings(site, ctx):
-        if f.rule == "freshness.homepage_stale" and home is not None and not home.headers.get("x-govaudit-rendered"):
+        if f.rule == "freshness.homepage_stale" and home is not None and not home.rendered:
             markers = listing.js_list_markers(home.text, ctx.pack)
             if markers:
-                tried = any(r.get("key") == home.url and (r.get("data") or {}).get("rendered") is False
-                            for r in site.records("render"))
+                tried = home.url in render_unchanged(site)
                 yield ctx.finding(
                     "freshness.homepage_undecidable", f.url,
                     f"首页有由脚本加载的列表（{'、'.join(markers[:3])}），"

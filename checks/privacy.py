@@ -131,9 +131,10 @@ def scrub(text: str) -> str:
 
 
 def _digest(value: str) -> str:
-    """A one-way tag: counts a number across pages (kept in memory only) and keys findings by page.
+    """A one-way tag: counts a number across pages (kept in memory only).
 
-    Finding keys hash the page URL, not any number, so a stable id never carries personal data.
+    Finding keys are the page URL (the engine hashes them into the id, after rewriting a loopback
+    port away: auditor.siteid), never any number, so a stable id never carries personal data.
     """
 
     return hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
@@ -629,7 +630,7 @@ def _id_finding(site: SiteView, scan: PageScan, ctx: CheckContext) -> Finding:
         "visible_tolerance": ctx.pack.entry("privacy.id_visible_max"),
     }
     return ctx.finding(
-        "privacy.id_number", scan.url, zh, en, key=f"id:{_digest(scan.url)}",
+        "privacy.id_number", scan.url, zh, en, key=f"id:{scan.url}",
         source_url=_source(site, scan.url) if scan.kind != "html" else None,
         evidence=evidence, variant=None if full else "weakly_masked",
     )
@@ -665,7 +666,7 @@ def _phone_finding(site: SiteView, scan: PageScan, hits: list[PhoneHit], ctx: Ch
         "official_contacts_skipped": len({p.digest for p in scan.phones} - {h.digest for h in hits}),
     }
     return ctx.finding(
-        "privacy.phone_number", scan.url, zh, en, key=f"phone:{_digest(scan.url)}",
+        "privacy.phone_number", scan.url, zh, en, key=f"phone:{scan.url}",
         source_url=_source(site, scan.url) if scan.kind != "html" else None,
         evidence=evidence, variant=None if full else "weakly_masked",
     )

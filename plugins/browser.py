@@ -2,8 +2,8 @@
 
 Why a probe and not a check: accessibility (axe-core), 适老化 checks and JavaScript rendering all
 need the same expensive thing — a browser — and must not each start their own. Measure plugins
-(:mod:`auditor.plugins.a11y_probe`, :mod:`auditor.plugins.elderly_probe`) and, for now, the render
-enricher below ask for it with ``ctx.probe("browser")``; the engine builds it once per audit and
+(:mod:`auditor.plugins.a11y_probe`, :mod:`auditor.plugins.elderly_probe`,
+:mod:`auditor.plugins.render_probe`) ask for it with ``ctx.probe("browser")``; the engine builds it once per audit and
 closes it at the end. Checks never get it: they judge the stored measurements.
 
 How it runs:
@@ -41,7 +41,6 @@ import contextlib
 import functools
 import ipaddress
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -60,8 +59,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Rendering script-filled pages serves the checks that read page content or column links; with
-# only these off (e.g. ``--checks links``) the engine skips the enrichment and Chromium never starts.
+
+@functools.cache
+def page_script(name: str) -> str:
+    """JavaScript that runs inside audited pages, kept as package data in ``plugins/js/`` (so it is
+    linted and diffed as JavaScript, not as a Python string)."""
+
+    from importlib import resources
+
+    return resources.files("auditor.plugins").joinpath("js", name).read_text("utf-8")
+
+# The browser serves the families of the measure plugins that use it (render, a11y, 适老化); with
+# only these off (e.g. ``--checks links``) the engine skips it and Chromium never starts.
 @hookimpl
 def govaudit_serves() -> list[str]:
     return ["columns", "freshness", "documents", "interpretation", "decisions", "privacy", "identity", "a11y", "elderly"]
@@ -559,26 +568,10 @@ class BrowserProbe:
 # Runs inside the page. Violations and needs-review ("incomplete") results come back with every
 # node (up to a safety bound far above any real page, with the true count beside it): a cap here
 # would lose a page's own nodes when the kept ones are also on other pages.
-AXE_RUN_JS = """
-async (o) => {
-  const axe = window.__govaudit_axe || window.axe;
-  if (!axe) { return {error: 'axe-core not present in the page'}; }
-  const options = {resultTypes: ['violations', 'incomplete'], runOnly: {type: 'tag', values: o.tags},
-                   iframes: true, frameWaitTime: 3000, performanceTimer: false,
-                   selectors: true, ancestry: false, xpath: false, elementRef: false};
-  if (o.disable.length) { options.rules = Object.fromEntries(o.disable.map(id => [id, {enabled: false}])); }
-  const r = await axe.run(document, options);
-  const trim = (list) => list.map(v => ({
-    id: v.id, impact: v.impact, count: v.nodes.length,
-    nodes: v.nodes.slice(0, o.maxNodes).map(n => ({target: n.target, html: n.html, impact: n.impact,
-      summary: n.failureSummary || [...(n.any || []), ...(n.all || []), ...(n.none || [])].map(c => c.message).filter(Boolean).join('\\n')}))}));
-  return {version: axe.version, url: location.href, contentType: document.contentType, marked: window.__govaudit_doc === true,
-          violations: trim(r.violations), incomplete: trim(r.incomplete)};
-}
-"""
+AXE_RUN_JS = page_script("axe_run.js")
 # Appended to axe.min.js in the init script: pages that define their own global ``axe`` must not
 # take the auditor's away.
-AXE_ALIAS_JS = "\n;try{Object.defineProperty(window,'__govaudit_axe',{value:window.axe,configurable:false});}catch(e){}\n"
+AXE_ALIAS_JS = "\n" + page_script("axe_alias.js")
 AXE_NODE_BOUND = 5000  # per rule and page; only a runaway page reaches it, and its true count is kept
 
 
@@ -744,202 +737,5 @@ def govaudit_configure(config: Any) -> None:
 
     try:
         BrowserOptions.from_config(config)
-        RenderOptions.from_config(config)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"[plugins.browser] 选项无效 / invalid option: {exc}") from exc
-
-
-# --- rendering pages whose content needs JavaScript ------------------------------------------
-
-_LIST_MARKER = re.compile(r"list|news|lb|liebiao|item|article|content|con|data|info", re.I)
-_AJAX_HINT = re.compile(r"fetch\(|XMLHttpRequest|\$\.(ajax|get|post|getJSON)|\.load\(|axios|jsonp|createElement", re.I)
-_CHARSET_META = re.compile(r"(<meta[^>]+charset\s*=\s*[\"']?)([\w-]+)", re.I)
-
-
-@dataclass
-class RenderOptions:
-    enabled: bool = True
-    max_pages: int = 50
-    min_text: int = 40  # content characters below which a scripted page counts as empty
-    wait: float = 3.0  # seconds to wait for the network to go quiet after load
-
-    @classmethod
-    def from_config(cls, config: Any) -> RenderOptions:
-        opts = dict((getattr(config, "plugin_options", None) or {}).get("browser", {}) or {})
-        return cls(
-            enabled=bool(opts.get("render", True)),
-            max_pages=max(0, int(opts.get("render_max_pages", 50))),
-            min_text=max(0, int(opts.get("render_min_text", 40))),
-            wait=max(0.0, float(opts.get("render_wait", 3.0))),
-        )
-
-
-def content_facts(tree: Any) -> dict[str, Any]:
-    """How much a reader would see in the content area of a stored page, and why it may be empty.
-
-    Header, navigation and footer (found as :func:`auditor.crawl.extract.region_of` finds them) do not
-    count: a column page whose list is loaded by script still has its menus in the static HTML.
-    """
-
-    from auditor.crawl.extract import region_of
-    from auditor.model import Region
-
-    cache: dict[object, Region] = {}
-    chars = 0
-    scripts = 0
-    ajax = False
-    empty_lists: list[str] = []
-    body = tree.find(".//body") if tree is not None else None
-    if body is None:
-        return {"chars": 0, "scripts": 0, "ajax": False, "empty_lists": []}
-    for el in tree.iter("script"):
-        scripts += 1
-        # An external script may load anything; an inline one must show an AJAX call.
-        ajax = ajax or bool(el.get("src")) or bool(_AJAX_HINT.search(el.text or ""))
-    for el in body.iter():
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("script", "style", "noscript", "template") or not tag:
-            continue
-        if region_of(el, cache) != Region.CONTENT:
-            continue
-        chars += len((el.text or "").strip())
-        if el.getparent() is not None and el.getparent().tag not in ("script", "style", "noscript", "template"):
-            chars += len((el.tail or "").strip())
-        if tag in ("ul", "ol", "tbody", "table", "div", "dl") and len(el) == 0 and not (el.text or "").strip():
-            marker = f"{el.get('id') or ''} {el.get('class') or ''}"
-            if tag in ("ul", "ol", "tbody") or _LIST_MARKER.search(marker):
-                empty_lists.append(f"{tag}#{el.get('id')}" if el.get("id") else f"{tag}.{(el.get('class') or '').split()[0] if el.get('class') else ''}")
-    return {"chars": chars, "scripts": scripts, "ajax": ajax, "empty_lists": empty_lists[:5]}
-
-
-def _static_list(tree: Any, source: str) -> bool:
-    """True when the stored HTML already shows a list (≥2 entries in the content, or Hanweb datastore records)."""
-
-    from auditor.docmodel import listing
-    from auditor.model import Region
-
-    if any(b.region == str(Region.CONTENT) and len(b.items) >= 2
-           for b in listing.extract_blocks(tree, "http://render.invalid/", "utf-8")):
-        return True
-    return bool(source) and bool(listing.datastore_items(source, "http://render.invalid/")[0])
-
-
-def needs_render(tree: Any, min_text: int, js_markers: list[str] | None = None, source: str = "") -> dict[str, Any] | None:
-    """The facts when a stored page looks empty without JavaScript, else None.
-
-    Two triggers: a page with little content and a script that may load it; or a page whose
-    source carries a script-filled list marker (``columns.js_list_markers``: TRS ``trsapi``/
-    ``createPageHTML``, Hanweb ``jpage``/``dataproxy.jsp``, ``unitbuild``…) and shows no list in
-    its static HTML, or an empty list container next to static ones (a homepage whose 要闻 block
-    is script-filled) — however much other text surrounds the empty list.
-    """
-
-    if tree is None:
-        return None
-    facts = content_facts(tree)
-    if js_markers and (facts["empty_lists"] or not _static_list(tree, source)):
-        facts["js_list_markers"] = list(js_markers)
-        return facts
-    if not facts["ajax"]:
-        return None
-    # An empty list container only counts on a page with little else: a long article with an
-    # empty decorative <ul> is not a script-loaded column.
-    if facts["chars"] < min_text or (facts["empty_lists"] and facts["chars"] < 10 * min_text):
-        return facts
-    return None
-
-
-def make_render_job(wait: float) -> PageJob:
-    async def job(page: Any, url: str) -> str:
-        from playwright.async_api import TimeoutError as PWTimeout
-
-        if wait > 0:
-            with contextlib.suppress(PWTimeout):
-                await page.wait_for_load_state("networkidle", timeout=wait * 1000)
-        return await page.content()
-
-    return job
-
-
-@hookimpl
-def govaudit_enrich(site: Any, ctx: CheckContext) -> None:
-    """Render, in the audit's browser, stored pages whose static HTML shows no content.
-
-    Government CMSs often load a column's list by script (an empty ``<ul id="list">`` and an
-    AJAX call): without rendering, every freshness and column check would see a blank column.
-    The rendered DOM replaces the stored body (``replace_page_body(note="rendered")``) and the
-    links it adds are stored, so every later check sees what a visitor sees. Pages carrying a
-    script-filled list marker (``columns.js_list_markers``) with no static list are rendered
-    whatever other text they hold. Bounded by
-    ``[plugins.browser] render_max_pages`` (default 50); ``render = false`` turns it off.
-    """
-
-    import lxml.html
-    from lxml import etree
-
-    from auditor.crawl.extract import html_links
-    from auditor.docmodel import listing
-    from auditor.model import LinkEdge
-
-    opts = RenderOptions.from_config(ctx.config)
-    if not opts.enabled or opts.max_pages == 0:
-        return
-    candidates: list[tuple[str, dict[str, Any]]] = []
-    over = 0
-    for page in site.pages("html"):
-        if page.status is not None and not 200 <= page.status < 300:
-            continue
-        if page.headers.get("x-govaudit-rendered"):
-            continue
-        markers = (listing.js_list_markers(page.text, ctx.pack) + listing.js_list_markers(
-            page.text, ctx.pack, "columns.js_pager_markers")) if page.tree is not None else []
-        facts = needs_render(page.tree, opts.min_text, markers, page.text)
-        if facts is None:
-            continue
-        if len(candidates) >= opts.max_pages:
-            over += 1
-            continue
-        candidates.append((page.url, facts))
-    if not candidates:
-        return
-    try:
-        probe = ctx.probe("browser")
-    except KeyError:
-        return
-    rendered = 0
-    try:
-        outcomes = probe.map([u for u, _ in candidates], make_render_job(opts.wait), pool="render", plugin="render")
-        facts_by_url = dict(candidates)
-        for outcome in outcomes:
-            if not outcome.ok or not outcome.value:
-                continue
-            html = _CHARSET_META.sub(lambda m: m.group(1) + "utf-8", outcome.value, count=1)
-            try:
-                tree = lxml.html.document_fromstring(html)
-            except (ValueError, etree.ParserError):
-                continue
-            before = facts_by_url[outcome.url]
-            after = content_facts(tree)
-            gained = after["chars"] - before["chars"]
-            known = {(e["target_url"], e["anchor"] or "") for e in site.links(source_url=outcome.url)}
-            new_edges = []
-            for link in html_links(tree, outcome.url, "utf-8"):
-                if (link.url, link.anchor) not in known:
-                    known.add((link.url, link.anchor))
-                    new_edges.append(LinkEdge(outcome.url, link.url, link.anchor, link.region, link.tag, link.position,
-                                              attribute=link.attribute, fragment=link.fragment))
-            if gained <= 0 and not new_edges:
-                ctx.record("render", outcome.url, {"rendered": False, "before": before, "after_chars": after["chars"]})
-                continue
-            ctx.store.replace_page_body(ctx.run_id, outcome.url, html.encode("utf-8"), "utf-8", note="rendered")
-            if new_edges:
-                ctx.store.add_links(ctx.run_id, new_edges)
-            rendered += 1
-            ctx.record("render", outcome.url, {"rendered": True, "before": before, "after_chars": after["chars"],
-                                               "links_added": len(new_edges)})
-    except BrowserUnavailable as exc:
-        ctx.store.add_error(ctx.run_id, "probe", str(exc), plugin="render")
-        return
-    ctx.metric("render.pages_rendered", rendered, label_zh="经浏览器渲染的页面（静态 HTML 无内容）",
-               label_en="Pages rendered in the browser (no content in static HTML)", unit="页",
-               detail={"candidates": len(candidates), "over_limit": over, "max_pages": opts.max_pages})

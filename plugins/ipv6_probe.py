@@ -168,6 +168,7 @@ def _test_origin(
     ctx: MeasureContext, origin: tuple[str, str, int], urls: list[str], v4: dict[str, int | None], opts: dict[str, Any]
 ) -> dict[str, Any]:
     probe = ctx.probe("http")
+    routes = ctx.probe("route")
     scheme, host, port = origin
     out: dict[str, Any] = {"origin": _origin_label(origin), "host": host, "urls": len(urls), "aaaa": [], "samples": []}
     try:
@@ -179,7 +180,7 @@ def _test_origin(
     if not aaaa:
         out.update(testable=True, reachable=0.0, reachable_exact="0", reason="no_aaaa")
         return out
-    route = probe.ipv6_route(aaaa[0])
+    route = routes.ipv6(aaaa[0])
     if not route.testable:
         out.update(testable=False, reason=route.reason)
         return out
@@ -265,7 +266,7 @@ def _nameservers(ctx: MeasureContext, host: str) -> dict[str, Any]:
         except ResolveError as exc:
             entry["error"] = str(exc)
         for addr in entry["aaaa"][:1]:
-            if not probe.ipv6_route(addr).testable:
+            if not ctx.probe("route").ipv6(addr).testable:
                 entry["answers_v6"] = None
                 entry["v6_query"] = "not_testable"
                 continue
@@ -291,7 +292,7 @@ def _homepage(ctx: MeasureContext, url: str, aaaa: list[str], a: list[str]) -> d
     probe = ctx.probe("http")
     opts = _opts(ctx)
     out: dict[str, Any] = {"url": url}
-    route = probe.ipv6_route(aaaa[0])
+    route = ctx.probe("route").ipv6(aaaa[0])
     if not route.testable:
         out.update(verdict="not_testable", reason=route.reason)
         return out

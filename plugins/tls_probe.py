@@ -24,10 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from auditor.context import MeasureContext, SiteView
 from auditor.hookspecs import hookimpl
+from auditor.network.tls import TLS_VERSIONS
 
 KIND = "transport"
 VERSION = 1
-TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
 @hookimpl
@@ -55,6 +55,7 @@ def measure(site: SiteView, ctx: MeasureContext) -> dict[str, Any]:
     """HTTPS, redirect, certificate, TLS versions: the facts the transport findings are judged from."""
 
     probe = ctx.probe("http")
+    tls = ctx.probe("tls")
     opts = _opts(ctx)
     home = site.homepage_url
     scheme = urlsplit(home).scheme
@@ -76,6 +77,6 @@ def measure(site: SiteView, ctx: MeasureContext) -> dict[str, Any]:
         p = urlsplit(https_url)
         port = p.port or 443
         for v in TLS_VERSIONS:
-            versions[v] = probe.tls_version_accepted(p.hostname or "", https.address, port, v)
+            versions[v] = tls.version_accepted(p.hostname or "", https.address, port, v)
     out["tls_versions"] = versions
     return out

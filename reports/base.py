@@ -6,6 +6,7 @@ the other writers (HTML, XLSX, …) render the same dict, so they never disagree
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from auditor import __version__
 from auditor.model import SEVERITY_ORDER, Finding, Rule
+from auditor.reports.history import add_history
+from auditor.reports.newmedia import newmedia_section
 from auditor.store.database import EvidenceStore
 
 SCHEMA_VERSION = "1.0"
@@ -92,7 +96,8 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
     metrics = [r["data"] for r in store.iter_records("metric", run_id=run_id)]
     options = run.get("options") or {}
     used_rules = {d["rule"] for d in findings}
-    return {
+    report_newmedia = newmedia_section(store, run_id, findings, score)
+    report = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "govaudit", "version": __version__},
         "run_id": run_id,
@@ -128,11 +133,16 @@ def build_report(inp: ReportInputs) -> dict[str, Any]:
         "errors": [
             {"stage": e["stage"], "plugin": e["plugin"], "url": e["url"], "message": e["message"]} for e in errors[:500]
         ],
+        "newmedia": report_newmedia,  # 政务新媒体 section (reports/newmedia.py); None when not measured
     }
+    add_history(report, store, run, inp.rules, inp.lang)  # 与上次检查对比: history, changes, triage, trend
+    return report
 
 
 def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(ts))
+    """Report times in the audited site's time zone (Asia/Shanghai), not the auditing machine's."""
+
+    return dt.datetime.fromtimestamp(ts, ZoneInfo("Asia/Shanghai")).isoformat(timespec="seconds")
 
 
 def report_schema() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import jinja2
 import jsonschema
@@ -22,10 +22,33 @@ from auditor.hookspecs import hookimpl
 from auditor.model import SEVERITY_ORDER
 from auditor.reports.base import ReportWriter, report_schema
 from auditor.reports.cells import spreadsheet_text
+from auditor.reports.history import history_view
 
 SEVERITY_ZH = {"veto": "单项否决", "major": "重要", "minor": "一般", "info": "提示"}
 SEVERITY_EN = {"veto": "single veto", "major": "major", "minor": "minor", "info": "info"}
 STATUS_ZH = {"confirmed": "已核实", "partial": "部分核实", "unconfirmed": "未核实", "local": "地方规定"}
+STATUS_EN = {"confirmed": "confirmed", "partial": "partly confirmed", "unconfirmed": "not confirmed", "local": "local rule"}
+RUN_STATUS_ZH = {"complete": "完整", "partial": "部分完成", "interrupted": "中断", "failed": "失败", "running": "进行中"}
+RUN_STATUS_EN = {"complete": "complete", "partial": "partial", "interrupted": "interrupted", "failed": "failed",
+                 "running": "running"}
+SITE_TZ = "Asia/Shanghai"  # the sites audited are Chinese government sites: their time zone, not the server's
+
+
+def local_time(iso: Any) -> str:
+    """An ISO timestamp shown in the site's time zone (``2026-12-01 20:13:23 (UTC+08:00)``)."""
+
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if not isinstance(iso, str) or not iso:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(ZoneInfo(SITE_TZ)).strftime("%Y-%m-%d %H:%M:%S (UTC+08:00)")
 
 
 class JsonWriter:
@@ -51,6 +74,71 @@ def safe_href(url: Any) -> str:
     except ValueError:  # a malformed href reported as links.malformed: shown, never a link
         return "#"
     return url if scheme in ("http", "https") else "#"
+
+
+def display_url(url: Any) -> str:
+    """A URL as a person reads it: percent-escapes decoded (``/%E6%94%BF`` → ``/政``) and an IDN
+    host shown in Unicode. Display only — the ``href`` keeps the URL exactly as crawled. Escapes that
+    are not UTF-8 text, and decoded control characters or spaces, leave the URL as it was."""
+
+    if not isinstance(url, str) or "%" not in url and "xn--" not in url:
+        return url if isinstance(url, str) else ""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc
+        if "xn--" in host:
+            hostname = parts.hostname or ""
+            host = host.replace(hostname, hostname.encode("ascii").decode("idna"))
+        decoded = [unquote(x, errors="strict") for x in (parts.path, parts.query, parts.fragment)]
+    except (UnicodeError, ValueError):
+        return url
+    if any(ch.isspace() or ord(ch) < 0x20 or ch in "\x7f" for x in decoded for ch in x):
+        return url
+    return urlunsplit((parts.scheme, host, *decoded))
+
+
+UNITS = {  # metric unit → how it reads after the number, per language ("ratio" is shown as a percentage)
+    "zh": {"页": " 页", "条": " 条", "个": " 个", "s": " 秒", "ms": " 毫秒", "days": " 天"},
+    "en": {"页": " pages", "条": " items", "个": "", "s": " s", "ms": " ms", "days": " days"},
+}
+
+
+def figure(value: Any, unit: str, lang: str) -> str:
+    """A site figure as a number with its unit: None → "—" (not measured), ratios as percentages."""
+
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if unit == "ratio" and isinstance(value, (int, float)):
+        return f"{value * 100:.1f}%".replace(".0%", "%")
+    if isinstance(value, float):
+        value = f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{value}{UNITS['en' if lang == 'en' else 'zh'].get(unit, (' ' + unit) if unit else '')}"
+
+
+def indicator_chart(report: dict[str, Any], lang: str, width: int = 640) -> dict[str, Any]:
+    """Bars of the findings per indicator (and per rule for findings outside the deduction part),
+    for an inline SVG: the report stays one file with no script and no network."""
+
+    en = lang == "en"
+    counts: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    for f in report["findings"]:
+        key = f.get("indicator") or f["rule"]
+        label = f.get("indicator_name") or f.get("rule_name") or f["rule"]
+        bar = counts.setdefault(key, {"label": label, "count": 0, "veto": False, "deducted": 0.0})
+        bar["count"] += 1
+        bar["veto"] = bar["veto"] or f["severity"] == "veto"
+        bar["deducted"] += f.get("deduction") or 0.0
+    bars = sorted(counts.values(), key=lambda b: (not b["veto"], -b["deducted"], -b["count"], b["label"]))[:25]
+    top = max((b["count"] for b in bars), default=1)
+    label_w, row_h = 220, 22
+    for i, b in enumerate(bars):
+        b["y"] = i * row_h
+        b["w"] = max(2, round((width - label_w - 60) * b["count"] / top))
+        b["label_short"] = b["label"] if len(b["label"]) <= 16 else b["label"][:15] + "…"
+    return {"bars": bars, "width": width, "label_w": label_w, "row_h": row_h, "height": max(1, len(bars)) * row_h + 4,
+            "title": "Findings per indicator" if en else "各指标问题数"}
 
 
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg);base64,[A-Za-z0-9+/]+={0,2}")
@@ -88,6 +176,7 @@ class HtmlWriter:
     name = "html"
     MAX_PAGES_LISTED = 200
     MAX_FINDINGS_PER_RULE = 500  # the HTML stays readable on a 100k-page site; JSON/XLSX have them all
+    COLLAPSE_PAGES_AFTER = 10  # longer page lists start folded (<details>)
 
     def __init__(self) -> None:
         loader = jinja2.FunctionLoader(
@@ -96,11 +185,20 @@ class HtmlWriter:
         self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
         self.env.filters["href"] = safe_href
         self.env.filters["data_img"] = safe_data_image
+        self.env.filters["show_url"] = display_url
 
     def write(self, report: dict[str, Any], out_dir: Path) -> Path:
+        path = out_dir / "report.html"
+        path.write_text(self.render(report), encoding="utf-8")
+        return path
+
+    def render(self, report: dict[str, Any]) -> str:
+        """The report page (also what :mod:`auditor.reports.pdf` prints)."""
+
         lang = report.get("lang", "zh")
         groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        for f in report["findings"]:
+        live = [f for f in report["findings"] if not (f.get("triage") or {}).get("active")]  # triaged: shown apart
+        for f in live:
             g = groups.setdefault(
                 f["rule"],
                 {"rule": f["rule"], "name": f.get("rule_name", f["rule"]), "severity": f["severity"], "basis": f["basis"],
@@ -117,17 +215,22 @@ class HtmlWriter:
             groups=ordered,
             fix_first=_fix_first,
             sev=SEVERITY_EN if lang == "en" else SEVERITY_ZH,
-            status_names=STATUS_ZH if lang != "en" else {},
+            status_names=STATUS_ZH if lang != "en" else STATUS_EN,
             t=_texts(lang),
             max_pages=self.MAX_PAGES_LISTED,
             max_findings=self.MAX_FINDINGS_PER_RULE,
             pages_of=_pages_of,
             evidence_json=lambda ev: json.dumps(_trim(ev), ensure_ascii=False, indent=1, default=str),
             ta=A11Y_TEXTS_EN if lang == "en" else A11Y_TEXTS_ZH,
+            live=live,
+            h=history_view(report, lang),
+            figure=lambda value, unit: figure(value, unit, lang),
+            chart=indicator_chart(report, lang),
+            local_time=local_time,
+            run_status=(RUN_STATUS_EN if lang == "en" else RUN_STATUS_ZH),
+            collapse_after=self.COLLAPSE_PAGES_AFTER,
         )
-        path = out_dir / "report.html"
-        path.write_text(html, encoding="utf-8")
-        return path
+        return html
 
 
 def _fix_first(findings: list[dict[str, Any]], limit: int = 15) -> list[dict[str, Any]]:
@@ -171,7 +274,8 @@ def _texts(lang: str) -> dict[str, str]:
         "pass_line": "合格线", "why_score": "得分说明", "fix_first": "先改这些", "message": "问题", "veto_short": "否决",
         "state": "判定", "state_triggered": "触发", "state_clear": "未触发", "state_undecided": "无法判定（数据不足）",
         "state_not_checked": "未自动检查（需人工核查）", "deduction_part": "扣分部分（100分）",
-        "not_checked_block": "本工具尚不能自动检查，按满分计", "not_run": "本次未检查", "capped": "封顶，应扣",
+        "not_checked_block": "本工具尚不能自动检查，按满分计", "not_run": "本次未检查", "capped": "封顶，应扣", "no_deduction": "不扣分", "value": "取值",
+        "interrupted_note": "审计被中断，证据不完整，结论无法判定（可用 --resume 继续）：",
     }
     en = {
         "title": "Government website compliance self-check", "site": "Site", "as_of": "Assessment date", "run": "Run",
@@ -189,7 +293,8 @@ def _texts(lang: str) -> dict[str, str]:
         "veto_short": "veto", "state": "State", "state_triggered": "triggered", "state_clear": "not triggered",
         "state_undecided": "undecided (not enough data)", "state_not_checked": "not checked by machine (check by hand)",
         "deduction_part": "Deduction part (100 points)", "not_checked_block": "not machine-checkable yet, full points kept",
-        "not_run": "not checked this run", "capped": "capped, due",
+        "not_run": "not checked this run", "capped": "capped, due", "no_deduction": "no deduction", "value": "Value",
+        "interrupted_note": "the audit was interrupted: the evidence is incomplete and no verdict is given (continue with --resume):",
     }
     return en if lang == "en" else zh
 
@@ -214,38 +319,69 @@ class XlsxWriter:
         wb = Workbook(write_only=False)
         ws = wb.active
         ws.title = "findings" if en else "问题清单"
-        ws.append(self.HEADERS_EN if en else self.HEADERS_ZH)
+        ws.append(_cells(self.HEADERS_EN if en else self.HEADERS_ZH))
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for f in report["findings"]:
             basis = f.get("basis") or {}
-            ws.append([
+            ws.append(_cells([
                 f["id"], f["rule"], f.get("rule_name", ""), sev.get(f["severity"], f["severity"]), f.get("deduction") or 0.0,
-                spreadsheet_text(f.get("indicator_name") or f.get("indicator") or ""), spreadsheet_text(f.get("url") or ""),
-                spreadsheet_text(f.get("source_url") or ""), spreadsheet_text(f.get("column") or ""), spreadsheet_text(f["message"]),
-                spreadsheet_text(f"{basis.get('zh', '')} ({basis.get('source', '')})"),
+                f.get("indicator_name") or f.get("indicator") or "", f.get("url") or "", f.get("source_url") or "",
+                f.get("column") or "", f["message"],
+                f"{(basis.get('en') if en else None) or basis.get('zh', '')} ({basis.get('source', '')})",
                 basis.get("status", "") if en else STATUS_ZH.get(basis.get("status", ""), basis.get("status", "")),
-                spreadsheet_text(f.get("remediation", "")), len(_pages_of(f.get("evidence") or {})),
-            ])
+                f.get("remediation", ""), len(_pages_of(f.get("evidence") or {})),
+            ]))
         summary = wb.create_sheet("summary" if en else "概况")
         score = report["score"]
         for row in (
             ("site" if en else "网站", report["site"]["url"]),
             ("as of" if en else "评估基准日", report["as_of"]),
+            ("status" if en else "状态", report.get("status", "")),
             ("verdict" if en else "结论", score["verdict_en"] if en else score["verdict_zh"]),
             ("score" if en else "扣分部分得分", score["score"]),
             ("pass line" if en else "合格线", score["pass_line"]),
             ("single veto" if en else "单项否决", ", ".join(
-                v["name_en"] if en else v["name_zh"] for v in score.get("veto_items", []) if v["state"] == "triggered") or "-"),
+                v["name_en"] if en else v["name_zh"] for v in score.get("veto_items", []) if v["state"] == "triggered") or ("none" if en else "无")),
             ("rule pack" if en else "规则包", f"{(report.get('rule_pack') or {}).get('id', '')} {(report.get('rule_pack') or {}).get('version', '')}"),
             ("run" if en else "运行编号", report.get("run_id", "")),
         ):
-            summary.append(list(row))
+            summary.append(_cells(row))
         for line in score.get("explanation_en" if en else "explanation_zh", []):
-            summary.append(["", spreadsheet_text(line)])
+            summary.append(_cells(["", line]))
+        if report.get("newmedia"):
+            _newmedia_sheet(wb, report["newmedia"], en, Font)
         path = out_dir / "report.xlsx"
         wb.save(path)
         return path
+
+
+NEWMEDIA_HEADERS_ZH = ("账号名称", "平台", "主办单位", "账号ID", "备案状态", "网站展示", "已备案", "最近发文", "距基准日天数",
+                       "窗口内发文", "判定", "否决", "问题")
+NEWMEDIA_HEADERS_EN = ("account", "platform", "owner", "account id", "registry status", "on site", "in registry", "last post",
+                       "days since", "posts in window", "state", "veto", "findings")
+
+
+def _newmedia_sheet(wb: Any, nm: dict[str, Any], en: bool, font: Any) -> None:
+    """The 政务新媒体 sheet: one row per account (every crawled or filed string through spreadsheet_text)."""
+
+    ws = wb.create_sheet("new media" if en else "政务新媒体")
+    ws.append(NEWMEDIA_HEADERS_EN if en else NEWMEDIA_HEADERS_ZH)
+    for cell in ws[1]:
+        cell.font = font(bold=True)
+    for a in nm["accounts"]:
+        ws.append(_cells([a["name"], a["platform"] or "", a["owner"], a.get("account_id", ""), a.get("status", ""),
+                          bool(a.get("on_site")), bool(a.get("in_registry")), a["last_post"] or "", a.get("days_since"),
+                          a["posts_in_window"], a["state"], bool(a.get("veto")),
+                          "\n".join(f["message"] for f in a["findings"])]))
+
+
+def _cells(values: Any) -> list[Any]:
+    """One sheet row: every string through :func:`spreadsheet_text` (crawled text, rule names and
+    summary lines alike — one rule for every cell is the only one that cannot be forgotten for a
+    new column); numbers stay numbers."""
+
+    return [v if v is None or isinstance(v, int | float) else spreadsheet_text(v) for v in values]
 
 
 @hookimpl

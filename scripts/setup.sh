@@ -9,7 +9,8 @@ extras=""
 
 pkgs=()
 command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
-{ command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; } || pkgs+=(fonts-wqy-microhei)
+# any CJK font will do (Chinese in screenshots and the text of report.pdf); none → WenQuanYi Micro Hei
+{ command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || pkgs+=(fonts-wqy-microhei)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || pkgs+=(python3-venv)
 if [ ${#pkgs[@]} -gt 0 ]; then
   sudo=""

@@ -21,9 +21,9 @@ from auditor.plugins.browser import (
     BrowserOptions,
     BrowserProbe,
     host_resolver_rules,
-    needs_render,
     resolve_hosts,
 )
+from auditor.plugins.render_probe import needs_render
 from auditor.scoring import compute_score
 from auditor.store.database import EvidenceStore
 from tests.sites.a11y_fixture import (
@@ -223,15 +223,18 @@ def test_js_loaded_column_is_rendered_for_every_check(tmp_path) -> None:
         assert needs_render(audit.site.page(base + "/xwzx/2024/art_1.html").tree, 40) is None
         audit.run()
         after = audit.site.page(url)
-    assert after.headers.get("x-govaudit-rendered") == "rendered"
+    assert after.rendered and not before.rendered
+    assert JS_ITEMS[0][0] not in after.original_body.decode("utf-8")  # the fetched bytes are kept
     for title, date in JS_ITEMS:
         assert title in after.visible_text and date in after.visible_text
     anchors = {e["anchor"]: e["target_url"] for e in audit.store.iter_links(audit.run_id, source_url=url)}
     assert anchors[JS_ITEMS[0][0]] == base + "/tzgg/2024/t1.html"
-    rendered = [r for r in audit.records("render") if r["rendered"]]
-    assert len(rendered) == 1 and rendered[0]["links_added"] == len(JS_ITEMS)
+    [index] = audit.measured("render")
+    assert index["rendered"] == [url]
+    [page] = audit.measured("render.page")
+    assert page["links_added"] == len(JS_ITEMS)
     assert not audit.errors
-    # Idempotent: the stored page now has content, so a recheck does not render it again.
+    # What checks see is the rendered DOM: it has content, so it would not be rendered again.
     assert needs_render(after.tree, 40) is None
 
 

@@ -141,8 +141,8 @@ def test_render_trigger_sees_list_markers_behind_long_text() -> None:
     import lxml.html
 
     from auditor.docmodel.listing import js_list_markers
+    from auditor.plugins.render_probe import needs_render
     from auditor.rulepacks import load_pack
-    from plugins.browser import needs_render
 
     pack = load_pack("national")
     intro = "本栏目集中发布全县各乡镇、各部门的工作动态信息。" * 30

@@ -187,8 +187,9 @@ def test_kill_9_mid_audit_keeps_what_was_committed(tmp_path: Path) -> None:
     try:
         runs = store.list_runs()
         assert len(runs) == 1
+        assert runs[0]["status"] == "interrupted"  # in the row: opening the store marked the dead run
         run = store.get_run(runs[0]["id"])
-        assert run is not None and run["status"] == "incomplete"
+        assert run is not None and run["status"] == "interrupted"
         run_id = run["id"]
         fetched = {urlsplit(r["url"]).path for r in store.iter_fetches(run_id)}
         stored_pages = {urlsplit(p["url"]).path for p in store.iter_pages(run_id, with_body=False)}

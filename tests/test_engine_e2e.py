@@ -216,7 +216,7 @@ def test_veto_exit_status_and_config_file(tmp_path: Path, plugin_env: dict[str, 
         (["--profile", "village"], "profile"),
         (["--rules", "no-such-pack"], "no-such-pack"),
         (["--resolve", "no-equals-sign"], "HOST=ADDR"),
-        (["--format", "pdf"], "pdf"),
+        (["--format", "pdff"], "pdff"),  # pdf is a format now (the HTML report printed by Chromium)
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:

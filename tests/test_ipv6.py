@@ -245,8 +245,8 @@ def test_route_detection_in_namespaces() -> None:
     code = (
         "import subprocess, sys; sys.path.insert(0, %r); "
         "subprocess.run(['ip','link','set','lo','up'], check=True); %s"
-        "from auditor.plugins.netprobe import HttpProbe; from auditor.network.resolve import Resolver; "
-        "p = HttpProbe(Resolver()); print(p.ipv6_route('::1').reason or 'ok', p.ipv6_route('2001:db8::1').reason or 'ok')"
+        "from auditor.network.route import RouteCheck; "
+        "p = RouteCheck(); print(p.ipv6('::1').reason or 'ok', p.ipv6('2001:db8::1').reason or 'ok')"
     )
     root = str(Path(__file__).resolve().parent.parent)
     plain = subprocess.run(["unshare", "-n", sys.executable, "-c", code % (root, "")], capture_output=True, text=True)
@@ -275,8 +275,8 @@ def test_similarity_and_sample_are_stable() -> None:
 
 
 def test_probe_pins_the_address_and_keeps_the_host_name(tmp_path: Path) -> None:
+    from auditor.network.http import HttpProbe
     from auditor.network.resolve import Resolver
-    from auditor.plugins.netprobe import HttpProbe
 
     seen: list[tuple[str, str]] = []
 

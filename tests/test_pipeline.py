@@ -143,11 +143,11 @@ def test_checks_cannot_reach_probes(tmp_path: Path) -> None:
     assert isinstance(audit.ctx.measure_context("x").probe("dns").lookup("www.x.gov.cn", "A"), list)
 
 
-def test_the_check_stage_gets_no_browser_either(tmp_path: Path) -> None:
-    """Since the browser move (issue #9) no probe is a check-stage exception: a check asking for the
-    browser is refused even during ``govaudit check`` with the browser factory offered, and the
-    factory is never called. Old: ``LEGACY_CHECK_PROBES = {"browser"}`` handed it over. Only the
-    enrich stage (the render enricher, still to move) may build it."""
+def test_neither_checks_nor_enrichers_get_the_browser(tmp_path: Path) -> None:
+    """No probe is a check- or enrich-stage exception any more: rendering moved to the measure stage
+    (plugins/render_probe.py), so a check or an enricher asking for the browser is refused during
+    ``govaudit check`` with the browser factory offered, and the factory is never called. Old: the
+    enrich stage's ``LEGACY_ENRICH_PROBES = {"browser"}`` handed it to the render enricher."""
 
     built: list[str] = []
     audit = Audit(tmp_path, ThirdPartyFamily())
@@ -155,10 +155,11 @@ def test_the_check_stage_gets_no_browser_either(tmp_path: Path) -> None:
                        {"browser": lambda mctx: built.append(mctx.plugin) or "a browser"}, URL)
     with pytest.raises(ProbeNotAllowed):
         ctx.probe("browser")
+    with ctx.stage("enrich"), pytest.raises(ProbeNotAllowed):
+        ctx.probe("browser")
     assert built == []
-    with ctx.stage("enrich"):
-        assert ctx.probe("browser") == "a browser"
-    assert built == ["engine"]
+    assert ctx.measure_context("render").probe("browser") == "a browser"
+    assert built == ["render"]
 
 
 def test_recheck_has_no_probes_at_all(tmp_path: Path) -> None:
@@ -326,7 +327,7 @@ class Writer:
     @hookimpl
     def govaudit_check_site(self, site: SiteView, ctx: CheckContext) -> Any:
         assert list(ctx.store.iter_records("writer.note", run_id=ctx.run_id))  # reads work
-        site.store.replace_page_body(ctx.run_id, URL, b"<html>rewritten</html>")
+        site.store.add_links(ctx.run_id, [])
         yield ctx.finding("thirdparty.wrote", URL, "不应到达", key="x")
 
 
@@ -335,7 +336,7 @@ def test_checks_get_a_read_only_store(tmp_path: Path) -> None:
     audit = Audit(tmp_path, writer).run()
     assert audit.findings == []
     [err] = audit.errors
-    assert err["plugin"] == "writer" and "read-only evidence store" in err["message"] and "replace_page_body" in err["message"]
+    assert err["plugin"] == "writer" and "read-only evidence store" in err["message"] and "add_links" in err["message"]
     assert isinstance(writer.enrich_store, EvidenceStore)
     with pytest.raises(AttributeError, match="add_record"):
         audit.ctx.store.add_record(audit.run_id, None, "x", "y", {})

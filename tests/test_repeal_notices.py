@@ -12,7 +12,8 @@ import datetime as dt
 
 import pytest
 
-from auditor.docmodel.documents import extract_html, find_doc_numbers, parse_doc_number, same_doc_number
+from auditor.docmodel.docnumbers import find_doc_numbers, parse_doc_number, same_doc_number
+from auditor.docmodel.documents import extract_html
 from tests.test_documents import doc
 
 D = dt.date

@@ -32,11 +32,16 @@ def _f(rule: str, sev: Severity = Severity.MAJOR, i: int = 0, **evidence: object
 def test_the_2019_structure_is_pack_data() -> None:
     pack = load_pack("national")
     blocks = pack.scoring["blocks"]
-    assert {k: b["points"] for k, b in blocks.items()} == {"publish": 31, "service": 25, "interaction": 23, "function": 21}
-    assert all(b["status"] == "partial" for b in blocks.values())  # derived from published self-checks
-    assert set(pack.scoring["vetoes"]) == {"serious_problem", "site_unreachable", "homepage_not_updated",
-                                          "column_not_updated", "blank_column", "interaction_unresponsive",
-                                          "service_impractical"}
+    site_blocks = {k: b for k, b in blocks.items() if b.get("scope", "site") == "site"}
+    assert {k: b["points"] for k, b in site_blocks.items()} == {"publish": 31, "service": 25, "interaction": 23, "function": 21}
+    assert all(b["status"] == "partial" for b in site_blocks.values())  # derived from published self-checks
+    site_vetoes = {k for k, v in pack.scoring["vetoes"].items() if v.get("scope", "site") == "site"}
+    assert site_vetoes == {"serious_problem", "site_unreachable", "homepage_not_updated", "column_not_updated",
+                           "blank_column", "interaction_unresponsive", "service_impractical"}
+    # 政务新媒体 is scored per account, outside the website's 100 points (scope newmedia)
+    assert {k for k, b in blocks.items() if b.get("scope") == "newmedia"} == {"newmedia"}
+    assert {k for k, v in pack.scoring["vetoes"].items() if v.get("scope") == "newmedia"} == {
+        "newmedia_serious_problem", "newmedia_not_updated", "newmedia_no_interaction"}
     assert pack.scoring["bonus"]["points"] == 30
     for key, ind in pack.indicators.items():
         assert ind["block"] in blocks, key

@@ -17,7 +17,7 @@ import pytest
 import trustme
 
 from auditor.checks import security
-from auditor.plugins.netprobe import local_tls_support
+from auditor.network.tls import local_tls_support
 from tests.sites.net_fixture import WWW, serve_tls, server_context, stored_run
 from tests.support import Site, closed_port, dns_server, run_cli, serve
 

@@ -1,7 +1,11 @@
 """``govaudit``: the command line. Chinese by default (``--lang en`` for English).
 
 Exit status of ``check``/``demo``/``recheck``: 0 no single-veto finding, 1 at least one
-single-veto finding, 2 usage or configuration error, 3 the audit itself could not run.
+single-veto finding, 2 usage or configuration error (an unknown ``--format`` included, refused
+before the crawl), 3 the audit itself could not run, 4 no verdict (``recheck`` of an interrupted
+run: 无法判定), 130/143 the audit was stopped by SIGINT/SIGTERM (a partial report marked 中断 is
+written; ``check … --resume`` continues it). Without a terminal (cron, systemd) progress is plain
+log lines (:mod:`auditor.cli.progress`), never a live display.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor import __version__
+from auditor.cli import validate
+from auditor.cli.progress import PlainProgress, interactive
 from auditor.config import (
     PROFILES,
     AuditConfig,
@@ -38,7 +44,8 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
-EXIT_OK, EXIT_VETO, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+EXIT_OK, EXIT_VETO, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_UNDECIDED = 0, 1, 2, 3, 4
+LATEST = "latest"  # ``--resume`` without a run id: the newest interrupted run of the site
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -47,8 +54,14 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
+DEFAULT_OUT_ROOT = "govaudit-reports"
+
+
 def _default_out(cfg: AuditConfig) -> str:
-    return str(Path("reports") / (cfg.host or "site") / cfg.as_of)
+    """``./govaudit-reports/<host>/<as-of>/``: not ``./reports/``, which in a checkout is the
+    package folder ``reports/`` (the writers' own code), where report files must never land."""
+
+    return str(Path(DEFAULT_OUT_ROOT) / (cfg.host or "site") / cfg.as_of)
 
 
 def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> AuditConfig:
@@ -64,8 +77,8 @@ def _make_config(url: str, config_file: Path | None, cli: dict[str, Any]) -> Aud
 
 
 # Shared options (typer has no option groups; these aliases keep the signatures readable).
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./reports/<host>/<as-of>/)")]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="报告目录 / report directory (default ./govaudit-reports/<host>/<as-of>/)")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="证据库 SQLite 文件或 SQLAlchemy URL / evidence store")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en")]
 
 
@@ -92,10 +105,14 @@ def check(
     sibling_host: Annotated[list[str] | None, typer.Option("--sibling-host", help="同属本站的其他主机名")] = None,
     column: Annotated[list[str] | None, typer.Option("--column", help="额外的栏目入口地址（种子）")] = None,
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
-    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx (default all three)")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx,ledger,docx,pdf（默认 json,html,xlsx,ledger；ledger=整改台账，docx=整改通知书，pdf=HTML 报告的 PDF）")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
+    accounts: Annotated[Path | None, typer.Option("--accounts", help="政务新媒体备案登记表 CSV/XLSX / new-media account registry")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", metavar="[RUN_ID]",
+                                               help="继续被中断的运行（省略编号：最近一次）/ continue an interrupted run "
+                                                    "(no id: the latest)")] = None,
 ) -> None:
     """自查一个网站 / audit one site (the pre-assessment self-check)."""
 
@@ -107,6 +124,10 @@ def check(
         plugin_options: dict[str, dict[str, Any]] = {}
         if a11y:
             plugin_options["a11y"] = {"mode": a11y}
+        from auditor.cli.newmedia import accounts_options
+
+        if (nm := accounts_options(accounts)) is not None:
+            plugin_options["newmedia"] = nm
         cli = {
             "out": str(out_dir) if out_dir else None,
             "db": str(db) if db else None,
@@ -130,51 +151,105 @@ def check(
             "formats": _split(formats),
             "verify_tls": False if insecure else None,
         }
+        validate.check_cli(url, cli, config_file)
         cfg = _make_config(url, config_file, cli)
         if plugin_options:
             for name, opts in plugin_options.items():
                 cfg.plugin_options.setdefault(name, {}).update(opts)
+        validate.check_config(cfg)
     except ConfigError as exc:
-        err.print(f"[red]错误 / error:[/] {exc}")
+        err.print(f"[red]{'error' if lang == 'en' else '错误'}:[/] {validate.message(exc, lang)}", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
-    raise typer.Exit(run_audit(cfg))
+    raise typer.Exit(run_audit(cfg, resume=resume))
 
 
-def run_audit(cfg: AuditConfig) -> int:
+def run_audit(cfg: AuditConfig, resume: str | None = None) -> int:
     """Run one audit with a live progress display; return the exit status."""
 
+    from auditor import interrupt
     from auditor.engine import AuditCannotRun, Engine, audit
     from auditor.pluginmanager import PluginError
 
     zh = cfg.lang != "en"
     try:
         engine = Engine(cfg)
+        validate.check_engine(cfg, engine)
+        store, run_id = resume_target(cfg, resume)
     except (ConfigError, PluginError) as exc:
-        err.print(f"[red]错误 / error:[/] {exc}")
+        err.print(f"[red]{'错误' if zh else 'error'}:[/] {validate.message(exc, cfg.lang)}", soft_wrap=True)
         return EXIT_USAGE
     live_holder: dict[str, Any] = {}
 
     def on_start(job: Any) -> None:
-        if not err.is_terminal:
-            err.print(("开始自查 " if zh else "Auditing ") + cfg.url)
+        # the run id first: a run killed later can be found (recheck, --resume) without the report
+        err.print(("运行编号：" if zh else "run id: ") + job.run_id + ("（继续）" if zh and resume else " (resumed)" if resume else ""))
+        if not interactive():  # cron, systemd, a pipe: plain lines every few seconds, no live panel
+            print(("开始自查 " if zh else "Auditing ") + cfg.url, file=sys.stderr, flush=True)
+            live_holder["live"] = PlainProgress(job).start()
             return
         live = Live(get_renderable=lambda: _progress(job, zh), console=err, refresh_per_second=4, transient=True)
         live.start()
         live_holder["live"] = live
 
+    log_file = validate.file_logging(cfg.db)  # warnings and tracebacks: a file, not the terminal
+    guard = None
     try:
-        result = audit(cfg, engine, on_crawl_start=on_start)
+        with interrupt.guarding() as guard:
+            result = audit(cfg, engine, store=store, on_crawl_start=on_start, resume=run_id)
     except AuditCannotRun as exc:
         _stop_live(live_holder)
-        err.print(f"[red]{exc}[/]")
+        err.print(f"[red]{exc}[/]", soft_wrap=True)
+        for p in exc.paths:
+            out.print(("报告：" if zh else "report: ") + str(p))
+        if log_file.exists() and log_file.stat().st_size:
+            err.print(("详情见日志：" if zh else "details in the log: ") + str(log_file), soft_wrap=True)
         return EXIT_CANNOT_RUN
     except ConfigError as exc:
         _stop_live(live_holder)
-        err.print(f"[red]错误 / error:[/] {exc}")
+        err.print(f"[red]{'错误' if zh else 'error'}:[/] {validate.message(exc, cfg.lang)}", soft_wrap=True)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # a second signal while the partial report was being written
+        _stop_live(live_holder)
+        err.print("已中断 / interrupted")
+        return guard.exit_code if guard is not None else 130
     _stop_live(live_holder)
     _summary(result.report, result.paths, zh)
+    if log_file.exists() and log_file.stat().st_size:
+        err.print(("运行日志（警告与错误详情）：" if zh else "log (warnings and error details): ") + str(log_file), soft_wrap=True)
+    if result.interrupted:
+        err.print(("已中断，部分报告已写出；继续：govaudit check --resume " if zh else
+                   "interrupted; a partial report was written; continue with: govaudit check --resume ") + result.run_id)
+        return 128 + result.interrupted
     return EXIT_VETO if result.veto else EXIT_OK
+
+
+
+def resume_target(cfg: AuditConfig, resume: str | None) -> tuple[Any, str | None]:
+    """The store, and the run ``--resume`` continues (None: a new run). Opening the store marks
+    runs whose process died ``interrupted``; only those (and runs stopped by a signal) resume."""
+
+    from auditor.store.database import EvidenceStore
+    from auditor.store.journal import RESUMABLE, latest_resumable
+
+    store = EvidenceStore(cfg.db)
+    if resume is None:
+        return store, None
+    run_id = latest_resumable(store, cfg.host) if resume == LATEST else resume
+    if run_id is None:
+        raise validate.OptionError("--resume", f"没有可继续的中断运行（{cfg.host}）", f"no interrupted run of {cfg.host} to resume")
+    run = store.get_run(run_id)
+    if run is None:
+        raise validate.OptionError("--resume", f"没有这个运行记录：{run_id}", f"no such run: {run_id}")
+    if run["status"] not in RESUMABLE:
+        raise validate.OptionError("--resume", f"运行 {run_id} 的状态是 {run['status']}，只能继续被中断的运行",
+                                   f"run {run_id} is {run['status']}; only interrupted runs resume")
+    if run["site"] != cfg.host:
+        raise validate.OptionError("--resume", f"运行 {run_id} 审计的是 {run['site']}，不是 {cfg.host}",
+                                   f"run {run_id} audited {run['site']}, not {cfg.host}")
+    if run["as_of"] != cfg.as_of:
+        raise validate.OptionError("--resume", f"运行 {run_id} 的评估基准日是 {run['as_of']}（--as-of {cfg.as_of}）",
+                                   f"run {run_id} has --as-of {run['as_of']}, not {cfg.as_of}")
+    return store, run_id
 
 
 def _stop_live(holder: dict[str, Any]) -> None:
@@ -210,6 +285,10 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
     hit = [v for v in score.get("veto_items", []) if v["state"] == "triggered"]
     vetoes = ", ".join(f"{v['name_zh'] if zh else v['name_en']}×{len(v['findings'])}" for v in hit) or ("无" if zh else "none")
     table.add_row("单项否决" if zh else "single veto", vetoes)
+    if report.get("newmedia"):  # 政务新媒体: judged per account (issue #12)
+        nm = score.get("newmedia") or {}
+        table.add_row("政务新媒体" if zh else "new media", f"{len(report['newmedia']['accounts'])} · "
+                      + (nm.get("verdict_zh", "") if zh else nm.get("verdict_en", "")))
     cov = report.get("coverage") or {}
     table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
@@ -282,7 +361,7 @@ def recheck(
     lang: LangOpt = None,
     rules: Annotated[str | None, typer.Option("--rules", help="换用规则包 / another rule pack")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
-    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx,ledger,docx,pdf")] = None,
 ) -> None:
     """在已存储的审计上重新运行检查（不重新抓取）/ re-run checks on a stored audit without re-crawling."""
 
@@ -309,6 +388,8 @@ def recheck(
         err.print(f"[red]错误 / error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from None
     _summary(result.report, result.paths, cfg.lang != "en")
+    if result.undecided:  # an interrupted run: judged on part of its evidence, no verdict
+        raise typer.Exit(EXIT_UNDECIDED)
     raise typer.Exit(EXIT_VETO if result.veto else EXIT_OK)
 
 
@@ -399,14 +480,54 @@ def monitor(
     raise typer.Exit(code)
 
 
-def main() -> None:
-    """Console-script entry point."""
+from auditor.cli.history import register as _register_history  # noqa: E402 - history, diff, triage, ledger import
 
+_register_history(app)
+
+
+def _argv_value(option: str) -> str | None:
+    """``--db X`` or ``--db=X`` from the command line (where a traceback log goes)."""
+
+    args = sys.argv[1:]
+    for i, a in enumerate(args):
+        if a == option and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(option + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _optional_value(args: list[str], option: str, default: str) -> list[str]:
+    """``--resume`` with its value left out (last, or before another option or the URL) means
+    ``--resume latest``: typer has no options with an optional value."""
+
+    out = list(args)
+    for i, a in enumerate(out):
+        if a == option and (i + 1 == len(out) or out[i + 1].startswith("-") or "://" in out[i + 1]):
+            out.insert(i + 1, default)
+            break
+    return out
+
+
+def main() -> None:
+    """Console-script entry point: no traceback on the terminal — an unexpected error is one
+    line naming the log file (beside the evidence store) that holds its traceback."""
+
+    sys.argv[1:] = _optional_value(sys.argv[1:], "--resume", LATEST)
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print("已中断 / interrupted")
-        sys.exit(130)
+        sys.exit(128 + getattr(exc, "signum", 2))
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for the terminal
+        db = _argv_value("--db")
+        try:
+            where = str(validate.log_traceback(exc, db))
+        except Exception:  # noqa: BLE001
+            where = "(日志写入失败 / the log could not be written)"
+        err.print(f"内部错误 / internal error: {type(exc).__name__}: {str(exc)[:300]} — 详情见 / traceback in {where}",
+                  soft_wrap=True, markup=False, highlight=False)
+        sys.exit(EXIT_CANNOT_RUN)
 
 
 if __name__ == "__main__":

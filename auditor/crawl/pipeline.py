@@ -28,6 +28,8 @@ from typing import Any
 
 from twisted.internet import task
 
+from auditor.crawl.journal import ItemGroup, JournalItem
+from auditor.crawl.journal import add as add_journal_rows
 from auditor.model import FetchRecord, LinkEdge
 
 log = logging.getLogger(__name__)
@@ -145,29 +147,43 @@ class StorePipeline:
             self.store.add_error(self.run_id, "crawl", f"{self.failed_rows} crawl rows could not be stored")
 
     def process_item(self, item: Any) -> Any:
-        store, run_id = self.store, self.run_id
-        if isinstance(item, FetchItem):
-            store.add_fetch(run_id, item.record)
-            n = 1
-        elif isinstance(item, LinksItem):
-            store.add_links(run_id, item.edges)
-            n = len(item.edges)
-        elif isinstance(item, PageItem):
-            store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
-                           item.depth, item.title, item.kind, item.body, item.headers)
-            n = 1
-        elif isinstance(item, SkipItem):
-            store.add_skip(run_id, item.url, item.reason)
-            n = 1
-        elif isinstance(item, ErrorItem):
-            store.add_error(run_id, item.stage, item.message, url=item.url)
-            n = 1
+        if isinstance(item, ItemGroup):
+            # one callback's rows (fetch, page, links, journal): never split by a commit, so a
+            # journal "done" row is stored with the evidence it stands for or not at all
+            n = sum(self._take(member) or 0 for member in item.items)
         else:
-            return item  # not ours: let later pipelines see it
+            taken = self._take(item)
+            if taken is None:
+                return item  # not ours: let later pipelines see it
+            n = taken
         self.pending += n
         if self.pending >= self.rows or time.monotonic() - self.last_commit >= self.seconds:
             self.commit()
         return item
+
+    def _take(self, item: Any) -> int | None:
+        """Buffer one item's rows; the number of rows, or None for an item that is not ours."""
+
+        store, run_id = self.store, self.run_id
+        if isinstance(item, FetchItem):
+            store.add_fetch(run_id, item.record)
+            return 1
+        if isinstance(item, LinksItem):
+            store.add_links(run_id, item.edges)
+            return len(item.edges)
+        if isinstance(item, PageItem):
+            store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
+                           item.depth, item.title, item.kind, item.body, item.headers)
+            return 1
+        if isinstance(item, SkipItem):
+            store.add_skip(run_id, item.url, item.reason)
+            return 1
+        if isinstance(item, ErrorItem):
+            store.add_error(run_id, item.stage, item.message, url=item.url)
+            return 1
+        if isinstance(item, JournalItem):
+            return add_journal_rows(store, run_id, item)
+        return None
 
     def _commit_if_due(self) -> None:
         if self.pending and time.monotonic() - self.last_commit >= self.seconds:

@@ -33,6 +33,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest, StopD
 from scrapy.http import Request, Response, TextResponse
 from scrapy.logformatter import LogFormatter
 
+from auditor import interrupt
 from auditor.config import AuditConfig
 from auditor.context import visible_text
 from auditor.crawl.extract import (
@@ -47,6 +48,9 @@ from auditor.crawl.extract import (
     page_title,
     url_kind,
 )
+from auditor.crawl.journal import CrawlJournal
+from auditor.crawl.journal import group as journal_group
+from auditor.crawl.journal import restore as restore_frontier
 from auditor.crawl.pipeline import (
     DEFAULT_COMMIT_ROWS,
     DEFAULT_COMMIT_SECONDS,
@@ -62,6 +66,7 @@ from auditor.linkjudge import judge_run
 from auditor.model import FetchRecord, LinkEdge, Region
 from auditor.network.resolve import Resolver, make_twisted_resolver_class
 from auditor.store.database import EvidenceStore
+from auditor.store.journal import Frontier
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +104,7 @@ class CrawlJob:
     run_id: str
     resolver: Resolver
     stats: CrawlStats = field(default_factory=CrawlStats)
+    resume: Frontier | None = None  # the stored frontier of an interrupted run (``--resume``)
 
 
 @dataclass
@@ -257,10 +263,11 @@ def _schedules(method: Any) -> Any:
         items = []
         for out in method(self, arg) or ():
             if isinstance(out, Request):
+                self.journal.requested(out)
                 self.crawler.engine.crawl(out)
             else:
                 items.append(out)
-        return items
+        return journal_group(items, self.journal)  # one batch with its journal rows (crash-safe resume)
 
     wrapper.__name__ = method.__name__
     wrapper.__doc__ = method.__doc__
@@ -293,6 +300,7 @@ class AuditSpider(scrapy.Spider):
         self.stop_reason: str | None = None
         self.close_reason = "finished"
         self.limited_by: set[str] = set()
+        self.journal = CrawlJournal()
 
     def closed(self, reason: str) -> None:
         """Scrapy's close reason (``finished``, ``closespider_timeout``, ``shutdown``…)."""
@@ -343,18 +351,28 @@ class AuditSpider(scrapy.Spider):
         return req
 
     async def start(self):  # Scrapy ≥2.13 calls this, not start_requests()
+        if self.job.resume is not None:  # --resume: the stored frontier, nothing fetched again
+            for req in restore_frontier(self, self.job.resume, normalise_url):
+                yield req
+            return
         cal = self._calibration_request(self.start_url)
         if cal is not None:
+            self.journal.requested(cal)
             yield cal
         self.seen.add(self.start_url)
-        yield self._page_request(self.start_url, 0)
+        home = self._page_request(self.start_url, 0)
+        self.journal.requested(home)
+        yield home
         parts = urlsplit(self.start_url)
-        yield self._request(urlunsplit((parts.scheme, parts.netloc, "/sitemap.xml", "", "")), "sitemap", None)
+        sitemap = self._request(urlunsplit((parts.scheme, parts.netloc, "/sitemap.xml", "", "")), "sitemap", None)
+        self.journal.requested(sitemap)
+        yield sitemap
         for col in self.cfg.columns:
             url = normalise_url(col)
             if url and self._in_scope(url) and url not in self.seen:
                 self.seen.add(url)
                 self.next_level.add(url)
+                self.journal.queued(url)
 
     def _in_scope(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() in self.scope
@@ -382,6 +400,7 @@ class AuditSpider(scrapy.Spider):
             if kind == "page" and nav:
                 if depth <= self.cfg.max_depth:
                     self.next_level.add(url)
+                    self.journal.queued(url, depth)
                     return
                 out.append(self._skip(url, "max_depth"))
                 out.append(self._request(url, "check", depth))
@@ -438,7 +457,9 @@ class AuditSpider(scrapy.Spider):
         requests = self._promote(in_callback=False)
         if requests:
             for r in requests:
+                self.journal.requested(r)
                 self.crawler.engine.crawl(r)
+            self.journal.write(self.job.store, self.job.run_id)  # no items from a signal handler
             raise DontCloseSpider
 
     def _on_bytes(self, data: bytes, request: Request, spider: Any = None) -> None:
@@ -486,6 +507,7 @@ class AuditSpider(scrapy.Spider):
         )
         if purpose == "page":
             self.pages_fetched += 1
+        self.journal.fetched(rec.url, request)
         if error or (rec.status or 0) >= 400:
             self.job.stats.suspect_dead += purpose in ("check", "attachment", "page")
         self.job.stats.checked += 1
@@ -533,6 +555,7 @@ class AuditSpider(scrapy.Spider):
             if url and self._in_scope(url) and url not in self.seen and url_kind(url) == "page":
                 self.seen.add(url)
                 self.next_level.add(url)
+                self.journal.queued(url)
         return out
 
     @_schedules
@@ -799,7 +822,8 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(AuditSpider)
     process.crawl(crawler, job=job)
-    process.start()
+    with interrupt.crawling(process) as scrapy_handles_signals:  # the audit's guard stops the crawl itself
+        process.start(install_signal_handlers=scrapy_handles_signals)
     spider: AuditSpider = crawler.spider
     close_reason = spider.stop_reason or spider.close_reason
     job.store.flush()

@@ -46,6 +46,7 @@ CONAC_HOST = "bszs.conac.cn"
 ZHAOCUO_HOST = "zfwzzc.www.gov.cn"
 CITY_HOST = "www.demo-city.gov.cn"
 BEIAN_HOST = "beian.miit.gov.cn"
+MP_HOST = "mp.weixin.qq.com"  # stand-in for public WeChat article pages (政务新媒体)
 DEAD_DNS_HOST = "www.old-bureau.demo-county.invalid"  # RFC 6761: .invalid never resolves
 
 SITE_NAME = "示范县人民政府"
@@ -251,6 +252,7 @@ class _Builder:
         self.articles: list[Article] = []
         self.planted: list[Planted] = []
         self.seq = 1000
+        self.newmedia_articles: dict[str, str] = {}  # path on the mp.weixin.qq.com stand-in → page
 
     # -- helpers --------------------------------------------------------------------------
     def abs(self, path: str, host: str = HOST) -> str:
@@ -502,6 +504,7 @@ class _Builder:
         # 政务服务, 互动交流, 走进示范, misc ---------------------------------------------------
         self.zwfw()
         self.hdjl()
+        self.newmedia()
         self.zjsf()
         self.misc(y)
         self.homepage(zwyw, tzgg, docs, interps)
@@ -826,12 +829,44 @@ class _Builder:
         self.plant(self.abs("/hdjl/wsdc/index.html"), "http_status", self.abs("/hdjl/index.html"), "online survey system answers HTTP 500")
         self.page("/hdjl/index.html", "互动交流", "互动交流", "互动交流",
                   self.column_index("互动交流", [("县长信箱", "/hdjl/xzxx/index.html"), ("网上调查", "/hdjl/wsdc/index.html"),
-                                             ("在线访谈", "/hdjl/zxft/index.html")]), crumbs=crumbs)
+                                             ("在线访谈", "/hdjl/zxft/index.html"), ("政务新媒体", "/hdjl/xmt/index.html")]),
+                  crumbs=crumbs)
         self.page("/hdjl/zxft/index.html", "在线访谈", "在线访谈", "互动交流",
                   f'<div class="list"><h2>在线访谈</h2><ul><li><a href="/hdjl/zxft/{self.as_of.year}01.html">县医保局局长谈医保政策</a></li></ul></div>',
                   crumbs=crumbs)
         self.page(f"/hdjl/zxft/{self.as_of.year}01.html", "县医保局局长谈医保政策", "在线访谈", "互动交流",
                   "<div class=\"article\"><h1>县医保局局长谈医保政策</h1><p>主持人：各位网友大家好……</p></div>", crumbs=crumbs)
+
+    def newmedia(self) -> None:
+        """政务新媒体 (issue #12): the 矩阵 page and the accounts' feeds, on this host; the WeChat article
+        page on the stand-in ``mp.weixin.qq.com``. Planted: the 微博 feed's last post is 20 days old
+        (the 2-week veto for that account, not for the website)."""
+
+        from auditor.demo import newmedia as nm
+
+        self.site.raw("/images/qr.png", png(120, 120, (20, 20, 20)), "image/png")
+
+        def post(days: int, title: str) -> nm.FeedPost:
+            return nm.FeedPost(self.when(days), title, f"{title}。", self.abs(f"/hdjl/xmt/p{days}.html"))
+
+        self.site.raw("/hdjl/xmt/feeds/weixin.xml", nm.rss("示范县发布", self.abs("/"), [post(1, "县政府召开常务会议"),
+                                                                                    post(6, "秋季开学安全提示")]),
+                      "application/rss+xml; charset=utf-8")
+        self.site.raw("/hdjl/xmt/feeds/weibo.xml", nm.atom("示范县人民政府", self.abs("/"), [post(20, "防汛工作部署"),
+                                                                                       post(45, "春耕生产")]),
+                      "application/atom+xml; charset=utf-8")
+        self.site.raw("/hdjl/xmt/feeds/douyin.xml", nm.rss("示范县文旅", self.abs("/"), [post(3, "秋日田园风光")]),
+                      "application/rss+xml; charset=utf-8")
+        article = self.abs("/s/demo-county-1", MP_HOST)
+        self.newmedia_articles = {"/s/demo-county-1": nm.wechat_article("示范县发布", "县政府召开常务会议", self.when(1),
+                                                                        "会议研究部署了近期重点工作。")}
+        entries = [
+            nm.MatrixEntry("示范县发布", "微信公众号", [("RSS订阅", "/hdjl/xmt/feeds/weixin.xml"), ("最新文章", article)]),
+            nm.MatrixEntry("示范县人民政府", "微博", [("RSS订阅", "/hdjl/xmt/feeds/weibo.xml")]),
+            nm.MatrixEntry("示范县文旅", "抖音", [("RSS订阅", "/hdjl/xmt/feeds/douyin.xml")]),
+        ]
+        self.page("/hdjl/xmt/index.html", "政务新媒体", "政务新媒体", "互动交流", nm.matrix_body(entries),
+                  crumbs=[("互动交流", "/hdjl/index.html")])
 
     def zjsf(self) -> None:
         crumbs = [("走进示范", "/zjsf/index.html")]
@@ -1018,6 +1053,13 @@ def _stand_in(title: str, text: str, paths: tuple[str, ...] = ()) -> Site:
     return site
 
 
+def _mp_stand_in(articles: dict[str, str]) -> Site:
+    site = _stand_in("微信公众平台（演示）", "本页为演示用本地替身。")
+    for path, doc in articles.items():
+        site.page(path, doc)
+    return site
+
+
 def build_demo_site(as_of: dt.date, port: int | None = None) -> DemoSite:
     """Build the demo for ``as_of``; ``port`` goes into absolute links (attachments, other hosts)."""
 
@@ -1031,6 +1073,7 @@ def build_demo_site(as_of: dt.date, port: int | None = None) -> DemoSite:
         ZHAOCUO_HOST: _stand_in("我为政府网站找错（演示）", "本页为演示用本地替身。", ("/check_web/errorInfo_querySiteInfo.action",)),
         CITY_HOST: _stand_in("示范市人民政府（演示）", "本页为演示用本地替身。"),
         BEIAN_HOST: _stand_in("ICP/IP地址/域名信息备案管理系统（演示）", "本页为演示用本地替身。"),
+        MP_HOST: _mp_stand_in(b.newmedia_articles),
     }, default=b.site)
     return DemoSite(as_of, port, hosts, b.site, b.articles, b.planted, list(MISSING_COLUMNS))
 
@@ -1067,7 +1110,7 @@ def serve_demo(host: str = "127.0.0.1", port: int = 0, as_of: dt.date | None = N
     with serve(holder, host, port) as running:  # type: ignore[arg-type]
         demo = build_demo_site(day, running.port)
         holder.target = demo.hosts
-        names = [HOST, CONAC_HOST, ZHAOCUO_HOST, CITY_HOST, BEIAN_HOST]
+        names = [HOST, CONAC_HOST, ZHAOCUO_HOST, CITY_HOST, BEIAN_HOST, MP_HOST]
         yield DemoServer(
             url=demo.url("/"),
             port=running.port,

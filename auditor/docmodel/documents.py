@@ -35,6 +35,7 @@ from lxml import etree
 
 from auditor.crawl.extract import base_url, normalise_url
 from auditor.docmodel.dates import add_years, date_from_url, find_dates, normalize, parse_date
+from auditor.docmodel.docnumbers import find_doc_numbers, parse_doc_number, same_doc_number
 
 __all__ = [
     "ENDING_DISPOSITIONS",
@@ -47,15 +48,12 @@ __all__ = [
     "demote_routine",
     "extract_document",
     "extract_html",
-    "find_doc_numbers",
     "is_column_title",
     "load_documents",
     "record_from_title",
     "routine_text",
     "routine_title",
-    "parse_doc_number",
     "parse_repeal_notice",
-    "same_doc_number",
     "title_key",
     "validity_from_text",
 ]
@@ -72,70 +70,6 @@ KINDS: dict[str, str] = {
     "other": "其他",
 }
 VALIDITY_ZH = {"valid": "有效", "expired": "失效", "repealed": "废止", "amended": "已修改"}
-
-
-# --------------------------------------------------------------------------------------------
-# 文号 (document numbers): 示政发〔2023〕5号, 示政发[2023]5号, 示政发（2023）5号, 示政发(2023)第5号,
-# 示政发【2023】5号, "示政发 〔 2023 〕 5 号" and — as cleanup notices print them — without 号:
-# 岚综管综〔2015〕207. Without 号 the number must end the token (punctuation, a bracket, a space
-# or the end), so "方案（2023）5个" is not a 文号.
-# --------------------------------------------------------------------------------------------
-
-_OPEN = "〔[［(（【{｛"
-_CLOSE = "〕]］)）】}｝"
-_DOCNO = re.compile(
-    rf"(?P<org>[\u4e00-\u9fa5A-Za-z]{{1,12}}?)\s*[{re.escape(_OPEN)}]\s*(?P<year>(?:19|20)\d{{2}})\s*[{re.escape(_CLOSE)}]"
-    r"\s*第?\s*(?P<num>\d{1,5})(?:\s*号|(?=[\s)）\]】〕》”\"'，,。；;、:：/|]|\.(?!\d)|$))"
-)
-# Words that precede a number in prose but are not part of the issuing organ's prefix.
-_DOCNO_LEAD = re.compile(r"^.*?(?:根据|按照|依据|依照|参照|执行|印发|转发|贯彻|落实|结合|关于|的|和|及|与|见|号|即|为|是)")
-
-
-@dataclass(frozen=True, slots=True)
-class DocNumber:
-    org: str
-    year: int
-    num: int
-
-    def __str__(self) -> str:
-        return f"{self.org}〔{self.year}〕{self.num}号"
-
-
-def _clean_org(org: str) -> str:
-    if len(org) > 2:
-        stripped = _DOCNO_LEAD.sub("", org)
-        if len(stripped) >= 1:
-            org = stripped
-    return org[-10:]
-
-
-def find_doc_numbers(text: str) -> list[tuple[DocNumber, tuple[int, int]]]:
-    """Every 文号 in ``text`` with its span, bracket variants and full-width digits included."""
-
-    out = []
-    norm = normalize(text or "")
-    for m in _DOCNO.finditer(norm):
-        org = _clean_org(m["org"])
-        out.append((DocNumber(org, int(m["year"]), int(m["num"])), m.span()))
-    return out
-
-
-def parse_doc_number(text: str | None) -> DocNumber | None:
-    hits = find_doc_numbers(text or "")
-    return hits[0][0] if hits else None
-
-
-def same_doc_number(a: str | DocNumber | None, b: str | DocNumber | None) -> bool:
-    """Same document number, tolerant of bracket style and of a prose prefix on one side."""
-
-    da = a if isinstance(a, DocNumber) or a is None else parse_doc_number(a)
-    db = b if isinstance(b, DocNumber) or b is None else parse_doc_number(b)
-    if da is None or db is None:
-        return False
-    if (da.year, da.num) != (db.year, db.num):
-        return False
-    short, long_ = sorted((da.org, db.org), key=len)
-    return len(short) >= 2 and long_.endswith(short) or da.org == db.org
 
 
 # --------------------------------------------------------------------------------------------
@@ -982,153 +916,250 @@ def _is_related(a: Any, b: Any) -> bool:
     return a is b or any(x is a for x in b.iterancestors()) or any(x is b for x in a.iterancestors())
 
 
+@dataclass
+class _Draft:
+    """What the extraction steps of :func:`extract_document_tree` read and fill in, in order."""
+
+    all_text: Any = None
+    anchor: Any = None
+    article_signals: Any = None
+    banner_end: Any = None
+    banner_text: Any = None
+    block: Any = None
+    block_text: Any = None
+    body: Any = None
+    cells: Any = None
+    col: Any = None
+    column: Any = None
+    column_names: Any = None
+    dated_candidates: Any = None
+    dated_here: Any = None
+    dated_links: Any = None
+    eff_src: Any = None
+    effective: Any = None
+    encoding: Any = None
+    end_basis: Any = None
+    end_date: Any = None
+    end_src: Any = None
+    generic_far: Any = None
+    has_table: Any = None
+    heading: Any = None
+    heading_idx: Any = None
+    heading_src: Any = None
+    key_url: Any = None
+    kind: Any = None
+    kind_reason: Any = None
+    labelled_fields: Any = None
+    list_el: Any = None
+    meta: Any = None
+    meta_l: Any = None
+    names: Any = None
+    noisy: Any = None
+    number: Any = None
+    number_src: Any = None
+    own_column: Any = None
+    paginated: Any = None
+    pairs: Any = None
+    period: Any = None
+    prose: Any = None
+    raw_no: Any = None
+    rec: Any = None
+    routine_titles: Any = None
+    short_ok: Any = None
+    strong_idx: Any = None
+    subkind: Any = None
+    text_for_rules: Any = None
+    title: Any = None
+    title_tag: Any = None
+    topic: Any = None
+    tree: Any = None
+    url: Any = None
+    url_date: Any = None
+    validity: Any = None
+    validity_raw: Any = None
+    validity_src: Any = None
+
+
 def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding: str = "utf-8",
                           key_url: str | None = None,
                           column_names: tuple[str, ...] | list[str] | None = None,
                           routine_titles: tuple[str, ...] | list[str] | None = None) -> DocumentRecord | None:
-    body = tree.find(".//body")
-    if body is None:
-        body = tree
-    col = _Collector()
-    title_tag = _title_tag(tree)
+    """One document record from a parsed page, or None when the page is not an article page.
 
-    # 1. meta tags
-    meta_l = {k.lower(): v for k, v in meta.items()}
-    if meta_l.get("articletitle"):
-        col.put("title", " ".join(meta_l["articletitle"].split()), "meta:ArticleTitle")
+    The steps run in order, each reading what the earlier ones found (:class:`_Draft`); a step that
+    decides the page is not a document (only a column name as title; a list page) ends it."""
+
+    st = _Draft(url=url, tree=tree, meta=meta, encoding=encoding, key_url=key_url, column_names=column_names,
+                routine_titles=routine_titles)
+    st.body = tree.find(".//body")
+    if st.body is None:
+        st.body = st.tree
+    st.col = _Collector()
+    st.title_tag = _title_tag(st.tree)
+
+    _read_meta_tags(st)
+    _read_metadata_table(st)
+    if not _read_headings(st):
+        return None
+    _read_body_dates(st)
+    _read_doc_number(st)
+    _read_validity(st)
+    if not _judge_page_and_build(st):
+        return None
+    _read_relations(st)
+    _read_kind_details(st)
+    return st.rec
+
+
+def _read_meta_tags(st: _Draft) -> None:
+    """Step 1: meta tags."""
+
+    st.meta_l = {k.lower(): v for k, v in st.meta.items()}
+    if st.meta_l.get("articletitle"):
+        st.col.put("title", " ".join(st.meta_l["articletitle"].split()), "meta:ArticleTitle")
     for name in _PUBDATE_META:
-        d = parse_date(meta_l.get(name)) or parse_date(meta_l.get(name), compact=True)
+        d = parse_date(st.meta_l.get(name)) or parse_date(st.meta_l.get(name), compact=True)
         if d:
-            col.put("publish_date", d, f"meta:{_meta_name(meta, name)}")
+            st.col.put("publish_date", d, f"meta:{_meta_name(st.meta, name)}")
             break
-    if meta_l.get("columnname"):
-        col.put("column", meta_l["columnname"].strip(), "meta:ColumnName")
+    if st.meta_l.get("columnname"):
+        st.col.put("column", st.meta_l["columnname"].strip(), "meta:ColumnName")
 
-    # 2. metadata table / info lines
-    noisy = _noisy_elements(body)
-    cells = _cells(body)
-    pairs = _header_row_pairs(body, cells, noisy) + _label_pairs(cells)
-    heading, heading_src = _heading(tree, body, title_tag, noisy)
-    heading_idx = None
-    if heading:
-        heading_idx = next((i for i, (c, _) in enumerate(cells) if c.strip() == heading.strip()), None)
+
+def _read_metadata_table(st: _Draft) -> None:
+    """Step 2: metadata table / info lines."""
+
+    st.noisy = _noisy_elements(st.body)
+    st.cells = _cells(st.body)
+    st.pairs = _header_row_pairs(st.body, st.cells, st.noisy) + _label_pairs(st.cells)
+    st.heading, st.heading_src = _heading(st.tree, st.body, st.title_tag, st.noisy)
+    st.heading_idx = None
+    if st.heading:
+        st.heading_idx = next((i for i, (c, _) in enumerate(st.cells) if c.strip() == st.heading.strip()), None)
     # Strong labels only occur in a metadata table or info line; weak ones (名称, 日期, 分类, 来源…)
     # also occur in ordinary prose and tables, so they count only next to a strong one or the heading.
-    strong_idx = [idx for fld, _, _, idx in pairs if fld in _STRONG_FIELDS]
-    labelled_fields: set[str] = set()
-    generic_far = None
-    dated_candidates: dict[str, list[tuple[int, dt.date, str]]] = {}
-    anchor = heading_idx if heading_idx is not None else (strong_idx[len(strong_idx) // 2] if strong_idx else 0)
-    for fld, name, value, idx in pairs:
+    st.strong_idx = [idx for fld, _, _, idx in st.pairs if fld in _STRONG_FIELDS]
+    st.labelled_fields: set[str] = set()
+    st.generic_far = None
+    st.dated_candidates: dict[str, list[tuple[int, dt.date, str]]] = {}
+    st.anchor = st.heading_idx if st.heading_idx is not None else (st.strong_idx[len(st.strong_idx) // 2] if st.strong_idx else 0)
+    for fld, name, value, idx in st.pairs:
         if fld == "ignore":
             continue
-        if fld in ("publish_date", "written_date", "publish_generic", "validity") and _in_list_entry(cells[idx][1]):
+        if fld in ("publish_date", "written_date", "publish_generic", "validity") and _in_list_entry(st.cells[idx][1]):
             continue  # "other article … 发布时间：…" in a sidebar list, not this page's metadata
         if fld in ("publish_date", "written_date"):
             d = parse_date(value)
             if d:
-                dated_candidates.setdefault(fld, []).append((idx, d, f"table:{name}"))
-            labelled_fields.add(fld)
+                st.dated_candidates.setdefault(fld, []).append((idx, d, f"table:{name}"))
+            st.labelled_fields.add(fld)
             continue
-        near_strong = any(abs(idx - k) <= 8 for k in strong_idx)
-        near_heading = heading_idx is not None and 0 <= idx - heading_idx <= 6
+        near_strong = any(abs(idx - k) <= 8 for k in st.strong_idx)
+        near_heading = st.heading_idx is not None and 0 <= idx - st.heading_idx <= 6
         if fld in _WEAK_FIELDS and not (near_strong or near_heading):
-            if fld == "publish_generic" and generic_far is None:
-                generic_far = (parse_date(value), f"table:{name}")
+            if fld == "publish_generic" and st.generic_far is None:
+                st.generic_far = (parse_date(value), f"table:{name}")
             continue
-        labelled_fields.add(fld)
+        st.labelled_fields.add(fld)
         src = f"table:{name}"
         if fld == "effective_date":
-            col.put(fld, parse_date(value), src)
+            st.col.put(fld, parse_date(value), src)
         elif fld == "publish_generic":
-            col.put("publish_generic", parse_date(value), src)
+            st.col.put("publish_generic", parse_date(value), src)
         elif fld == "end_date":
-            col.put("end_date_field", parse_date(value), src)
+            st.col.put("end_date_field", parse_date(value), src)
         elif fld == "valid_period":
             dates = find_dates(value)
             if len(dates) >= 2:
-                col.put("effective_date", dates[0][0], src)
-                col.put("end_date_field", dates[1][0], src)
+                st.col.put("effective_date", dates[0][0], src)
+                st.col.put("end_date_field", dates[1][0], src)
             elif len(dates) == 1 and re.search(r"至|到|截", value):
-                col.put("end_date_field", dates[0][0], src)
+                st.col.put("end_date_field", dates[0][0], src)
             else:
                 pm = re.match(rf"\s*({_NUM_CN})\s*(年|个月)", value)
                 if pm and _number(pm[1]):
                     years = _number(pm[1]) or 0
-                    col.put("period_years", years / 12 if pm[2] == "个月" else years, src)
-            col.put("validity_hint", value, src)
+                    st.col.put("period_years", years / 12 if pm[2] == "个月" else years, src)
+            st.col.put("validity_hint", value, src)
         elif fld == "validity":
-            col.put("validity_raw", value or "", src)
+            st.col.put("validity_raw", value or "", src)
             ends = find_dates(value)
             if ends:
-                col.put("end_date_field", ends[-1][0], src)
+                st.col.put("end_date_field", ends[-1][0], src)
         elif fld == "doc_number":
-            col.put("doc_number_raw", value, src)
+            st.col.put("doc_number_raw", value, src)
         elif fld == "title":
             if 4 <= len(value) <= 300:
-                col.put("title", value, src)
+                st.col.put("title", value, src)
         elif fld == "consult_period":
             dates = find_dates(value)
             if dates:
-                col.put("consult_start", dates[0][0], src)
+                st.col.put("consult_start", dates[0][0], src)
             if len(dates) >= 2:
-                col.put("consult_end", dates[1][0], src)
+                st.col.put("consult_end", dates[1][0], src)
         elif fld == "consult_end":
-            col.put("consult_end", parse_date(value), src)
+            st.col.put("consult_end", parse_date(value), src)
         elif fld == "consult_start":
-            col.put("consult_start", parse_date(value), src)
+            st.col.put("consult_start", parse_date(value), src)
         else:
-            col.put(fld, value[:200], src)
+            st.col.put(fld, value[:200], src)
 
-    for fld, cands in dated_candidates.items():
+    for fld, cands in st.dated_candidates.items():
         # the value nearest the heading (or the metadata block) wins; others are kept as conflicts
-        for _, d, src in sorted(cands, key=lambda c: (abs(c[0] - anchor), c[0])):
-            col.put(fld, d, src)
+        for _, d, src in sorted(cands, key=lambda c: (abs(c[0] - st.anchor), c[0])):
+            st.col.put(fld, d, src)
 
-    # 3. headings, <title>, breadcrumb
-    if heading:
-        col.put("title", heading, heading_src)
-    col.put("title", _title_from_title_tag(title_tag), "title-tag")
-    col.put("column", _breadcrumb(body), "breadcrumb")
-    title = col.get("title")
-    names = tuple(COLUMN_TITLE_NAMES if column_names is None else column_names)
-    if is_column_title(title, names):
+
+def _read_headings(st: _Draft) -> bool:
+    """Step 3: headings, <title>, breadcrumb."""
+
+    if st.heading:
+        st.col.put("title", st.heading, st.heading_src)
+    st.col.put("title", _title_from_title_tag(st.title_tag), "title-tag")
+    st.col.put("column", _breadcrumb(st.body), "breadcrumb")
+    st.title = st.col.get("title")
+    st.names = tuple(COLUMN_TITLE_NAMES if st.column_names is None else st.column_names)
+    if is_column_title(st.title, st.names):
         # "行政规范性文件" as the heading of a column page; a real document page that carries the
         # column name as a heading still has its own title in another place (meta, table, <title>)
-        others = [c["value"] for c in col.conflicts.get("title", [])]
-        own = next((t for t in others if not is_column_title(t, names) and t != title
+        others = [c["value"] for c in st.col.conflicts.get("title", [])]
+        own = next((t for t in others if not is_column_title(t, st.names) and t != st.title
                     and not re.search(r"(政府|门户|网站|网)$", t)), None)
         if own is None:
-            return None  # only a column name: a column or list page, not a document
-        col.values["title"] = _Found(own, next(c["source"] for c in col.conflicts["title"] if c["value"] == own))
-        title = own
+            return False  # only a column name: a column or list page, not a document
+        st.col.values["title"] = _Found(own, next(c["source"] for c in st.col.conflicts["title"] if c["value"] == own))
+        st.title = own
+    return True
 
-    # 4. body text: the article block, for dates near the title, the 落款 and validity phrases
-    block = _content_block(body, noisy)
+
+def _read_body_dates(st: _Draft) -> None:
+    """Step 4: body text: the article block, for dates near the title, the 落款 and validity phrases."""
+
+    st.block = _content_block(st.body, st.noisy)
     # lines as rendered: inline runs joined as they are ("201</span><span>1〕" is "2011〕"), blocks apart
-    block_text = normalize(" ".join(t for t, _ in _block_lines(block))) if block is not None else ""
-    all_text = normalize(" ".join(c for c, _ in cells))
+    st.block_text = normalize(" ".join(t for t, _ in _block_lines(st.block))) if st.block is not None else ""
+    st.all_text = normalize(" ".join(c for c, _ in st.cells))
 
     # an unlabelled date just under the heading ("2023-05-29 来源：…")
-    if col.get("publish_date") is None and col.get("publish_generic") is None and heading_idx is not None:
-        for c, _ in cells[heading_idx + 1: heading_idx + 4]:
+    if st.col.get("publish_date") is None and st.col.get("publish_generic") is None and st.heading_idx is not None:
+        for c, _ in st.cells[st.heading_idx + 1: st.heading_idx + 4]:
             cn = normalize(c)
             if len(cn) <= 80 and not _RE_LABEL_CELL.match(cn) or re.search(r"来源|浏览|点击|作者", cn):
                 d = parse_date(cn)
                 if d:
-                    col.put("publish_date", d, "body:near-title")
+                    st.col.put("publish_date", d, "body:near-title")
                     break
-    if col.get("publish_date") is None and col.get("publish_generic") is not None:
-        col.put("publish_date", col.get("publish_generic"), col.source("publish_generic") or "table:日期")
-    url_date = date_from_url(url)
-    if url_date:
-        col.put("publish_date", url_date, "url")
-    if generic_far and generic_far[0]:
-        col.put("publish_date", generic_far[0], generic_far[1] + "(far)")
+    if st.col.get("publish_date") is None and st.col.get("publish_generic") is not None:
+        st.col.put("publish_date", st.col.get("publish_generic"), st.col.source("publish_generic") or "table:日期")
+    st.url_date = date_from_url(st.url)
+    if st.url_date:
+        st.col.put("publish_date", st.url_date, "url")
+    if st.generic_far and st.generic_far[0]:
+        st.col.put("publish_date", st.generic_far[0], st.generic_far[1] + "(far)")
 
     # 落款: a date alone on the last lines of the article block (often Chinese numerals)
-    if block is not None:
-        block_cells = _cells(block)[-6:]
+    if st.block is not None:
+        block_cells = _cells(st.block)[-6:]
         for k in range(len(block_cells) - 1, 0, -1):
             cn = normalize(block_cells[k][0]).strip()
             hits = find_dates(cn)
@@ -1136,194 +1167,209 @@ def extract_document_tree(url: str, tree: Any, meta: dict[str, str], *, encoding
                 continue
             before = normalize(block_cells[k - 1][0]).strip()
             if _ORG_SUFFIX.search(before) and len(before) <= 40:
-                col.put("written_date", hits[-1][0], "body:落款")
+                st.col.put("written_date", hits[-1][0], "body:落款")
             break
 
-    # 5. 文号
-    raw_no = col.get("doc_number_raw")
-    number = parse_doc_number(raw_no) if raw_no else None
-    number_src = col.source("doc_number_raw") if number else None
-    if number is None and title:
-        number = parse_doc_number(title)
-        number_src = "title" if number else None
-    if number is None and block is not None:
+
+def _read_doc_number(st: _Draft) -> None:
+    """Step 5: 文号."""
+
+    st.raw_no = st.col.get("doc_number_raw")
+    st.number = parse_doc_number(st.raw_no) if st.raw_no else None
+    st.number_src = st.col.source("doc_number_raw") if st.number else None
+    if st.number is None and st.title:
+        st.number = parse_doc_number(st.title)
+        st.number_src = "title" if st.number else None
+    if st.number is None and st.block is not None:
         # a 文号 printed on its own line at the top of the document (not one cited in a sentence)
-        for c, holder in _cells(block)[:4]:
+        for c, holder in _cells(st.block)[:4]:
             if holder.tag in ("td", "th") or any(a.tag in ("td", "th") for a in holder.iterancestors()):
                 continue  # a 文号 in a table cell is a listed document's, not this page's
             cn = normalize(c).strip()
             hits = find_doc_numbers(cn)
             if hits and len(cn) <= len(str(hits[0][0])) + 6:
-                number, number_src = hits[0][0], "body:head"
+                st.number, st.number_src = hits[0][0], "body:head"
                 break
 
-    # 6. validity: marking, stated end, period
-    validity_raw = col.get("validity_raw")
-    validity = validity_from_text(validity_raw) if validity_raw is not None else None
-    validity_src = col.source("validity_raw") if validity else None
-    if validity is None and col.get("validity_hint"):
-        v = validity_from_text(col.get("validity_hint"))
+
+def _read_validity(st: _Draft) -> None:
+    """Step 6: validity: marking, stated end, period."""
+
+    st.validity_raw = st.col.get("validity_raw")
+    st.validity = validity_from_text(st.validity_raw) if st.validity_raw is not None else None
+    st.validity_src = st.col.source("validity_raw") if st.validity else None
+    if st.validity is None and st.col.get("validity_hint"):
+        v = validity_from_text(st.col.get("validity_hint"))
         if v:
-            validity, validity_src = v, col.source("validity_hint")
-    if validity is None and title:
-        tm = next((m for m in (_RE_TITLE_VALIDITY.search(normalize(t)) for t in (title, heading or "", title_tag)) if m), None)
+            st.validity, st.validity_src = v, st.col.source("validity_hint")
+    if st.validity is None and st.title:
+        tm = next((m for m in (_RE_TITLE_VALIDITY.search(normalize(t)) for t in (st.title, st.heading or "", st.title_tag)) if m), None)
         if tm:
-            validity, validity_src, validity_raw = validity_from_text(tm[1]), "title", tm[1]
-    if validity is None:
-        badge = _validity_badge(body, cells, heading_idx, noisy)
+            st.validity, st.validity_src, st.validity_raw = validity_from_text(tm[1]), "title", tm[1]
+    if st.validity is None:
+        badge = _validity_badge(st.body, st.cells, st.heading_idx, st.noisy)
         if badge:
-            validity, validity_src, validity_raw = validity_from_text(badge[0]), badge[1], badge[0]
-    banner_text = normalize(all_text)
-    bm = _RE_BANNER.search(banner_text)
-    banner_end = None
+            st.validity, st.validity_src, st.validity_raw = validity_from_text(badge[0]), badge[1], badge[0]
+    st.banner_text = normalize(st.all_text)
+    bm = _RE_BANNER.search(st.banner_text)
+    st.banner_end = None
     if bm:
         v = validity_from_text(bm[2])
-        if validity is None and v:
-            validity, validity_src, validity_raw = v, "body:banner", bm[0]
+        if st.validity is None and v:
+            st.validity, st.validity_src, st.validity_raw = v, "body:banner", bm[0]
         if bm[1]:
-            banner_end = parse_date(bm[1])
-    text_for_rules = block_text or all_text
-    effective = col.get("effective_date")
-    eff_src = col.source("effective_date")
-    sm = _RE_START.search(text_for_rules)
-    if sm and effective is None:
+            st.banner_end = parse_date(bm[1])
+    st.text_for_rules = st.block_text or st.all_text
+    st.effective = st.col.get("effective_date")
+    st.eff_src = st.col.source("effective_date")
+    sm = _RE_START.search(st.text_for_rules)
+    if sm and st.effective is None:
         token = sm["date"]
         d = parse_date(token)
         if d:
-            effective, eff_src = d, "body:自…起施行"
+            st.effective, st.eff_src = d, "body:自…起施行"
         elif "印发" in token or "下发" in token or "签发" in token or "发文" in token:
-            effective = col.get("written_date") or col.get("publish_date")
-            eff_src = "body:自印发之日起施行→" + (col.source("written_date") or col.source("publish_date") or "")
+            st.effective = st.col.get("written_date") or st.col.get("publish_date")
+            st.eff_src = "body:自印发之日起施行→" + (st.col.source("written_date") or st.col.source("publish_date") or "")
         else:
-            effective = col.get("publish_date") or col.get("written_date")
-            eff_src = "body:自发布之日起施行→" + (col.source("publish_date") or col.source("written_date") or "")
-    if effective is None:
-        bare = _RE_START_BARE.search(text_for_rules)
+            st.effective = st.col.get("publish_date") or st.col.get("written_date")
+            st.eff_src = "body:自发布之日起施行→" + (st.col.source("publish_date") or st.col.source("written_date") or "")
+    if st.effective is None:
+        bare = _RE_START_BARE.search(st.text_for_rules)
         if bare:
-            effective, eff_src = parse_date(bare[1]), "body:…起施行"
-    end_date, end_basis, end_src = None, None, None
-    if col.get("end_date_field"):
-        end_date, end_basis, end_src = col.get("end_date_field"), "field", col.source("end_date_field")
-    period = col.get("period_years")
-    m_until = _RE_VALID_UNTIL.search(text_for_rules) or _RE_VALID_RANGE.search(text_for_rules)
-    if end_date is None and m_until:
-        end_date = parse_date(m_until.groups()[-1])
-        end_basis, end_src = "stated", "body:有效期至"
-        if m_until.re is _RE_VALID_RANGE and effective is None:
-            effective, eff_src = parse_date(m_until[1]), "body:有效期"
-    if period is None:
-        pm = _RE_VALID_PERIOD.search(text_for_rules)
+            st.effective, st.eff_src = parse_date(bare[1]), "body:…起施行"
+    st.end_date, st.end_basis, st.end_src = None, None, None
+    if st.col.get("end_date_field"):
+        st.end_date, st.end_basis, st.end_src = st.col.get("end_date_field"), "field", st.col.source("end_date_field")
+    st.period = st.col.get("period_years")
+    m_until = _RE_VALID_UNTIL.search(st.text_for_rules) or _RE_VALID_RANGE.search(st.text_for_rules)
+    if st.end_date is None and m_until:
+        st.end_date = parse_date(m_until.groups()[-1])
+        st.end_basis, st.end_src = "stated", "body:有效期至"
+        if m_until.re is _RE_VALID_RANGE and st.effective is None:
+            st.effective, st.eff_src = parse_date(m_until[1]), "body:有效期"
+    if st.period is None:
+        pm = _RE_VALID_PERIOD.search(st.text_for_rules)
         if pm and _number(pm[1]):
             n = _number(pm[1]) or 0
-            period = n / 12 if pm[2] == "个月" else n
-            col.put("period_years", period, "body:有效期X年")
-    if end_date is None and period:
-        start = effective or col.get("written_date") or col.get("publish_date")
+            st.period = n / 12 if pm[2] == "个月" else n
+            st.col.put("period_years", st.period, "body:有效期X年")
+    if st.end_date is None and st.period:
+        start = st.effective or st.col.get("written_date") or st.col.get("publish_date")
         if start:
-            end_date = _add_period(start, period)
-            start_src = eff_src if effective else (col.source("written_date") if col.get("written_date") else col.source("publish_date"))
-            end_basis, end_src = "period", f"{col.source('period_years')}+{start_src}"
-    own = _RE_OWN_REPEAL.search(text_for_rules)
-    if own and (end_date is None or end_basis == "period"):
-        end_date, end_basis, end_src = parse_date(own[1]), "repeal_stated", "body:自…起废止"
-    if banner_end and end_date is None:
-        end_date, end_basis, end_src = banner_end, "repeal_stated", "body:banner"
+            st.end_date = _add_period(start, st.period)
+            start_src = st.eff_src if st.effective else (st.col.source("written_date") if st.col.get("written_date") else st.col.source("publish_date"))
+            st.end_basis, st.end_src = "period", f"{st.col.source('period_years')}+{start_src}"
+    own = _RE_OWN_REPEAL.search(st.text_for_rules)
+    if own and (st.end_date is None or st.end_basis == "period"):
+        st.end_date, st.end_basis, st.end_src = parse_date(own[1]), "repeal_stated", "body:自…起废止"
+    if st.banner_end and st.end_date is None:
+        st.end_date, st.end_basis, st.end_src = st.banner_end, "repeal_stated", "body:banner"
 
-    # 7. page type: only article pages become documents
-    has_table = len(labelled_fields & {"index_number", "publisher", "written_date", "doc_number", "validity",
+
+def _judge_page_and_build(st: _Draft) -> bool:
+    """Step 7: page type: only article pages become documents."""
+
+    st.has_table = len(st.labelled_fields & {"index_number", "publisher", "written_date", "doc_number", "validity",
                                        "publish_date"}) >= 2
-    if not title:
-        return None
-    dated_links, list_el = _dated_links(body, noisy)
-    prose = _prose_length(block) if block is not None else 0
-    dated_here = col.source("publish_date") not in (None, "url")
+    if not st.title:
+        return False
+    st.dated_links, st.list_el = _dated_links(st.body, st.noisy)
+    st.prose = _prose_length(st.block) if st.block is not None else 0
+    st.dated_here = st.col.source("publish_date") not in (None, "url")
     # a short article is still an article when the page dates it and has a title of its own
-    short_ok = dated_here and prose >= 15
-    article_signals = bool(meta_l.get("articletitle")) or has_table or prose >= 60 or short_ok or (
-        bool(heading) and prose >= 20)
-    paginated = bool(_PAGINATION.search(all_text))
-    own_column = col.get("column")
-    if own_column and (paginated or dated_links >= 2) and is_column_title(title, (re.sub(r"\s+", "", normalize(own_column)),)):
-        return None  # titled with its own column's name (人事任免) and listing dated links: the column page
-    if dated_links >= 6 and (paginated or not has_table and not meta_l.get("articletitle")):
-        beside = block is not None and list_el is not None and not _is_related(block, list_el)
-        if not (beside and (heading or dated_here) and (prose >= 40 or short_ok)):
-            return None  # a list/column page: its main content is a list of dated links
-    if not article_signals:
-        return None
+    st.short_ok = st.dated_here and st.prose >= 15
+    st.article_signals = bool(st.meta_l.get("articletitle")) or st.has_table or st.prose >= 60 or st.short_ok or (
+        bool(st.heading) and st.prose >= 20)
+    st.paginated = bool(_PAGINATION.search(st.all_text))
+    st.own_column = st.col.get("column")
+    if st.own_column and (st.paginated or st.dated_links >= 2) and is_column_title(st.title, (re.sub(r"\s+", "", normalize(st.own_column)),)):
+        return False  # titled with its own column's name (人事任免) and listing dated links: the column page
+    if st.dated_links >= 6 and (st.paginated or not st.has_table and not st.meta_l.get("articletitle")):
+        beside = st.block is not None and st.list_el is not None and not _is_related(st.block, st.list_el)
+        if not (beside and (st.heading or st.dated_here) and (st.prose >= 40 or st.short_ok)):
+            return False  # a list/column page: its main content is a list of dated links
+    if not st.article_signals:
+        return False
 
-    column = col.get("column")
-    topic = col.get("topic")
-    kind, subkind, kind_reason = classify_kind(
-        title, column, topic=topic, has_doc_number=number is not None,
-        has_validity_field="validity" in labelled_fields or validity is not None,
-        has_registration=bool(col.get("registration")),
+    st.column = st.col.get("column")
+    st.topic = st.col.get("topic")
+    st.kind, st.subkind, st.kind_reason = classify_kind(
+        st.title, st.column, topic=st.topic, has_doc_number=st.number is not None,
+        has_validity_field="validity" in st.labelled_fields or st.validity is not None,
+        has_registration=bool(st.col.get("registration")),
     )
 
-    rec = DocumentRecord(url=key_url or url, title=title, column=column, kind=kind, subkind=subkind)
-    rec.publish_date = col.get("publish_date")
-    rec.written_date = col.get("written_date")
-    rec.effective_date = effective
-    rec.end_date = end_date
-    rec.end_basis = end_basis
-    rec.validity = validity
-    rec.validity_raw = validity_raw if validity_raw not in ("",) else None
-    rec.validity_period_years = period
-    rec.doc_number = str(number) if number else None
-    rec.doc_number_raw = raw_no
-    rec.index_number = col.get("index_number")
-    rec.publisher = col.get("publisher") or meta_l.get("contentsource") or col.get("source")
-    if rec.publisher and not col.get("publisher"):
-        col.put("publisher", rec.publisher, "meta:ContentSource" if meta_l.get("contentsource") else col.source("source") or "")
-    rec.registration = col.get("registration")
-    rec.topic = topic
-    sources = {k: f.source for k, f in col.values.items()
+    st.rec = DocumentRecord(url=st.key_url or st.url, title=st.title, column=st.column, kind=st.kind, subkind=st.subkind)
+    st.rec.publish_date = st.col.get("publish_date")
+    st.rec.written_date = st.col.get("written_date")
+    st.rec.effective_date = st.effective
+    st.rec.end_date = st.end_date
+    st.rec.end_basis = st.end_basis
+    st.rec.validity = st.validity
+    st.rec.validity_raw = st.validity_raw if st.validity_raw not in ("",) else None
+    st.rec.validity_period_years = st.period
+    st.rec.doc_number = str(st.number) if st.number else None
+    st.rec.doc_number_raw = st.raw_no
+    st.rec.index_number = st.col.get("index_number")
+    st.rec.publisher = st.col.get("publisher") or st.meta_l.get("contentsource") or st.col.get("source")
+    if st.rec.publisher and not st.col.get("publisher"):
+        st.col.put("publisher", st.rec.publisher, "meta:ContentSource" if st.meta_l.get("contentsource") else st.col.source("source") or "")
+    st.rec.registration = st.col.get("registration")
+    st.rec.topic = st.topic
+    sources = {k: f.source for k, f in st.col.values.items()
                if k in ("title", "column", "publish_date", "written_date", "index_number", "publisher", "topic",
                         "registration")}
-    sources["kind"] = kind_reason
-    if number_src:
-        sources["doc_number"] = number_src
-    if validity_src:
-        sources["validity"] = validity_src
-    if eff_src and effective:
-        sources["effective_date"] = eff_src
-    if end_src and end_date:
-        sources["end_date"] = end_src
-    rec.sources = sources
-    demote_routine(rec, routine_titles)
-    kind = rec.kind
-    rec.conflicts = {k: v for k, v in col.conflicts.items()
+    sources["kind"] = st.kind_reason
+    if st.number_src:
+        sources["doc_number"] = st.number_src
+    if st.validity_src:
+        sources["validity"] = st.validity_src
+    if st.eff_src and st.effective:
+        sources["effective_date"] = st.eff_src
+    if st.end_src and st.end_date:
+        sources["end_date"] = st.end_src
+    st.rec.sources = sources
+    demote_routine(st.rec, st.routine_titles)
+    st.kind = st.rec.kind
+    st.rec.conflicts = {k: v for k, v in st.col.conflicts.items()
                      if k in ("publish_date", "written_date") or k == "title" and all(c["source"] != "title-tag" for c in v)}
+    return True
 
-    # 8. links to and from interpretations / originals
-    rec.related = list(_related_links(body, url, encoding, noisy))
-    refs_titles = [t for t in re.findall(r"《([^《》]{4,80})》", text_for_rules)][:20]
-    if title:
-        refs_titles = re.findall(r"《([^《》]{4,80})》", normalize(title)) + refs_titles
-    refs_numbers = [str(n) for n, _ in find_doc_numbers(text_for_rules[:4000])][:20]
-    rec.refs = {"titles": _dedupe(refs_titles)[:20], "numbers": _dedupe(refs_numbers)[:20]}
 
-    # 9. kind-specific details
-    if kind == "interpretation":
-        rec.formats = _formats(title, body)
-    if kind == "annual_report":
-        rec.report = _report_info(title, subkind)
-    if _DECISION_CATALOGUE.search(normalize(title)):
-        rec.subkind = rec.subkind or "decision_catalogue"
-        rec.catalogue_year = _year_of(title) or (rec.publish_date.year if rec.publish_date else None)
-    if kind == "consultation":
-        rec.consultation = _consultation(col, text_for_rules, rec.publish_date)
-        if rec.subkind is None:
-            rec.subkind = "consultation_feedback" if _CONSULT_FEEDBACK.search(normalize(title)) else "consultation_call"
-    if _REPEAL_LIST.search(normalize(title)) and kind not in ("interpretation", "news"):
-        ends_on = rec.effective_date or rec.publish_date or rec.written_date
-        scope = block if block is not None else body
+def _read_relations(st: _Draft) -> None:
+    """Step 8: links to and from interpretations / originals."""
+
+    st.rec.related = list(_related_links(st.body, st.url, st.encoding, st.noisy))
+    refs_titles = [t for t in re.findall(r"《([^《》]{4,80})》", st.text_for_rules)][:20]
+    if st.title:
+        refs_titles = re.findall(r"《([^《》]{4,80})》", normalize(st.title)) + refs_titles
+    refs_numbers = [str(n) for n, _ in find_doc_numbers(st.text_for_rules[:4000])][:20]
+    st.rec.refs = {"titles": _dedupe(refs_titles)[:20], "numbers": _dedupe(refs_numbers)[:20]}
+
+
+def _read_kind_details(st: _Draft) -> None:
+    """Step 9: kind-specific details."""
+
+    if st.kind == "interpretation":
+        st.rec.formats = _formats(st.title, st.body)
+    if st.kind == "annual_report":
+        st.rec.report = _report_info(st.title, st.subkind)
+    if _DECISION_CATALOGUE.search(normalize(st.title)):
+        st.rec.subkind = st.rec.subkind or "decision_catalogue"
+        st.rec.catalogue_year = _year_of(st.title) or (st.rec.publish_date.year if st.rec.publish_date else None)
+    if st.kind == "consultation":
+        st.rec.consultation = _consultation(st.col, st.text_for_rules, st.rec.publish_date)
+        if st.rec.subkind is None:
+            st.rec.subkind = "consultation_feedback" if _CONSULT_FEEDBACK.search(normalize(st.title)) else "consultation_call"
+    if _REPEAL_LIST.search(normalize(st.title)) and st.kind not in ("interpretation", "news"):
+        ends_on = st.rec.effective_date or st.rec.publish_date or st.rec.written_date
+        scope = st.block if st.block is not None else st.body
         while scope.tag in ("tr", "tbody", "thead", "td", "th", "table") and scope.getparent() is not None:
             scope = scope.getparent()  # a list held in a table: read the whole table and the text around it
-        rec.repeal_list = parse_repeal_notice(title, _block_lines(scope),
-                                              own_number=rec.doc_number, own_title=title, effective=ends_on)
-        rec.subkind = rec.subkind or "repeal_list"
-    return rec
+        st.rec.repeal_list = parse_repeal_notice(st.title, _block_lines(scope),
+                                              own_number=st.rec.doc_number, own_title=st.title, effective=ends_on)
+        st.rec.subkind = st.rec.subkind or "repeal_list"
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,24 +18,31 @@ DEFAULT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 _URL_ATTR = re.compile(r"""\b(src|href|data|action|poster)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
 _SPACE = re.compile(r"\s+")
+# what changes from one run to the next without the element changing: the port a loopback copy of the
+# site was served on, and the date/time a top bar prints (今天是2026年01月10日 星期六)
+_PORT = re.compile(r"^(https?://[^/?#@\[\]:]+|https?://\[[^\]]+\]):\d+(?=[/?#]|$)", re.I)
+_VOLATILE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|星期[一二三四五六日天]"
+                       r"|\d{1,2}:\d{2}(?::\d{2})?")
 
 
 def normalise_html(html: str, page_url: str) -> str:
     """The element's outerHTML as a position-independent identity.
 
     Whitespace collapsed and ``src``/``href``/``data``/``action``/``poster`` made absolute against
-    the page (``spacer.gif`` on /a/ and ``../spacer.gif`` on /a/b/ are the same image).
+    the page (``spacer.gif`` on /a/ and ``../spacer.gif`` on /a/b/ are the same image), without a
+    port, and printed dates and times replaced by ``#``: the same element next month, or on a copy
+    served at another port, has the same identity (finding ids are built from it).
     """
 
     def absolute(m: re.Match[str]) -> str:
         value = m.group(2).strip("\"'").strip()
         try:
-            value = urljoin(page_url, value)
+            value = _PORT.sub(r"\1", urljoin(page_url, value))
         except ValueError:
             pass
         return f'{m.group(1).lower()}="{value}"'
 
-    return _SPACE.sub(" ", _URL_ATTR.sub(absolute, html or "")).strip()
+    return _SPACE.sub(" ", _VOLATILE.sub("#", _URL_ATTR.sub(absolute, html or ""))).strip()
 
 
 def node_identity(rule: str, node: dict[str, Any], page_url: str) -> str:

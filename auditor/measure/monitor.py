@@ -108,7 +108,7 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         on_probe: Callable[[dict[str, Any]], None] | None = None,
     ):
-        from auditor.plugins.netprobe import USER_AGENT, HttpProbe
+        from auditor.network.http import USER_AGENT, HttpProbe
 
         self.sites = sites
         self.store = store

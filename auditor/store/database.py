@@ -6,7 +6,7 @@ month's audit can be compared with the last (peer-lessons.md: GSA's mistake).
 
 Writes are batched and transactional: a batch is all in or all out, and a run row is created
 ``running`` first and marked ``complete``/``partial`` only at the end, so an interrupted audit
-leaves a consistent run that reads as ``incomplete``. During the crawl the item pipeline
+leaves a consistent run, marked ``interrupted`` by the next command that opens the store. During the crawl the item pipeline
 (:mod:`auditor.crawl.pipeline`) commits every few hundred rows or seconds, so a killed audit keeps what
 it fetched up to its last seconds.
 """
@@ -251,6 +251,9 @@ class EvidenceStore:
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._create_schema()
+        from auditor.store.journal import mark_dead_runs
+
+        self.interrupted_runs = mark_dead_runs(self)  # a run whose process died reads "interrupted", in the row
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         cols = [c.name for c in links.c if c.name != "id"]
         compiled = links.insert().values({c: None for c in cols}).compile(dialect=self.engine.dialect)
@@ -325,7 +328,7 @@ class EvidenceStore:
             return None
         run = dict(row)
         if run["status"] == "running" and not _pid_alive(run.get("pid")):
-            run["status"] = "incomplete"  # the process that owned it is gone
+            run["status"] = "interrupted"  # the process that owned it is gone (died since this store opened)
         return run
 
     def list_runs(self, site: str | None = None) -> list[dict[str, Any]]:
@@ -384,6 +387,11 @@ class EvidenceStore:
                         conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
                 else:
                     conn.execute(metadata.tables[name].insert(), rows)
+
+    def add_row(self, table: Table, row: dict[str, Any]) -> None:
+        """A buffered row of a table another module owns (the run journal…)."""
+
+        self._add(table, row)
 
     def add_fetch(self, run_id: str, rec: FetchRecord) -> None:
         self._add(

@@ -1,0 +1,1 @@
+;try{Object.defineProperty(window,'__govaudit_axe',{value:window.axe,configurable:false});}catch(e){}
