@@ -1,14 +1,16 @@
 """``links.broken_anchor`` over a stored run, in process (no crawl): judged from the stored page —
-its rendered body when the render stage replaced it — and never counted as a dead link."""
+its rendered DOM when the measure stage rendered it (``render.page`` measurement) — and never
+counted as a dead link."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from auditor.config import build_config
-from auditor.context import CheckContext, SiteView
+from auditor.context import RENDER_KIND, RENDER_PAGE_KIND, CheckContext, SiteView
 from auditor.engine import Engine, run_checks
 from auditor.linkjudge import judge_run
+from auditor.measure.records import MeasurementWriter
 from auditor.model import FetchRecord, LinkEdge, Region
 from auditor.store.database import EvidenceStore
 
@@ -47,9 +49,11 @@ def _run(tmp: Path, rendered: bool) -> list:  # type: ignore[type-arg]
         _edge(HOME + "jd.html", "x_|_y"), _edge(HOME + "jd.html", "x_%7C_y"),  # one anchor, two spellings
     ])
     store.flush()
-    if rendered:
-        store.replace_page_body(run_id, HOME + "jd.html", '<html><body><div id="app"><h2 id="part-2">二</h2></div>'
-                                '<a name="fj">附件</a></body></html>'.encode(), "utf-8", note="rendered")
+    if rendered:  # what plugins/render_probe.py stores for a page it rendered
+        writer = MeasurementWriter(store, run_id, "www.x.gov.cn")
+        writer.write("render-probe", RENDER_PAGE_KIND, HOME + "jd.html", {
+            "html": '<html><body><div id="app"><h2 id="part-2">二</h2></div><a name="fj">附件</a></body></html>'}, 1)
+        writer.write("render-probe", RENDER_KIND, "site", {"rendered": [HOME + "jd.html"]}, 1)
     judge_run(store, run_id, config, engine.pack)
     store.finish_run(run_id, "complete", {"homepage_url": HOME}, {})
     site = SiteView(store, store.get_run(run_id))
