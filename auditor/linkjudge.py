@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from auditor.crawl.urls import is_fetchable
 from auditor.model import LinkResult, Verdict
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 # The national pack's defaults (links.unverifiable_statuses, links.dead_error_kinds): used when a
 # pack does not say, and by unit tests that call judge() directly.
 UNVERIFIABLE_STATUS = {401: "login_wall", 403: "bot_wall", 407: "proxy_auth", 429: "rate_limited", 451: "legal", 999: "bot_wall"}
-NETWORK_REASON = {"dns": "dns", "refused": "refused", "reset": "refused", "timeout": "timeout", "tls": "tls"}
+NETWORK_REASON = {"dns": "dns", "refused": "refused", "reset": "refused", "timeout": "timeout", "tls": "tls",
+                  "redirect_loop": "redirect_loop", "too_many_redirects": "too_many_redirects"}
 CATCH_ALL_VERDICTS = {"unverifiable": Verdict.UNVERIFIABLE, "dead": Verdict.DEAD, "ok": Verdict.OK}
 _ERROR_PATH = re.compile(r"(^|/)(404|error|errors|notfound|not[-_]found|pagenotfound)(\.[a-z]+)?(/|$)|/404\.|/error\.", re.I)
 _LOGIN_PATH = re.compile(r"(login|signin|sign-in|passport|/sso/|/cas/|/auth/|oauth)", re.I)
@@ -67,7 +69,13 @@ class LinkPolicy:
     * ``soft404_calibration``: compare 200 answers with the host's answer for a random path;
     * ``soft404_error_text``: a 200 page whose text says "not found" is a soft 404;
     * ``catch_all``: the verdict for an answer byte-identical to a random path's with nothing
-      saying "not found" (a single-page app or catch-all host): unverifiable, dead or ok.
+      saying "not found" (a single-page app or catch-all host): unverifiable, dead or ok;
+    * ``ok_status``: statuses judged ok besides 2xx;
+    * ``no_location``: the verdict for a 3xx answer the crawl could not follow (no usable Location);
+    * ``informational``: the verdict for a 1xx answer with no final response.
+
+    (Which statuses are retried and the redirect limit are fetch-time pack values too,
+    ``links.retry_statuses`` and ``links.redirect_max``, read by the crawl settings.)
     """
 
     unverifiable_status: Mapping[int, str] = field(default_factory=lambda: dict(UNVERIFIABLE_STATUS))
@@ -76,6 +84,9 @@ class LinkPolicy:
     soft404_calibration: bool = True
     soft404_error_text: bool = True
     catch_all: str = "unverifiable"
+    ok_status: frozenset[int] = frozenset()
+    no_location: str = "unverifiable"
+    informational: str = "unverifiable"
 
     @classmethod
     def from_pack(cls, pack: Any) -> LinkPolicy:
@@ -84,10 +95,7 @@ class LinkPolicy:
         statuses = pack.value("links.unverifiable_statuses")
         errors = pack.value("links.dead_error_kinds")
         timeout = pack.value("links.timeout_seconds")
-        catch_all = str(pack.value("links.catch_all_verdict"))
-        if catch_all not in CATCH_ALL_VERDICTS:  # the declared schema refuses it at pack load; never counted dead
-            log.warning("links.catch_all_verdict %r is not one of %s; using unverifiable", catch_all, sorted(CATCH_ALL_VERDICTS))
-            catch_all = "unverifiable"
+        catch_all = _verdict_name(pack, "links.catch_all_verdict")
         return cls(
             unverifiable_status={int(k): str(v) for k, v in (statuses or {}).items()},
             dead_errors={str(k): str(v) for k, v in (errors or {}).items()},
@@ -95,7 +103,21 @@ class LinkPolicy:
             soft404_calibration=bool(pack.value("links.soft404_calibration")),
             soft404_error_text=bool(pack.value("links.soft404_error_text")),
             catch_all=catch_all,
+            ok_status=frozenset(int(x) for x in pack.value("links.ok_statuses") or ()),
+            no_location=_verdict_name(pack, "links.redirect_without_location"),
+            informational=_verdict_name(pack, "links.informational_verdict"),
         )
+
+
+def _verdict_name(pack: Any, key: str) -> str:
+    """A verdict named by the pack; the declared schema refuses others at load, so this only
+    guards a pack bound without declarations — and never turns a doubt into "dead"."""
+
+    name = str(pack.value(key))
+    if name not in CATCH_ALL_VERDICTS:
+        log.warning("%s %r is not one of %s; using unverifiable", key, name, sorted(CATCH_ALL_VERDICTS))
+        return "unverifiable"
+    return name
 
 
 DEFAULT_POLICY = LinkPolicy()
@@ -108,6 +130,13 @@ def _same_page(a: str | None, b: str | None) -> bool:
     return (pa.hostname, pa.port, pa.path.rstrip("/") or "/", pa.query) == (pb.hostname, pb.port, pb.path.rstrip("/") or "/", pb.query)
 
 
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # an href stored as written (malformed): no host
+        return ""
+
+
 def _is_index(url: str) -> bool:
     return bool(_INDEX_PATH.match(urlsplit(url).path))
 
@@ -117,6 +146,8 @@ def judge(url: str, o: Outcome | None, calibration: dict[str, Outcome], homepage
     """The verdict for one target. Pure: tests feed it outcomes directly."""
 
     if o is None:
+        if not is_fetchable(url):  # an href that is no URL (stored as written): reported alone
+            return LinkResult(url, Verdict.DEAD, "malformed", on_site=on_site)
         return LinkResult(url, Verdict.UNVERIFIABLE, "not_checked", on_site=on_site)
     detail: dict[str, Any] = {"method": o.method, "attempts": o.attempts}
     if o.redirects:
@@ -137,8 +168,12 @@ def judge(url: str, o: Outcome | None, calibration: dict[str, Outcome], homepage
         return LinkResult(url, Verdict.DEAD, "timeout", o.status, final, detail, on_site)
     if status in policy.unverifiable_status:
         return LinkResult(url, Verdict.UNVERIFIABLE, policy.unverifiable_status[status], status, final, detail, on_site)
-    if 300 <= status < 400:  # redirect loop or a 3xx without a usable Location
-        return LinkResult(url, Verdict.DEAD, "http_status", status, final, detail, on_site)
+    if status in policy.ok_status:
+        return LinkResult(url, Verdict.OK, None, status, final, detail, on_site)
+    if 300 <= status < 400:  # the crawl follows every redirect it can: this one had no usable Location
+        return LinkResult(url, CATCH_ALL_VERDICTS[policy.no_location], "redirect_without_location", status, final, detail, on_site)
+    if 100 <= status < 200:
+        return LinkResult(url, CATCH_ALL_VERDICTS[policy.informational], "informational", status, final, detail, on_site)
     if status >= 400 or status < 100:
         return LinkResult(url, Verdict.DEAD, "http_status", status, final, detail, on_site)
     # 2xx from here: is it really the page, or an error page in disguise?
@@ -227,7 +262,8 @@ def read_crawl(store: Any, run_id: str, targets: set[str]) -> StoredCrawl:
             if not row.get("error_kind"):  # a calibration that failed calibrates nothing
                 calibration[(urlsplit(row["url"]).hostname or "").lower()] = outcome_from_fetch(row)
             continue
-        if purpose == "page" and row.get("depth") == 0 and homepage_url is None and 200 <= (row.get("status") or 0) < 300:
+        if purpose == "page" and row.get("depth") == 0 and 200 <= (row.get("status") or 0) < 300:
+            # the last one: a start page that refreshes hands over to its target (fetched at depth 0)
             final = row.get("final_url") or row["url"]
             homepage_url = normalise_url(final) or final
             homepage_host = (urlsplit(final).hostname or "").lower()
@@ -264,7 +300,7 @@ def judge_run(store: Any, run_id: str, config: Any, pack: Any) -> dict[str, int]
 
     def results() -> Iterator[LinkResult]:
         for url in targets:
-            on_site = (urlsplit(url).hostname or "").lower() in scope
+            on_site = _host(url) in scope if is_fetchable(url) else True  # a malformed href is a fault of the page's site
             outcome = crawl.outcomes.get(url)
             if outcome is None and url in trapped:
                 counts[str(Verdict.UNVERIFIABLE)] += 1

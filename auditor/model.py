@@ -203,8 +203,10 @@ class LinkEdge:
     target_url: str
     anchor: str = ""
     region: Region = Region.CONTENT
-    tag: str = "a"  # a | img | script | link | iframe | attachment
+    tag: str = "a"  # a | img | script | link | iframe | meta | style | css | attachment …
     position: int = 0
+    attribute: str = ""  # href | src | srcset | poster | refresh | og:image | ld+json | url | @import …
+    fragment: str | None = None  # what followed "#" on a navigation link or usemap (checked as an anchor)
 
 
 @dataclass(slots=True)

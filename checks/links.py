@@ -9,8 +9,10 @@ counted as dead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from auditor.context import CheckContext
+from auditor.crawl.urls import fragment_candidates
 from auditor.declarations import load_declarations
 from auditor.hookspecs import hookimpl
 from auditor.model import Finding, LinkResult, Verdict
@@ -27,6 +29,8 @@ REASON_ZH = {
     "timeout": "访问超时",
     "tls": "TLS/证书错误",
     "soft_404": "页面显示“不存在”（软404）",
+    "redirect_loop": "循环跳转",
+    "too_many_redirects": "跳转次数过多",
 }
 REASON_EN = {
     "http_status": "HTTP error status",
@@ -35,7 +39,12 @@ REASON_EN = {
     "timeout": "timed out",
     "tls": "TLS/certificate error",
     "soft_404": "page says it does not exist (soft 404)",
+    "redirect_loop": "redirect loop",
+    "too_many_redirects": "too many redirects",
 }
+# Fragments that name no element and are no defect: the top of the page (HTML standard), text
+# fragments, and client-side routes/state of script-driven pages ("#/route", "#!/x", "#code/…").
+_NOT_ANCHORS = ("top",)
 
 
 @hookimpl
@@ -62,6 +71,17 @@ def govaudit_check_link(result: LinkResult, ctx: CheckContext) -> Iterator[Findi
         **{k: v for k, v in result.detail.items() if k in ("redirects", "error", "attempts", "calibration", "method")},
     }
     anchor = ordered[0]["anchor"]
+    if result.verdict == Verdict.DEAD and result.reason == "malformed":
+        yield ctx.finding(
+            "links.malformed",
+            result.target_url,
+            f"链接地址格式错误，无法访问：“{result.target_url[:200]}”，共 {len(ordered)} 个页面引用；锚文本：“{anchor}”",
+            f"Malformed link address “{result.target_url[:200]}” on {len(ordered)} page(s); anchor: “{anchor}”",
+            key=result.target_url,
+            source_url=ordered[0]["url"],
+            evidence=evidence,
+        )
+        return
     if result.verdict == Verdict.DEAD:
         yield ctx.finding(
             "links.dead",
@@ -83,4 +103,68 @@ def govaudit_check_link(result: LinkResult, ctx: CheckContext) -> Iterator[Findi
             key=result.target_url,
             source_url=ordered[0]["url"],
             evidence=evidence,
+        )
+
+
+def _is_client_state(fragment: str) -> bool:
+    return (fragment.lower() in _NOT_ANCHORS or fragment.startswith(("/", "!", ":~:")) or "/" in fragment
+            or "=" in fragment)
+
+
+def _anchors(page: Any) -> set[str] | None:
+    """Every id and every ``<a name>`` / ``<map name>`` of a stored HTML page (its rendered body
+    where the render stage replaced it), or None when the page is not HTML."""
+
+    if not page.is_html:
+        return None
+    tree = page.tree
+    if tree is None:
+        return None
+    names: set[str] = set()
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        ident = el.get("id")
+        if ident:
+            names.add(ident)
+        if el.tag in ("a", "map") and el.get("name"):
+            names.add(el.get("name"))
+    return names
+
+
+@hookimpl
+def govaudit_check_site(site: Any, ctx: CheckContext) -> Iterator[Finding]:
+    """``links.broken_anchor``: an on-site link ``page.html#part`` (or ``#part``, ``usemap="#map"``)
+    whose target page answered and was stored, but has no element with that id or name. Judged
+    from the stored page; kept apart from ``links.dead`` so it never enters the dead-link count."""
+
+    ok = {r.target_url for r in site.link_results(Verdict.OK) if r.on_site}
+    # one problem per target and *decoded* fragment: "#a_|_b" and "#a_%7C_b" name the same place
+    wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for edge in ctx.store.iter_links(ctx.run_id, with_fragment=True):
+        fragment = edge.get("fragment") or ""
+        if not fragment or _is_client_state(fragment) or edge["target_url"] not in ok:
+            continue
+        wanted.setdefault((edge["target_url"], fragment_candidates(fragment)[-1]), []).append(edge)
+    cache: dict[str, set[str] | None] = {}
+    for (target, _decoded), edges in sorted(wanted.items()):
+        fragment = edges[0]["fragment"]
+        if target not in cache:
+            page = site.page(target)
+            cache[target] = _anchors(page) if page is not None else None
+        names = cache[target]
+        if names is None or any(c in names for c in fragment_candidates(fragment)):
+            continue
+        sources = sorted({e["source_url"] for e in edges})
+        how = "usemap" if any(e.get("attribute") == "usemap" for e in edges) else "href"
+        yield ctx.finding(
+            "links.broken_anchor",
+            f"{target}#{fragment}",
+            f"页内锚点不存在：目标页面没有 id 或 name 为“{fragment[:100]}”的位置，共 {len(sources)} 个页面引用",
+            f"Broken anchor: the target page has no element with id or name “{fragment[:100]}”; "
+            f"linked from {len(sources)} page(s)",
+            key=f"{target}#{fragment}",
+            source_url=sources[0],
+            evidence={"target": target, "fragment": fragment, "sources": sources[:50], "source_count": len(sources),
+                      "attribute": how, "anchor": edges[0].get("anchor") or ""},
         )

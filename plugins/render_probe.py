@@ -223,7 +223,8 @@ def govaudit_measure(site: SiteView, ctx: MeasureContext) -> None:
             for link in html_links(tree, outcome.url, "utf-8"):
                 if (link.url, link.anchor) not in known:
                     known.add((link.url, link.anchor))
-                    new_edges.append(LinkEdge(outcome.url, link.url, link.anchor, link.region, link.tag, link.position))
+                    new_edges.append(LinkEdge(outcome.url, link.url, link.anchor, link.region, link.tag, link.position,
+                                              attribute=link.attribute, fragment=link.fragment))
             if gained <= 0 and not new_edges:
                 index["unchanged"].append(outcome.url)
                 continue

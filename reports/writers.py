@@ -69,7 +69,10 @@ def safe_href(url: Any) -> str:
 
     if not isinstance(url, str):
         return "#"
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # a malformed href reported as links.malformed: shown, never a link
+        return "#"
     return url if scheme in ("http", "https") else "#"
 
 

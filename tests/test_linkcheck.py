@@ -88,3 +88,40 @@ def test_error_page_wording(title: str, text: str, error: bool) -> None:
     from auditor.crawl.extract import looks_like_error_page
 
     assert looks_like_error_page(title, text) is error
+
+
+def test_status_policy_is_pack_data() -> None:
+    """ok/dead/unverifiable for answers the old table called dead: a 3xx the crawl could not
+    follow (no Location), a bare 1xx, a status a local pack accepts; and the malformed href."""
+
+    from auditor.linkjudge import LinkPolicy
+    from auditor.rulepacks import load_pack
+
+    national = LinkPolicy.from_pack(load_pack("national"))
+    assert judge("http://www.x.gov.cn/m", Outcome(status=302), {}, HOME, True, national).reason == "redirect_without_location"
+    assert judge("http://www.x.gov.cn/m", Outcome(status=302), {}, HOME, True, national).verdict == Verdict.UNVERIFIABLE
+    assert judge("http://www.x.gov.cn/m", Outcome(status=101), {}, HOME, True, national).verdict == Verdict.UNVERIFIABLE
+    assert judge("http://www.x.gov.cn/m", Outcome(status=599), {}, HOME, True, national).verdict == Verdict.DEAD
+    strict = LinkPolicy(no_location="dead", informational="dead", ok_status=frozenset({599}))
+    assert judge("http://www.x.gov.cn/m", Outcome(status=302), {}, HOME, True, strict).verdict == Verdict.DEAD
+    assert judge("http://www.x.gov.cn/m", Outcome(status=101), {}, HOME, True, strict).verdict == Verdict.DEAD
+    assert judge("http://www.x.gov.cn/m", Outcome(status=599), {}, HOME, True, strict).verdict == Verdict.OK
+    for kind in ("redirect_loop", "too_many_redirects"):
+        r = judge("http://www.x.gov.cn/m", Outcome(error_kind=kind), {}, HOME, True, national)
+        assert (r.verdict, r.reason) == (Verdict.DEAD, kind)  # never "robots"
+    bad = judge("http://localhost]", None, {}, HOME, True, national)
+    assert (bad.verdict, bad.reason) == (Verdict.DEAD, "malformed")
+    assert judge("http://www.x.gov.cn/never", None, {}, HOME, True, national).reason == "not_checked"
+    pack = load_pack("national")
+    assert {520, 522, 524} <= set(pack.value("links.retry_statuses")) and pack.value("links.redirect_max") == 10
+
+
+def test_redirect_failures_are_named() -> None:
+    from scrapy import Request
+
+    from auditor.crawl.spider import redirect_failure
+
+    loop = Request("http://a/x", meta={"redirect_urls": ["http://a/x", "http://a/y"]})
+    assert redirect_failure(loop)[0] == "redirect_loop"
+    chain = Request("http://a/11", meta={"redirect_urls": [f"http://a/{i}" for i in range(11)]})
+    assert redirect_failure(chain)[0] == "too_many_redirects"

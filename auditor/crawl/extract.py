@@ -8,28 +8,48 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-from w3lib.url import safe_url_string
+import tinycss2
+from lxml import etree
 
+from auditor.crawl.urls import Resolved, Resolver, normalise
 from auditor.model import Region
 
-SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "sms:", "weixin:", "#", "blob:")
-LINK_ATTRS = {
-    "a": "href",
-    "area": "href",
-    "img": "src",
-    "script": "src",
-    "link": "href",
-    "iframe": "src",
-    "frame": "src",
-    "embed": "src",
-    "source": "src",
-    "object": "data",
+# The attributes that hold a URL, per element (srcset, CSS and JSON-LD are parsed apart, below):
+# (tag, attribute) → whether a reader navigates there (pages crawled as pages) or the page loads
+# it (assets: checked, HEAD where the server allows).
+URL_ATTRIBUTES: dict[str, tuple[tuple[str, bool], ...]] = {
+    "a": (("href", True),),
+    "area": (("href", True),),
+    "iframe": (("src", True),),
+    "frame": (("src", True),),
+    "img": (("src", False), ("srcset", False), ("usemap", False)),
+    "script": (("src", False),),
+    "link": (("href", False),),
+    "embed": (("src", False),),
+    "source": (("src", False), ("srcset", False)),
+    "object": (("data", False), ("codebase", False), ("usemap", False)),
+    "video": (("src", False), ("poster", False)),
+    "audio": (("src", False),),
+    "track": (("src", False),),
+    "input": (("src", False), ("usemap", False)),
+    "button": (("formaction", False),),
+    "blockquote": (("cite", False),),
+    "q": (("cite", False),),
+    "del": (("cite", False),),
+    "ins": (("cite", False),),
 }
+LINK_ATTRS = {tag: attrs[0][0] for tag, attrs in URL_ATTRIBUTES.items()}  # the main attribute of each tag
+SKIP_LINK_RELS = {"canonical", "alternate", "preconnect", "dns-prefetch", "shortlink", "pingback", "search"}
+# og:/twitter: properties whose content is an image (or media) URL a share card loads
+META_URL_PROPERTIES = {"og:image", "og:image:url", "og:image:secure_url", "og:video", "og:video:url",
+                       "og:video:secure_url", "og:audio", "og:audio:url", "twitter:image", "twitter:image:src",
+                       "twitter:player"}
 ATTACHMENT_EXT = {
     ".pdf": "pdf", ".doc": "doc", ".docx": "docx", ".xls": "xls", ".xlsx": "xlsx", ".wps": "wps",
     ".et": "et", ".ppt": "ppt", ".pptx": "pptx", ".ofd": "ofd", ".zip": "zip", ".rar": "rar", ".7z": "7z",
@@ -60,30 +80,27 @@ _URL_IN_TEXT = re.compile(r"https?://[\w\-.:%/?&=#~+@!$,;*()\[\]]+", re.I)
 
 @dataclass(slots=True)
 class FoundLink:
+    """One link of a page. ``url`` is the fetchable spelling, or the href as written when
+    ``malformed`` says why it is no URL; ``nav`` whether a reader navigates there (crawled as a
+    page) rather than the page loading it; ``fragment`` what follows ``#`` on a navigation link
+    (checked against the target page's ids), None when it had none."""
+
     url: str
     anchor: str
     region: Region
     tag: str
     position: int
+    attribute: str = ""
+    fragment: str | None = None
+    nav: bool = False
+    malformed: str | None = None
 
 
 def normalise_url(url: str, encoding: str = "utf-8") -> str | None:
-    """Absolute http(s) URL, fragment dropped, Chinese and spaces percent-encoded as a browser does
-    (path in UTF-8, query in the page's encoding); None for anything not worth fetching."""
+    """Absolute http(s) URL, fragment dropped, in the one spelling the crawl fetches and stores
+    (see :mod:`auditor.crawl.urls`); None for anything not worth fetching."""
 
-    url = url.strip()
-    try:
-        # Fast path: most links are already plain ASCII; w3lib's full escaping is for the rest.
-        safe = url if url.isascii() and " " not in url and "\\" not in url else safe_url_string(url, encoding=encoding)
-        parts = urlsplit(safe)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    netloc = parts.netloc.lower() if "@" not in parts.netloc else parts.netloc
-    if parts.port in (80,) and parts.scheme == "http" or parts.port == 443 and parts.scheme == "https":
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return normalise(url, encoding)
 
 
 def url_kind(url: str) -> str:
@@ -157,58 +174,228 @@ def region_of(el: object, cache: dict[object, Region]) -> Region:
 
 
 class UrlJoiner:
-    """``normalise_url(urljoin(base, href))`` with a fast path for the common plain-ASCII hrefs.
-
-    On a 30-link page the general path (urljoin + w3lib escaping) is most of the parsing cost;
-    root-relative and simple relative ASCII links need neither.
-    """
+    """``normalise_url(urljoin(base, href))`` for one page (kept for callers that want only the URL)."""
 
     def __init__(self, base: str, encoding: str):
-        self.base = base
-        self.encoding = encoding
-        norm = normalise_url(base, encoding) or base
-        parts = urlsplit(norm)
-        self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.dir = parts.path[: parts.path.rfind("/") + 1] or "/"
+        self.resolve = Resolver(base, encoding)
 
     def __call__(self, raw: str) -> str | None:
-        if raw.isascii() and " " not in raw and "\\" not in raw and "/." not in raw and not raw.startswith("."):
-            href = raw.split("#", 1)[0]
-            if href.startswith("/") and not href.startswith("//"):
-                return self.origin + href
-            if href and ":" not in href.split("/", 1)[0] and not href.startswith(("?", "//")):
-                return self.origin + self.dir + href
-        return normalise_url(urljoin(self.base, raw), self.encoding)
+        return self.resolve(raw).url
+
+
+def srcset_urls(value: str) -> list[str]:
+    """The URLs of a ``srcset`` attribute, by the HTML standard's candidate parsing: a URL runs to
+    whitespace (trailing commas end it), descriptors run to a comma outside parentheses. So
+    ``"a.png, b.png 2x"`` and ``"a.png,b.png"`` give both, ``data:`` URLs with commas stay whole."""
+
+    out: list[str] = []
+    pos, n = 0, len(value)
+    while pos < n:
+        while pos < n and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        if pos >= n:
+            break
+        start = pos
+        while pos < n and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            depth = 0
+            while pos < n:
+                c = value[pos]
+                if c == "(":
+                    depth += 1
+                elif c == ")":
+                    depth = max(0, depth - 1)
+                elif c == "," and depth == 0:
+                    break
+                pos += 1
+        if url:
+            out.append(url)
+    return out
+
+
+def css_urls(css: str) -> list[tuple[str, str]]:
+    """(url, how) for every ``url(…)`` and ``@import`` in CSS text (a stylesheet, a ``<style>``
+    element or a ``style`` attribute), parsed with tinycss2; how is ``url`` or ``@import``."""
+
+    out: list[tuple[str, str]] = []
+
+    def walk(tokens: list, in_import: bool = False) -> None:  # type: ignore[type-arg]
+        importing = in_import
+        for tok in tokens:
+            kind = getattr(tok, "type", "")
+            if kind == "at-keyword":
+                importing = tok.lower_value == "import"
+                continue
+            if kind == "url":
+                out.append((tok.value, "@import" if importing else "url"))
+                importing = False
+            elif kind == "string" and importing:
+                out.append((tok.value, "@import"))
+                importing = False
+            elif kind == "function":
+                if tok.lower_name in ("url", "src"):
+                    args = [a for a in tok.arguments if getattr(a, "type", "") not in ("whitespace", "comment")]
+                    if args and getattr(args[0], "type", "") == "string":
+                        out.append((args[0].value, "@import" if importing else "url"))
+                        importing = False
+                        continue
+                walk(tok.arguments, importing)
+            elif kind in ("() block", "[] block", "{} block"):
+                walk(tok.content)
+            elif kind == "literal" and tok.value == ";":
+                importing = False
+
+    walk(tinycss2.parse_component_value_list(css, skip_comments=True))
+    return [(u.strip(), how) for u, how in out if u.strip()]
+
+
+def json_ld_urls(text: str) -> list[str]:
+    """Absolute http(s) URLs among the string values of a JSON-LD block (``@context`` and
+    ``@type`` are vocabulary names, not links)."""
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return []
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key not in ("@context", "@type"):
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and node.strip().lower().startswith(("http://", "https://")):
+            out.append(node.strip())
+
+    walk(data)
+    return out
+
+
+_REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=?\s*)?(.*)$", re.I | re.S)
+
+
+def meta_refresh_target(content: str) -> str | None:
+    """The URL of a ``<meta http-equiv=refresh content="5; url=…">`` as written, by the HTML
+    standard's declarative-refresh steps (delay, ``;`` or ``,``, optional ``url=``, optional
+    quotes); None when it only reloads the page. The URL itself goes through the URL layer like
+    any href — w3lib's ``get_meta_refresh`` would escape it first and raise on a malformed one."""
+
+    m = _REFRESH.match(content or "")
+    url = (m.group(1) if m else "").strip()
+    if url[:1] in ("'", '"'):
+        quote = url[0]
+        url = url[1:].split(quote, 1)[0]
+    return url.strip() or None
+
+
+def _text_of(el: object) -> str:
+    tag = el.tag  # type: ignore[attr-defined]
+    if tag in ("a", "area"):
+        anchor = " ".join("".join(el.itertext()).split())[:200] or (el.get("title") or "")  # type: ignore[attr-defined]
+        if not anchor:
+            img = el.find(".//img")  # type: ignore[attr-defined]
+            anchor = (img.get("alt") or "") if img is not None else ""
+        return anchor
+    return el.get("alt") or el.get("title") or ""  # type: ignore[attr-defined]
+
+
+_URL_TAGS = (*URL_ATTRIBUTES, "meta", "style")
+_STYLED = etree.XPath("//*[@style][contains(translate(@style, 'URL', 'url'), 'url')]")
 
 
 def html_links(tree: object, page_url: str, encoding: str) -> Iterator[FoundLink]:
-    """Every fetchable link on an HTML page, in document order, with anchor text and region."""
+    """Every link of an HTML page, in document order, with its tag, attribute, anchor text and
+    region: href/src of the usual elements, ``srcset``, media ``poster``, ``cite``, object
+    ``data``/``codebase``, ``formaction``, ``usemap`` (a same-page fragment), ``<link>`` icons,
+    manifests and stylesheets, meta refresh targets (navigation links), og:/twitter: image URLs,
+    JSON-LD URLs, and CSS ``url()``/``@import`` in ``<style>`` and ``style`` attributes.
 
-    join = UrlJoiner(base_url(tree, page_url), encoding)
+    A malformed href is yielded alone (``malformed`` set, ``url`` as written); the page's other
+    links are untouched. A fragment-only ``#x`` is a link to the page itself with fragment ``x``.
+    """
+
+    resolve = Resolver(base_url(tree, page_url), encoding)
     cache: dict[object, Region] = {}
     position = 0
-    for el in tree.iter(*LINK_ATTRS):  # type: ignore[attr-defined]
-        tag = el.tag
-        raw = el.get(LINK_ATTRS[tag])
-        if tag == "link" and (el.get("rel") or "").lower() in ("canonical", "alternate", "preconnect", "dns-prefetch"):
-            continue
-        if not raw:
-            continue
+
+    def found(el: object, raw: str, tag: str, attribute: str, nav: bool, anchor: str | None = None) -> FoundLink | None:
+        nonlocal position
         raw = raw.strip()
-        if not raw or raw.lower().startswith(SKIP_SCHEMES):
-            continue
-        url = join(raw)
-        if url is None:
-            continue
-        if tag in ("a", "area"):
-            anchor = " ".join("".join(el.itertext()).split())[:200] or (el.get("title") or "")
-            if not anchor:
-                img = el.find(".//img")
-                anchor = (img.get("alt") or "") if img is not None else ""
-        else:
-            anchor = el.get("alt") or el.get("title") or ""
+        if not raw or raw == "#":
+            return None
+        r: Resolved = resolve(raw)
+        if r.skipped:
+            return None
+        if raw.startswith("#") and attribute != "usemap" and (not nav or (r.fragment or "").lower() in ("", "top")):
+            return None  # "#" / "#top" go nowhere worth checking; a fragment on an asset is no anchor
         position += 1
-        yield FoundLink(url, anchor, region_of(el, cache), "a" if tag == "area" else tag, position)
+        region = region_of(el, cache)
+        text = _text_of(el) if anchor is None else anchor
+        fragment = r.fragment if (nav or attribute == "usemap") and r.fragment else None
+        if r.url is None:
+            return FoundLink(raw, text, region, tag, position, attribute, fragment, nav, r.malformed)
+        return FoundLink(r.url, text, region, tag, position, attribute, fragment, nav)
+
+    for el in tree.iter(*_URL_TAGS):  # type: ignore[attr-defined]
+        tag = el.tag
+        if tag == "style":
+            for raw, how in css_urls(el.text or ""):
+                link = found(el, raw, "style", how, False, "")
+                if link is not None:
+                    yield link
+            continue
+        if tag == "meta":
+            content = el.get("content") or ""
+            if (el.get("http-equiv") or "").strip().lower() == "refresh":
+                target = meta_refresh_target(content)
+                link = found(el, target, "meta", "refresh", True, "") if target else None
+            elif (el.get("property") or el.get("name") or "").strip().lower() in META_URL_PROPERTIES:
+                link = found(el, content, "meta", (el.get("property") or el.get("name") or "").strip().lower(), False, "")
+            else:
+                link = None
+            if link is not None:
+                yield link
+            continue
+        if tag == "script" and (el.get("type") or "").strip().lower() == "application/ld+json":
+            for raw in json_ld_urls(el.text or ""):
+                link = found(el, raw, "script", "ld+json", False, "")
+                if link is not None:
+                    yield link
+            continue
+        if tag == "link":
+            rels = set((el.get("rel") or "").lower().split())
+            if rels & SKIP_LINK_RELS:
+                continue
+        if tag == "input" and (el.get("type") or "").strip().lower() != "image":
+            continue
+        for attribute, nav in URL_ATTRIBUTES[tag]:
+            value = el.get(attribute)
+            if not value:
+                continue
+            if attribute == "srcset":
+                for raw in srcset_urls(value):
+                    link = found(el, raw, tag, attribute, nav)
+                    if link is not None:
+                        yield link
+                continue
+            if attribute == "usemap" and not value.strip().startswith("#"):
+                continue
+            link = found(el, value, tag, attribute, nav)
+            if link is not None:
+                yield link
+    # style="background: url(…)" on any element (after the others: one XPath instead of a test per element)
+    for el in _STYLED(tree):
+        for raw, _how in css_urls(el.get("style") or ""):
+            link = found(el, raw, el.tag if isinstance(el.tag, str) else "style", "style", False, "")
+            if link is not None:
+                yield link
 
 
 def page_title(tree: object) -> str:

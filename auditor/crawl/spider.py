@@ -39,6 +39,7 @@ from auditor.context import visible_text
 from auditor.crawl.extract import (
     PARSEABLE_ATTACHMENTS,
     attachment_type,
+    css_urls,
     decode_html,
     fingerprint,
     html_links,
@@ -63,6 +64,7 @@ from auditor.crawl.pipeline import (
     StorePipeline,
 )
 from auditor.crawl.traps import TrapGuard
+from auditor.crawl.urls import Resolver as HrefResolver
 from auditor.linkjudge import judge_run
 from auditor.model import FetchRecord, LinkEdge, Region
 from auditor.network.resolve import Resolver, make_twisted_resolver_class
@@ -81,7 +83,7 @@ KEPT_HEADERS = (
     "strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options",
     "referrer-policy", "x-xss-protection", "permissions-policy", "set-cookie",
 )
-RETRY_STATUS = {408, 429, 500, 502, 503, 504}
+RETRY_STATUS = {408, 429, 500, 502, 503, 504}  # the pack's links.retry_statuses replaces it (crawl_settings)
 NON_REDIRECT_STATUSES = [s for s in range(100, 1000) if s not in (301, 302, 303, 307, 308)]
 
 
@@ -204,6 +206,14 @@ class AddressGuardMiddleware:
         if message:
             raise PrivateAddressRefused(message)
         return None
+def redirect_failure(request: Request) -> tuple[str, str]:
+    """(error_kind, message) of a request Scrapy dropped at the redirect limit: a loop when the
+    chain comes back to a URL it already visited, else too many redirects (never ``robots``)."""
+
+    chain = [*request.meta.get("redirect_urls", []), request.url]
+    if len(set(chain)) < len(chain):
+        return "redirect_loop", f"redirect loop after {len(chain) - 1} redirects: " + " → ".join(chain[-4:])[:400]
+    return "too_many_redirects", f"more than {len(chain) - 1} redirects: " + " → ".join(chain[-3:])[:400]
 
 
 class PoliteRetryMiddleware:
@@ -213,13 +223,16 @@ class PoliteRetryMiddleware:
     DNS and TLS failures are not retried: they do not heal in seconds.
     """
 
-    def __init__(self, retries: int, cap: float):
+    def __init__(self, retries: int, cap: float, statuses: set[int] | None = None):
         self.retries = retries
         self.cap = cap
+        self.statuses = set(RETRY_STATUS if statuses is None else statuses)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PoliteRetryMiddleware:
-        return cls(crawler.settings.getint("GOVAUDIT_RETRIES"), crawler.settings.getfloat("GOVAUDIT_RETRY_AFTER_CAP"))
+        statuses = crawler.settings.getlist("GOVAUDIT_RETRY_STATUSES") or None
+        return cls(crawler.settings.getint("GOVAUDIT_RETRIES"), crawler.settings.getfloat("GOVAUDIT_RETRY_AFTER_CAP"),
+                   {int(x) for x in statuses} if statuses else None)
 
     def _again(self, request: Request, delay_hint: float | None) -> Request | None:
         n = request.meta.get("ga_retries", 0)
@@ -232,7 +245,7 @@ class PoliteRetryMiddleware:
         return new
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response | Request:
-        if response.status not in RETRY_STATUS:
+        if response.status not in self.statuses:
             return response
         hint = _retry_after(response) if response.status in (429, 503) else None
         new = self._again(request, hint)
@@ -416,7 +429,7 @@ class AuditSpider(scrapy.Spider):
         return (urlsplit(url).hostname or "").lower() in self.scope
 
     # -- target triage ----------------------------------------------------------------------
-    def _target(self, url: str, depth: int, tag: str, out: list[Any]) -> None:
+    def _target(self, url: str, depth: int, tag: str, out: list[Any], nav: bool | None = None, css: bool = False) -> None:
         """Decide what to do with a link target first seen on a page at ``depth - 1``; the
         request and skip item it needs go to ``out``."""
 
@@ -426,10 +439,16 @@ class AuditSpider(scrapy.Spider):
         self.seen.add(url)
         self.job.stats.targets = len(self.targets)
         kind = url_kind(url)
-        if kind == "resource" and tag in ("a", "iframe", "frame") and urlsplit(url).path.lower().endswith(".svg"):
+        nav = tag in ("a", "iframe", "frame") if nav is None else nav
+        if kind == "resource" and nav and urlsplit(url).path.lower().endswith(".svg"):
             kind = "page"  # an SVG document one navigates to is a page (and is audited as one)
         if self._in_scope(url):
-            if kind == "page" and tag in ("a", "iframe", "frame"):
+            if css or urlsplit(url).path.lower().endswith(".css"):
+                req = self._request(url, "check", depth)  # GET: its url()/@import targets are links too
+                req.meta["ga_css"] = True
+                out.append(req)
+                return
+            if kind == "page" and nav:
                 if depth <= self.cfg.max_depth:
                     self.next_level.add(url)
                     self.journal.queued(url, depth)
@@ -445,7 +464,7 @@ class AuditSpider(scrapy.Spider):
         if not self.cfg.check_external:
             out.append(self._skip(url, "external_not_checked"))
             return
-        if kind == "page" and tag in ("a", "iframe", "frame"):
+        if kind == "page" and nav:
             out.append(self._request(url, "check", depth))  # GET, body capped: soft 404s need the text
             return
         out.append(self._request(url, "check", depth, method="HEAD"))
@@ -512,7 +531,7 @@ class AuditSpider(scrapy.Spider):
         request.meta["ga_bytes"] = got
         self.job.stats.bytes += len(data)
         purpose = request.meta.get("ga_purpose")
-        limit = CHECK_BODY_LIMIT if purpose in ("check", "calibration") else self.cfg.page_max_bytes
+        limit = CHECK_BODY_LIMIT if purpose in ("check", "calibration") and not request.meta.get("ga_css") else self.cfg.page_max_bytes
         if got > limit:
             # a link check needs only the start of the body; a page or attachment over the cap
             # (no Content-Length, or a lying one) is a fault of its own, ``too_large``
@@ -641,6 +660,8 @@ class AuditSpider(scrapy.Spider):
             return [*self._record(request, response, None), self._fallback_get(request)]
         if "dataloss" in response.flags:
             return self._record(request, response, _dataloss(response))
+        if request.meta.get("ga_css") and 200 <= response.status < 300 and not request.meta.get("ga_truncated"):
+            return [*self._record(request, response, None), *self._stylesheet_links(request, response)]
         fp, title, error_like = None, "", False
         if isinstance(response, TextResponse) and 200 <= response.status < 300 and "html" in (
             response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
@@ -656,10 +677,36 @@ class AuditSpider(scrapy.Spider):
         got = request.meta.get("ga_bytes", len(response.body))
         size = f"Content-Length {expected}" if expected else f"more than {got} bytes without a Content-Length"
         return "too_large", f"body over the {self.cfg.page_max_bytes}-byte page cap ({size}); not parsed"
+    def _stylesheet_links(self, request: Request, response: Response) -> list[Any]:
+        """The ``url()`` and ``@import`` targets of an on-site stylesheet, as links of the stylesheet
+        (source = the CSS URL), each checked like any asset; imported stylesheets are read too."""
+
+        source = request.meta.get("redirect_urls", [request.url])[0]
+        try:
+            text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        except (UnicodeDecodeError, AttributeError):
+            text = response.body.decode("utf-8", "replace")
+        resolve = HrefResolver(response.url, "utf-8")
+        depth = (request.meta.get("ga_depth") or 0) + 1
+        edges: list[LinkEdge] = []
+        out: list[Any] = []
+        for i, (raw, how) in enumerate(css_urls(text), start=1):
+            r = resolve(raw)
+            if r.skipped:
+                continue
+            target = r.url or r.raw
+            edges.append(LinkEdge(source, target, "", Region.CONTENT, "css", i, attribute=how))
+            if r.url is not None:
+                self._target(r.url, depth, "css", out, nav=False, css=how == "@import")
+        out.append(LinksItem(source, edges))
+        self.job.stats.links += len(edges)
+        return out
 
     def _fallback_get(self, request: Request) -> Request:
         new = self._request(request.meta.get("redirect_urls", [request.url])[0], "check", request.meta.get("ga_depth"))
         new.meta["ga_fallback"] = True
+        if request.meta.get("ga_css"):
+            new.meta["ga_css"] = True
         if request.meta.get("ga_skip"):
             new.meta["ga_skip"] = request.meta["ga_skip"]
         return new
@@ -668,6 +715,8 @@ class AuditSpider(scrapy.Spider):
     def _on_error(self, failure: Any):
         request = failure.request
         kind, message = classify_failure(failure.value)
+        if kind == "robots" and "max redirections" in str(failure.value):
+            kind, message = redirect_failure(request)
         purpose = request.meta.get("ga_purpose")
         self.job.stats.errors += 1
         if request.method == "HEAD" and kind == "reset":
@@ -675,7 +724,7 @@ class AuditSpider(scrapy.Spider):
         out = self._record(request, None, (kind, message))
         if purpose == "page":
             self.pages_inflight -= 1
-            if request.meta.get("ga_depth") == 0:
+            if request.meta.get("ga_depth") == 0 and not request.meta.get("ga_refresh_of_start"):
                 self.start_error = f"{kind}: {message}"
             out.extend(self._maybe_promote())
         return out
@@ -706,6 +755,7 @@ class AuditSpider(scrapy.Spider):
 
     def _handle_page(self, response: Response, purpose: str, depth: int) -> list[Any]:
         request = response.request
+        meta = request.meta
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         kind = attachment_type(response.url, ctype)
         if purpose == "page" and kind != "html" and not ctype and isinstance(response, TextResponse):
@@ -717,7 +767,7 @@ class AuditSpider(scrapy.Spider):
             if ok:
                 self.homepage_url = normalise_url(response.url) or response.url
                 self.scope.add((urlsplit(response.url).hostname or "").lower())
-            else:
+            elif not meta.get("ga_refresh_of_start"):  # a dead refresh target is a dead link, not a dead site
                 self.start_error = f"HTTP {response.status}"
         url = request.meta.get("redirect_urls", [request.url])[0]
         if "dataloss" in response.flags:
@@ -747,8 +797,23 @@ class AuditSpider(scrapy.Spider):
                                 response.body, _kept_headers(response)))
             edges = []
             for link in html_links(tree, response.url, encoding):
-                edges.append(LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position))
-                self._target(link.url, depth + 1, link.tag, out)
+                edges.append(LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position,
+                                      attribute=link.attribute, fragment=link.fragment))
+                if link.malformed:
+                    continue  # stored as written and judged malformed; nothing to fetch
+                if link.tag == "meta" and link.attribute == "refresh" and depth == 0 and purpose == "page" \
+                        and link.url not in self.seen and not meta.get("ga_refresh_of_start"):
+                    # The start page refreshes elsewhere: its own links are audited (above), and the
+                    # refresh target is fetched as the homepage's continuation, at depth 0 — on its
+                    # host too, as an HTTP redirect of the homepage would be (x.gov.cn → www.x.gov.cn).
+                    self.scope.add((urlsplit(link.url).hostname or "").lower())
+                    self.targets.add(link.url)
+                    self.seen.add(link.url)
+                    req = self._page_request(link.url, 0)
+                    req.meta["ga_refresh_of_start"] = True
+                    out.append(req)
+                    continue
+                self._target(link.url, depth + 1, link.tag, out, nav=link.nav)
             out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
             return out
@@ -785,7 +850,10 @@ def _dataloss(response: Response) -> tuple[str, str]:
     return "truncated", f"body ended after {len(response.body)} of {declared} bytes (connection closed or reset mid-body)"
 
 
-def crawl_settings(job: CrawlJob) -> dict[str, Any]:
+def crawl_settings(job: CrawlJob, pack: Any = None) -> dict[str, Any]:
+    """Scrapy's settings for an audit; the fetch-time part of the link policy (which statuses are
+    retried, the redirect limit) comes from the rule pack's ``links.*`` values when given."""
+
     cfg = job.config
     settings: dict[str, Any] = {
         "TELNETCONSOLE_ENABLED": False,
@@ -815,6 +883,8 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
             "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+            # a meta refresh is a link of its page (auditor.crawl.extract), never a silent redirect
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             PoliteRetryMiddleware: 550,
             AddressGuardMiddleware: 1,  # before anything else, on every request and redirect hop
         },
@@ -857,6 +927,9 @@ def crawl_settings(job: CrawlJob) -> dict[str, Any]:
         "GOVAUDIT_COMMIT_ROWS": DEFAULT_COMMIT_ROWS,
         "GOVAUDIT_COMMIT_SECONDS": DEFAULT_COMMIT_SECONDS,
     }
+    if pack is not None:
+        settings["REDIRECT_MAX_TIMES"] = int(pack.value("links.redirect_max"))
+        settings["GOVAUDIT_RETRY_STATUSES"] = [int(x) for x in pack.value("links.retry_statuses")]
     return settings
 
 
@@ -890,7 +963,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     pack = load_pack(job.config.rules)
     if not job.trap_budgets:
         job.trap_budgets = {str(k): int(v) for k, v in (pack.value("crawl.trap_budgets") or {}).items()}
-    settings = crawl_settings(job)
+    settings = crawl_settings(job, pack)
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(AuditSpider)

@@ -123,6 +123,8 @@ links = Table(
     Column("region", String(16)),
     Column("tag", String(16)),
     Column("position", Integer),
+    Column("attribute", String(32)),  # which attribute held the URL (href, srcset, refresh, url…)
+    Column("fragment", Text),  # the "#…" of a navigation link, checked against the target's anchors
     Index("ix_links_run_target", "run_id", "target_url"),
     Index("ix_links_run_source", "run_id", "source_url"),
 )
@@ -204,6 +206,8 @@ _MIGRATIONS = (
     ("fetches", "error_like", "INTEGER"),
     ("fetches", "body_hash", "VARCHAR(32)"),
     ("fetches", "latency", "FLOAT"),
+    ("links", "attribute", "VARCHAR(32)"),
+    ("links", "fragment", "TEXT"),
 )
 
 
@@ -460,6 +464,8 @@ class EvidenceStore:
                     "region": e.region.value,
                     "tag": e.tag,
                     "position": e.position,
+                    "attribute": e.attribute[:32] or None,
+                    "fragment": e.fragment[:1000] if e.fragment else None,
                 },
             )
 
@@ -583,8 +589,14 @@ class EvidenceStore:
             q = q.where(fetches.c.purpose == purpose)
         yield from self._stream(q.order_by(fetches.c.id))
 
-    def iter_links(self, run_id: str, source_url: str | None = None, target_url: str | None = None) -> Iterator[dict[str, Any]]:
+    def iter_links(self, run_id: str, source_url: str | None = None, target_url: str | None = None,
+                   with_fragment: bool = False) -> Iterator[dict[str, Any]]:
+        """A run's link edges in stored order; ``with_fragment``: only those whose href had a
+        ``#fragment`` (what the broken-anchor check reads)."""
+
         q = select(links).where(links.c.run_id == run_id)
+        if with_fragment:
+            q = q.where(links.c.fragment.is_not(None))
         if source_url is not None:
             q = q.where(links.c.source_url == source_url)
         if target_url is not None:
