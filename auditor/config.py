@@ -56,6 +56,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "retry_after_cap": {"type": "number", "minimum": 0},
         "verify_tls": {"type": "boolean"},
         "check_external": {"type": "boolean"},
+        "incremental": {"type": "boolean"},
         "user_agent": {"type": "string"},
         "formats": {"type": "array", "items": {"type": "string"}},
         "plugins": {"type": "object", "additionalProperties": {"type": "object"}},
@@ -112,6 +113,7 @@ class AuditConfig:
     retry_after_cap: float = 30.0
     verify_tls: bool = True
     check_external: bool = True
+    incremental: bool = True  # reuse the previous run's unchanged pages and fresh ok verdicts (conditional requests)
     user_agent: str = "govaudit/0.1 (+self-check; 政府网站合规自查)"
     formats: list[str] = field(default_factory=lambda: ["json", "html", "xlsx"])
     plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -138,7 +138,7 @@ def ensure_nginx() -> str | None:
 class NginxServer:
     """nginx on a private prefix (no root needed): static files, keep-alive, no access log."""
 
-    def __init__(self, exe: str, docroot: Path, workdir: Path, workers: int) -> None:
+    def __init__(self, exe: str, docroot: Path, workdir: Path, workers: int, file_cache: bool = True) -> None:
         self.port = free_port()
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ error_log {workdir}/error.log error;
 events {{ worker_connections 1024; }}
 http {{
     # one line a request, buffered: the bench counts the requests each tool sent
-    log_format bench "$request_method";
+    log_format bench "$request_method $status";
     access_log {workdir}/access.log bench buffer=256k flush=1s;
     client_body_temp_path {workdir}/body;
     proxy_temp_path {workdir}/proxy;
@@ -165,7 +165,7 @@ http {{
     tcp_nopush on;
     keepalive_requests 100000;
     keepalive_timeout 60;
-    open_file_cache max=50000 inactive=60s;
+    {"open_file_cache max=50000 inactive=60s;" if file_cache else "open_file_cache off;"}
     # LinkChecker waits 0.1–0.6 s between requests to a host (≈3 requests/s whatever --threads
     # says) unless the server answers with a "LinkChecker" header; this site opts in, so
     # LinkChecker runs at its configured maxrequestspersecond like govaudit runs undelayed.
@@ -186,6 +186,18 @@ http {{
         time.sleep(1.2)
         path = self.workdir / "access.log"
         return sum(1 for _ in path.open("rb")) if path.exists() else 0
+
+    def statuses_logged(self) -> dict[str, int]:
+        """Requests logged so far, per status (\"304\": answered Not Modified)."""
+
+        time.sleep(1.2)
+        counts: dict[str, int] = {}
+        path = self.workdir / "access.log"
+        if path.exists():
+            for line in path.open("rb"):
+                status = line.split()[-1].decode() if line.split() else "?"
+                counts[status] = counts.get(status, 0) + 1
+        return counts
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) of nginx's master and workers so far."""

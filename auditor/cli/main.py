@@ -94,6 +94,8 @@ def check(
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
     formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx (default all three)")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
+    incremental: Annotated[bool | None, typer.Option("--incremental/--no-incremental",
+                                                     help="复用上次检查未变化的页面（条件请求）/ reuse unchanged pages of the last run")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
 ) -> None:
@@ -129,6 +131,7 @@ def check(
             "time_budget": time_budget,
             "formats": _split(formats),
             "verify_tls": False if insecure else None,
+            "incremental": incremental,
         }
         cfg = _make_config(url, config_file, cli)
         if plugin_options:
@@ -384,6 +387,8 @@ def monitor(
     dns_server: Annotated[str | None, typer.Option("--dns-server", help="HOST:PORT")] = None,
     resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR（可重复）")] = None,
     rules: Annotated[str, typer.Option("--rules", help="规则包 / rule pack")] = "national",
+    incremental: Annotated[bool | None, typer.Option("--incremental/--no-incremental",
+                                                     help="复用上次检查未变化的页面（条件请求）/ reuse unchanged pages of the last run")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书")] = False,
 ) -> None:
     """站点可访问性监测（1周、每天≥20次、15秒）/ probe registered sites for the availability indicator."""

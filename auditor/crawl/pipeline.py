@@ -85,6 +85,29 @@ class ErrorItem:
     url: str | None = None
 
 
+def write_item(store: Any, run_id: str, item: Any) -> int | None:
+    """Buffer one crawl item's rows in ``store``; the number of rows, None for a foreign item.
+    (Also used by :mod:`auditor.crawl.conditional` for what it reuses from the previous run.)"""
+
+    if isinstance(item, FetchItem):
+        store.add_fetch(run_id, item.record)
+        return 1
+    if isinstance(item, LinksItem):
+        store.add_links(run_id, item.edges)
+        return len(item.edges)
+    if isinstance(item, PageItem):
+        store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
+                       item.depth, item.title, item.kind, item.body, item.headers)
+        return 1
+    if isinstance(item, SkipItem):
+        store.add_skip(run_id, item.url, item.reason)
+        return 1
+    if isinstance(item, ErrorItem):
+        store.add_error(run_id, item.stage, item.message, url=item.url)
+        return 1
+    return None
+
+
 class StorePipeline:
     """Writes crawl items to the run's evidence store, committing every N rows or T seconds.
 
@@ -145,24 +168,8 @@ class StorePipeline:
             self.store.add_error(self.run_id, "crawl", f"{self.failed_rows} crawl rows could not be stored")
 
     def process_item(self, item: Any) -> Any:
-        store, run_id = self.store, self.run_id
-        if isinstance(item, FetchItem):
-            store.add_fetch(run_id, item.record)
-            n = 1
-        elif isinstance(item, LinksItem):
-            store.add_links(run_id, item.edges)
-            n = len(item.edges)
-        elif isinstance(item, PageItem):
-            store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
-                           item.depth, item.title, item.kind, item.body, item.headers)
-            n = 1
-        elif isinstance(item, SkipItem):
-            store.add_skip(run_id, item.url, item.reason)
-            n = 1
-        elif isinstance(item, ErrorItem):
-            store.add_error(run_id, item.stage, item.message, url=item.url)
-            n = 1
-        else:
+        n = write_item(self.store, self.run_id, item)
+        if n is None:
             return item  # not ours: let later pipelines see it
         self.pending += n
         if self.pending >= self.rows or time.monotonic() - self.last_commit >= self.seconds:

@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 
 CHECK_BODY_LIMIT = 64 * 1024  # enough for a soft-404 verdict; large attachments are never downloaded whole
 KEPT_HEADERS = (
-    "content-type", "content-length", "server", "location", "retry-after", "last-modified",
+    "content-type", "content-length", "server", "location", "retry-after", "last-modified", "etag",
     "strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options",
     "referrer-policy", "x-xss-protection", "permissions-policy", "set-cookie",
 )
@@ -97,6 +97,7 @@ class CrawlJob:
     run_id: str
     resolver: Resolver
     stats: CrawlStats = field(default_factory=CrawlStats)
+    reuse: Any = None  # auditor.crawl.conditional.Reuse on an incremental re-audit
 
 
 @dataclass
@@ -239,12 +240,8 @@ def _schedules(method: Any) -> Any:
     """
 
     def wrapper(self: AuditSpider, arg: Any) -> list[Any]:
-        items = []
-        for out in method(self, arg) or ():
-            if isinstance(out, Request):
-                self.crawler.engine.crawl(out)
-            else:
-                items.append(out)
+        items: list[Any] = []
+        self._dispatch_all(method(self, arg) or (), items.append)
         return items
 
     wrapper.__name__ = method.__name__
@@ -416,9 +413,20 @@ class AuditSpider(scrapy.Spider):
     def _on_idle(self, spider: Any = None) -> None:
         requests = self._promote(in_callback=False)
         if requests:
-            for r in requests:
-                self.crawler.engine.crawl(r)
+            self._dispatch_all(requests, lambda item: None)  # from idle, _promote makes no items
             raise DontCloseSpider
+
+    def _dispatch_all(self, outputs: Any, emit: Any) -> None:
+        """Requests to the engine — unless the previous run stands in for them (incremental
+        re-audit, :mod:`auditor.crawl.conditional`) — and items to ``emit``."""
+
+        reuse = self.job.reuse
+        for out in outputs:
+            if isinstance(out, Request):
+                if reuse is None or not reuse.serve(self, out):
+                    self.crawler.engine.crawl(out)
+            else:
+                emit(out)
 
     def _on_bytes(self, data: bytes, request: Request, spider: Any = None) -> None:
         got = request.meta.get("ga_bytes", 0) + len(data)
@@ -717,6 +725,13 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
 
     settings = crawl_settings(job)
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
+    from auditor.rulepacks import load_pack
+
+    pack = load_pack(job.config.rules)
+    if job.config.incremental:
+        from auditor.crawl.conditional import prepare
+
+        job.reuse = prepare(job.store, job.run_id, job.config, pack, job.resolver)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(AuditSpider)
     process.crawl(crawler, job=job)
@@ -724,9 +739,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     spider: AuditSpider = crawler.spider
     close_reason = spider.stop_reason or spider.close_reason
     job.store.flush()
-    from auditor.rulepacks import load_pack
-
-    counts = judge_run(job.store, job.run_id, job.config, load_pack(job.config.rules))
+    counts = judge_run(job.store, job.run_id, job.config, pack)
     coverage = {
         "pages_found": len(spider.seen),
         "pages_fetched": spider.pages_fetched,
@@ -739,5 +752,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         "bytes": job.stats.bytes,
         "link_targets": len(spider.targets),
     }
+    if job.reuse is not None:
+        coverage["incremental"] = job.reuse.summary()
     return CrawlResult(spider.homepage_url, spider.start_error, close_reason, coverage, counts)
 

@@ -455,6 +455,12 @@ class EvidenceStore:
                 },
             )
 
+    def add_row(self, table: Table, row: dict[str, Any]) -> None:
+        """Buffer a row copied whole from another run (an incremental re-audit reuses the previous
+        run's fetch, page — body still compressed — and edges)."""
+
+        self._add(table, row)
+
     def add_skip(self, run_id: str, url: str, reason: str) -> None:
         self._add(skips, {"run_id": run_id, "url": url, "reason": reason})
 
