@@ -83,7 +83,11 @@ def _audit(base: str, db: Path, out: Path, *extra: str) -> dict:
     proc = run_cli("check", base, "--as-of", AS_OF, "--checks", "links", "--a11y", "off", "--format", "json",
                    "--db", str(db), "--out", str(out), "--ignore-robots", *extra)
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
-    return json.loads((out / "report.json").read_text("utf-8"))
+    # no silent cap (#15 item 4): the default page budget is said at the start and in the summary
+    assert "页面上限 5000" in proc.stderr and "上限 5000" in proc.stdout, (proc.stderr[-500:], proc.stdout[-1500:])
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["coverage"]["max_pages"] == 5000
+    return report
 
 
 def _dead(report: dict) -> set[str]:

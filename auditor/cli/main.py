@@ -159,9 +159,10 @@ def run_audit(cfg: AuditConfig) -> int:
 
     def on_start(job: Any) -> None:
         if not err.is_terminal:
-            err.print(("开始自查 " if zh else "Auditing ") + cfg.url)
+            err.print(("开始自查 " if zh else "Auditing ") + cfg.url + _cap_note(cfg.max_pages, zh))
             return
         live = Live(get_renderable=lambda: _progress(job, zh), console=err, refresh_per_second=4, transient=True)
+        err.print(("开始自查 " if zh else "Auditing ") + cfg.url + _cap_note(cfg.max_pages, zh))
         live.start()
         live_holder["live"] = live
 
@@ -178,6 +179,12 @@ def run_audit(cfg: AuditConfig) -> int:
     _stop_live(live_holder)
     _summary(result.report, result.paths, zh)
     return EXIT_VETO if result.veto else EXIT_OK
+
+
+def _cap_note(max_pages: int, zh: bool) -> str:
+    """The page budget, said before the crawl (the default 5,000 included: no silent cap)."""
+
+    return f"（页面上限 {max_pages}，可用 --max-pages 调整）" if zh else f" (page cap {max_pages}; --max-pages to change)"
 
 
 def _stop_live(holder: dict[str, Any]) -> None:
@@ -214,7 +221,8 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
     vetoes = ", ".join(f"{v['name_zh'] if zh else v['name_en']}×{len(v['findings'])}" for v in hit) or ("无" if zh else "none")
     table.add_row("单项否决" if zh else "single veto", vetoes)
     cov = report.get("coverage") or {}
-    table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
+    table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0)))
+                  + (f" / {'上限' if zh else 'cap'} {cov['max_pages']}" if cov.get("max_pages") else ""))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
     table.add_row("状态" if zh else "status", report["status"] + (f" ({', '.join(cov.get('limited_by', []))})" if cov.get("limited_by") else ""))
     out.print(table)

@@ -745,6 +745,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         "pages_fetched": spider.pages_fetched,
         "pages_scheduled": spider.pages_scheduled,
         "pages_stored": job.stats.pages,
+        "max_pages": job.config.max_pages,
         "levels": spider.level + 1,
         "skipped": dict(sorted(spider.skip_counts.items())),
         "limited_by": sorted(spider.limited_by),
