@@ -26,6 +26,7 @@ would after a full crawl. ``--no-incremental`` turns it all off (a full re-audit
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import time
@@ -34,14 +35,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auditor.crawl.pipeline import SkipItem, write_item
+from auditor.crawl.pipeline import LinksItem, RowItem, SkipItem, write_item
 from auditor.model import LinkEdge, Region
-from auditor.store.database import fetches, link_results, links, pages, runs
+from auditor.store.database import fetches, link_results, pages, runs
 
 log = logging.getLogger(__name__)
 
 REUSED_HEADER = "x-govaudit-conditional"
 REVALIDATE_PURPOSES = ("page", "attachment")
+# Two lookups per reused page, on one DB-API connection held for the crawl: through SQLAlchemy's
+# execution layer they were most of the time a reused page costs.
+_PAGE_COLS = [c.name for c in pages.c if c.name != "id"]
+_PAGE_SQL = f"SELECT {', '.join(_PAGE_COLS)} FROM pages WHERE run_id = ? AND url = ? ORDER BY id LIMIT 1"
+_LINKS_SQL = "SELECT target_url, anchor, region, tag, position FROM links WHERE run_id = ? AND source_url = ? ORDER BY id"
 
 
 @dataclass
@@ -58,6 +64,9 @@ class Reuse:
     served_pages: int = 0
     served_checks: int = 0
     revalidate_seconds: float = 0.0
+    pipeline: Any = None  # the crawl's StorePipeline (set once the crawl runs)
+    _raw: Any = None  # DB-API connection for the lookups
+    _marker: str = "?"
 
     def summary(self) -> dict[str, Any]:
         return {"previous_run": self.previous_run, "conditional_requests": self.asked,
@@ -70,6 +79,7 @@ class Reuse:
 
         meta = request.meta
         purpose = meta.get("ga_purpose")
+        self.pipeline = spider.job.pipeline
         if purpose in REVALIDATE_PURPOSES and request.method == "GET":
             prior = self.unchanged.pop(request.url, None)
             if prior is not None:
@@ -87,17 +97,40 @@ class Reuse:
                 return True
         return False
 
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if self._raw is None:
+            self._raw = self.store.engine.raw_connection()
+            self._marker = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
+        cur = self._raw.cursor()
+        try:
+            cur.execute(sql if self._marker == "?" else sql.replace("?", self._marker), params)
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        """Return the lookup connection (after the crawl)."""
+
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
     def _write(self, item: Any) -> None:
-        write_item(self.store, self.run_id, item)
+        """Through the crawl's item pipeline when it is open (its commits, its writer thread),
+        else straight into the store's buffers."""
+
+        if self.pipeline is not None:
+            self.pipeline.process_item(item)
+        else:
+            write_item(self.store, self.run_id, item)
 
     def _write_fetch(self, prior: dict[str, Any], depth: int | None, fetched_at: float | None, mark: bool = False) -> None:
         row = {k: v for k, v in prior.items() if k != "id"}
-        row["run_id"] = self.run_id
         row["depth"] = depth
         row["fetched_at"] = fetched_at or time.time()
         if mark:
             row["headers"] = {**(row.get("headers") or {}), REUSED_HEADER: "304"}
-        self.store.add_row(fetches, row)
+        self._write(RowItem("fetches", row))
 
     def _serve_page(self, spider: Any, request: Any, prior: dict[str, Any]) -> None:
         meta = request.meta
@@ -110,25 +143,26 @@ class Reuse:
             spider.pages_fetched += 1
         out: list[Any] = []
         url = request.url
-        with self.store.engine.connect() as conn:
-            page = conn.execute(select(pages).where(pages.c.run_id == self.previous_run, pages.c.url == url)
-                                .order_by(pages.c.id).limit(1)).mappings().first()
-            final = prior.get("final_url") or url
-            if page is not None and final not in spider.parsed_final:
-                if page["kind"] == "html":
-                    spider.parsed_final.add(final)
-                row = {k: v for k, v in dict(page).items() if k != "id"}
-                row.update(run_id=self.run_id, depth=depth)
-                self.store.add_row(pages, row)
-                spider.job.stats.pages += 1
-                edges = [LinkEdge(url, r["target_url"], r["anchor"] or "", Region(r["region"]), r["tag"], r["position"])
-                         for r in conn.execute(select(links).where(links.c.run_id == self.previous_run,
-                                                                   links.c.source_url == url).order_by(links.c.id)).mappings()]
-                if edges:
-                    self.store.add_links(self.run_id, edges)
-                    spider.job.stats.links += len(edges)
-                    for e in edges:
-                        spider._target(e.target_url, depth + 1, e.tag, out)
+        found = self._query(_PAGE_SQL, (self.previous_run, url))
+        final = prior.get("final_url") or url
+        if found and final not in spider.parsed_final:
+            row = dict(zip(_PAGE_COLS, found[0], strict=True))
+            if isinstance(row.get("headers"), str):
+                row["headers"] = json.loads(row["headers"])
+            if isinstance(row.get("body"), memoryview):
+                row["body"] = bytes(row["body"])
+            if row["kind"] == "html":
+                spider.parsed_final.add(final)
+            row["depth"] = depth
+            self._write(RowItem("pages", row))
+            spider.job.stats.pages += 1
+            edges = [LinkEdge(url, r[0], r[1] or "", Region(r[2]), r[3], r[4])
+                     for r in self._query(_LINKS_SQL, (self.previous_run, url))]
+            if edges:
+                self._write(LinksItem(url, edges))
+                spider.job.stats.links += len(edges)
+                for e in edges:
+                    spider._target(e.target_url, depth + 1, e.tag, out)
         if purpose == "page":
             spider.pages_inflight -= 1
             out.extend(spider._maybe_promote())

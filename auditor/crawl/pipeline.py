@@ -77,6 +77,14 @@ class SkipItem:
 
 
 @dataclass(slots=True)
+class RowItem:
+    """A row copied whole from another run (incremental re-audit: a reused fetch or page row)."""
+
+    table: str
+    row: dict[str, Any]
+
+
+@dataclass(slots=True)
 class ErrorItem:
     """A failure while handling one response: recorded, never fatal to the audit."""
 
@@ -104,6 +112,11 @@ def write_item(store: Any, run_id: str, item: Any) -> int | None:
         return 1
     if isinstance(item, ErrorItem):
         store.add_error(run_id, item.stage, item.message, url=item.url)
+        return 1
+    if isinstance(item, RowItem):
+        from auditor.store.database import metadata
+
+        store.add_row(metadata.tables[item.table], {**item.row, "run_id": run_id})
         return 1
     return None
 
@@ -147,6 +160,7 @@ class StorePipeline:
     # Scrapy ≥2.13 calls these without a spider argument (the crawler has it).
     def open_spider(self) -> None:
         job = self.crawler.spider.job
+        job.pipeline = self  # what the crawl reuses from a previous run is written through here too
         self.store = job.store
         self.run_id = job.run_id
         self.store.flush()  # anything buffered before the crawl goes first, in order

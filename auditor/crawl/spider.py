@@ -98,6 +98,7 @@ class CrawlJob:
     resolver: Resolver
     stats: CrawlStats = field(default_factory=CrawlStats)
     reuse: Any = None  # auditor.crawl.conditional.Reuse on an incremental re-audit
+    pipeline: Any = None  # the StorePipeline, once the crawl has opened
 
 
 @dataclass
@@ -723,6 +724,9 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
 
     from scrapy.crawler import AsyncCrawlerProcess
 
+    from auditor.crawl.startup import import_download_handler
+
+    import_download_handler()
     settings = crawl_settings(job)
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
     from auditor.rulepacks import load_pack
@@ -735,7 +739,11 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(AuditSpider)
     process.crawl(crawler, job=job)
-    process.start()
+    try:
+        process.start()
+    finally:
+        if job.reuse is not None:
+            job.reuse.close()
     spider: AuditSpider = crawler.spider
     close_reason = spider.stop_reason or spider.close_reason
     job.store.flush()
