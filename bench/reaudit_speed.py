@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((name, seconds, requests, report))
                 print(f"{name:<30} {seconds:>7.1f} s {requests:>7} requests ({not_modified:>6} answered 304)  pages={report['stats'].get('pages')} "
                       f"findings={len(report['findings'])} peak RSS={report['_peak_rss'] / 2**20:.0f} MB "
+                      f"crawl {report['stats'].get('crawl_seconds')} s (of which conditional GETs {inc.get('revalidate_seconds', 0)} s) "
                       f"{('reused ' + str(inc.get('pages_reused')) + ' pages, ' + str(inc.get('verdicts_reused')) + ' verdicts') if inc else ''}",
                       flush=True)
                 return report
