@@ -10,8 +10,9 @@ to the ordinary crawl, with its retries and rules.
 
 During the crawl the spider hands each request to :meth:`Reuse.serve` first. For an unchanged page
 it writes the previous run's fetch (a real request was made: ``fetched_at`` is now, the header
-``x-govaudit-conditional: 304`` says how it was obtained; the body hash is the previous one), its
-stored page row (the body as stored, not re-compressed) and its link edges, and triages those links
+``x-govaudit-conditional: 304`` says how it was obtained; the body hash is the previous one), and
+copies its stored page row (the body as stored) and its link edges inside the database
+(``INSERT … SELECT``: they never pass through Python), and triages those links
 exactly as if the page had just been parsed — the BFS level order, the page budget and the set of
 pages audited are the same as a full crawl's, so the findings are too. Link targets the previous
 run judged **ok**, checked (really, not reused) within ``links.verdict_cache_days`` of the rule
@@ -26,7 +27,6 @@ would after a full crawl. ``--no-incremental`` turns it all off (a full re-audit
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 import time
@@ -35,9 +35,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auditor.crawl.pipeline import LinksItem, RowItem, SkipItem, write_item
-from auditor.model import LinkEdge, Region
-from auditor.store.database import fetches, link_results, pages, runs
+from auditor.crawl.pipeline import CopyItem, RowItem, SkipItem, write_item
+from auditor.store.database import fetches, link_results, runs
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +44,9 @@ REUSED_HEADER = "x-govaudit-conditional"
 REVALIDATE_PURPOSES = ("page", "attachment")
 # Two lookups per reused page, on one DB-API connection held for the crawl: through SQLAlchemy's
 # execution layer they were most of the time a reused page costs.
-_PAGE_COLS = [c.name for c in pages.c if c.name != "id"]
-_PAGE_SQL = f"SELECT {', '.join(_PAGE_COLS)} FROM pages WHERE run_id = ? AND url = ? ORDER BY id LIMIT 1"
-_LINKS_SQL = "SELECT target_url, anchor, region, tag, position FROM links WHERE run_id = ? AND source_url = ? ORDER BY id"
+# The rows themselves are copied inside the database (CopyItem → INSERT … SELECT).
+_PAGE_SQL = "SELECT id, kind FROM pages WHERE run_id = ? AND url = ? ORDER BY id LIMIT 1"
+_LINKS_SQL = "SELECT target_url, tag FROM links WHERE run_id = ? AND source_url = ? ORDER BY id"
 
 
 @dataclass
@@ -146,23 +145,17 @@ class Reuse:
         found = self._query(_PAGE_SQL, (self.previous_run, url))
         final = prior.get("final_url") or url
         if found and final not in spider.parsed_final:
-            row = dict(zip(_PAGE_COLS, found[0], strict=True))
-            if isinstance(row.get("headers"), str):
-                row["headers"] = json.loads(row["headers"])
-            if isinstance(row.get("body"), memoryview):
-                row["body"] = bytes(row["body"])
-            if row["kind"] == "html":
+            page_id, kind = found[0]
+            if kind == "html":
                 spider.parsed_final.add(final)
-            row["depth"] = depth
-            self._write(RowItem("pages", row))
+            self._write(CopyItem("pages", (self.run_id, depth, page_id)))
             spider.job.stats.pages += 1
-            edges = [LinkEdge(url, r[0], r[1] or "", Region(r[2]), r[3], r[4])
-                     for r in self._query(_LINKS_SQL, (self.previous_run, url))]
+            edges = self._query(_LINKS_SQL, (self.previous_run, url))
             if edges:
-                self._write(LinksItem(url, edges))
+                self._write(CopyItem("links", (self.run_id, self.previous_run, url), len(edges)))
                 spider.job.stats.links += len(edges)
-                for e in edges:
-                    spider._target(e.target_url, depth + 1, e.tag, out)
+                for target, tag in edges:
+                    spider._target(target, depth + 1, tag, out)
         if purpose == "page":
             spider.pages_inflight -= 1
             out.extend(spider._maybe_promote())

@@ -85,6 +85,16 @@ class RowItem:
 
 
 @dataclass(slots=True)
+class CopyItem:
+    """Rows of another run copied inside the database (incremental re-audit: a reused page and
+    its edges), ``rows`` of them."""
+
+    table: str
+    params: tuple[Any, ...]
+    rows: int = 1
+
+
+@dataclass(slots=True)
 class ErrorItem:
     """A failure while handling one response: recorded, never fatal to the audit."""
 
@@ -113,6 +123,9 @@ def write_item(store: Any, run_id: str, item: Any) -> int | None:
     if isinstance(item, ErrorItem):
         store.add_error(run_id, item.stage, item.message, url=item.url)
         return 1
+    if isinstance(item, CopyItem):
+        store.add_copy(item.table, item.params)
+        return item.rows
     if isinstance(item, RowItem):
         from auditor.store.database import metadata
 

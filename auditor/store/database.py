@@ -370,7 +370,12 @@ class EvidenceStore:
     def _write(self, pending: dict[str, list[dict[str, Any]]]) -> None:
         with self.engine.begin() as conn:
             for name, rows in pending.items():
-                if name == "links":
+                if name.startswith("copy:"):
+                    sql = self._COPY_SQL[name[5:]]
+                    if self.engine.dialect.paramstyle != "qmark":
+                        sql = sql.replace("?", "%s")
+                    conn.exec_driver_sql(sql, list(rows))
+                elif name == "links":
                     # The hottest table (≈30 rows a page): plain DB-API executemany, no per-row
                     # parameter processing (it has no JSON or typed columns to convert).
                     sql, cols = self._links_insert
@@ -460,6 +465,22 @@ class EvidenceStore:
         run's fetch, page — body still compressed — and edges)."""
 
         self._add(table, row)
+
+    # INSERT … SELECT statements for rows copied from another run inside the database (an
+    # incremental re-audit reuses the previous run's pages and edges without reading them out)
+    _COPY_SQL = {
+        "pages": "INSERT INTO pages (run_id, url, final_url, status, content_type, encoding, depth, title, kind, body, headers) "
+                 "SELECT ?, url, final_url, status, content_type, encoding, ?, title, kind, body, headers FROM pages WHERE id = ?",
+        "links": "INSERT INTO links (run_id, source_url, target_url, anchor, region, tag, position) "
+                 "SELECT ?, source_url, target_url, anchor, region, tag, position FROM links "
+                 "WHERE run_id = ? AND source_url = ? ORDER BY id",
+    }
+
+    def add_copy(self, table_name: str, params: tuple[Any, ...]) -> None:
+        """Buffer one copy of rows from another run (``_COPY_SQL[table_name]`` with ``params``),
+        written in order with the other buffered rows."""
+
+        self._buffers.setdefault("copy:" + table_name, []).append(params)  # type: ignore[arg-type]
 
     def add_skip(self, run_id: str, url: str, reason: str) -> None:
         self._add(skips, {"run_id": run_id, "url": url, "reason": reason})
