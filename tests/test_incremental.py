@@ -90,6 +90,17 @@ def _audit(base: str, db: Path, out: Path, *extra: str) -> dict:
     return report
 
 
+def _cache_pack(tmp_path: Path) -> Path:
+    """The national pack with ok verdicts reused for 7 days (the national default, 0, re-checks all)."""
+
+    pack = {"id": "verdict-cache-test", "version": "1", "name_zh": "测试覆盖包", "name_en": "test overlay",
+            "extends": "national",
+            "values": {"links.verdict_cache_days": {"value": 7, "source": "测试用覆盖值", "status": "local"}}}
+    path = tmp_path / "cache7.json"
+    path.write_text(json.dumps(pack, ensure_ascii=False), "utf-8")
+    return path
+
+
 def _dead(report: dict) -> set[str]:
     return {f["url"].rsplit("/", 1)[-1] for f in report["findings"] if f["rule"] == "links.dead"}
 
@@ -99,7 +110,8 @@ def test_incremental_reaudit_reuses_unchanged_pages_and_finds_the_same(tmp_path:
     db = tmp_path / "ga.sqlite"
     with serve(site.site) as srv:
         base = srv.base_url + "/"
-        first = _audit(base, db, tmp_path / "r1")
+        pack = str(_cache_pack(tmp_path))
+        first = _audit(base, db, tmp_path / "r1", "--rules", pack)
         assert _dead(first) == {"gone.html", "a-dead.html"}
         # /old.png was checked ok 30 days ago: beyond links.verdict_cache_days (7), so re-checked
         with sqlite3.connect(db) as conn:
@@ -108,7 +120,7 @@ def test_incremental_reaudit_reuses_unchanged_pages_and_finds_the_same(tmp_path:
         # month 2: /b.html changed and now links to a new dead page; /a.html did not change
         site.set("/b.html", _html("乙文章", "<p>第二版。</p><a href='/b-dead.html'>新死链</a>"))
         site.clear()
-        second = _audit(base, db, tmp_path / "r2")
+        second = _audit(base, db, tmp_path / "r2", "--rules", pack)
         a = site.requests_for("/a.html")
         assert a == [("GET", a[0][1], 304)] and a[0][1], a  # one conditional GET, answered 304, no refetch
         b = site.requests_for("/b.html")
@@ -123,9 +135,17 @@ def test_incremental_reaudit_reuses_unchanged_pages_and_finds_the_same(tmp_path:
         assert inc["pages_reused"] == 2 and inc["verdicts_reused"] == 1, inc
 
         site.clear()
-        full = _audit(base, db, tmp_path / "r3", "--no-incremental")
+        full = _audit(base, db, tmp_path / "r3", "--no-incremental", "--rules", pack)
         assert all(inm is None for _, _, inm, _ in site.log)  # a full re-audit sends no conditional request
         assert "incremental" not in full["coverage"]
+
+        # the national pack (links.verdict_cache_days 0): pages still revalidated, every target re-checked
+        site.clear()
+        default = _audit(base, db, tmp_path / "r4")
+        assert [s for _, _, s in site.requests_for("/a.html")] == [304]
+        assert site.requests_for("/logo.png"), "with the national default no ok verdict is reused"
+        assert default["coverage"]["incremental"]["verdicts_reused"] == 0
+        assert {f["id"] for f in default["findings"]} == {f["id"] for f in full["findings"]}
     assert {f["id"] for f in second["findings"]} == {f["id"] for f in full["findings"]}
     assert second["stats"]["pages"] == full["stats"]["pages"] == 4
     assert second["stats"]["link_verdicts"] == full["stats"]["link_verdicts"]

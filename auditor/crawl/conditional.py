@@ -16,7 +16,8 @@ copies its stored page row (the body as stored) and its link edges inside the da
 exactly as if the page had just been parsed — the BFS level order, the page budget and the set of
 pages audited are the same as a full crawl's, so the findings are too. Link targets the previous
 run judged **ok**, checked (really, not reused) within ``links.verdict_cache_days`` of the rule
-pack, reuse that fetch unchanged (``fetched_at`` stays the check's time, so the limit counts from
+pack (national default 0: off — a target that broke since would read ok, and the findings would no
+longer be a full re-audit's), reuse that fetch unchanged (``fetched_at`` stays the check's time, so the limit counts from
 the real check); dead, unverifiable and failed targets are always checked again. The homepage,
 the calibration probe and the sitemap are always fetched.
 
