@@ -538,13 +538,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(machine: {cores} cores, shared with other jobs — load average {os.getloadavg()[0]:.1f} at the end; "
               "CPU shares are of the whole machine over each tool's wall time)")
         print(f"{'tool':<12} {'exit':>4} {'seconds':>8} {'pages':>6} {'pages/s':>8} {'links/s':>9} {'requests':>9} "
-              f"{'peak RSS':>9} {'recall':>7} {'false dead':>10} {'tool CPU':>9} {'server CPU':>10}")
+              f"{'peak RSS':>9} {'recall':>7} {'false dead':>10} {'tool CPU':>9} {'server CPU':>10} {'pages/CPU-s':>11}")
         for m in results:
             false_dead = {u.rstrip("/") for u in m.dead_found} - planted
             machine = m.seconds * cores
             print(f"{m.tool:<12} {m.returncode:>4} {m.seconds:>8.1f} {m.pages:>6} {m.pages_per_s:>8.1f} "
                   f"{m.links_per_s:>9.0f} {m.requests or '?':>9} {m.peak_rss / 2**20:>7.0f}MB "
-                  f"{recall(m.dead_found, planted):>7.1%} {len(false_dead):>10} {m.cpu / machine:>9.1%} {m.server_cpu / machine:>10.1%}")
+                  f"{recall(m.dead_found, planted):>7.1%} {len(false_dead):>10} {m.cpu / machine:>9.1%} {m.server_cpu / machine:>10.1%} {m.pages / m.cpu if m.cpu else 0:>11.1f}")
             if false_dead:
                 print(f"  {m.tool} false dead (first 5): {sorted(false_dead)[:5]}")
         for m in results:
@@ -556,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
             g, lc = by["govaudit"], by["linkchecker"]
             ratio = g.pages_per_s / lc.pages_per_s
             print(f"\nratio govaudit/linkchecker pages/s: {ratio:.2f}×   (goal ≥ 3×, and ≥ 400 pages/s)")
+            if g.cpu and lc.cpu:
+                print(f"pages per CPU-second govaudit/linkchecker: {(g.pages / g.cpu) / (lc.pages / lc.cpu):.2f}×   "
+                      "(the machine is shared: this ratio does not depend on how much of it each tool got)")
             print(f"govaudit peak RSS: {g.peak_rss / 2**20:.0f} MB   (goal ≤ 300 MB at 20,000 pages, < 500 MB at 100,000)")
             print(f"govaudit dead-link recall: {recall(g.dead_found, planted):.1%}   (goal 100%)")
             missed = sorted(planted - {u.rstrip('/') for u in g.dead_found})[:5]
