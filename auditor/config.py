@@ -60,6 +60,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "allow_private": {"type": "boolean"},
         "allow_networks": {"type": "array", "items": {"type": "string"}},
         "check_external": {"type": "boolean"},
+        "incremental": {"type": "boolean"},
         "user_agent": {"type": "string"},
         "formats": {"type": "array", "items": {"type": "string"}},
         "plugins": {"type": "object", "additionalProperties": {"type": "object"}},
@@ -120,6 +121,7 @@ class AuditConfig:
     allow_private: bool = False
     allow_networks: list[str] = field(default_factory=env_networks)
     check_external: bool = True
+    incremental: bool = True  # reuse the previous run's unchanged pages and fresh ok verdicts (conditional requests)
     user_agent: str = "govaudit/0.1 (+self-check; 政府网站合规自查)"
     formats: list[str] = field(default_factory=lambda: ["json", "html", "xlsx", "ledger"])  # ledger: 整改台账
     plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)

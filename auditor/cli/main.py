@@ -109,6 +109,8 @@ def check(
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
     formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx,ledger,docx,pdf（默认 json,html,xlsx,ledger；ledger=整改台账，docx=整改通知书，pdf=HTML 报告的 PDF）")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
+    incremental: Annotated[bool | None, typer.Option("--incremental/--no-incremental",
+                                                     help="复用上次检查未变化的页面（条件请求）/ reuse unchanged pages of the last run")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书 / do not verify certificates")] = False,
     plugin: Annotated[list[str] | None, typer.Option("--plugin", "-p", help="运行时加载的插件模块 / plugin module to load")] = None,
     accounts: Annotated[Path | None, typer.Option("--accounts", help="政务新媒体备案登记表 CSV/XLSX / new-media account registry")] = None,
@@ -154,6 +156,7 @@ def check(
             "formats": _split(formats),
             "verify_tls": False if insecure else None,
             "allow_private": True if allow_private else None,
+            "incremental": incremental,
         }
         validate.check_cli(url, cli, config_file)
         cfg = _make_config(url, config_file, cli)
@@ -188,10 +191,11 @@ def run_audit(cfg: AuditConfig, resume: str | None = None) -> int:
         # the run id first: a run killed later can be found (recheck, --resume) without the report
         err.print(("运行编号：" if zh else "run id: ") + job.run_id + ("（继续）" if zh and resume else " (resumed)" if resume else ""))
         if not interactive():  # cron, systemd, a pipe: plain lines every few seconds, no live panel
-            print(("开始自查 " if zh else "Auditing ") + cfg.url, file=sys.stderr, flush=True)
+            print(("开始自查 " if zh else "Auditing ") + cfg.url + _cap_note(cfg.max_pages, zh), file=sys.stderr, flush=True)
             live_holder["live"] = PlainProgress(job).start()
             return
         live = Live(get_renderable=lambda: _progress(job, zh), console=err, refresh_per_second=4, transient=True)
+        err.print(("开始自查 " if zh else "Auditing ") + cfg.url + _cap_note(cfg.max_pages, zh))
         live.start()
         live_holder["live"] = live
 
@@ -256,6 +260,12 @@ def resume_target(cfg: AuditConfig, resume: str | None) -> tuple[Any, str | None
     return store, run_id
 
 
+def _cap_note(max_pages: int, zh: bool) -> str:
+    """The page budget, said before the crawl (the default 5,000 included: no silent cap)."""
+
+    return f"（页面上限 {max_pages}，可用 --max-pages 调整）" if zh else f" (page cap {max_pages}; --max-pages to change)"
+
+
 def _stop_live(holder: dict[str, Any]) -> None:
     live = holder.pop("live", None)
     if live is not None:
@@ -294,7 +304,8 @@ def _summary(report: dict[str, Any], paths: list[Path], zh: bool) -> None:
         table.add_row("政务新媒体" if zh else "new media", f"{len(report['newmedia']['accounts'])} · "
                       + (nm.get("verdict_zh", "") if zh else nm.get("verdict_en", "")))
     cov = report.get("coverage") or {}
-    table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0))))
+    table.add_row("抓取页面" if zh else "pages", str(cov.get("pages_fetched", report["stats"].get("pages", 0)))
+                  + (f" / {'上限' if zh else 'cap'} {cov['max_pages']}" if cov.get("max_pages") else ""))
     table.add_row("链接目标" if zh else "link targets", str(cov.get("link_targets", 0)))
     table.add_row("状态" if zh else "status", report["status"] + (f" ({', '.join(cov.get('limited_by', []))})" if cov.get("limited_by") else ""))
     if report.get("limits_note"):
@@ -473,6 +484,8 @@ def monitor(
     dns_server: Annotated[str | None, typer.Option("--dns-server", help="HOST:PORT")] = None,
     resolve: Annotated[list[str] | None, typer.Option("--resolve", help="HOST=ADDR（可重复）")] = None,
     rules: Annotated[str, typer.Option("--rules", help="规则包 / rule pack")] = "national",
+    incremental: Annotated[bool | None, typer.Option("--incremental/--no-incremental",
+                                                     help="复用上次检查未变化的页面（条件请求）/ reuse unchanged pages of the last run")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="不校验 TLS 证书")] = False,
     allow_private: Annotated[bool, typer.Option("--allow-private", help="允许探测内网/回环地址 / allow private targets")] = False,
 ) -> None:

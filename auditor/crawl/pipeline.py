@@ -79,6 +79,24 @@ class SkipItem:
 
 
 @dataclass(slots=True)
+class RowItem:
+    """A row copied whole from another run (incremental re-audit: a reused fetch or page row)."""
+
+    table: str
+    row: dict[str, Any]
+
+
+@dataclass(slots=True)
+class CopyItem:
+    """Rows of another run copied inside the database (incremental re-audit: a reused page and
+    its edges), ``rows`` of them."""
+
+    table: str
+    params: tuple[Any, ...]
+    rows: int = 1
+
+
+@dataclass(slots=True)
 class ErrorItem:
     """A failure while handling one response: recorded, never fatal to the audit."""
 
@@ -96,6 +114,42 @@ class RecordItem:
     kind: str
     key: str
     data: dict[str, Any]
+
+
+def write_item(store: Any, run_id: str, item: Any) -> int | None:
+    """Buffer one crawl item's rows in ``store``; the number of rows, None for a foreign item.
+    (Also used by :mod:`auditor.crawl.conditional` for what it reuses from the previous run.)"""
+
+    if isinstance(item, FetchItem):
+        store.add_fetch(run_id, item.record)
+        return 1
+    if isinstance(item, LinksItem):
+        store.add_links(run_id, item.edges)
+        return len(item.edges)
+    if isinstance(item, PageItem):
+        store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
+                       item.depth, item.title, item.kind, item.body, item.headers)
+        return 1
+    if isinstance(item, SkipItem):
+        store.add_skip(run_id, item.url, item.reason)
+        return 1
+    if isinstance(item, ErrorItem):
+        store.add_error(run_id, item.stage, item.message, url=item.url)
+        return 1
+    if isinstance(item, RecordItem):
+        store.add_record(run_id, None, item.kind, item.key, item.data)
+        return 1
+    if isinstance(item, JournalItem):
+        return add_journal_rows(store, run_id, item)
+    if isinstance(item, CopyItem):
+        store.add_copy(item.table, item.params)
+        return item.rows
+    if isinstance(item, RowItem):
+        from auditor.store.database import metadata
+
+        store.add_row(metadata.tables[item.table], {**item.row, "run_id": run_id})
+        return 1
+    return None
 
 
 class StorePipeline:
@@ -137,6 +191,7 @@ class StorePipeline:
     # Scrapy ≥2.13 calls these without a spider argument (the crawler has it).
     def open_spider(self) -> None:
         job = self.crawler.spider.job
+        job.pipeline = self  # what the crawl reuses from a previous run is written through here too
         self.store = job.store
         self.run_id = job.run_id
         self.store.flush()  # anything buffered before the crawl goes first, in order
@@ -175,29 +230,7 @@ class StorePipeline:
     def _take(self, item: Any) -> int | None:
         """Buffer one item's rows; the number of rows, or None for an item that is not ours."""
 
-        store, run_id = self.store, self.run_id
-        if isinstance(item, FetchItem):
-            store.add_fetch(run_id, item.record)
-            return 1
-        if isinstance(item, LinksItem):
-            store.add_links(run_id, item.edges)
-            return len(item.edges)
-        if isinstance(item, PageItem):
-            store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
-                           item.depth, item.title, item.kind, item.body, item.headers)
-            return 1
-        if isinstance(item, SkipItem):
-            store.add_skip(run_id, item.url, item.reason)
-            return 1
-        if isinstance(item, ErrorItem):
-            store.add_error(run_id, item.stage, item.message, url=item.url)
-            return 1
-        if isinstance(item, RecordItem):
-            store.add_record(run_id, None, item.kind, item.key, item.data)
-            return 1
-        if isinstance(item, JournalItem):
-            return add_journal_rows(store, run_id, item)
-        return None
+        return write_item(self.store, self.run_id, item)
 
     def _commit_if_due(self) -> None:
         if self.pending and time.monotonic() - self.last_commit >= self.seconds:

@@ -79,7 +79,7 @@ QUIET_LOGGERS = ("pypdf", "scrapy.downloadermiddlewares.httpcompression", "scrap
 
 CHECK_BODY_LIMIT = 64 * 1024  # enough for a soft-404 verdict; large attachments are never downloaded whole
 KEPT_HEADERS = (
-    "content-type", "content-length", "server", "location", "retry-after", "last-modified",
+    "content-type", "content-length", "server", "location", "retry-after", "last-modified", "etag",
     "strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options",
     "referrer-policy", "x-xss-protection", "permissions-policy", "set-cookie",
 )
@@ -113,6 +113,8 @@ class CrawlJob:
     stats: CrawlStats = field(default_factory=CrawlStats)
     resume: Frontier | None = None  # the stored frontier of an interrupted run (``--resume``)
     trap_budgets: dict[str, int] = field(default_factory=dict)  # crawl.trap_budgets from the pack
+    reuse: Any = None  # auditor.crawl.conditional.Reuse on an incremental re-audit
+    pipeline: Any = None  # the StorePipeline, once the crawl has opened
 
 
 @dataclass
@@ -307,13 +309,8 @@ def _schedules(method: Any) -> Any:
     """
 
     def wrapper(self: AuditSpider, arg: Any) -> list[Any]:
-        items = []
-        for out in method(self, arg) or ():
-            if isinstance(out, Request):
-                self.journal.requested(out)
-                self.crawler.engine.crawl(out)
-            else:
-                items.append(out)
+        items: list[Any] = []
+        self._dispatch_all(method(self, arg) or (), items.append)
         return journal_group(items, self.journal)  # one batch with its journal rows (crash-safe resume)
 
     wrapper.__name__ = method.__name__
@@ -520,11 +517,22 @@ class AuditSpider(scrapy.Spider):
     def _on_idle(self, spider: Any = None) -> None:
         requests = self._promote(in_callback=False)
         if requests:
-            for r in requests:
-                self.journal.requested(r)
-                self.crawler.engine.crawl(r)
+            self._dispatch_all(requests, lambda item: None)  # from idle, _promote makes no items
             self.journal.write(self.job.store, self.job.run_id)  # no items from a signal handler
             raise DontCloseSpider
+
+    def _dispatch_all(self, outputs: Any, emit: Any) -> None:
+        """Requests to the engine — unless the previous run stands in for them (incremental
+        re-audit, :mod:`auditor.crawl.conditional`) — and items to ``emit``."""
+
+        reuse = self.job.reuse
+        for out in outputs:
+            if isinstance(out, Request):
+                if reuse is None or not reuse.serve(self, out):
+                    self.journal.requested(out)  # only what is really sent: a reused page needs no resume
+                    self.crawler.engine.crawl(out)
+            else:
+                emit(out)
 
     def _on_bytes(self, data: bytes, request: Request, spider: Any = None) -> None:
         got = request.meta.get("ga_bytes", 0) + len(data)
@@ -958,18 +966,28 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
 
     from scrapy.crawler import AsyncCrawlerProcess
 
+    from auditor.crawl.startup import import_download_handler
     from auditor.rulepacks import load_pack
 
+    import_download_handler()
     pack = load_pack(job.config.rules)
     if not job.trap_budgets:
         job.trap_budgets = {str(k): int(v) for k, v in (pack.value("crawl.trap_budgets") or {}).items()}
     settings = crawl_settings(job, pack)
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
+    if job.config.incremental:
+        from auditor.crawl.conditional import prepare
+
+        job.reuse = prepare(job.store, job.run_id, job.config, pack, job.resolver)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(AuditSpider)
     process.crawl(crawler, job=job)
-    with interrupt.crawling(process) as scrapy_handles_signals:  # the audit's guard stops the crawl itself
-        process.start(install_signal_handlers=scrapy_handles_signals)
+    try:
+        with interrupt.crawling(process) as scrapy_handles_signals:  # the audit's guard stops the crawl itself
+            process.start(install_signal_handlers=scrapy_handles_signals)
+    finally:
+        if job.reuse is not None:
+            job.reuse.close()
     spider: AuditSpider = crawler.spider
     close_reason = spider.stop_reason or spider.close_reason
     if close_reason == "closespider_timeout":
@@ -986,6 +1004,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         "pages_fetched": spider.pages_fetched,
         "pages_scheduled": spider.pages_scheduled,
         "pages_stored": job.stats.pages,
+        "max_pages": job.config.max_pages,
         "levels": spider.level + 1,
         "skipped": dict(sorted(spider.skip_counts.items())),
         "limited_by": sorted(spider.limited_by),
@@ -996,5 +1015,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         "bytes": job.stats.bytes,
         "link_targets": len(spider.targets),
     }
+    if job.reuse is not None:
+        coverage["incremental"] = job.reuse.summary()
     return CrawlResult(spider.homepage_url, spider.start_error, close_reason, coverage, counts)
 

@@ -377,7 +377,12 @@ class EvidenceStore:
     def _write(self, pending: dict[str, list[dict[str, Any]]]) -> None:
         with self.engine.begin() as conn:
             for name, rows in pending.items():
-                if name == "links":
+                if name.startswith("copy:"):
+                    sql = self._COPY_SQL[name[5:]]
+                    if self.engine.dialect.paramstyle != "qmark":
+                        sql = sql.replace("?", "%s")
+                    conn.exec_driver_sql(sql, list(rows))
+                elif name == "links":
                     # The hottest table (≈30 rows a page): plain DB-API executemany, no per-row
                     # parameter processing (it has no JSON or typed columns to convert).
                     sql, cols = self._links_insert
@@ -389,7 +394,8 @@ class EvidenceStore:
                     conn.execute(metadata.tables[name].insert(), rows)
 
     def add_row(self, table: Table, row: dict[str, Any]) -> None:
-        """A buffered row of a table another module owns (the run journal…)."""
+        """A buffered row of a table another module owns (the run journal), or a row copied whole
+        from another run (an incremental re-audit reuses the previous run's fetch)."""
 
         self._add(table, row)
 
@@ -468,6 +474,22 @@ class EvidenceStore:
                     "fragment": e.fragment[:1000] if e.fragment else None,
                 },
             )
+
+    # INSERT … SELECT statements for rows copied from another run inside the database (an
+    # incremental re-audit reuses the previous run's pages and edges without reading them out)
+    _COPY_SQL = {
+        "pages": "INSERT INTO pages (run_id, url, final_url, status, content_type, encoding, depth, title, kind, body, headers) "
+                 "SELECT ?, url, final_url, status, content_type, encoding, ?, title, kind, body, headers FROM pages WHERE id = ?",
+        "links": "INSERT INTO links (run_id, source_url, target_url, anchor, region, tag, position, attribute, fragment) "
+                 "SELECT ?, source_url, target_url, anchor, region, tag, position, attribute, fragment FROM links "
+                 "WHERE run_id = ? AND source_url = ? ORDER BY id",
+    }
+
+    def add_copy(self, table_name: str, params: tuple[Any, ...]) -> None:
+        """Buffer one copy of rows from another run (``_COPY_SQL[table_name]`` with ``params``),
+        written in order with the other buffered rows."""
+
+        self._buffers.setdefault("copy:" + table_name, []).append(params)  # type: ignore[arg-type]
 
     def add_skip(self, run_id: str, url: str, reason: str) -> None:
         self._add(skips, {"run_id": run_id, "url": url, "reason": reason})
