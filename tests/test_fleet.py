@@ -177,7 +177,7 @@ def test_embedded_fleet_on_sqlite_every_expectation_in_the_rollup(tmp_path: Path
     text = "\n".join(p.text for p in doc.paragraphs)
     for heading in ("一、总体情况", "二、存在的主要问题", "三、整改要求", "附件：突出问题网站名单"):
         assert heading in text
-    assert f"合格率 {rollup['summary']['pass_rate']:.1%}" in text and "2026年12月30日前" in text
+    assert f"合格率 {rollup['summary']['pass_rate']:.1%}" in text and "2026年12月14日前" in text  # 10 working days (the pack), not 30 calendar days
     table = doc.tables[-1]
     assert [c.text for c in table.rows[0].cells] == ["序号", "地区", "网站名称", "存在问题"]
     listed = {r.cells[2].text for r in table.rows[1:]}

@@ -159,7 +159,7 @@ def fleet_run(
     as_of: Annotated[str | None, typer.Option("--as-of", help="评估基准日 YYYY-MM-DD")] = None,
     rules: Annotated[str | None, typer.Option("--rules", help="名单未填规则包时使用的规则包 / default rule pack")] = None,
     per_ip: Annotated[int, typer.Option("--per-ip", min=1, help="同一 IP（集约化平台）同时审计的站点数上限")] = 2,
-    deadline_days: Annotated[int, typer.Option("--deadline-days", min=1, help="通报中的整改期限（天）")] = 30,
+    deadline_days: Annotated[int | None, typer.Option("--deadline-days", min=1, help="通报中的整改期限（工作日；默认取规则包 report.rectify_working_days）")] = None,
     audit_timeout: Annotated[float, typer.Option("--audit-timeout", min=1, help="单站审计最长秒数")] = 3600.0,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="procrastinate：等全部完成后写汇总")] = True,
 ) -> None:
@@ -260,7 +260,7 @@ def fleet_rollup(
     fleet_id: Annotated[str, typer.Argument(help="巡检编号 / fleet run id")],
     out_dir: Annotated[Path | None, typer.Option("--out", "-o")] = None,
     db: DbOpt = None,
-    deadline_days: Annotated[int, typer.Option("--deadline-days", min=1)] = 30,
+    deadline_days: Annotated[int | None, typer.Option("--deadline-days", min=1, help="整改期限（工作日）")] = None,
 ) -> None:
     """重新生成某次巡检的汇总（只读已存储的结果）/ rebuild a fleet run's roll-up from what is stored."""
 
@@ -303,7 +303,7 @@ def fleet_schedule(
     rules: Annotated[str | None, typer.Option("--rules")] = None,
     per_ip: Annotated[int, typer.Option("--per-ip", min=1)] = 2,
     hour: Annotated[int, typer.Option("--hour", min=0, max=23, help="几点开始（UTC）")] = 2,
-    deadline_days: Annotated[int, typer.Option("--deadline-days", min=1)] = 30,
+    deadline_days: Annotated[int | None, typer.Option("--deadline-days", min=1, help="整改期限（工作日）")] = None,
 ) -> None:
     """登记每月定期巡检（由 govaudit worker 执行）/ register the monthly fleet run (run by the workers)."""
 

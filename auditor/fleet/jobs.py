@@ -149,7 +149,7 @@ def _maybe_finish(db: str, fleet_id: str) -> None:
 
     from auditor.fleet.rollup import write_all
 
-    write_all(store, fleet_id, Path(fleet["out"]), int(fleet["options"].get("deadline_days") or 30))
+    write_all(store, fleet_id, Path(fleet["out"]), (fleet["options"].get("deadline_days") or None))
 
 
 async def _retry_stalled(app: Any, every: float, stalled_after: float) -> None:

@@ -237,7 +237,7 @@ def build(store: EvidenceStore, fleet_id: str, out: Path) -> dict[str, Any]:
     return rollup
 
 
-def write_all(store: EvidenceStore, fleet_id: str, out: Path, deadline_days: int = 30) -> dict[str, Path]:
+def write_all(store: EvidenceStore, fleet_id: str, out: Path, deadline_days: int | None = None) -> dict[str, Path]:
     """Build and write every roll-up file into ``out``; returns name → path."""
 
     import jsonschema
@@ -255,7 +255,7 @@ def write_all(store: EvidenceStore, fleet_id: str, out: Path, deadline_days: int
         fs.release(name, holder)
 
 
-def _write_all(store: EvidenceStore, fleet_id: str, out: Path, deadline_days: int, jsonschema: Any) -> dict[str, Path]:
+def _write_all(store: EvidenceStore, fleet_id: str, out: Path, deadline_days: int | None, jsonschema: Any) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     rollup = build(store, fleet_id, out)
     schema = json.loads(resources.files("auditor.reports").joinpath("schema/rollup.schema.json").read_text("utf-8"))
@@ -357,13 +357,21 @@ def outstanding(rollup: dict[str, Any]) -> list[dict[str, Any]]:
     return bad[:OUTSTANDING_MAX]
 
 
-def write_docx(rollup: dict[str, Any], out: Path, deadline_days: int = 30) -> Path:
+def write_docx(rollup: dict[str, Any], out: Path, deadline_days: int | None = None) -> Path:
+    """The 检查情况通报. Its 整改期限 counts working days on the official holiday calendar, like the
+    整改通知书 of one site: ``deadline_days``, or the national pack's ``report.rectify_working_days``."""
+
     from docx import Document
     from docx.shared import Pt
 
+    from auditor.docmodel.workdays import WorkCalendar
+    from auditor.rulepacks import load_pack
+
     sm = rollup["summary"]
     as_of = dt.date.fromisoformat(rollup["as_of"])
-    deadline = as_of + dt.timedelta(days=deadline_days)
+    if deadline_days is None:
+        deadline_days = int(load_pack("national").value("report.rectify_working_days"))
+    deadline = WorkCalendar().deadline_span(as_of, deadline_days)[0]
     doc = Document()
     style = doc.styles["Normal"]
     style.font.size = Pt(12)

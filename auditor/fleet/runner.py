@@ -58,7 +58,7 @@ class FleetOptions:
     audit_timeout: float = 3600.0
     resolve: dict[str, str] = field(default_factory=dict)
     dns_server: str | None = None
-    deadline_days: int = 30  # 整改期限 in the 通报, days after the assessment date
+    deadline_days: int | None = None  # 整改期限 in the 通报: working days (None: the pack's report.rectify_working_days)
     codes: list[str] | None = None  # only these registry sites (None: all)
 
     def to_dict(self) -> dict[str, Any]:
