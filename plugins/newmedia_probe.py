@@ -18,8 +18,6 @@ Measurements (version 1): ``newmedia.accounts``/``site`` and ``newmedia.account`
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,6 +37,7 @@ from auditor.measure.newmedia import (
     merge,
     platform_of,
 )
+from auditor.tables import read_records
 
 OPTIONS = "newmedia"
 REGISTRY_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -62,28 +61,6 @@ def govaudit_serves() -> list[str]:
     return ["newmedia"]
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The registry's rows as ``{header: cell}`` (CSV in UTF-8 or GB18030, or the first XLSX sheet)."""
-
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        rows = list(wb.active.iter_rows(values_only=True))
-        head = [str(h or "").strip() for h in rows[0]] if rows else []
-        return [dict(zip(head, r, strict=False)) for r in rows[1:] if any(c not in (None, "") for c in r)]
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes every byte string
-        text = raw.decode("utf-8", errors="replace")
-    return [r for r in csv.DictReader(io.StringIO(text)) if any((v or "").strip() for v in r.values() if isinstance(v, str))]
-
-
 def _pick(row: dict[str, Any], key: str) -> str:
     for alias in REGISTRY_COLUMNS[key]:
         for k, v in row.items():
@@ -97,7 +74,7 @@ def read_registry(path: Path) -> tuple[list[Account], dict[str, Any]]:
 
     info: dict[str, Any] = {"given": True, "file": path.name, "rows": 0, "problems": []}
     try:
-        rows = read_rows(path)
+        rows = read_records(path)
     except Exception as exc:  # noqa: BLE001 - a broken file is an error record, never a crash
         info["problems"].append({"row": None, "problem": "unreadable", "detail": f"{type(exc).__name__}: {exc}"[:300]})
         return [], info

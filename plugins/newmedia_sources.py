@@ -22,8 +22,6 @@ name to a loopback fixture in tests. What a source cannot read is a not-decidabl
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
@@ -34,6 +32,7 @@ import lxml.html
 
 from auditor.hookspecs import hookimpl
 from auditor.measure.newmedia import EXPORT, FEED, WECHAT_ARTICLE, Account, Post, Reading, parse_time
+from auditor.tables import read_records
 
 MAX_FEED_BYTES = 4 * 1024 * 1024
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
@@ -256,29 +255,14 @@ def export_post(row: dict[str, Any]) -> Post:
 def read_export_file(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows of a CSV/XLSX/JSON export and its top-level facts (``interaction_enabled`` in JSON)."""
 
-    suffix = path.suffix.lower()
-    meta: dict[str, Any] = {}
-    if suffix == ".json":
+    if path.suffix.lower() == ".json":
         data = json.loads(path.read_text("utf-8-sig"))
+        meta: dict[str, Any] = {}
         if isinstance(data, dict):
             meta = {k: v for k, v in data.items() if k != "posts"}
             data = data.get("posts", [])
         return [r for r in data if isinstance(r, dict)], meta
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        rows = list(wb.active.iter_rows(values_only=True))
-        head = [str(h or "").strip() for h in rows[0]] if rows else []
-        return [dict(zip(head, r, strict=False)) for r in rows[1:]], meta
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    return list(csv.DictReader(io.StringIO(text))), meta
+    return read_records(path), {}
 
 
 class ExportSource:

@@ -7,8 +7,6 @@ and every good row is imported — one typo must not stop a 700-site inspection.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.config import PROFILES
+from auditor.tables import TableFileError, read_table
 
 # The registry's columns, in the order offices circulate them; key → the stored column.
 COLUMNS: dict[str, str] = {
@@ -69,32 +68,13 @@ class RegistryFileError(ValueError):
 
 
 def read_rows(path: Path) -> list[list[str]]:
-    """The file's cells as text rows (header first); CSV in UTF-8 (with or without BOM) or GB18030."""
+    """The file's cells as text rows (header first), read by :func:`auditor.tables.read_table`."""
 
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-            raise RegistryFileError(f"无法读取 Excel 文件 {path.name}：{exc}") from exc
-        ws = wb.worksheets[0]
-        rows = [["" if v is None else _cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        wb.close()
-        return rows
-    if suffix in (".csv", ".txt", ""):
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes any byte string
-            raise RegistryFileError(f"{path.name} 不是 UTF-8 或 GB18030 编码的 CSV")
-        return [row for row in csv.reader(io.StringIO(text))]
-    raise RegistryFileError(f"不支持的名单格式 {path.suffix}：请使用 CSV 或 XLSX")
+    try:
+        rows = read_table(path)
+    except TableFileError as exc:
+        raise RegistryFileError(str(exc)) from exc
+    return [["" if v is None else _cell_text(v) for v in row] for row in rows]
 
 
 def _cell_text(value: Any) -> str:
