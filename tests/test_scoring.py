@@ -82,6 +82,9 @@ def test_deductions_are_looked_up_by_rule_id_not_carried_in_evidence(engine: Eng
     deep = _f("links.dead", i=1, on_homepage=False, deduction=50)  # a number in evidence is ignored
     assert finding_deduction(home, engine.pack) == (1.0, "links")
     assert finding_deduction(deep, engine.pack) == (0.1, "links")
+    # a malformed link is an unusable link to the reader; a missing anchor on a live page costs nothing
+    assert finding_deduction(_f("links.malformed", on_homepage=True), engine.pack) == (1.0, "links")
+    assert finding_deduction(_f("links.broken_anchor", Severity.MINOR, on_homepage=True), engine.pack)[0] == 0.0
     # info never counts; a weakly masked ID number (minor) is reported but not scored
     assert finding_deduction(_f("links.unverifiable", Severity.INFO), engine.pack) == (0.0, None)
     assert finding_deduction(_f("privacy.id_number", Severity.MINOR), engine.pack) == (0.0, None)
