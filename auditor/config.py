@@ -54,6 +54,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "time_budget": {"type": "number", "exclusiveMinimum": 0},
         "byte_budget": {"type": "integer", "minimum": 1},
         "page_max_bytes": {"type": "integer", "minimum": 1024},
+        "fetch_ahead_pages": {"type": "integer", "minimum": 0},
+        "fetch_ahead_bytes": {"type": "integer", "minimum": 0},
         "retries": {"type": "integer", "minimum": 0, "maximum": 10},
         "retry_after_cap": {"type": "number", "minimum": 0},
         "verify_tls": {"type": "boolean"},
@@ -113,6 +115,10 @@ class AuditConfig:
     time_budget: float = 3600.0
     byte_budget: int = 2 * 1024**3
     page_max_bytes: int = 20 * 1024**2
+    # speculative fetch-ahead across the BFS level barrier (auditor.crawl.frontier): next-level
+    # pages fetched, at most this many at once, while a slow page holds its level; 0 turns it off
+    fetch_ahead_pages: int = 64
+    fetch_ahead_bytes: int = 32 * 1024**2  # held answers' bodies, never above this
     retries: int = 2
     retry_after_cap: float = 30.0
     verify_tls: bool = True

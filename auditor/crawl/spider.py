@@ -49,6 +49,7 @@ from auditor.crawl.extract import (
     read_attachment_links,
     url_kind,
 )
+from auditor.crawl.frontier import FetchAhead, HeldResponseMiddleware, LevelSet
 from auditor.crawl.journal import CrawlJournal
 from auditor.crawl.journal import group as journal_group
 from auditor.crawl.journal import restore as restore_frontier
@@ -330,7 +331,7 @@ class AuditSpider(scrapy.Spider):
         self.start_url = start
         self.scope: set[str] = {cfg.host, *(h.lower() for h in cfg.sibling_hosts)}
         self.seen: set[str] = set()
-        self.next_level: set[str] = set()
+        self.next_level: LevelSet = LevelSet()  # a set that also hands fetch-ahead its smallest URLs
         self.level = 0
         self.pages_scheduled = 0
         self.pages_inflight = 0
@@ -346,6 +347,7 @@ class AuditSpider(scrapy.Spider):
         self.limited_by: set[str] = set()
         self.journal = CrawlJournal()
         self.traps = TrapGuard(job.trap_budgets)
+        self.fetch_ahead = FetchAhead(self, cfg.fetch_ahead_pages, cfg.fetch_ahead_bytes)
 
     def closed(self, reason: str) -> None:
         """Scrapy's close reason (``finished``, ``closespider_timeout``, ``shutdown``…)."""
@@ -489,7 +491,8 @@ class AuditSpider(scrapy.Spider):
             return []
         out_skips: list[Any] = []
         urls = sorted(self.next_level)
-        self.next_level = set()
+        self.next_level = LevelSet()
+        ahead = self.fetch_ahead
         self.level += 1
         self.job.stats.level = self.level
         # trap families first (in sorted order, so the pages kept do not depend on timing): a
@@ -498,20 +501,28 @@ class AuditSpider(scrapy.Spider):
         for u in urls:
             if self.traps.admit(u):
                 kept.append(u)
-            elif in_callback:
+                continue
+            ahead.drop(u)  # fetched ahead, cut here: its answer is never used
+            if in_callback:
                 out_skips.append(self._skip(u, "trap"))
             else:
                 skip = self._skip(u, "trap")
                 self.job.store.add_skip(self.job.run_id, skip.url, skip.reason)  # idle: no item to yield
         urls = kept
         budget = max(0, self.cfg.max_pages - self.pages_scheduled)
-        out = [*out_skips, *(self._page_request(u, self.level) for u in urls[:budget])]
+        out = out_skips
+        for u in urls[:budget]:
+            # fetched ahead: its held answer replayed, or its request (still in flight) admitted
+            replay = ahead.admit(u, self.level)
+            out.extend(replay if replay is not None else [self._page_request(u, self.level)])
         for u in urls[budget:]:
+            ahead.drop(u)
             if in_callback:
                 out.append(self._skip(u, "max_pages"))
                 out.append(self._request(u, "check", self.level))
             else:
                 out.append(self._skipped_check(u, "max_pages", self.level))
+        ahead.level_done()
         return out
 
     def _on_idle(self, spider: Any = None) -> None:
@@ -528,7 +539,9 @@ class AuditSpider(scrapy.Spider):
         reuse = self.job.reuse
         for out in outputs:
             if isinstance(out, Request):
-                if reuse is None or not reuse.serve(self, out):
+                if out.meta.get("ga_spec"):  # fetch-ahead: journaled when the barrier admits it
+                    self.crawler.engine.crawl(out)
+                elif reuse is None or not reuse.serve(self, out):
                     self.journal.requested(out)  # only what is really sent: a reused page needs no resume
                     self.crawler.engine.crawl(out)
             else:
@@ -722,6 +735,8 @@ class AuditSpider(scrapy.Spider):
     @_schedules
     def _on_error(self, failure: Any):
         request = failure.request
+        if (held := self.fetch_ahead.hold(failure, request)) is not None:
+            return held  # fetched ahead of its level: kept until the barrier decides
         kind, message = classify_failure(failure.value)
         if kind == "robots" and "max redirections" in str(failure.value):
             kind, message = redirect_failure(request)
@@ -740,13 +755,15 @@ class AuditSpider(scrapy.Spider):
     def _maybe_promote(self) -> list[Any]:
         if self.pages_inflight == 0:
             return self._promote()
-        return []
+        return self.fetch_ahead.more()  # the level is still in flight: fetch the next one ahead
 
     @_schedules
     def _on_page(self, response: Response):
         if self.stop_reason:
             raise CloseSpider(self.stop_reason)
         request = response.request
+        if (held := self.fetch_ahead.hold(response, request)) is not None:
+            return held  # fetched ahead of its level: kept until the barrier decides
         meta = request.meta
         purpose = meta["ga_purpose"]
         depth = meta.get("ga_depth") or 0
@@ -895,6 +912,7 @@ def crawl_settings(job: CrawlJob, pack: Any = None) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             PoliteRetryMiddleware: 550,
             AddressGuardMiddleware: 1,  # before anything else, on every request and redirect hop
+            HeldResponseMiddleware: 0,  # fetch-ahead's held answers, replayed at the level barrier
         },
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
@@ -1014,6 +1032,7 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         "close_reason": close_reason,
         "bytes": job.stats.bytes,
         "link_targets": len(spider.targets),
+        "fetch_ahead": spider.fetch_ahead.summary(),
     }
     if job.reuse is not None:
         coverage["incremental"] = job.reuse.summary()

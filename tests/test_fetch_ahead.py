@@ -1,0 +1,230 @@
+"""Speculative fetch-ahead across the BFS level barrier (issue #14: "a slow level or host does not
+stall the others"; :mod:`auditor.crawl.frontier`).
+
+Each test runs the real ``govaudit check`` against a loopback site built here whose server logs
+when each request arrived and when its answer left, so the order the crawler fetched in is read
+from the server, not from the crawler.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.servers import run_cli, serve
+from tests.support.sites import Request, Site
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2026-11-25"
+HTML = "<html><head><meta charset='utf-8'><title>{title}</title></head><body><p>{title}</p>{body}</body></html>"
+TRAP_PACK = {
+    "id": "fetch-ahead-test", "version": "1", "name_zh": "测试", "name_en": "test", "extends": "national",
+    "values": {"crawl.trap_budgets": {"value": {"calendar": 3, "pagination": 300, "session": 3, "growing": 5},
+                                      "source": "test budgets", "status": "local"}},
+}
+
+
+class Log:
+    """(arrived, answered, path?query) of every request the site served, thread-safe."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: list[tuple[float, float, str]] = []
+
+    def reset(self) -> None:
+        with self.lock:
+            self.rows.clear()
+
+    def add(self, arrived: float, target: str) -> None:
+        with self.lock:
+            self.rows.append((arrived, time.monotonic(), target))
+
+    def first_arrival(self, target: str) -> float:
+        with self.lock:
+            return min(a for a, _, t in self.rows if t == target)
+
+    def answered(self, target: str) -> float:
+        with self.lock:
+            return min(d for _, d, t in self.rows if t == target)
+
+    def span(self) -> float:
+        with self.lock:
+            pages = [r for r in self.rows if r[2].endswith(".html") or r[2] == "/" or "?" in r[2]]
+            return max(d for _, d, _ in pages) - min(a for a, _, _ in pages)
+
+
+def _site(pages: dict[str, list[str]], slow: dict[str, float], log: Log, pad: int = 0) -> Site:
+    """``pages``: path (with query) → the links on it; ``slow``: path → seconds before it answers."""
+
+    site = Site()
+
+    def handler(req: Request) -> tuple[int, dict[str, str], str]:
+        arrived = time.monotonic()
+        target = req.path + (f"?{req.query}" if req.query else "")
+        time.sleep(slow.get(target, 0.0))
+        links = pages.get(target)
+        if links is None:
+            log.add(arrived, target)
+            return 404, {"Content-Type": "text/html; charset=utf-8"}, HTML.format(title="404 Not Found", body="")
+        body = "".join(f"<a href='{u}'>{u}</a>" for u in links) + ("x" * pad)
+        log.add(arrived, target)
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, HTML.format(title=f"页面 {target}", body=body)
+
+    site.handler("/", handler)
+    site.fallback(handler)
+    return site
+
+
+def _audit(tmp: Path, url: str, name: str, *extra: str, config: str = "") -> tuple[dict[str, Any], Path]:
+    out, db = tmp / f"out-{name}", tmp / f"{name}.sqlite"
+    (tmp / "pack.json").write_text(json.dumps(TRAP_PACK), encoding="utf-8")
+    (tmp / f"{name}.toml").write_text("check_external = false\nobey_robots = false\n" + config, encoding="utf-8")
+    proc = run_cli("check", url, "--as-of", AS_OF, "--out", str(out), "--db", str(db), "--checks", "crawl,links",
+                   "--concurrency", "4", "--timeout", "10", "--config", str(tmp / f"{name}.toml"),
+                   "--rules", str(tmp / "pack.json"), "--format", "json", *extra, timeout=150)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    return json.loads((out / "report.json").read_text("utf-8")), db
+
+
+def _rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything the crawl stored that must not depend on timing (no times, no random probe URL)."""
+
+    with sqlite3.connect(db) as conn:
+        return {
+            "pages": sorted(conn.execute("select url, final_url, status, depth, title, kind from pages").fetchall()),
+            "links": sorted(conn.execute("select source_url, target_url, anchor, region, tag, position from links").fetchall()),
+            "skips": sorted(conn.execute("select url, reason from skips").fetchall()),
+            "fetches": sorted(conn.execute("select url, purpose, method, status, depth from fetches "
+                                           "where purpose not in ('calibration', 'sitemap')").fetchall()),
+        }
+
+
+def _finding_ids(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return sorted((f["id"], f["rule"], f["url"]) for f in report["findings"])
+
+
+# --- 1. a slow page no longer stalls the other branches --------------------------------------
+
+def test_a_slow_page_does_not_stall_the_next_levels_of_the_other_branches(tmp_path: Path) -> None:
+    # level 1: /a (3 s), /b, /c; level 2: /b1…/b4 (/b2 itself 3 s), /c1, /c2, /a1; level 3: under /b1, /c1
+    pages = {
+        "/": ["/a.html", "/b.html", "/c.html"],
+        "/a.html": ["/a1.html"], "/a1.html": [],
+        "/b.html": ["/b1.html", "/b2.html", "/b3.html", "/b4.html"],
+        "/b1.html": ["/b1x.html"], "/b2.html": [], "/b3.html": [], "/b4.html": [], "/b1x.html": [],
+        "/c.html": ["/c1.html", "/c2.html"], "/c1.html": ["/c1x.html"], "/c2.html": [], "/c1x.html": [],
+    }
+    slow = {"/a.html": 3.0, "/b2.html": 3.0}
+    spans = {}
+    log = Log()
+    with serve(_site(pages, slow, log)) as srv:
+        runs = [(name, log.reset(), *_audit(tmp_path, srv.base_url + "/", name, *extra), log.span(), list(log.rows))
+                for name, extra in (("ahead", ()), ("sync", ("--fetch-ahead", "0")))]
+    for name, _, report, _, span, rows in runs:
+        log.rows = rows
+        assert report["coverage"]["pages_stored"] == len(pages)
+        spans[name] = span
+        if name == "ahead":
+            a_done = log.answered("/a.html")
+            for level2 in ("/b1.html", "/b2.html", "/b3.html", "/b4.html", "/c1.html", "/c2.html"):
+                # the trap: level-synchronous BFS asks for no level-2 page before /a.html answers
+                assert log.first_arrival(level2) < a_done - 1.0, level2
+            assert log.first_arrival("/a1.html") > a_done  # found on the slow page itself: after it
+            ahead = report["coverage"]["fetch_ahead"]
+            # nothing fetched ahead was wasted here (no budget binds): each answer was used once
+            assert ahead["requested"] >= 6 and ahead["used"] == ahead["requested"] and ahead["replayed"] >= 4, ahead
+            assert ahead["discarded"] == ahead["overflow"] == 0, ahead
+        else:
+            assert report["coverage"]["fetch_ahead"]["requested"] == 0
+            assert log.first_arrival("/b1.html") > log.answered("/a.html")  # the old behaviour, kept at 0
+    # level-synchronous: /a.html's 3 s, then /b2.html's 3 s; ahead, /b2.html waited alongside /a.html
+    assert spans["sync"] >= 6.0, spans
+    assert spans["ahead"] < 5.0, spans
+
+
+# --- 2. the same stored rows and findings, with the budgets binding ------------------------------
+
+def _budget_site() -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Level 1: a slow /z.html and fast /m.html, /n.html. While /z.html waits, fetch-ahead takes the
+    smallest next-level URLs it knows (from /m and /n: calendar months 2024-01…, /m1…, /n1…); the
+    slow page's own children sort BEFORE all of them (/cal.html?date=2023-…, /a*.html), so at the
+    barrier the calendar budget (3) and the page budget cut pages that were already fetched ahead."""
+
+    months = [f"/cal.html?date=2024-{m:02d}" for m in range(1, 9)]
+    pages: dict[str, list[str]] = {
+        "/": ["/z.html", "/m.html", "/n.html"],
+        "/z.html": ["/a1.html", "/a2.html", "/a3.html", "/cal.html?date=2023-11", "/cal.html?date=2023-12"],
+        "/m.html": [*months, *(f"/m{i}.html" for i in range(1, 7))],
+        "/n.html": [f"/n{i}.html" for i in range(1, 4)],
+    }
+    for i in range(1, 4):
+        pages[f"/a{i}.html"] = [f"/a{i}/x.html"]
+    for i in range(1, 7):
+        pages[f"/m{i}.html"] = [f"/m{i}/x.html", "/m.html"]
+    for i in range(1, 4):
+        pages[f"/n{i}.html"] = [f"/n{i}/x.html"]
+    for u in [*months, "/cal.html?date=2023-11", "/cal.html?date=2023-12"]:
+        pages[u] = ["/m.html"]
+    for key in list(pages):
+        if "/x.html" not in key:
+            for link in pages[key]:
+                if link.endswith("/x.html"):
+                    pages[link] = []
+    return pages, {"/z.html": 2.5}
+
+
+def test_stored_rows_and_findings_are_the_same_with_and_without_fetch_ahead(tmp_path: Path) -> None:
+    pages, slow = _budget_site()
+    got = {}
+    log = Log()
+    with serve(_site(pages, slow, log)) as srv:  # one server: the same URLs in both runs
+        for name, extra in (("ahead", ()), ("sync", ("--fetch-ahead", "0"))):
+            log.reset()
+            report, db = _audit(tmp_path, srv.base_url + "/", name, "--max-pages", "12", *extra)
+            got[name] = (report, _rows(db))
+            if name != "ahead":
+                continue
+            ahead = report["coverage"]["fetch_ahead"]
+            # the determinism trap: pages fetched ahead that the barrier then cut (calendar budget
+            # and page budget) — their answers were thrown away, never stored
+            assert ahead["discarded"] >= 3, ahead
+            assert ahead["replayed"] >= 1, ahead
+            assert log.first_arrival("/cal.html?date=2024-02") < log.answered("/z.html")
+    (ra, rows_a), (rs, rows_s) = got["ahead"], got["sync"]
+    for table in ("pages", "links", "skips", "fetches"):
+        assert rows_a[table] == rows_s[table], table
+    assert _finding_ids(ra) == _finding_ids(rs)
+    assert ra["coverage"]["limited_by"] == rs["coverage"]["limited_by"] == ["max_pages", "trap"]
+    stored = {u.split("/", 3)[-1] for u, *_ in rows_a["pages"]}
+    # the budget kept the slow page's children (they sort first) and cut speculated ones
+    assert {"a1.html", "cal.html?date=2023-11", "cal.html?date=2023-12", "cal.html?date=2024-01"} <= stored
+    assert "cal.html?date=2024-02" not in stored and "m6.html" not in stored
+    assert {r for _, r in rows_a["skips"]} >= {"trap", "max_pages"}
+
+
+# --- 3. the memory cap on held answers ----------------------------------------------------------
+
+def test_held_bytes_never_pass_the_cap(tmp_path: Path) -> None:
+    pages: dict[str, list[str]] = {"/": ["/a.html", "/b.html"], "/a.html": [],
+                                   "/b.html": [f"/b{i}.html" for i in range(1, 9)]}
+    for i in range(1, 9):
+        pages[f"/b{i}.html"] = []
+    cap = 70_000  # four of the ~20 KB pages fit, eight do not
+    log = Log()
+    with serve(_site(pages, {"/a.html": 2.5}, log, pad=20_000)) as srv:
+        report, db = _audit(tmp_path, srv.base_url + "/", "cap", config=f"fetch_ahead_bytes = {cap}\n")
+    ahead = report["coverage"]["fetch_ahead"]
+    assert ahead["cap_bytes"] == cap
+    assert 0 < ahead["held_bytes_peak"] <= cap, ahead  # the trap: without the cap all eight (~160 KB) are held
+    assert ahead["overflow"] >= 1 and ahead["replayed"] >= 1, ahead
+    # an answer dropped for memory is fetched again when its level comes: nothing is missing
+    assert report["coverage"]["pages_stored"] == len(pages)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from pages").fetchone()[0] == len(pages)
