@@ -9,7 +9,10 @@ from the server, not from the crawler.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -60,8 +63,10 @@ class Log:
             return max(d for _, d, _ in pages) - min(a for a, _, _ in pages)
 
 
-def _site(pages: dict[str, list[str]], slow: dict[str, float], log: Log, pad: int = 0) -> Site:
-    """``pages``: path (with query) → the links on it; ``slow``: path → seconds before it answers."""
+def _site(pages: dict[str, list[str]], slow: dict[str, float], log: Log, pad: int = 0,
+          redirects: dict[str, str] | None = None) -> Site:
+    """``pages``: path (with query) → the links on it; ``slow``: path → seconds before it answers;
+    ``redirects``: path → where it redirects (302)."""
 
     site = Site()
 
@@ -69,6 +74,9 @@ def _site(pages: dict[str, list[str]], slow: dict[str, float], log: Log, pad: in
         arrived = time.monotonic()
         target = req.path + (f"?{req.query}" if req.query else "")
         time.sleep(slow.get(target, 0.0))
+        if redirects and target in redirects:
+            log.add(arrived, target)
+            return 302, {"Location": redirects[target]}, ""
         links = pages.get(target)
         if links is None:
             log.add(arrived, target)
@@ -101,7 +109,7 @@ def _rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
             "pages": sorted(conn.execute("select url, final_url, status, depth, title, kind from pages").fetchall()),
             "links": sorted(conn.execute("select source_url, target_url, anchor, region, tag, position from links").fetchall()),
             "skips": sorted(conn.execute("select url, reason from skips").fetchall()),
-            "fetches": sorted(conn.execute("select url, purpose, method, status, depth from fetches "
+            "fetches": sorted(conn.execute("select url, purpose, method, status, depth, error_kind, final_url from fetches "
                                            "where purpose not in ('calibration', 'sitemap')").fetchall()),
         }
 
@@ -153,15 +161,17 @@ def test_a_slow_page_does_not_stall_the_next_levels_of_the_other_branches(tmp_pa
 
 def _budget_site() -> tuple[dict[str, list[str]], dict[str, float]]:
     """Level 1: a slow /z.html and fast /m.html, /n.html. While /z.html waits, fetch-ahead takes the
-    smallest next-level URLs it knows (from /m and /n: calendar months 2024-01…, /m1…, /n1…); the
-    slow page's own children sort BEFORE all of them (/cal.html?date=2023-…, /a*.html), so at the
-    barrier the calendar budget (3) and the page budget cut pages that were already fetched ahead."""
+    smallest next-level URLs it knows (from /m and /n: /loop.html, /m1…, /n1…; calendar months are a
+    trap family and never fetched ahead); the slow page's own children sort BEFORE all of them
+    (/a*.html, /cal.html?date=2023-…), so at the barrier the calendar budget (3) and the page budget
+    cut pages — some of them already fetched ahead.
+    /loop.html redirects to itself: a failure (errback), held and replayed like an answer."""
 
     months = [f"/cal.html?date=2024-{m:02d}" for m in range(1, 9)]
     pages: dict[str, list[str]] = {
         "/": ["/z.html", "/m.html", "/n.html"],
         "/z.html": ["/a1.html", "/a2.html", "/a3.html", "/cal.html?date=2023-11", "/cal.html?date=2023-12"],
-        "/m.html": [*months, *(f"/m{i}.html" for i in range(1, 7))],
+        "/m.html": [*months, "/loop.html", *(f"/m{i}.html" for i in range(1, 7))],
         "/n.html": [f"/n{i}.html" for i in range(1, 4)],
     }
     for i in range(1, 4):
@@ -180,11 +190,14 @@ def _budget_site() -> tuple[dict[str, list[str]], dict[str, float]]:
     return pages, {"/z.html": 2.5}
 
 
+LOOP = {"/loop.html": "/loop.html"}
+
+
 def test_stored_rows_and_findings_are_the_same_with_and_without_fetch_ahead(tmp_path: Path) -> None:
     pages, slow = _budget_site()
     got = {}
     log = Log()
-    with serve(_site(pages, slow, log)) as srv:  # one server: the same URLs in both runs
+    with serve(_site(pages, slow, log, redirects=LOOP)) as srv:  # one server: the same URLs in both runs
         for name, extra in (("ahead", ()), ("sync", ("--fetch-ahead", "0"))):
             log.reset()
             report, db = _audit(tmp_path, srv.base_url + "/", name, "--max-pages", "12", *extra)
@@ -195,8 +208,10 @@ def test_stored_rows_and_findings_are_the_same_with_and_without_fetch_ahead(tmp_
             # the determinism trap: pages fetched ahead that the barrier then cut (calendar budget
             # and page budget) — their answers were thrown away, never stored
             assert ahead["discarded"] >= 3, ahead
-            assert ahead["replayed"] >= 1, ahead
-            assert log.first_arrival("/cal.html?date=2024-02") < log.answered("/z.html")
+            assert ahead["replayed"] >= 2, ahead  # /loop.html's failure and /m1.html at least
+            assert log.first_arrival("/m4.html") < log.answered("/z.html")  # fetched ahead, then cut
+            with log.lock:  # a trap family is never fetched ahead: its fetches are what its budget bounds
+                assert not {t for _, _, t in log.rows} & {"/cal.html?date=2024-02", "/cal.html?date=2024-03"}
     (ra, rows_a), (rs, rows_s) = got["ahead"], got["sync"]
     for table in ("pages", "links", "skips", "fetches"):
         assert rows_a[table] == rows_s[table], table
@@ -207,6 +222,8 @@ def test_stored_rows_and_findings_are_the_same_with_and_without_fetch_ahead(tmp_
     assert {"a1.html", "cal.html?date=2023-11", "cal.html?date=2023-12", "cal.html?date=2024-01"} <= stored
     assert "cal.html?date=2024-02" not in stored and "m6.html" not in stored
     assert {r for _, r in rows_a["skips"]} >= {"trap", "max_pages"}
+    loop = [f for f in rows_a["fetches"] if f[0].endswith("/loop.html")]
+    assert [(f[1], f[5]) for f in loop] == [("page", "redirect_loop")]  # a held failure, replayed to the errback
 
 
 # --- 3. the memory cap on held answers ----------------------------------------------------------
@@ -228,3 +245,69 @@ def test_held_bytes_never_pass_the_cap(tmp_path: Path) -> None:
     assert report["coverage"]["pages_stored"] == len(pages)
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from pages").fetchone()[0] == len(pages)
+
+
+# --- 4. a held answer is not "done": a resume after kill -9 fetches it again -------------------------
+
+def test_answers_held_at_a_kill_are_fetched_again_on_resume(tmp_path: Path) -> None:
+    from auditor.store.database import EvidenceStore
+    from auditor.store.journal import load_frontier
+    from tests.support.servers import govaudit_executable
+
+    children = [f"/b{i}.html" for i in range(1, 5)]
+    pages: dict[str, list[str]] = {"/": ["/a.html", "/b.html"], "/a.html": [], "/b.html": children}
+    for c in children:
+        pages[c] = [c.replace(".html", "/x.html")]
+        pages[c.replace(".html", "/x.html")] = []
+    log = Log()
+    db, out = tmp_path / "run.sqlite", tmp_path / "out"
+    (tmp_path / "pack.json").write_text(json.dumps(TRAP_PACK), encoding="utf-8")
+    (tmp_path / "c.toml").write_text("check_external = false\nobey_robots = false\n", encoding="utf-8")
+    common = ["--as-of", AS_OF, "--db", str(db), "--out", str(out), "--checks", "crawl,links", "--concurrency", "4",
+              "--timeout", "15", "--config", str(tmp_path / "c.toml"), "--rules", str(tmp_path / "pack.json")]
+    with serve(_site(pages, {"/a.html": 8.0}, log)) as srv:
+        url = srv.base_url + "/"
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1", "TERM": "dumb"}
+        proc = subprocess.Popen([str(govaudit_executable()), "check", url, *common], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
+        try:
+            run_id = proc.stderr.readline().strip().split("：")[-1].split(": ")[-1]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # every level-2 page answered (and held), /a.html still slow
+                with log.lock:
+                    served = {t for _, _, t in log.rows}
+                if set(children) <= served:
+                    break
+                assert proc.poll() is None, "the audit ended before the kill"
+                time.sleep(0.05)
+            time.sleep(1.5)  # past the pipeline's commit interval: the journal of /b.html is stored
+            with log.lock:
+                assert "/a.html" not in {t for _, _, t in log.rows}, "the slow page answered before the kill"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        store = EvidenceStore(str(db))
+        try:
+            fr = load_frontier(store, run_id)
+            stored = {p["url"] for p in store.iter_pages(run_id, with_body=False)}
+        finally:
+            store.close()
+        # the trap: a speculative request journaled as sent would be "pending" at depth 2 (resume
+        # would count it in the page budget and the level); held answers are still queued
+        assert {url.rstrip("/") + c for c in children} <= {r["url"] for r in fr.queued}
+        assert [(r["url"], r["depth"]) for r in fr.pending if r["purpose"] == "page"] == [(url + "a.html", 1)]
+        assert fr.level == 1 and not any(c in u for u in stored for c in children)  # nothing held was stored
+
+        log.reset()
+        done = run_cli("check", url, *common, "--resume", run_id, timeout=150)
+        assert done.returncode in (0, 1), done.stderr[-3000:]
+        with log.lock:
+            refetched = {t for _, _, t in log.rows}
+    assert set(children) <= refetched  # held, never processed: fetched again after the resume
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["run_id"] == run_id and report["status"] == "complete"
+    with sqlite3.connect(db) as conn:
+        n, distinct = conn.execute("select count(*), count(distinct url) from pages where run_id = ?", (run_id,)).fetchone()
+    assert n == distinct == len(pages)

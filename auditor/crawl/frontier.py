@@ -29,7 +29,9 @@ Limits (:class:`~auditor.config.AuditConfig`): ``fetch_ahead_pages`` speculative
 flight at once (0 turns fetch-ahead off: the crawl of before), ``fetch_ahead_bytes`` of held
 bodies — an answer that would pass it is discarded on arrival (its URL is fetched again when
 admitted), so the held bytes never exceed the cap — and never more than the page budget left.
-Trap families already at their budget are not fetched ahead. On an incremental re-audit, pages the
+URLs of a budgeted trap family (calendar, pagination, session ids, growing queries:
+:mod:`auditor.crawl.traps`) are never fetched ahead: the barrier may cut them, and their fetches
+are what the trap budget bounds. On an incremental re-audit, pages the
 previous run says are unchanged are served from it at the barrier and never fetched ahead.
 """
 
@@ -37,7 +39,6 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -112,7 +113,6 @@ class FetchAhead:
         self.open = 0  # speculative URLs in flight or held
         self.held = 0
         self.held_bytes = 0
-        self.trap_taken: Counter[Any] = Counter()  # per trap family, fetched ahead in this level
         self.stats = FetchAheadStats(cap_pages=self.cap_pages, cap_bytes=self.cap_bytes)
 
     @property
@@ -137,12 +137,8 @@ class FetchAhead:
                 continue
             if reuse is not None and url in getattr(reuse, "unchanged", ()):
                 continue  # served from the previous run at the barrier: nothing to gain
-            family = sp.traps.room(url)
-            if family is not None:
-                key, left = family
-                if self.trap_taken[key] >= left:
-                    continue  # its family's budget is spent: the barrier would refuse it
-                self.trap_taken[key] += 1
+            if sp.traps.budgeted(url):
+                continue  # a trap family (calendar, pagination…): its fetches are what the budget bounds
             req = sp._request(url, "page", sp.level + 1, priority=SPEC_PRIORITY)
             req.meta["ga_spec"] = url
             self.specs[url] = _Spec(req)
@@ -221,11 +217,6 @@ class FetchAhead:
         spec = self.specs.get(url)
         if spec is not None:
             self._forget(url, spec)
-
-    def level_done(self) -> None:
-        """After a barrier: every speculative URL was admitted or dropped."""
-
-        self.trap_taken.clear()
 
     def take(self, request: Request) -> Any:
         """The held answer of a replayed request (for :class:`HeldResponseMiddleware`)."""

@@ -522,7 +522,6 @@ class AuditSpider(scrapy.Spider):
                 out.append(self._request(u, "check", self.level))
             else:
                 out.append(self._skipped_check(u, "max_pages", self.level))
-        ahead.level_done()
         return out
 
     def _on_idle(self, spider: Any = None) -> None:

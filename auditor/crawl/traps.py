@@ -102,15 +102,13 @@ class TrapGuard:
             fam.examples.append(url)
         return False
 
-    def room(self, url: str) -> tuple[tuple[str, str], int] | None:
-        """``(family, admissions left)`` of a URL in a budgeted family, else None. Read-only: a
-        peek for fetch-ahead (:mod:`auditor.crawl.frontier`), which must not count admissions."""
+    def budgeted(self, url: str) -> bool:
+        """Whether ``url`` belongs to a family with a budget (read-only, counts nothing): such
+        URLs are never fetched ahead (:mod:`auditor.crawl.frontier`) — the barrier may cut them,
+        and a fetch the budget exists to save would be spent anyway."""
 
         found = trap_pattern(url)
-        if found is None or found[0] not in self.budgets:
-            return None
-        fam = self.families.get(found)
-        return found, self.budgets[found[0]] - (fam.admitted if fam else 0)
+        return found is not None and found[0] in self.budgets
 
     def tripped(self) -> list[TrapFamily]:
         """The families that were cut, most refused first."""
