@@ -370,12 +370,13 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
     return m
 
 
-def run_govaudit(base: str, work: Path, concurrency: int, pages: int, timeout: float) -> Measured:
+def run_govaudit(base: str, work: Path, concurrency: int, pages: int, timeout: float, extra: list[str] | None = None) -> Measured:
     exe = BIN / "govaudit"
     out = work / "govaudit-report"
     cmd = [str(exe), "check", base, "--checks", "links", "--concurrency", str(concurrency), "--out", str(out),
            "--db", str(work / "govaudit.sqlite"), "--max-pages", str(pages + 1000), "--max-depth", "100",
-           "--format", "json", "--ignore-robots", "--a11y", "off", "--allow-private"]  # a loopback site: past the SSRF guard
+           "--format", "json", "--ignore-robots", "--a11y", "off", "--allow-private",  # a loopback site: past the SSRF guard
+           *(extra or [])]
     m = run_measured("govaudit", cmd, work, timeout)
     report_path = out / "report.json"
     if report_path.exists():
@@ -477,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blc-timeout", type=float, default=120, help="broken-link-checker wall-clock limit, seconds (it is slow)")
     ap.add_argument("--timeout", type=float, default=3600, help="per-tool wall-clock limit, seconds")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--govaudit-arg", action="append", default=[],
+                    help="extra option for govaudit check (repeatable), e.g. --govaudit-arg=--fetch-ahead=0")
     args = ap.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="govaudit-bench-"))
@@ -508,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 req0, cpu0 = server.requests_logged(), server.cpu_seconds()
                 m: Measured | None = None
                 if tool == "govaudit":
-                    m = run_govaudit(base, work, args.concurrency, args.pages, args.timeout)
+                    m = run_govaudit(base, work, args.concurrency, args.pages, args.timeout, args.govaudit_arg)
                 elif tool == "linkchecker":
                     lc = ensure_linkchecker()
                     if lc is None:

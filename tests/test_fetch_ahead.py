@@ -311,3 +311,25 @@ def test_answers_held_at_a_kill_are_fetched_again_on_resume(tmp_path: Path) -> N
     with sqlite3.connect(db) as conn:
         n, distinct = conn.execute("select count(*), count(distinct url) from pages where run_id = ?", (run_id,)).fetchone()
     assert n == distinct == len(pages)
+
+
+# --- 5. a slow host does not stall its sibling hosts ---------------------------------------------
+
+def test_a_slow_host_does_not_stall_a_sibling_host(tmp_path: Path) -> None:
+    from auditor.demo.servers import Hosts
+
+    slow_log, fast_log = Log(), Log()
+    a_pages: dict[str, list[str]] = {}
+    b_pages: dict[str, list[str]] = {"/b.html": ["/b1.html", "/b2.html", "/b3.html"], "/b1.html": [], "/b2.html": [],
+                                     "/b3.html": []}
+    a_site = _site(a_pages, {"/slow.html": 3.0, "/s1.html": 3.0}, slow_log)  # www.a.test: every page but / is slow
+    b_site = _site(b_pages, {}, fast_log)
+    with serve(Hosts({"www.a.test": a_site, "www.b.test": b_site})) as srv:
+        port = srv.port
+        a_pages.update({"/": ["/slow.html", f"http://www.b.test:{port}/b.html"], "/slow.html": ["/s1.html"], "/s1.html": []})
+        report, _ = _audit(tmp_path, f"http://www.a.test:{port}/", "hosts", "--resolve", "www.a.test=127.0.0.1",
+                           "--resolve", "www.b.test=127.0.0.1", "--sibling-host", "www.b.test")
+    assert report["coverage"]["pages_stored"] == len(a_pages) + len(b_pages)
+    slow_done = slow_log.answered("/slow.html")
+    for page in ("/b1.html", "/b2.html", "/b3.html"):  # the trap: level-synchronous waits for the slow host
+        assert fast_log.first_arrival(page) < slow_done - 1.0, page

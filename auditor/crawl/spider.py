@@ -3,7 +3,11 @@
 Discovery is level-synchronous breadth-first: a level's pages are all fetched before the next
 level is scheduled, and each level is scheduled in sorted URL order with the page budget cut at
 the same place. The set of pages audited therefore depends on the site, not on network timing,
-so monthly audits compare.
+so monthly audits compare. So that one slow page (a 20 s answer, a 429 wait) does not leave the
+crawler idle at the barrier, the next level's known candidates are fetched *ahead* while the level
+finishes, and their answers held until the barrier has selected the level exactly as it would
+without them (:mod:`auditor.crawl.frontier`: ``_maybe_promote`` fetches ahead, ``_promote``
+replays, admits or drops, ``_on_page``/``_on_error`` hold). Stored rows are the same either way.
 
 crawl → items → pipeline: the spider only yields items (:mod:`auditor.crawl.pipeline`: fetch records,
 pages, link edges, skips, errors) and :class:`~auditor.crawl.pipeline.StorePipeline`, enabled in the
