@@ -40,10 +40,12 @@ class Log:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.rows: list[tuple[float, float, str]] = []
+        self.asked: set[str] = set()
 
     def reset(self) -> None:
         with self.lock:
             self.rows.clear()
+            self.asked.clear()
 
     def add(self, arrived: float, target: str) -> None:
         with self.lock:
@@ -64,16 +66,22 @@ class Log:
 
 
 def _site(pages: dict[str, list[str]], slow: dict[str, float], log: Log, pad: int = 0,
-          redirects: dict[str, str] | None = None) -> Site:
+          redirects: dict[str, str] | None = None, throttled: dict[str, int] | None = None) -> Site:
     """``pages``: path (with query) → the links on it; ``slow``: path → seconds before it answers;
-    ``redirects``: path → where it redirects (302)."""
+    ``redirects``: path → where it redirects (302); ``throttled``: path → the ``Retry-After`` seconds
+    of a 429 its first request gets."""
 
     site = Site()
+    asked = log.asked  # emptied by log.reset(): each audit gets its 429 first
 
     def handler(req: Request) -> tuple[int, dict[str, str], str]:
         arrived = time.monotonic()
         target = req.path + (f"?{req.query}" if req.query else "")
         time.sleep(slow.get(target, 0.0))
+        if throttled and target in throttled and target not in asked:
+            asked.add(target)
+            log.add(arrived, target + "#429")
+            return 429, {"Retry-After": str(throttled[target]), "Content-Type": "text/html"}, "slow down"
         if redirects and target in redirects:
             log.add(arrived, target)
             return 302, {"Location": redirects[target]}, ""
@@ -121,7 +129,8 @@ def _finding_ids(report: dict[str, Any]) -> list[tuple[str, str, str]]:
 # --- 1. a slow page no longer stalls the other branches --------------------------------------
 
 def test_a_slow_page_does_not_stall_the_next_levels_of_the_other_branches(tmp_path: Path) -> None:
-    # level 1: /a (3 s), /b, /c; level 2: /b1…/b4 (/b2 itself 3 s), /c1, /c2, /a1; level 3: under /b1, /c1
+    # level 1: /a (429, Retry-After 3 s), /b, /c; level 2: /b1…/b4 (/b2 itself 3 s), /c1, /c2, /a1;
+    # level 3: under /b1, /c1
     pages = {
         "/": ["/a.html", "/b.html", "/c.html"],
         "/a.html": ["/a1.html"], "/a1.html": [],
@@ -129,10 +138,10 @@ def test_a_slow_page_does_not_stall_the_next_levels_of_the_other_branches(tmp_pa
         "/b1.html": ["/b1x.html"], "/b2.html": [], "/b3.html": [], "/b4.html": [], "/b1x.html": [],
         "/c.html": ["/c1.html", "/c2.html"], "/c1.html": ["/c1x.html"], "/c2.html": [], "/c1x.html": [],
     }
-    slow = {"/a.html": 3.0, "/b2.html": 3.0}
+    slow = {"/b2.html": 3.0}
     spans = {}
     log = Log()
-    with serve(_site(pages, slow, log)) as srv:
+    with serve(_site(pages, slow, log, throttled={"/a.html": 3})) as srv:
         runs = [(name, log.reset(), *_audit(tmp_path, srv.base_url + "/", name, *extra), log.span(), list(log.rows))
                 for name, extra in (("ahead", ()), ("sync", ("--fetch-ahead", "0")))]
     for name, _, report, _, span, rows in runs:
@@ -152,7 +161,7 @@ def test_a_slow_page_does_not_stall_the_next_levels_of_the_other_branches(tmp_pa
         else:
             assert report["coverage"]["fetch_ahead"]["requested"] == 0
             assert log.first_arrival("/b1.html") > log.answered("/a.html")  # the old behaviour, kept at 0
-    # level-synchronous: /a.html's 3 s, then /b2.html's 3 s; ahead, /b2.html waited alongside /a.html
+    # level-synchronous: /a.html's 3 s Retry-After, then /b2.html's 3 s; ahead, /b2.html waited alongside
     assert spans["sync"] >= 6.0, spans
     assert spans["ahead"] < 5.0, spans
 
@@ -333,3 +342,16 @@ def test_a_slow_host_does_not_stall_a_sibling_host(tmp_path: Path) -> None:
     slow_done = slow_log.answered("/slow.html")
     for page in ("/b1.html", "/b2.html", "/b3.html"):  # the trap: level-synchronous waits for the slow host
         assert fast_log.first_arrival(page) < slow_done - 1.0, page
+
+
+def test_the_next_level_hands_out_its_smallest_urls_once_and_stays_a_set() -> None:
+    from auditor.crawl.frontier import LevelSet
+
+    level = LevelSet(["/m", "/b"])
+    level.update(["/z", "/a"], ["/b"])
+    level.add("/c")
+    assert level == {"/a", "/b", "/c", "/m", "/z"} and sorted(level) == ["/a", "/b", "/c", "/m", "/z"]
+    assert [level.pop_smallest(), level.pop_smallest()] == ["/a", "/b"]
+    level.add("/0")  # found later, sorts first: handed out next
+    assert [level.pop_smallest(), level.pop_smallest()] == ["/0", "/c"]
+    assert len(level) == 6  # taking a URL does not remove it: the barrier still selects from all

@@ -46,7 +46,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the spider imports this module
     from scrapy.http import Request
 
-SPEC_PRIORITY = 5  # below the current level's pages (10), above link checks (0)
+PAGE_PRIORITY = 10  # the spider's page requests (AuditSpider._page_request)
+SPEC_PRIORITY = 5  # below the current level's pages, above link checks (0)
 
 
 class LevelSet(set[str]):
@@ -127,6 +128,11 @@ class FetchAhead:
         if not self.enabled or sp.stop_reason or self.held_bytes >= self.cap_bytes:
             return []
         room = min(self.cap_pages - self.open, sp.cfg.max_pages - sp.pages_scheduled - self.open)
+        if self.held:
+            # what the answers already in flight will likely take, at the held ones' average size:
+            # sending more than the byte cap can hold would only fetch pages to throw away
+            average = self.held_bytes / self.held
+            room = min(room, int((self.cap_bytes - self.held_bytes) / max(average, 1.0)) - (self.open - self.held))
         out: list[Request] = []
         reuse = sp.job.reuse
         while room > 0:
@@ -204,6 +210,7 @@ class FetchAhead:
         result = spec.result
         req = result.request
         req.meta["ga_replay"] = True
+        req.priority = PAGE_PRIORITY  # nothing to download: process it as soon as the engine can
         # the fetch record's ``elapsed`` is the download's, not the wait at the barrier
         req.meta["ga_started"] = req.meta.get("ga_started", spec.arrived) + (time.time() - spec.arrived)
         self.replays[id(req)] = result
