@@ -43,6 +43,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from twisted.python.failure import Failure
+
 if TYPE_CHECKING:  # the spider imports this module
     from scrapy.http import Request
 
@@ -85,7 +87,7 @@ class FetchAheadStats:
     requested: int = 0  # speculative requests sent
     used: int = 0  # answers the barrier admitted (held and replayed, or landed after admission)
     replayed: int = 0  # of those, answers that were held
-    discarded: int = 0  # answers the selection cut (budget, trap) or the crawl stopped before
+    discarded: int = 0  # answers the barrier cut (the page budget): fetched, never used
     overflow: int = 0  # answers discarded on arrival: the byte cap was reached (fetched again if admitted)
     held_pages_peak: int = 0
     held_bytes_peak: int = 0
@@ -270,6 +272,6 @@ class HeldResponseMiddleware:
         held = self.crawler.spider.fetch_ahead.take(request)
         if held is None:
             return None  # nothing held (cannot happen): fetch it
-        if hasattr(held, "value") and hasattr(held, "getTraceback"):  # a Twisted Failure
+        if isinstance(held, Failure):  # a held download failure: to the errback, as the first time
             raise held.value
         return held
