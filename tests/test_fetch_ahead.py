@@ -141,10 +141,13 @@ def test_a_slow_page_does_not_stall_the_next_levels_of_the_other_branches(tmp_pa
     slow = {"/b2.html": 3.0}
     spans = {}
     log = Log()
+    runs = []
     with serve(_site(pages, slow, log, throttled={"/a.html": 3})) as srv:
-        runs = [(name, log.reset(), *_audit(tmp_path, srv.base_url + "/", name, *extra), log.span(), list(log.rows))
-                for name, extra in (("ahead", ()), ("sync", ("--fetch-ahead", "0")))]
-    for name, _, report, _, span, rows in runs:
+        for name, extra in (("ahead", ()), ("sync", ("--fetch-ahead", "0"))):
+            log.reset()
+            report, _ = _audit(tmp_path, srv.base_url + "/", name, *extra)
+            runs.append((name, report, log.span(), list(log.rows)))
+    for name, report, span, rows in runs:
         log.rows = rows
         assert report["coverage"]["pages_stored"] == len(pages)
         spans[name] = span
