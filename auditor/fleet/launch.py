@@ -104,11 +104,35 @@ def start(argv: list[str], log_path: str, env: dict[str, str], launcher: str) ->
                                 preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
 
 
+def _tie_to_supervisor() -> None:  # pragma: no cover - runs in the child
+    """Die with the fleet worker that asked for this audit.
+
+    The forkserver outlives its clients while any forked child holds the "alive" pipe multiprocessing
+    hands every child (so a child could use the server itself): the audit closes its copy, so the
+    worker's death is the pipe's EOF, the forkserver exits, and ``PR_SET_PDEATHSIG`` kills the audit."""
+
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+    die_with_parent()
+    parent = multiprocessing.parent_process()  # the worker (the forkserver is only our OS parent)
+    if parent is not None and parent.pid:
+        try:
+            os.kill(parent.pid, 0)
+        except ProcessLookupError:
+            os._exit(128 + signal.SIGKILL)  # it died before the tie was made
+
+
 def _child(argv: list[str], log_path: str, env: dict[str, str]) -> None:  # pragma: no cover - runs in the child
     """The forked audit: stdout/stderr into its log, the fleet's environment, then ``govaudit``'s own
     entry point — the same code path, exit codes and no-traceback rule as a ``govaudit check`` process."""
 
-    die_with_parent()
+    _tie_to_supervisor()
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)

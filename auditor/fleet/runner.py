@@ -12,8 +12,10 @@ both engines share the bookkeeping:
   next attempt after a killed worker marks the orphaned evidence run ``interrupted`` and the roll-up
   reads only the last attempt's run — no finding is counted twice.
 
-The child is tied to its parent with ``PR_SET_PDEATHSIG``: ``kill -9`` of a worker takes its audit
-with it instead of leaving a headless crawler hammering the site while the retry starts another.
+The audit process is started by :mod:`auditor.fleet.launch` — forked from a warm forkserver (default on
+Linux) or a fresh ``python -m auditor.cli.main check`` — and tied to its worker with
+``PR_SET_PDEATHSIG``: ``kill -9`` of a worker takes its audit with it instead of leaving a headless
+crawler hammering the site while the retry starts another.
 """
 
 from __future__ import annotations
