@@ -21,6 +21,7 @@ import contextlib
 import csv
 import datetime as dt
 import html
+import ipaddress
 import socket
 import threading
 import time
@@ -158,6 +159,12 @@ def build_site(member: FleetMember, pages: int, as_of: dt.date, listed: str = ""
     return site
 
 
+def _loopback(k: int) -> str:
+    """The k-th loopback address (127.0.0.2 … 127.0.0.255, then 127.0.1.0 …: a 5,000-site fleet fits in 127/8)."""
+
+    return str(ipaddress.IPv4Address("127.0.0.0") + k)
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -193,7 +200,7 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
         shared = [m for m in members if m.role == "shared_ip"]
         next_addr = address_base
         if shared:
-            addr = f"127.0.0.{next_addr}"
+            addr = _loopback(next_addr)
             next_addr += 1
             running = stack.enter_context(serve(logged(Hosts({m.host: build_site(m, pages, as_of) for m in shared})), addr))
             fleet.servers.append(running)
@@ -203,7 +210,7 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
         for m in members:
             if m.role in ("shared_ip", "parent"):
                 continue
-            addr = f"127.0.0.{next_addr}"
+            addr = _loopback(next_addr)
             next_addr += 1
             m.address = addr
             if m.role == "down":
@@ -224,7 +231,7 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
             fleet.servers.append(running)
             m.url = running.url("/", host=m.host)
         for m in parents:  # last: it links to every other member's (now known) address
-            addr = f"127.0.0.{next_addr}"
+            addr = _loopback(next_addr)
             next_addr += 1
             port = _free_port(addr)
             listed = "".join(f'<li><a href="{o.url}">{html.escape(o.name)}</a></li>' for o in members if o is not m)
