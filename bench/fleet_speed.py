@@ -10,7 +10,9 @@ registry and audits them all:
 - ``postgres``: the Procrastinate engine — one job per site deferred to PostgreSQL, N real
   ``govaudit worker`` processes (``--concurrency 1`` each) — over the same PostgreSQL database.
 
-For each (database, launcher, workers) it prints wall time, sites/hour and the peak memory of the whole
+For each (database, launcher, workers) it prints wall time, sites/hour, CPU seconds per site (user +
+system of every process of the tree, bench process and its site servers included, sampled every 0.2 s
+— the figure a loaded shared machine does not distort much) and the peak memory of the whole
 process tree (psutil, sampled every 0.2 s: PSS, so pages a forked audit shares with its forkserver
 count once; RSS where PSS is unavailable). The audits run with ``--a11y off --skip elderly`` (no
 browser) unless ``--browser``. ``--launcher fork,exec`` compares the forkserver with a fresh
@@ -57,6 +59,7 @@ class PeakRSS:
 
     def __init__(self, extra: list[int] | None = None) -> None:
         self.peak = 0
+        self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) → last seen user+system CPU seconds
         self.extra = extra if extra is not None else []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -76,11 +79,25 @@ class PeakRSS:
             for p in self._tree():
                 try:
                     total += _pss(p)
+                    t = p.cpu_times()
+                    self.cpu[(p.pid, p.create_time())] = t.user + t.system
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
 
+    def cpu_seconds(self) -> float:
+        """CPU used during the block (processes alive before it count only what they used since)."""
+
+        return sum(v - self.base.get(k, 0.0) for k, v in self.cpu.items())
+
     def __enter__(self) -> PeakRSS:
+        self.base: dict[tuple[int, float], float] = {}
+        for p in self._tree():
+            try:
+                t = p.cpu_times()
+                self.base[(p.pid, p.create_time())] = t.user + t.system
+            except psutil.Error:
+                pass
         self._thread.start()
         return self
 
@@ -105,7 +122,7 @@ def start_postgres(work: Path) -> tuple[str, dict[str, str]]:
 
 
 def one_run(kind: str, db: str, fleet, registry: Path, out: Path, workers: int, check_args: list[str], launcher: str,
-            formats: list[str]) -> tuple[float, int, int]:
+            formats: list[str]) -> tuple[float, int, int, float]:
     parsed = parse(registry, known_rule_packs())
     store_db = db
     if kind == "postgres":
@@ -140,7 +157,7 @@ def one_run(kind: str, db: str, fleet, registry: Path, out: Path, workers: int, 
             p.wait(timeout=60)
     elapsed = time.time() - started
     done = sum(1 for i in fs.items(fleet_id) if i["status"] == "done")
-    return elapsed, mem.peak, done
+    return elapsed, mem.peak, done, mem.cpu_seconds()
 
 
 def main() -> None:
@@ -178,10 +195,11 @@ def main() -> None:
             for launcher in [x.strip() for x in args.launcher.split(",") if x.strip()]:
                 for n in [int(w) for w in args.workers.split(",")]:
                     db = str(work / f"audits-{launcher}-{n}.sqlite") if kind == "sqlite" else args.pg_url
-                    elapsed, peak, done = one_run(kind, db, fleet, registry, work / f"out-{kind}-{launcher}-{n}", n,
+                    elapsed, peak, done, cpu = one_run(kind, db, fleet, registry, work / f"out-{kind}-{launcher}-{n}", n,
                                                   [*check_args, *resolve], launcher, formats)
                     line = (f"{kind:8s} {launcher:4s} workers={n}: {done}/{args.sites} sites in {elapsed:6.1f} s → "
-                            f"{done / elapsed * 3600:7.0f} sites/hour, peak PSS {peak / 2**20:6.0f} MB, "
+                            f"{done / elapsed * 3600:7.0f} sites/hour, {cpu / max(done, 1):5.2f} CPU-s/site, "
+                            f"peak PSS {peak / 2**20:6.0f} MB, "
                             f"load {os.getloadavg()[0]:.1f}")
                     print(line, flush=True)
                     lines.append(line)
