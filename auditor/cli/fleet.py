@@ -162,6 +162,7 @@ def fleet_run(
     deadline_days: Annotated[int | None, typer.Option("--deadline-days", min=1, help="通报中的整改期限（工作日；默认取规则包 report.rectify_working_days）")] = None,
     audit_timeout: Annotated[float, typer.Option("--audit-timeout", min=1, help="单站审计最长秒数")] = 3600.0,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="procrastinate：等全部完成后写汇总")] = True,
+    launcher: Annotated[str | None, typer.Option("--launcher", help="每站审计进程：fork（默认，Linux：预加载的父进程派生）| exec（全新解释器）")] = None,
 ) -> None:
     """巡检名单中的全部网站并生成汇总与检查情况通报 / audit every registry site, then write the roll-up.
 
@@ -178,6 +179,10 @@ def fleet_run(
         registry, argv, params = check_pass_through(ctx.args)
         if engine not in ("local", "procrastinate"):
             raise ConfigError(f"--engine 只能是 local 或 procrastinate / unknown engine {engine!r}")
+        from auditor.fleet.launch import LAUNCHERS, default_launcher
+
+        if launcher is not None and launcher not in LAUNCHERS:
+            raise ConfigError(f"--launcher 只能是 fork 或 exec / unknown launcher {launcher!r}")
         store_db = _db(db)
         if engine == "procrastinate":
             from auditor.fleet.jobs import store_url
@@ -194,7 +199,7 @@ def fleet_run(
         opts = FleetOptions(db=store_db, out=str(out_dir.resolve()), as_of=as_of or default_as_of(), check_args=argv,
                             rules=rules, per_ip=per_ip, audit_timeout=audit_timeout,
                             resolve=parse_resolve(params.get("resolve")), dns_server=params.get("dns_server"),
-                            deadline_days=deadline_days, codes=codes)
+                            deadline_days=deadline_days, codes=codes, launcher=launcher or default_launcher())
         fleet_id = create_fleet(store_db, opts, engine)
     except TyperException as exc:  # check's parser refused an option (typer's click UsageError)
         raise _fail(ConfigError(exc.format_message() if hasattr(exc, "format_message") else str(exc))) from None
@@ -334,16 +339,22 @@ def fleet_demo(
     as_of: Annotated[str | None, typer.Option("--as-of")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
 ) -> None:
-    """演示：本机回环地址上的 6 个演示网站（含无法访问、跳转、标识码不符）组成的名单巡检。"""
+    """演示：本机回环地址上的 6 个演示网站（含无法访问、跳转、标识码不符）组成的名单巡检（同 govaudit demo --fleet）。"""
+
+    raise typer.Exit(fleet_demo_command(out_dir, db, as_of, workers))
+
+
+def fleet_demo_command(out_dir: Path | None, db: str | Path | None, as_of: str | None, workers: int) -> int:
+    """``govaudit demo --fleet`` and ``govaudit fleet demo``: the demo registry, inspected end to end."""
 
     from auditor.fleet.demo import run_demo
 
+    out_dir = out_dir or Path("fleet-demo")
     try:
-        code = run_demo(out_dir, _db(db) if db else str(out_dir / "fleet.sqlite"), as_of or default_as_of(), workers,
+        return run_demo(out_dir, _db(str(db)) if db else str(out_dir / "fleet.sqlite"), as_of or default_as_of(), workers,
                         out.print)
     except ConfigError as exc:
         raise _fail(exc) from None
-    raise typer.Exit(code)
 
 
 # --- worker -------------------------------------------------------------------------------------

@@ -344,9 +344,15 @@ def demo(
     as_of: Annotated[str | None, typer.Option("--as-of", help="评估基准日 (default today)")] = None,
     checks: Annotated[list[str] | None, typer.Option("--checks")] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip")] = None,
+    fleet: Annotated[bool, typer.Option("--fleet", help="批量巡检演示：演示名单中的 6 个网站与汇总、通报 / the fleet demo")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="--fleet：并行审计数")] = 2,
 ) -> None:
     """审计内置的演示政府网站（本机回环地址）/ audit the bundled demo government site on loopback."""
 
+    if fleet:  # issue #11: the demo registry through `govaudit fleet run`'s machinery
+        from auditor.cli.fleet import fleet_demo_command
+
+        raise typer.Exit(fleet_demo_command(out_dir, db, as_of, workers))
     from auditor.demo.site import serve_demo
 
     try:

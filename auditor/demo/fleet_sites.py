@@ -21,12 +21,15 @@ import contextlib
 import csv
 import datetime as dt
 import html
+import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.demo.servers import Hosts, Running, Site, serve
+from auditor.demo.servers import Hosts, Request, Running, Site, serve
 
 REGIONS = ("杭州市", "宁波市", "温州市", "嘉兴市", "湖州市")
 HEADER = ["网站标识码", "网站名称", "首页地址", "主办单位", "行政级别", "上级单位", "地区", "规则包", "备注"]
@@ -44,11 +47,40 @@ class FleetMember:
     address: str = ""
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One request as the server saw it: when it arrived and was answered, on which address, for which name."""
+
+    start: float
+    end: float
+    address: str
+    host: str
+    method: str
+    path: str
+
+
+class _Logged:
+    """A served site (or virtual hosts) that records every request — the server-side view a test
+    uses to check politeness (which audits ran against one address at the same time)."""
+
+    def __init__(self, inner: Site | Hosts, log: list[Hit], lock: threading.Lock) -> None:
+        self.inner, self.log, self.lock, self.name = inner, log, lock, inner.name
+
+    def respond(self, req: Request) -> tuple[int, list[tuple[str, str]], bytes]:
+        start = time.time()
+        try:
+            return self.inner.respond(req)
+        finally:
+            with self.lock:
+                self.log.append(Hit(start, time.time(), req.server_host, req.host.lower(), req.method, req.path))
+
+
 @dataclass
 class RunningFleet:
     members: list[FleetMember]
     resolve: dict[str, str] = field(default_factory=dict)
     servers: list[Running] = field(default_factory=list)
+    requests: list[Hit] = field(default_factory=list)  # every request every member's server answered
 
     def registry_rows(self) -> list[list[str]]:
         rows = [HEADER]
@@ -127,6 +159,12 @@ def build_site(member: FleetMember, pages: int, as_of: dt.date, listed: str = ""
     return site
 
 
+def _loopback(k: int) -> str:
+    """The k-th loopback address (127.0.0.2 … 127.0.0.255, then 127.0.1.0 …: a 5,000-site fleet fits in 127/8)."""
+
+    return str(ipaddress.IPv4Address("127.0.0.0") + k)
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -154,13 +192,17 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
 
     members = plan(n, roles)
     fleet = RunningFleet(members)
+    lock = threading.Lock()
+
+    def logged(site: Site | Hosts) -> Site | Hosts:
+        return _Logged(site, fleet.requests, lock)  # type: ignore[return-value] - duck-typed like a Site
     with contextlib.ExitStack() as stack:
         shared = [m for m in members if m.role == "shared_ip"]
         next_addr = address_base
         if shared:
-            addr = f"127.0.0.{next_addr}"
+            addr = _loopback(next_addr)
             next_addr += 1
-            running = stack.enter_context(serve(Hosts({m.host: build_site(m, pages, as_of) for m in shared}), addr))
+            running = stack.enter_context(serve(logged(Hosts({m.host: build_site(m, pages, as_of) for m in shared})), addr))
             fleet.servers.append(running)
             for m in shared:
                 m.address, m.url = addr, running.url("/", host=m.host)
@@ -168,7 +210,7 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
         for m in members:
             if m.role in ("shared_ip", "parent"):
                 continue
-            addr = f"127.0.0.{next_addr}"
+            addr = _loopback(next_addr)
             next_addr += 1
             m.address = addr
             if m.role == "down":
@@ -181,22 +223,22 @@ def serve_fleet(n: int, pages: int, as_of: dt.date, roles: dict[str, int] | None
                 for path, route in build_site(m, pages, as_of).routes.items():
                     target.routes[path] = route
                 site.redirect("/", "")  # replaced below once the port is known
-                running = stack.enter_context(serve(Hosts({m.host: site, moved: target}), addr))
+                running = stack.enter_context(serve(logged(Hosts({m.host: site, moved: target})), addr))
                 site.redirect("/", running.url("/", host=moved))
                 fleet.resolve[moved] = addr
             else:
-                running = stack.enter_context(serve(site, addr))
+                running = stack.enter_context(serve(logged(site), addr))
             fleet.servers.append(running)
             m.url = running.url("/", host=m.host)
         for m in parents:  # last: it links to every other member's (now known) address
-            addr = f"127.0.0.{next_addr}"
+            addr = _loopback(next_addr)
             next_addr += 1
             port = _free_port(addr)
             listed = "".join(f'<li><a href="{o.url}">{html.escape(o.name)}</a></li>' for o in members if o is not m)
             listed += f'<li><a href="http://{UNLISTED}:{port}/">某县某局网站</a></li>'
             hosts = {m.host: build_site(m, pages, as_of, f'<div class="zfwz"><h3>政府网站</h3><ul>{listed}</ul></div>'),
                      UNLISTED: build_site(FleetMember(99, UNLISTED, site_code(99), "某县某局网站", m.region), 3, as_of)}
-            running = stack.enter_context(serve(Hosts(hosts), addr, port))
+            running = stack.enter_context(serve(logged(Hosts(hosts)), addr, port))
             fleet.servers.append(running)
             m.address, m.url = addr, running.url("/", host=m.host)
             fleet.resolve[UNLISTED] = addr

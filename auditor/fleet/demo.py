@@ -1,4 +1,4 @@
-"""``govaudit fleet demo``: a six-site registry on loopback, inspected end to end.
+"""``govaudit demo --fleet`` (also ``govaudit fleet demo``): a six-site registry on loopback, inspected end to end.
 
 What a 政务公开办 sees on a fresh machine before pointing govaudit at its own registry: a registry CSV
 (written next to the results, to copy), the embedded engine over SQLite, and every roll-up file — with
@@ -32,7 +32,8 @@ def run_demo(out: Path, db: str, as_of: str, workers: int, say: Callable[[str], 
         store = open_store(db)
         FleetStore(store).upsert_sites(parsed.sites, str(registry))
         opts = FleetOptions(db=db, out=str(out.resolve()), as_of=as_of, check_args=[*DEMO_CHECK_ARGS, *fleet.resolve_args()],
-                            resolve=dict(fleet.resolve), codes=[s["site_code"] for s in parsed.sites])
+                            resolve=dict(fleet.resolve), codes=[s["site_code"] for s in parsed.sites],
+                            allow_networks=["127.0.0.0/8"])  # the demo sites' loopback addresses, nothing else private
         fleet_id = create_fleet(db, opts, "local")
         say(f"演示巡检 {fleet_id}：{len(parsed.sites)} 个网站（名单 {registry}）")
         run_local(db, fleet_id, workers, on_done=lambda item: say(f"  {item.get('site_code')}: {item.get('status')}"))

@@ -12,20 +12,18 @@ both engines share the bookkeeping:
   next attempt after a killed worker marks the orphaned evidence run ``interrupted`` and the roll-up
   reads only the last attempt's run — no finding is counted twice.
 
-The child is tied to its parent with ``PR_SET_PDEATHSIG``: ``kill -9`` of a worker takes its audit
-with it instead of leaving a headless crawler hammering the site while the retry starts another.
+The audit process is started by :mod:`auditor.fleet.launch` — forked from a warm forkserver (default on
+Linux) or a fresh ``python -m auditor.cli.main check`` — and tied to its worker with
+``PR_SET_PDEATHSIG``: ``kill -9`` of a worker takes its audit with it instead of leaving a headless
+crawler hammering the site while the retry starts another.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,12 +35,16 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from auditor.fleet import launch
+from auditor.fleet.launch import default_launcher
+from auditor.network.guard import ALLOW_NETWORKS_ENV
 from auditor.network.resolve import ResolveError, Resolver
 from auditor.store.database import EvidenceStore, runs
 from auditor.store.registry import FleetStore, worker_id
 
 LOCK_TTL = 120.0  # seconds a lock lives without a refresh; the holder refreshes every LOCK_TTL / 4
 EXIT_CANNOT_RUN = 3
+SITE_FORMATS = ("json", "html")
 
 
 @dataclass
@@ -60,6 +62,9 @@ class FleetOptions:
     dns_server: str | None = None
     deadline_days: int | None = None  # 整改期限 in the 通报: working days (None: the pack's report.rectify_working_days)
     codes: list[str] | None = None  # only these registry sites (None: all)
+    launcher: str = field(default_factory=default_launcher)  # fork (a warm forkserver) | exec (a fresh interpreter)
+    site_formats: list[str] = field(default_factory=lambda: list(SITE_FORMATS))  # unless check_args has --format
+    allow_networks: list[str] | None = None  # private networks the audits may reach (the demo's loopback sites)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -90,10 +95,15 @@ def site_dir(out: str | Path, code: str) -> Path:
 
 
 def check_argv(site: dict[str, Any], opts: FleetOptions) -> list[str]:
-    """The ``govaudit check`` command line of one site; fleet-level values come last so they win."""
+    """The ``govaudit check`` arguments of one site (after ``govaudit``); fleet-level values come last so
+    they win. Reports: what the roll-up reads and links (``report.json``, ``report.html``) unless the
+    fleet's check options name ``--format`` themselves — the per-site XLSX and 整改台账 cost every site a
+    second or so and a provincial office reads the roll-up's XLSX instead."""
 
-    argv = [sys.executable, "-m", "auditor.cli.main", "check", site["homepage"], *opts.check_args,
+    argv = ["check", site["homepage"], *opts.check_args,
             "--out", str(site_dir(opts.out, site["site_code"])), "--db", opts.db, "--as-of", opts.as_of]
+    if not any(a == "--format" or a.startswith("--format=") for a in opts.check_args) and opts.site_formats:
+        argv += ["--format", ",".join(opts.site_formats)]
     if site.get("level"):
         argv += ["--profile", site["level"]]
     rules = site.get("rulepack") or opts.rules
@@ -111,13 +121,6 @@ def site_address(site: dict[str, Any], opts: FleetOptions) -> str:
     except (ResolveError, OSError, ValueError):
         addrs = []
     return addrs[0] if addrs else host
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 class _Heartbeat:
@@ -230,11 +233,11 @@ def run_item(db: str, fleet_id: str, code: str, on_spawn: Callable[[int], None] 
         for stale in ("report.json", "report.html", "report.xlsx"):  # a killed attempt's half-written files
             with contextlib.suppress(FileNotFoundError):
                 (out_dir / stale).unlink()
-        log = (out_dir / "audit.log").open("w", encoding="utf-8")
         started = time.time()
-        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1", "TERM": "dumb"}
-        proc = subprocess.Popen(check_argv(site, opts), stdout=log, stderr=subprocess.STDOUT, env=env,
-                                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        env = {"PYTHONIOENCODING": "utf-8", "NO_COLOR": "1", "TERM": "dumb"}
+        if opts.allow_networks is not None:
+            env[ALLOW_NETWORKS_ENV] = ",".join(opts.allow_networks)
+        proc = launch.start(check_argv(site, opts), str(out_dir / "audit.log"), env, opts.launcher)
         attempt = {"attempt": attempt_no, "pid": proc.pid, "host": socket.gethostname(), "worker": holder,
                    "started_at": started, "exit": None, "ip": address}
         fs.end_item(fleet_id, code, runs=[*attempts, attempt], status="running", report_dir=str(out_dir))
@@ -245,8 +248,6 @@ def run_item(db: str, fleet_id: str, code: str, on_spawn: Callable[[int], None] 
         except subprocess.TimeoutExpired:
             proc.kill()
             code_ = proc.wait()
-        finally:
-            log.close()
         run = _run_of_child(store, proc.pid, started)
         attempt["exit"] = code_
         attempt["run_id"] = run["id"] if run else None
