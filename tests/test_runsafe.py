@@ -478,3 +478,71 @@ def test_the_frontier_is_pending_minus_done_plus_pages_never_requested(tmp_path:
     assert [r["url"] for r in fr.queued] == ["http://h/c"]
     assert fr.pages_scheduled == 2 and fr.pages_fetched == 1 and fr.level == 1
     assert {"http://h/", "http://h/a", "http://h/b", "http://h/c", "http://h/x.pdf"} <= fr.seen
+
+
+# --- an item group is never split by a commit ------------------------------------------------
+
+def test_a_page_with_5000_links_is_committed_whole_with_its_journal_row(tmp_path: Path, monkeypatch: Any) -> None:
+    """In process, the pipeline fed as Scrapy feeds it: 1 + 5,000 + 1 rows in one group, commits
+    every 50 rows. Every transaction that reaches the database is recorded; the page, its 5,000
+    edges and its ``done`` row must share one. (The store's own flush at 2,000 rows of a table
+    used to commit the page with 2,000 of its links, without the ``done`` row.)"""
+
+    from types import SimpleNamespace
+
+    from auditor.crawl import pipeline as pl
+    from auditor.crawl.journal import CrawlJournal, group
+    from auditor.model import FetchRecord, LinkEdge
+    from auditor.store.database import EvidenceStore
+
+    class NoTimer:  # no reactor here: the row count alone decides when to commit
+        def __init__(self, *_a: Any) -> None:
+            self.running = False
+
+        def start(self, *_a: Any, **_k: Any) -> None:
+            self.running = True
+
+        def stop(self) -> None:
+            self.running = False
+
+    monkeypatch.setattr(pl.task, "LoopingCall", NoTimer)
+    store = EvidenceStore(tmp_path / "g.sqlite")
+    run_id = store.start_run("h", "http://h/", AS_OF, {}, "t")
+    transactions: list[dict[str, int]] = []
+    real_write = store._write
+
+    def recording_write(pending: dict[str, list[dict[str, Any]]]) -> None:
+        real_write(pending)
+        transactions.append({name: len(rows) for name, rows in pending.items()})
+
+    monkeypatch.setattr(store, "_write", recording_write)
+    pipe = pl.StorePipeline(SimpleNamespace(spider=SimpleNamespace(job=SimpleNamespace(store=store, run_id=run_id))),
+                            rows=50, seconds=3600, threaded=False)
+    pipe.open_spider()
+    journal = CrawlJournal()
+
+    def page(url: str, n_links: int) -> None:
+        request = SimpleNamespace(url=url, method="GET", meta={"ga_purpose": "page", "ga_depth": 1})
+        journal.fetched(url, request)
+        items = [pl.FetchItem(FetchRecord(url, "page", status=200)),
+                 pl.PageItem(url, url, 200, "text/html", "utf-8", 1, "t", "html", b"<html></html>"),
+                 pl.LinksItem(url, [LinkEdge(url, f"http://h/t{i}.html", position=i) for i in range(n_links)])]
+        for g in group(items, journal):
+            pipe.process_item(g)
+
+    for i in range(6):
+        page(f"http://h/small{i}.html", 20)
+    page("http://h/big.html", 5000)
+    for i in range(3):
+        page(f"http://h/after{i}.html", 20)
+    pipe.close_spider()
+
+    assert len(transactions) >= 4, transactions  # the trap for "commit only at the end": small groups commit as they go
+    big = [t for t in transactions if t.get("links", 0) >= 5000]
+    assert len(big) == 1 and big[0]["pages"] >= 1 and big[0]["crawl_journal"] >= 1, transactions
+    assert big[0]["links"] == 5000 + 20 * (big[0]["pages"] - 1)  # whole groups only, the big one included
+    for t in transactions:  # every transaction holds whole groups: as many pages as done rows, 22 rows each
+        assert t.get("pages", 0) == t.get("crawl_journal", 0) == t.get("fetches", 0), transactions
+    assert sum(t.get("links", 0) for t in transactions) == 5000 + 9 * 20
+    assert store.BATCH == EvidenceStore.BATCH  # later stages buffer as before
+    store.close()
