@@ -137,18 +137,29 @@ def slow() -> Any:
         yield s, running
 
 
-def test_kill_9_in_the_crawl_and_in_the_checks_then_resume_gives_the_uninterrupted_findings(slow: Any, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def reference(slow: Any, tmp_path_factory: Any) -> dict[str, Any]:
+    """One audit of the slow site, never interrupted: what every resumed run must end with."""
+
     site, running = slow
-    url = running.url("/")
-    # the reference: one audit, never interrupted
+    tmp = tmp_path_factory.mktemp("ref")
     site.take_hits()
-    ref = run_cli("check", url, "--db", tmp_path / "ref.sqlite", "--out", tmp_path / "ref", "--as-of", AS_OF,
+    ref = run_cli("check", running.url("/"), "--db", tmp / "ref.sqlite", "--out", tmp / "ref", "--as-of", AS_OF,
                   "--checks", FAMILIES, "--concurrency", "2", "--timeout", "5")
     assert ref.returncode in (0, 1), ref.stderr
     ref_hits = site.take_hits()
-    expected = _findings(tmp_path / "ref" / "report.json")
+    expected = _findings(tmp / "ref" / "report.json")
     assert expected and any(rule == "links.dead" for _, rule in expected)
     assert max(ref_hits.values()) == 1  # each URL fetched once by the crawl
+    return {"returncode": ref.returncode, "findings": expected,
+            "report": json.loads((tmp / "ref" / "report.json").read_text("utf-8"))}
+
+
+def test_kill_9_in_the_crawl_and_in_the_checks_then_resume_gives_the_uninterrupted_findings(
+        slow: Any, reference: dict[str, Any], tmp_path: Path) -> None:
+    site, running = slow
+    url = running.url("/")
+    expected = reference["findings"]
 
     db, out = tmp_path / "run.sqlite", tmp_path / "run"
     # 1. kill -9 during the crawl, after some pages were stored
@@ -188,13 +199,13 @@ def test_kill_9_in_the_crawl_and_in_the_checks_then_resume_gives_the_uninterrupt
     # 3. resume to the end: nothing crawled again, the same findings as the uninterrupted audit
     done = run_cli("check", url, "--db", db, "--out", out, "--as-of", AS_OF, "--checks", FAMILIES,
                    "--concurrency", "2", "--timeout", "5", "--resume")
-    assert done.returncode == ref.returncode, done.stderr
+    assert done.returncode == reference["returncode"], done.stderr
     hits = site.take_hits()
     assert not {p for p in stored if hits.get(p)}
     assert _findings(out / "report.json") == expected
     report = json.loads((out / "report.json").read_text("utf-8"))
     assert report["run_id"] == run_id and report["status"] == "complete"
-    assert report["coverage"]["pages_fetched"] == json.loads((tmp_path / "ref" / "report.json").read_text("utf-8"))["coverage"]["pages_fetched"]
+    assert report["coverage"]["pages_fetched"] == reference["report"]["coverage"]["pages_fetched"]
     # the journal says nothing is left, and no page row is duplicated
     assert _query(db, f"select count(*), count(distinct url) from pages where run_id = '{run_id}'")[0] == (total, total)
 
@@ -230,6 +241,47 @@ def test_a_signal_stops_the_audit_with_a_partial_report_marked_interrupted(slow:
     assert _query(db, f"select status from runs where id = '{run_id}'") == [("interrupted",)]
     if when == "crawl":
         assert len(_stored_page_paths(db)) < 1 + COLUMNS * (ARTICLES + 1)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_mid_crawl_then_resume_gives_the_uninterrupted_findings_without_refetching(
+        slow: Any, reference: dict[str, Any], tmp_path: Path, sig: int, code: int) -> None:
+    """The graceful stop (the journal written from the signal handler, in-flight answers stored)
+    must leave a frontier as exact as a kill -9 does: ``--resume RUN_ID`` ends with the findings
+    of the uninterrupted audit, and the server sees no stored page asked for again."""
+
+    site, running = slow
+    url = running.url("/")
+    db, out = tmp_path / "s.sqlite", tmp_path / "out"
+    site.take_hits()
+    proc = _start(url, db, out)
+    run_id = proc.stderr.readline().strip().split("：")[-1].split(": ")[-1]
+    # by the server's count: stored pages trail the answers by a commit interval or more
+    _wait_for(proc, lambda: sum(site.hits.values()) >= 8)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code and "Traceback" not in stderr, stderr
+    first = site.take_hits()
+    stored = _stored_page_paths(db)
+    total = 1 + COLUMNS * (ARTICLES + 1)
+    assert 3 <= len(stored) < total, "the signal must land mid-crawl"
+    assert json.loads((out / "report.json").read_text("utf-8"))["status"] == "interrupted"
+    assert _query(db, f"select status from runs where id = '{run_id}'") == [("interrupted",)]
+
+    done = run_cli("check", url, "--db", db, "--out", out, "--as-of", AS_OF, "--checks", FAMILIES,
+                   "--concurrency", "2", "--timeout", "5", "--resume", run_id)
+    assert done.returncode == reference["returncode"], done.stderr
+    hits = site.take_hits()
+    refetched = {p for p in stored if hits.get(p)}
+    assert not refetched, f"stored pages fetched again: {sorted(refetched)}"
+    both = {p: n for p, n in (first + hits).items() if p != "/robots.txt"}  # each process reads robots.txt
+    assert all(n == 1 for n in both.values()), both  # over both runs, every URL once: in-flight answers were kept
+    assert _findings(out / "report.json") == reference["findings"]
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert report["run_id"] == run_id and report["status"] == "complete"
+    assert report["coverage"]["pages_fetched"] == reference["report"]["coverage"]["pages_fetched"]
+    assert _query(db, f"select status from runs where id = '{run_id}'") == [("complete",)]
+    assert _query(db, f"select count(*), count(distinct url) from pages where run_id = '{run_id}'")[0] == (total, total)
 
 
 # --- input checked before any network work ------------------------------------------------
