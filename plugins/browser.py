@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from auditor.hookspecs import hookimpl
-from auditor.network.guard import browser_guard, guard_browser_context
+from auditor.network.guard import browser_guard, guard_browser_context, guard_redirects
 
 if TYPE_CHECKING:
     from auditor.context import CheckContext
@@ -363,6 +363,8 @@ class BrowserProbe:
     async def _new_tab(self, pool: str) -> Any:
         ctx = await self._context(pool)
         page = await ctx.new_page()
+        if self.guard is not None:  # redirect hops, which the context's route never sees
+            await guard_redirects(page, self.guard)
         page._govaudit_crashed = False  # type: ignore[attr-defined]
 
         def crashed(p: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -352,3 +353,60 @@ def test_browser_requests_pass_the_guard() -> None:
         allowed = Resolver(guard=AddressGuard(allow_networks=(ipaddress.ip_network("127.0.0.0/8"),)))
         _, navigated = asyncio.run(visit(allowed))
         assert navigated and internal.hits["/pixel.png"] >= 1 and internal.hits["/secret.html"] == 1
+
+
+@pytest.mark.timeout(180)
+def test_browser_redirect_hops_pass_the_guard() -> None:
+    """Real Chromium through the audit's browser probe: a navigation whose first or second hop
+    redirects to a refused address, and an image that does, never reach that address (the route
+    handler alone sees only a chain's first URL); an allowed redirect is still followed."""
+
+    import ipaddress
+    import shutil
+
+    from plugins.browser import DEFAULT_EXECUTABLE, BrowserOptions, BrowserProbe
+
+    if not shutil.which(DEFAULT_EXECUTABLE):
+        pytest.skip("no Chromium here")
+    internal = HostileServer(host="127.0.0.2")  # the "internal network": refused unless 127.0.0.0/8 is allowed
+    internal.route("/pixel.png", lambda conn, method, target, srv: send(
+        conn, 200, b"\x89PNG\r\n\x1a\n", ctype="image/png", method=method))
+    internal.route("/secret.html", page("内部系统"))
+    site = HostileServer()
+
+    def moved(to: Any) -> Any:
+        return lambda conn, method, target, srv: send(conn, 302, b"", method=method, extra={"Location": to()})
+
+    def visit(allow: str) -> dict[str, Any]:
+        resolver = Resolver(guard=AddressGuard(allow_networks=(ipaddress.ip_network(allow),)))
+        probe = BrowserProbe(BrowserOptions(load_wait=1.0, page_budget=20))
+        probe.guard = resolver
+
+        async def where(tab: Any, _url: str) -> str:
+            return tab.url
+
+        try:
+            paths = ["/go", "/hop", "/local", "/img.html"]
+            return {p: o for p, o in zip(paths, probe.map([site.base + p for p in paths], where), strict=True)}
+        finally:
+            probe.close()
+
+    with serve_hostile(internal), serve_hostile(site):
+        site.route("/go", moved(lambda: internal.base + "/secret.html"))  # the first hop already internal
+        site.route("/hop", moved(lambda: "/hop2"))
+        site.route("/hop2", moved(lambda: internal.base + "/secret.html"))  # the second hop internal
+        site.route("/local", moved(lambda: "/img.html"))  # an allowed redirect
+        site.route("/img.html", lambda conn, method, target, srv: send(
+            conn, 200, b"<html><body><img src='/img-moved'><p>text</p></body></html>", method=method))
+        site.route("/img-moved", moved(lambda: internal.base + "/pixel.png"))
+
+        strict = visit("127.0.0.1/32")
+        assert internal.hits == {}, internal.hits  # nothing reached the refused address, no hop, no image
+        assert not strict["/go"].ok and not strict["/hop"].ok
+        assert site.hits["/hop2"] >= 1  # the allowed hop was followed; only the internal one was stopped
+        assert strict["/local"].ok and strict["/local"].value == site.base + "/img.html"
+        assert site.hits["/img-moved"] >= 1  # the image's own request was made; its redirect was refused
+
+        allowed = visit("127.0.0.0/8")  # the trap: the same pages with the internal address allowed
+        assert allowed["/go"].ok and allowed["/go"].value == internal.base + "/secret.html"
+        assert allowed["/hop"].ok and internal.hits["/secret.html"] >= 2 and internal.hits["/pixel.png"] >= 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -180,6 +181,7 @@ class StorePipeline:
         self._writer: threading.Thread | None = None
         self.store: Any = None
         self.run_id = ""
+        self._store_batch: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -195,6 +197,13 @@ class StorePipeline:
         self.store = job.store
         self.run_id = job.run_id
         self.store.flush()  # anything buffered before the crawl goes first, in order
+        # From here the pipeline alone decides when buffered rows leave: the store's own flush at
+        # ``EvidenceStore.BATCH`` rows of one table would commit half an item group (a page with
+        # 5,000 links stored with 2,000 of them and without its journal ``done`` row, so a kill
+        # then leaves a page without links and a resume fetches it again), and would do so from
+        # the reactor thread, ahead of the batches still queued for the writer.
+        self._store_batch = vars(self.store).get("BATCH")
+        self.store.BATCH = sys.maxsize
         if self.threaded:
             self._writer = threading.Thread(target=self._write_loop, name="govaudit-store-writer", daemon=True)
             self._writer.start()
@@ -209,6 +218,10 @@ class StorePipeline:
             self._queue.put(None)
             self._writer.join()
             self._writer = None
+        if self._store_batch is None:
+            vars(self.store).pop("BATCH", None)  # the class's batch size again, for later stages
+        else:
+            self.store.BATCH = self._store_batch
         if self.failed_rows:
             self.store.add_error(self.run_id, "crawl", f"{self.failed_rows} crawl rows could not be stored")
 

@@ -18,11 +18,14 @@ and IPv4 addresses embedded in IPv6 (``::ffff:127.0.0.1``, 6to4, NAT64) unwrappe
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -190,9 +193,9 @@ async def guard_browser_context(context: object, resolver: object) -> None:
     connects. ``resolver`` is the audit's :class:`~auditor.network.resolve.Resolver` (its
     ``refuses(host)``), so the browser obeys the same policy, allowlist and cache as the crawl.
 
-    Playwright calls a route handler for the first URL of a redirect chain only; the pages the
-    browser opens were fetched by the crawl first (every hop guarded there), so the gap is a
-    subresource that redirects to an internal host."""
+    Playwright calls a route handler for the first URL of a redirect chain only (it continues the
+    later hops itself, even of a response the handler fulfilled); every tab therefore also gets
+    :func:`guard_redirects`, which sees each hop's ``Location`` before Chromium follows it."""
 
     import asyncio
     from urllib.parse import urlsplit
@@ -213,6 +216,63 @@ async def guard_browser_context(context: object, resolver: object) -> None:
             await route.fallback()  # type: ignore[attr-defined]
 
     await context.route("**/*", handle)  # type: ignore[attr-defined]
+
+
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+
+
+async def guard_redirects(page: object, resolver: object) -> None:
+    """Check every redirect hop of ``page``'s requests (documents and subresources) against the
+    guard before Chromium follows it.
+
+    Why the DevTools protocol and not Playwright: a route handler never sees a redirect's later
+    hops (measured with Playwright 1.65 and Debian Chromium: ``/r`` → ``/r2`` → target reaches the
+    handler as ``/r`` only, also when the handler fetches ``/r`` itself with ``max_redirects=0``
+    and fulfils the 302), and following the chain in the handler would change the document's URL.
+    A CDP session of the tab's own (``Fetch.enable`` at the *response* stage, beside Playwright's
+    request-stage interception) pauses each response: a 30x whose ``Location`` host the guard
+    refuses fails with ``BlockedByClient`` — the next hop is never requested — and everything
+    else continues at once. Cross-site iframes in another renderer process and pop-ups are other
+    DevTools targets: their first requests still pass the context's route guard, their
+    redirects are not seen here."""
+
+    import asyncio
+    from urllib.parse import urljoin, urlsplit
+
+    cdp = await page.context.new_cdp_session(page)  # type: ignore[attr-defined]
+    verdicts: dict[str, str | None] = {}
+
+    async def refused(url: str) -> str | None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https", "ws", "wss"):
+            return None
+        host = (parts.hostname or "").lower()
+        if host not in verdicts:
+            verdicts[host] = await asyncio.to_thread(resolver.refuses, host)  # type: ignore[attr-defined]
+        return verdicts[host]
+
+    async def paused(event: dict) -> None:
+        rid = event["requestId"]
+        blocked: str | None = None
+        try:
+            if event.get("responseStatusCode") in REDIRECT_STATUSES:
+                location = next((h["value"] for h in event.get("responseHeaders") or []
+                                 if h["name"].lower() == "location"), None)
+                if location:
+                    blocked = await refused(urljoin(event["request"]["url"], location.strip()))
+        except Exception:  # noqa: BLE001 - an unparseable Location: Chromium refuses it itself
+            blocked = None
+        try:
+            if blocked:
+                log.info("browser: redirect of %s refused: %s", event["request"]["url"], blocked)
+                await cdp.send("Fetch.failRequest", {"requestId": rid, "errorReason": "BlockedByClient"})
+            else:
+                await cdp.send("Fetch.continueRequest", {"requestId": rid})
+        except Exception as exc:  # noqa: BLE001 - the tab closed or navigated away meanwhile
+            log.debug("browser: paused request %s not resumed: %s", rid, exc)
+
+    cdp.on("Fetch.requestPaused", paused)  # pyee schedules the coroutine on the browser loop
+    await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]})
 
 
 def browser_guard(ctx: object) -> object | None:
