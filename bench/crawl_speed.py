@@ -310,6 +310,9 @@ class Measured:
     cpu: float = 0.0  # CPU seconds of the tool's whole process tree
     requests: int = 0  # requests the server logged during the tool's run
     server_cpu: float = 0.0  # the server's CPU seconds during the tool's run
+    # CPU seconds per process of the tool's tree, last sampled (the root as "main"): the busiest
+    # process bounds the tool's speed on an idle machine, whatever the load was during the run
+    proc_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def pages_per_s(self) -> float:
@@ -330,6 +333,7 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=out_f, stderr=err_f, env=dict(os.environ, PYTHONIOENCODING="utf-8", NO_COLOR="1"))
     peak = 0
     stop = threading.Event()
+    cpu_by: dict[int, tuple[str, float]] = {}
 
     def sample() -> None:
         nonlocal peak
@@ -343,6 +347,12 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
                 for p in [root, *root.children(recursive=True)]:
                     try:
                         total += p.memory_info().rss
+                        t = p.cpu_times()
+                        if p.pid not in cpu_by:
+                            cmd = " ".join(p.cmdline())
+                            cpu_by[p.pid] = ("main" if p.pid == proc.pid else "parse worker" if "parsework" in cmd
+                                             else Path(p.name()).name, 0.0)
+                        cpu_by[p.pid] = (cpu_by[p.pid][0], t.user + t.system)
                     except psutil.Error:
                         pass
             except psutil.Error:
@@ -365,6 +375,8 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
     usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = Measured(tool, seconds, rc, peak, out_f.read(), err_f.read())
     m.cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+    for name, cpu in cpu_by.values():
+        m.proc_cpu[name] = m.proc_cpu.get(name, 0.0) + cpu
     out_f.close()
     err_f.close()
     return m
@@ -549,6 +561,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {m.tool} false dead (first 5): {sorted(false_dead)[:5]}")
         for m in results:
             print(f"  {m.tool}: {m.note}")
+            if m.proc_cpu:
+                busiest = max(m.proc_cpu.values())
+                print(f"  {m.tool} CPU s by process (sampled every 0.1 s): "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in sorted(m.proc_cpu.items(), key=lambda kv: -kv[1]))
+                      + f"; pages per CPU-s of the busiest process {m.pages / busiest if busiest else 0:.0f}"
+                      " (its ceiling on an idle machine)")
             if m.returncode not in (0, 1):
                 print(f"  {m.tool} stderr tail: {m.stderr[-600:]}")
         by = {m.tool: m for m in results}
