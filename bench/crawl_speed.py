@@ -151,7 +151,7 @@ error_log {workdir}/error.log error;
 events {{ worker_connections 1024; }}
 http {{
     # one line a request, buffered: the bench counts the requests each tool sent
-    log_format bench "$request_method $status";
+    log_format bench "$connection $request_method $status";  # $connection: is keep-alive used?
     access_log {workdir}/access.log bench buffer=256k flush=1s;
     client_body_temp_path {workdir}/body;
     proxy_temp_path {workdir}/proxy;
@@ -186,6 +186,12 @@ http {{
         time.sleep(1.2)
         path = self.workdir / "access.log"
         return sum(1 for _ in path.open("rb")) if path.exists() else 0
+
+    def connections_logged(self) -> int:
+        """Distinct client connections among the requests logged so far."""
+
+        path = self.workdir / "access.log"
+        return len({line.split()[0] for line in path.open("rb") if line.split()}) if path.exists() else 0
 
     def statuses_logged(self) -> dict[str, int]:
         """Requests logged so far, per status (\"304\": answered Not Modified)."""
@@ -518,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             for tool in [t.strip() for t in args.tools.split(",") if t.strip()]:
                 print(f"running {tool} (concurrency {args.concurrency}) …", flush=True)
                 req0, cpu0 = server.requests_logged(), server.cpu_seconds()
+                conn0 = server.connections_logged() if hasattr(server, "connections_logged") else 0
                 m: Measured | None = None
                 if tool == "govaudit":
                     m = run_govaudit(base, work, args.concurrency, args.pages, args.timeout)
@@ -541,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
                 if m is not None:
                     m.server_cpu = server.cpu_seconds() - cpu0
                     m.requests = server.requests_logged() - req0
+                    if hasattr(server, "connections_logged"):
+                        m.note += f" connections={server.connections_logged() - conn0}"
                     results.append(m)
         finally:
             server.stop()

@@ -35,6 +35,7 @@ import re
 import signal
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import lxml.html
@@ -180,8 +181,10 @@ class ParseWorker:
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         try:
+            # stderr nowhere: what a parser warns about (pypdf's "EOF marker not found") comes back
+            # as the page's fault and is recorded by the crawl; the terminal shows no log lines
             proc = subprocess.Popen([sys.executable, "-m", "auditor.crawl.parsework"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, close_fds=True)
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
             assert proc.stdin is not None and proc.stdout is not None
             self._writer, _ = await loop.connect_write_pipe(lambda: _PipeEnd(self, False), proc.stdin)
             self._reader, _ = await loop.connect_read_pipe(lambda: _PipeEnd(self, True), proc.stdout)
@@ -280,6 +283,8 @@ def main() -> None:
     """The worker: frames in on stdin, answers out on stdout, until stdin closes."""
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the crawl stops us
+    logging.disable(logging.CRITICAL)  # faults come back in the answers (see ParseWorker._start)
+    warnings.simplefilter("ignore")
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a library printing to stdout must not corrupt the frames
     inp = sys.stdin.buffer
