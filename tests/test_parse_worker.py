@@ -185,3 +185,11 @@ def test_a_worker_killed_mid_page_costs_that_page_only() -> None:
     assert isinstance(results[0], WorkerCrashed)
     assert all(r == html_facts(small, "http://h.example/", "text/html") for r in results[1:])
     assert worker.restarts == 1 and not worker.failed
+
+
+def test_the_worker_packs_bodies_as_the_store_does() -> None:
+    from auditor.crawl.parsework import pack
+    from auditor.store.database import compress, decompress
+
+    body = "<html><body>青岚县人民政府 政务公开</body></html>".encode("gbk") * 50
+    assert pack(body) == compress(body) and decompress(pack(body)) == body

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -36,6 +38,7 @@ import signal
 import subprocess
 import sys
 import warnings
+import zlib
 from typing import Any
 
 import lxml.html
@@ -58,9 +61,17 @@ MAX_RESTARTS = 3
 _HEADER = 4  # bytes of the big-endian frame length
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
-# (encoding, mismatch, parsed, title, fingerprint, error_like, links); a link is
+# (encoding, mismatch, parsed, title, fingerprint, error_like, links, packed body); a link is
 # (url, anchor, region value, tag, position, attribute, fragment, nav, malformed)
-HtmlFacts = tuple[str, "str | None", bool, str, str, bool, list[tuple[Any, ...]]]
+HtmlFacts = tuple[str, "str | None", bool, str, str, bool, list[tuple[Any, ...]], "bytes | None"]
+PIPE_BYTES = 1 << 20  # a page body in one write, not 16 partial ones through a 64 KiB pipe
+
+
+def pack(body: bytes) -> bytes:
+    """The body as the store keeps it: zlib at the level of :func:`auditor.store.database.compress`
+    (not imported: the worker stays free of SQLAlchemy; a test holds the two equal)."""
+
+    return zlib.compress(body, 3)
 
 
 def default_workers() -> int:
@@ -89,8 +100,9 @@ def html_facts(body: bytes, url: str, content_type: str, links: bool = True) -> 
     """Everything the crawl reads from an HTML response: the body decoded by validation
     (:func:`auditor.crawl.extract.decode_html`), the lxml document (XHTML with an encoding
     declaration parsed from the bytes), title, soft-404 fingerprint of the visible text, whether it
-    reads like an error page, and — with ``links`` — every link as a plain tuple (cheap to pickle).
-    A body lxml cannot parse at all gives ``parsed`` False, an empty title and no links."""
+    reads like an error page, and — with ``links`` (a page, not a link check) — every link as a
+    plain tuple (cheap to pickle) and the body compressed for the store. A body lxml cannot parse
+    at all gives ``parsed`` False, an empty title and no links."""
 
     text, encoding, mismatch = decode_html(body, declared_charset(content_type))
     try:
@@ -102,12 +114,13 @@ def html_facts(body: bytes, url: str, content_type: str, links: bool = True) -> 
             # the bytes (a GBK page became mojibake), so the declaration goes, not the decoding.
             tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (etree.ParserError, ValueError):
-        return encoding, mismatch, False, "", fingerprint(""), False, []
+        return encoding, mismatch, False, "", fingerprint(""), False, [], None
     title = page_title(tree)
     seen = visible_text(tree)
     found = [(k.url, k.anchor, k.region.value, k.tag, k.position, k.attribute, k.fragment, k.nav, k.malformed)
              for k in html_links(tree, url, encoding)] if links else []
-    return encoding, mismatch, True, title, fingerprint(seen), looks_like_error_page(title, seen), found
+    return (encoding, mismatch, True, title, fingerprint(seen), looks_like_error_page(title, seen), found,
+            pack(body) if links else None)
 
 
 def attachment_facts(kind: str, body: bytes) -> tuple[list[str], str | None]:
@@ -186,6 +199,9 @@ class ParseWorker:
             proc = subprocess.Popen([sys.executable, "-m", "auditor.crawl.parsework"], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
             assert proc.stdin is not None and proc.stdout is not None
+            for pipe in (proc.stdin, proc.stdout):
+                with contextlib.suppress(OSError, AttributeError):  # Linux only, up to pipe-max-size
+                    fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
             self._writer, _ = await loop.connect_write_pipe(lambda: _PipeEnd(self, False), proc.stdin)
             self._reader, _ = await loop.connect_read_pipe(lambda: _PipeEnd(self, True), proc.stdout)
             self._proc = proc

@@ -572,13 +572,16 @@ class AuditSpider(scrapy.Spider):
 
     # -- recording --------------------------------------------------------------------------
     def _record(self, request: Request, response: Response | None, error: tuple[str, str] | None,
-                fp: str | None = None, title: str = "", error_like: bool = False) -> list[Any]:
+                fp: str | None = None, title: str = "", error_like: bool = False,
+                headers: dict[str, str] | None = None) -> list[Any]:
         """The fetch item, with every fact the link-judging stage needs (nothing is judged here),
-        preceded by the skip item of a budget-cut page (see :meth:`_skipped_check`)."""
+        preceded by the skip item of a budget-cut page (see :meth:`_skipped_check`). ``headers``:
+        the response's kept headers when the caller has them already."""
         meta = request.meta
         purpose = meta.get("ga_purpose", "check")
         redirects = list(meta.get("redirect_urls", []))
-        headers = _kept_headers(response) if response is not None else {}
+        if headers is None:
+            headers = _kept_headers(response) if response is not None else {}
         rec = FetchRecord(
             url=redirects[0] if redirects else request.url,
             purpose=purpose,
@@ -833,9 +836,10 @@ class AuditSpider(scrapy.Spider):
             if pre is not None and pre[0] == "failed" and isinstance(pre[1], WorkerCrashed):
                 # the parser took its process down on this body: the fetch stands, the page is an error
                 return [*self._record(request, response, None), ErrorItem("crawl", str(pre[1]), url=url)]
-            encoding, mismatch, parsed, title, fp, error_like, found = _worked(
+            encoding, mismatch, parsed, title, fp, error_like, found, packed = _worked(
                 pre, "html", lambda: html_facts(response.body, response.url, header))
-            out = self._record(request, response, None, fp, title, error_like)
+            kept = _kept_headers(response)
+            out = self._record(request, response, None, fp, title, error_like, kept)
             final = normalise_url(response.url) or response.url
             if final in self.parsed_final or not parsed:
                 return out
@@ -846,7 +850,7 @@ class AuditSpider(scrapy.Spider):
                     "url": url, "reason": "charset_mismatch", "declared": mismatch, "used": encoding, "title": title,
                     "content_type": ctype}))
             out.append(PageItem(url, response.url, response.status, ctype, encoding, depth, title, "html",
-                                response.body, _kept_headers(response)))
+                                response.body, dict(kept), packed))
             edges = []
             for target, anchor, region, tag, position, attribute, fragment, nav, malformed in found:
                 edges.append(LinkEdge(url, target, anchor, REGIONS[region], tag, position,
