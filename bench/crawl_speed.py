@@ -319,6 +319,7 @@ class Measured:
     # CPU seconds per process of the tool's tree, last sampled (the root as "main"): the busiest
     # process bounds the tool's speed on an idle machine, whatever the load was during the run
     proc_cpu: dict[str, float] = field(default_factory=dict)
+    proc_rss: dict[str, int] = field(default_factory=dict)  # peak RSS per process of the tree
 
     @property
     def pages_per_s(self) -> float:
@@ -340,6 +341,7 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
     peak = 0
     stop = threading.Event()
     cpu_by: dict[int, tuple[str, float]] = {}
+    rss_by: dict[int, int] = {}
 
     def sample() -> None:
         nonlocal peak
@@ -352,7 +354,9 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
             try:
                 for p in [root, *root.children(recursive=True)]:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
+                        rss_by[p.pid] = max(rss_by.get(p.pid, 0), rss)
                         t = p.cpu_times()
                         if p.pid not in cpu_by:
                             cmd = " ".join(p.cmdline())
@@ -381,8 +385,9 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
     usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = Measured(tool, seconds, rc, peak, out_f.read(), err_f.read())
     m.cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
-    for name, cpu in cpu_by.values():
+    for pid, (name, cpu) in cpu_by.items():
         m.proc_cpu[name] = m.proc_cpu.get(name, 0.0) + cpu
+        m.proc_rss[name] = max(m.proc_rss.get(name, 0), rss_by.get(pid, 0))
     out_f.close()
     err_f.close()
     return m
@@ -575,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {m.tool} CPU s by process (sampled every 0.1 s): "
                       + ", ".join(f"{k} {v:.1f}" for k, v in sorted(m.proc_cpu.items(), key=lambda kv: -kv[1]))
                       + f"; pages per CPU-s of the busiest process {m.pages / busiest if busiest else 0:.0f}"
-                      " (its ceiling on an idle machine)")
+                      " (its ceiling on an idle machine); peak RSS "
+                      + ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sorted(m.proc_rss.items(), key=lambda kv: -kv[1])))
             if m.returncode not in (0, 1):
                 print(f"  {m.tool} stderr tail: {m.stderr[-600:]}")
         by = {m.tool: m for m in results}

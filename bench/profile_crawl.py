@@ -37,10 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crawl_speed  # noqa: E402 - the bench folder is not a package
 
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("store writes", ("auditor/store/", "sqlalchemy/", "sqlite3", "pipeline.py:_write", "(compress)")),
+    ("store writes", ("auditor/store/", "sqlalchemy/", "sqlite3", "pipeline.py:_write", "(compress)",
+                      "pack (auditor/crawl/parsework.py")),
     ("link verdicts", ("auditor/linkjudge.py", "linkworker.py")),
     ("URL normalisation", ("normalise_url", "normalize_url")),
     ("link extraction", ("html_links", "_region_of", "attachment_links")),
+    ("page hand-over (pickling, pipes: both ends)", ("main (auditor/crawl/parsework.py", "ParseWorker._send", "ParseWorker._data",
+                                                    "_PipeEnd.", "(pickle")),
     ("parsing", ("document_fromstring", "visible_text", "fingerprint", "page_title", "looks_like_error_page",
                  "_html_facts", "(text) (scrapy/http/response/text.py", "_body_inferred_encoding", "w3lib/encoding")),
     ("checks + report", ("auditor/checks/", "auditor/reports/", "checks/", "reports/", "auditor/engine.py:run_checks")),
@@ -118,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             print(proc.stderr[-2000:], file=sys.stderr)
             return 1
         counts: Counter[str] = Counter()
+        in_worker: Counter[str] = Counter()
         per_thread: Counter[str] = Counter()
         total = 0
         for line in raw.read_text("utf-8", errors="replace").splitlines():
@@ -127,14 +131,19 @@ def main(argv: list[str] | None = None) -> int:
             frames = stack_text.split(";")
             if any(w in frames[-1] for w in IDLE):
                 continue  # a thread waiting (queue, condition, selector) is not working
-            counts[bucket(frames_of(frames))] += int(n)
-            per_thread[thread_of(frames)] += int(n)
+            where, who = bucket(frames_of(frames)), thread_of(frames)
+            counts[where] += int(n)
+            if who.startswith("parse worker"):
+                in_worker[where] += int(n)
+            per_thread[who] += int(n)
             total += int(n)
         print(f"govaudit check --checks links on {args.pages} pages: wall {wall:.1f} s (under py-spy, {args.rate} Hz), "
               f"{total} samples (all threads, waits excluded), exit {proc.returncode}")
-        print("\n| where | share of samples |\n|---|---:|")
+        print("\n| where | share of samples | in the crawl process | in the parse worker |\n|---|---:|---:|---:|")
         for name, _ in [*BUCKETS, ("other", ())]:
-            print(f"| {name} | {counts[name] / total:.1%} |" if total else f"| {name} | – |")
+            if total:
+                print(f"| {name} | {counts[name] / total:.1%} | {(counts[name] - in_worker[name]) / total:.1%} "
+                      f"| {in_worker[name] / total:.1%} |")
         # the crawl's wall time is set by its busiest thread, not by the sum: say which one it is
         print("\n| process / thread | share of samples |\n|---|---:|")
         for name, n in per_thread.most_common(8):
