@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import fcntl
 import logging
 import os
 import pickle
@@ -83,7 +82,11 @@ def default_workers() -> int:
             return 1 if int(value) > 0 else 0
         except ValueError:
             log.warning("%s=%r is not 0 or 1; using the default", ENV, value)
-    return 1 if (os.cpu_count() or 1) >= 2 else 0
+    try:
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may run on (a container's share)
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return 1 if cpus >= 2 else 0
 
 
 def declared_charset(content_type: str) -> str | None:
@@ -200,7 +203,9 @@ class ParseWorker:
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
             assert proc.stdin is not None and proc.stdout is not None
             for pipe in (proc.stdin, proc.stdout):
-                with contextlib.suppress(OSError, AttributeError):  # Linux only, up to pipe-max-size
+                with contextlib.suppress(OSError, AttributeError, ImportError):  # Linux only, up to pipe-max-size
+                    import fcntl
+
                     fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
             self._writer, _ = await loop.connect_write_pipe(lambda: _PipeEnd(self, False), proc.stdin)
             self._reader, _ = await loop.connect_read_pipe(lambda: _PipeEnd(self, True), proc.stdout)
