@@ -193,3 +193,25 @@ def test_the_worker_packs_bodies_as_the_store_does() -> None:
 
     body = "<html><body>青岚县人民政府 政务公开</body></html>".encode("gbk") * 50
     assert pack(body) == compress(body) and decompress(pack(body)) == body
+
+
+def test_a_page_the_parser_is_stuck_on_is_given_up_and_the_queue_goes_on() -> None:
+    """A page still being parsed after ``page_seconds`` is recorded as stopped (the worker is killed
+    and restarted); the page queued behind it waited longer than that in the queue and is answered,
+    and neither worker's start-up counted as page time."""
+
+    big = ("<html><body>" + "".join(f"<a href='/p/{i}.html'>{i}</a>" for i in range(20000)) + "</body></html>").encode()
+    small = b"<html><head><title>ok</title></head><body></body></html>"
+
+    async def go() -> tuple[list[object], ParseWorker]:
+        worker = ParseWorker(page_seconds=0.2)  # its start-up (imports) does not count: only page time
+        await worker.run("html", (small, "http://h.example/", "text/html"))
+        jobs = [asyncio.ensure_future(worker.run("html", (body, "http://h.example/", "text/html"))) for body in (big, small)]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        await worker.close()
+        return results, worker
+
+    results, worker = asyncio.run(go())
+    assert isinstance(results[0], WorkerCrashed) and "0.2 s" in str(results[0])
+    assert results[1] == html_facts(small, "http://h.example/", "text/html")
+    assert worker.restarts == 1

@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 
 ENV = "GOVAUDIT_PARSE_WORKERS"
 MAX_RESTARTS = 3
+# a page the parser is still on after this long is given up (the worker killed and restarted): an
+# in-process parse could not be stopped at all, one stuck page would hang the whole audit
+PAGE_SECONDS = 120.0
 _HEADER = 4  # bytes of the big-endian frame length
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -156,7 +159,8 @@ class _Gone(Exception):
 class ParseWorker:
     """The crawl process's end of one worker process; :meth:`run` is awaited by page callbacks."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_seconds: float = PAGE_SECONDS) -> None:
+        self.page_seconds = page_seconds
         self.restarts = 0
         self.failed = False  # past MAX_RESTARTS: everything runs in-process
         self.sent = 0
@@ -166,6 +170,10 @@ class ParseWorker:
         self._starting: asyncio.Task[None] | None = None
         self._pending: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._buf = bytearray()
+        self._stuck = False  # the worker was killed for overrunning page_seconds on the head page
+        self._ready = False  # the worker said it has started (its imports take a second or so)
+        self._head_since = 0.0  # when the worker began on the oldest page waiting
+        self._watchdog: asyncio.TimerHandle | None = None
 
     async def run(self, op: str, args: tuple[Any, ...]) -> Any:
         """``run(op, args)`` in the worker (in-process once the worker has failed for good)."""
@@ -189,6 +197,8 @@ class ParseWorker:
             fut.set_exception(_Gone())
             return fut
         payload = pickle.dumps((op, args), protocol=pickle.HIGHEST_PROTOCOL)
+        if not self._pending:
+            self._head_since = loop.time()
         self._pending.append(fut)
         self._writer.write(len(payload).to_bytes(_HEADER, "big") + payload)
         self.sent += 1
@@ -210,11 +220,28 @@ class ParseWorker:
             self._writer, _ = await loop.connect_write_pipe(lambda: _PipeEnd(self, False), proc.stdin)
             self._reader, _ = await loop.connect_read_pipe(lambda: _PipeEnd(self, True), proc.stdout)
             self._proc = proc
+            self._ready = False
+            self._watchdog = loop.call_later(min(5.0, self.page_seconds / 4), self._watch)
         except OSError as exc:
             log.warning("parse worker could not start (%s): parsing in the crawl process", exc)
             self.failed = True
         finally:
             self._starting = None
+
+    def _watch(self) -> None:
+        """Every few seconds: is the worker still on the same page after ``page_seconds``? Then
+        only that page is stuck (the ones queued behind it wait on): the worker is killed, its
+        pipe closes, :meth:`_lost` fails that page and sends the rest to a fresh worker."""
+
+        self._watchdog = None
+        if self._proc is None:
+            return
+        loop = asyncio.get_running_loop()
+        if self._ready and self._pending and loop.time() - self._head_since > self.page_seconds:
+            self._stuck = True
+            self._proc.kill()
+            return
+        self._watchdog = loop.call_later(min(5.0, self.page_seconds / 4), self._watch)
 
     def _data(self, data: bytes) -> None:
         buf = self._buf
@@ -225,7 +252,12 @@ class ParseWorker:
                 break
             status, value = pickle.loads(bytes(buf[_HEADER:_HEADER + n]))
             del buf[:_HEADER + n]
+            if status == "ready":  # the worker's first frame: from now on page time counts
+                self._ready = True
+                self._head_since = asyncio.get_running_loop().time()
+                continue
             fut = self._pending.popleft()
+            self._head_since = asyncio.get_running_loop().time()
             if fut.done():
                 continue
             if status == "ok":
@@ -239,6 +271,9 @@ class ParseWorker:
         if self._proc is None:
             return
         proc, self._proc = self._proc, None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for t in (self._writer, self._reader):
             if t is not None:
                 t.close()
@@ -258,7 +293,10 @@ class ParseWorker:
         log.warning("parse worker exited (%s) with %d pages waiting", code, len(pending))
         head = pending.popleft()
         if not head.done():
-            head.set_exception(WorkerCrashed(f"the page parser's process died on this page (exit status {code})"))
+            head.set_exception(WorkerCrashed(
+                f"the page parser was still on this page after {self.page_seconds:g} s and was stopped" if self._stuck
+                else f"the page parser's process died on this page (exit status {code})"))
+        self._stuck = False
         for fut in pending:
             if not fut.done():
                 fut.set_exception(_Gone())
@@ -267,6 +305,9 @@ class ParseWorker:
         """End the worker (its stdin closes, it exits) and reap it."""
 
         proc, self._proc = self._proc, None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if proc is None:
             return
         if self._writer is not None:
@@ -309,6 +350,9 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a library printing to stdout must not corrupt the frames
     inp = sys.stdin.buffer
+    ready = pickle.dumps(("ready", None))
+    out.write(len(ready).to_bytes(_HEADER, "big") + ready)
+    out.flush()
     while True:
         head = inp.read(_HEADER)
         if len(head) < _HEADER:

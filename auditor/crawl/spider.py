@@ -744,13 +744,15 @@ class AuditSpider(scrapy.Spider):
         if self.stop_reason:
             raise CloseSpider(self.stop_reason)
         meta = response.request.meta
-        plan = self._parse_plan(response, meta["ga_purpose"], meta.get("ga_depth") or 0)
         pre: tuple[str, Any] | None = None
-        if plan is not None and self.parse_worker is not None:
-            try:
+        try:
+            plan = self._parse_plan(response, meta["ga_purpose"], meta.get("ga_depth") or 0)
+            if plan is not None and self.parse_worker is not None:
                 pre = (plan[0], await self.parse_worker.run(*plan))
-            except (WorkerError, WorkerCrashed) as exc:
-                pre = ("failed", exc)
+        except (WorkerError, WorkerCrashed) as exc:
+            pre = ("failed", exc)
+        except Exception:  # noqa: BLE001 - the worker's trouble is never the page's: it is parsed here
+            log.warning("parse worker failed; parsing %s in the crawl process", response.url, exc_info=True)
         items: list[Any] = []
         self._dispatch_all(self._page_output(response, pre), items.append)
         return journal_group(items, self.journal)
