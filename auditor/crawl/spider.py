@@ -11,6 +11,10 @@ crawler settings, commits them in small batches as they come. Link verdicts are 
 after the crawl, :func:`auditor.linkjudge.judge_run` judges every distinct target from the stored
 fetches under the rule pack, the same way ``govaudit recheck`` re-judges them later. The spider
 keeps only URL sets in memory.
+
+A page's CPU work (decode, parse, title, fingerprint, link extraction) runs in one worker process
+when ``GOVAUDIT_PARSE_WORKERS`` is 1 (:mod:`auditor.crawl.parsework`; the page callback awaits it),
+so the crawl uses two cores; what the spider decides from the answer is the same either way.
 """
 
 from __future__ import annotations
