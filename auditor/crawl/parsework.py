@@ -33,6 +33,7 @@ import logging
 import os
 import pickle
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -174,6 +175,10 @@ class ParseWorker:
         self._ready = False  # the worker said it has started (its imports take a second or so)
         self._head_since = 0.0  # when the worker began on the oldest page waiting
         self._watchdog: asyncio.TimerHandle | None = None
+        # frames sent in one turn of the event loop go out in one write (fewer system calls, and
+        # fewer wake-ups of the worker when several answers arrive together)
+        self._outbox: list[bytes] = []
+        self._flushing = False
 
     async def run(self, op: str, args: tuple[Any, ...]) -> Any:
         """``run(op, args)`` in the worker (in-process once the worker has failed for good)."""
@@ -200,9 +205,19 @@ class ParseWorker:
         if not self._pending:
             self._head_since = loop.time()
         self._pending.append(fut)
-        self._writer.write(len(payload).to_bytes(_HEADER, "big") + payload)
+        self._outbox.append(len(payload).to_bytes(_HEADER, "big"))
+        self._outbox.append(payload)
+        if not self._flushing:
+            self._flushing = True
+            loop.call_soon(self._flush)
         self.sent += 1
         return fut
+
+    def _flush(self) -> None:
+        self._flushing = False
+        data, self._outbox = b"".join(self._outbox), []
+        if data and self._writer is not None:
+            self._writer.write(data)
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -279,6 +294,7 @@ class ParseWorker:
                 t.close()
         self._writer = self._reader = None
         self._buf = bytearray()
+        self._outbox = []  # frames for the dead worker: their pages are sent again below
         pending, self._pending = self._pending, collections.deque()
         if not pending:
             return
@@ -310,6 +326,7 @@ class ParseWorker:
             self._watchdog = None
         if proc is None:
             return
+        self._flush()
         if self._writer is not None:
             self._writer.close()
         self._writer = None
@@ -365,7 +382,8 @@ def main() -> None:
             answer = ("error", f"{type(exc).__name__}: {exc}")
         data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         out.write(len(data).to_bytes(_HEADER, "big") + data)
-        out.flush()
+        if not select.select([inp], [], [], 0)[0]:
+            out.flush()  # caught up: answer now; behind: answers leave together (or as the buffer fills)
 
 
 if __name__ == "__main__":
