@@ -18,6 +18,7 @@ import lxml.html
 from lxml import etree
 
 from auditor.config import AuditConfig
+from auditor.crawl.extract import visible_text  # the crawl (and its parse worker) fingerprints the same text
 from auditor.measure.records import Measurement, MeasurementReader, MeasurementWriter
 from auditor.model import Finding, LinkResult, Rule, Severity, Verdict
 from auditor.rulepacks import RulePack
@@ -213,23 +214,6 @@ class PageView:
         if self._store is None or self._run_id is None:
             return []
         return list(self._store.iter_links(self._run_id, source_url=self.url))
-
-
-_TEXT_XPATH = None
-
-
-def visible_text(tree: Any) -> str:
-    """Text nodes outside script/style/noscript/template, whitespace collapsed (XPath: C speed)."""
-
-    global _TEXT_XPATH
-    if _TEXT_XPATH is None:
-        from lxml import etree as _etree
-
-        _TEXT_XPATH = _etree.XPath(
-            # relative: a sub-element (a footer, a table cell) gives its own text, not the page's
-            ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
-        )
-    return " ".join(" ".join(_TEXT_XPATH(tree)).split())
 
 
 ERROR_PAGE_REASONS = ("soft_404", "http_status")

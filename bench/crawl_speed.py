@@ -151,7 +151,7 @@ error_log {workdir}/error.log error;
 events {{ worker_connections 1024; }}
 http {{
     # one line a request, buffered: the bench counts the requests each tool sent
-    log_format bench "$request_method $status";
+    log_format bench "$connection $request_method $status";  # $connection: is keep-alive used?
     access_log {workdir}/access.log bench buffer=256k flush=1s;
     client_body_temp_path {workdir}/body;
     proxy_temp_path {workdir}/proxy;
@@ -186,6 +186,12 @@ http {{
         time.sleep(1.2)
         path = self.workdir / "access.log"
         return sum(1 for _ in path.open("rb")) if path.exists() else 0
+
+    def connections_logged(self) -> int:
+        """Distinct client connections among the requests logged so far."""
+
+        path = self.workdir / "access.log"
+        return len({line.split()[0] for line in path.open("rb") if line.split()}) if path.exists() else 0
 
     def statuses_logged(self) -> dict[str, int]:
         """Requests logged so far, per status (\"304\": answered Not Modified)."""
@@ -310,6 +316,10 @@ class Measured:
     cpu: float = 0.0  # CPU seconds of the tool's whole process tree
     requests: int = 0  # requests the server logged during the tool's run
     server_cpu: float = 0.0  # the server's CPU seconds during the tool's run
+    # CPU seconds per process of the tool's tree, last sampled (the root as "main"): the busiest
+    # process bounds the tool's speed on an idle machine, whatever the load was during the run
+    proc_cpu: dict[str, float] = field(default_factory=dict)
+    proc_rss: dict[str, int] = field(default_factory=dict)  # peak RSS per process of the tree
 
     @property
     def pages_per_s(self) -> float:
@@ -330,6 +340,8 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=out_f, stderr=err_f, env=dict(os.environ, PYTHONIOENCODING="utf-8", NO_COLOR="1"))
     peak = 0
     stop = threading.Event()
+    cpu_by: dict[int, tuple[str, float]] = {}
+    rss_by: dict[int, int] = {}
 
     def sample() -> None:
         nonlocal peak
@@ -342,7 +354,15 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
             try:
                 for p in [root, *root.children(recursive=True)]:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
+                        rss_by[p.pid] = max(rss_by.get(p.pid, 0), rss)
+                        t = p.cpu_times()
+                        if p.pid not in cpu_by:
+                            cmd = " ".join(p.cmdline())
+                            cpu_by[p.pid] = ("main" if p.pid == proc.pid else "parse worker" if "parsework" in cmd
+                                             else Path(p.name()).name, 0.0)
+                        cpu_by[p.pid] = (cpu_by[p.pid][0], t.user + t.system)
                     except psutil.Error:
                         pass
             except psutil.Error:
@@ -365,6 +385,9 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
     usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = Measured(tool, seconds, rc, peak, out_f.read(), err_f.read())
     m.cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+    for pid, (name, cpu) in cpu_by.items():
+        m.proc_cpu[name] = m.proc_cpu.get(name, 0.0) + cpu
+        m.proc_rss[name] = max(m.proc_rss.get(name, 0), rss_by.get(pid, 0))
     out_f.close()
     err_f.close()
     return m
@@ -509,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
             for tool in [t.strip() for t in args.tools.split(",") if t.strip()]:
                 print(f"running {tool} (concurrency {args.concurrency}) …", flush=True)
                 req0, cpu0 = server.requests_logged(), server.cpu_seconds()
+                conn0 = server.connections_logged() if hasattr(server, "connections_logged") else 0
                 m: Measured | None = None
                 if tool == "govaudit":
                     m = run_govaudit(base, work, args.concurrency, args.pages, args.timeout, args.govaudit_arg)
@@ -532,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
                 if m is not None:
                     m.server_cpu = server.cpu_seconds() - cpu0
                     m.requests = server.requests_logged() - req0
+                    if hasattr(server, "connections_logged"):
+                        m.note += f" connections={server.connections_logged() - conn0}"
                     results.append(m)
         finally:
             server.stop()
@@ -552,6 +578,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {m.tool} false dead (first 5): {sorted(false_dead)[:5]}")
         for m in results:
             print(f"  {m.tool}: {m.note}")
+            if m.proc_cpu:
+                busiest = max(m.proc_cpu.values())
+                print(f"  {m.tool} CPU s by process (sampled every 0.1 s): "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in sorted(m.proc_cpu.items(), key=lambda kv: -kv[1]))
+                      + f"; pages per CPU-s of the busiest process {m.pages / busiest if busiest else 0:.0f}"
+                      " (its ceiling on an idle machine); peak RSS "
+                      + ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sorted(m.proc_rss.items(), key=lambda kv: -kv[1])))
             if m.returncode not in (0, 1):
                 print(f"  {m.tool} stderr tail: {m.stderr[-600:]}")
         by = {m.tool: m for m in results}

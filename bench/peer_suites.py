@@ -309,7 +309,7 @@ def run_suite(name: str, root: Path, cases: list[Case], listing: bool, workdir: 
         cmd = [str(Path(sys.executable).parent / "govaudit"), "check", f"http://{local}/__bench__/index.html",
                "--as-of", AS_OF, "--db", str(db), "--out", str(workdir / name), "--format", "json",
                "--checks", "links", "--dns-server", dns, "--max-depth", "3", "--max-pages", "400",
-               "--timeout", "5", "--ignore-robots", "--concurrency", "8",
+               "--timeout", "5", "--ignore-robots", "--concurrency", "8", "--allow-private",  # loopback: past the SSRF guard
                *[a for i, c in enumerate(cases) if c.entry for a in ("--sibling-host", f"c{i}.{c.entry[0]}")]]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if proc.returncode not in (0, 1) or "GOVAUDIT_BENCH_DEBUG" in __import__("os").environ:

@@ -398,6 +398,20 @@ def html_links(tree: object, page_url: str, encoding: str) -> Iterator[FoundLink
                 yield link
 
 
+_TEXT_XPATH = etree.XPath(
+    # relative: a sub-element (a footer, a table cell) gives its own text, not the page's
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+)
+
+
+def visible_text(tree: object) -> str:
+    """Text nodes outside script/style/noscript/template, whitespace collapsed (XPath: C speed).
+    Here rather than in :mod:`auditor.context` so the crawl's parse worker process needs only
+    this module (the checks read it through ``auditor.context``)."""
+
+    return " ".join(" ".join(_TEXT_XPATH(tree)).split())
+
+
 def page_title(tree: object) -> str:
     t = tree.find(".//title")  # type: ignore[attr-defined]
     return " ".join((t.text_content() if t is not None else "").split())[:300]

@@ -61,6 +61,7 @@ class PageItem:
     kind: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    packed: bytes | None = None  # ``body`` already compressed for the store (by the parse worker)
 
 
 @dataclass(slots=True)
@@ -129,7 +130,7 @@ def write_item(store: Any, run_id: str, item: Any) -> int | None:
         return len(item.edges)
     if isinstance(item, PageItem):
         store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
-                       item.depth, item.title, item.kind, item.body, item.headers)
+                       item.depth, item.title, item.kind, item.body, item.headers, packed=item.packed)
         return 1
     if isinstance(item, SkipItem):
         store.add_skip(run_id, item.url, item.reason)

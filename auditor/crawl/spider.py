@@ -15,6 +15,10 @@ crawler settings, commits them in small batches as they come. Link verdicts are 
 after the crawl, :func:`auditor.linkjudge.judge_run` judges every distinct target from the stored
 fetches under the rule pack, the same way ``govaudit recheck`` re-judges them later. The spider
 keeps only URL sets in memory.
+
+A page's CPU work (decode, parse, title, fingerprint, link extraction) runs in one worker process
+when ``GOVAUDIT_PARSE_WORKERS`` is 1 (:mod:`auditor.crawl.parsework`; the page callback awaits it),
+so the crawl uses two cores; what the spider decides from the answer is the same either way.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import lxml.html
 import scrapy
 from lxml import etree
 from scrapy import signals
@@ -39,17 +42,11 @@ from scrapy.logformatter import LogFormatter
 
 from auditor import interrupt
 from auditor.config import AuditConfig
-from auditor.context import visible_text
 from auditor.crawl.extract import (
     PARSEABLE_ATTACHMENTS,
     attachment_type,
     css_urls,
-    decode_html,
-    fingerprint,
-    html_links,
-    looks_like_error_page,
     normalise_url,
-    page_title,
     read_attachment_links,
     url_kind,
 )
@@ -57,6 +54,7 @@ from auditor.crawl.frontier import FetchAhead, HeldResponseMiddleware, LevelSet
 from auditor.crawl.journal import CrawlJournal
 from auditor.crawl.journal import group as journal_group
 from auditor.crawl.journal import restore as restore_frontier
+from auditor.crawl.parsework import ParseWorker, WorkerCrashed, WorkerError, default_workers, html_facts
 from auditor.crawl.pipeline import (
     DEFAULT_COMMIT_ROWS,
     DEFAULT_COMMIT_SECONDS,
@@ -90,6 +88,7 @@ KEPT_HEADERS = (
 )
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}  # the pack's links.retry_statuses replaces it (crawl_settings)
 NON_REDIRECT_STATUSES = [s for s in range(100, 1000) if s not in (301, 302, 303, 307, 308)]
+REGIONS = {r.value: r for r in Region}
 
 
 @dataclass
@@ -352,6 +351,9 @@ class AuditSpider(scrapy.Spider):
         self.journal = CrawlJournal()
         self.traps = TrapGuard(job.trap_budgets)
         self.fetch_ahead = FetchAhead(self, cfg.fetch_ahead_pages, cfg.fetch_ahead_bytes)
+        # pages' parse and link extraction in one worker process (auditor.crawl.parsework), set
+        # from the GOVAUDIT_PARSE_WORKERS setting in from_crawler; None: in this process
+        self.parse_worker: ParseWorker | None = None
 
     def closed(self, reason: str) -> None:
         """Scrapy's close reason (``finished``, ``closespider_timeout``, ``shutdown``…)."""
@@ -366,7 +368,16 @@ class AuditSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_bytes, signal=signals.bytes_received)
         crawler.signals.connect(spider._on_headers, signal=signals.headers_received)
+        if crawler.settings.getint("GOVAUDIT_PARSE_WORKERS", default_workers()) > 0:
+            spider.parse_worker = ParseWorker()
+            crawler.signals.connect(spider._close_parse_worker, signal=signals.spider_closed)
         return spider
+
+    async def _close_parse_worker(self, spider: Any = None) -> None:
+        """After the last callback (Scrapy closes the spider only when none is still running)."""
+
+        if self.parse_worker is not None:
+            await self.parse_worker.close()
 
     # -- requests ---------------------------------------------------------------------------
     def _request(self, url: str, purpose: str, depth: int | None, method: str = "GET", priority: int = 0) -> Request:
@@ -381,7 +392,8 @@ class AuditSpider(scrapy.Spider):
         }
         if purpose != "page":
             meta["dont_obey_robotstxt"] = True
-        cb = self._on_page if purpose in ("page", "attachment") else self._on_check
+        cb = (self._on_page_in_worker if self.parse_worker else self._on_page) if purpose in ("page", "attachment") \
+            else self._on_check
         if purpose == "sitemap":
             cb = self._on_sitemap
         if purpose == "calibration":
@@ -580,13 +592,16 @@ class AuditSpider(scrapy.Spider):
 
     # -- recording --------------------------------------------------------------------------
     def _record(self, request: Request, response: Response | None, error: tuple[str, str] | None,
-                fp: str | None = None, title: str = "", error_like: bool = False) -> list[Any]:
+                fp: str | None = None, title: str = "", error_like: bool = False,
+                headers: dict[str, str] | None = None) -> list[Any]:
         """The fetch item, with every fact the link-judging stage needs (nothing is judged here),
-        preceded by the skip item of a budget-cut page (see :meth:`_skipped_check`)."""
+        preceded by the skip item of a budget-cut page (see :meth:`_skipped_check`). ``headers``:
+        the response's kept headers when the caller has them already."""
         meta = request.meta
         purpose = meta.get("ga_purpose", "check")
         redirects = list(meta.get("redirect_urls", []))
-        headers = _kept_headers(response) if response is not None else {}
+        if headers is None:
+            headers = _kept_headers(response) if response is not None else {}
         rec = FetchRecord(
             url=redirects[0] if redirects else request.url,
             purpose=purpose,
@@ -621,41 +636,20 @@ class AuditSpider(scrapy.Spider):
         return [FetchItem(rec)]
 
     @staticmethod
-    def _decoded(response: Response) -> tuple[str, str, str | None]:
-        """(text, encoding, mismatch) of a text response, decoded by validation
-        (:func:`auditor.crawl.extract.decode_html`), not by trusting the header."""
+    def _html_facts(response: Response) -> tuple[str, str, bool]:
+        """(title, fingerprint, looks-like-error) of an HTML response (a link check, a calibration
+        probe), by the same code a page's parse runs (:func:`auditor.crawl.parsework.html_facts`)."""
 
-        header = response.headers.get(b"Content-Type", b"").decode("latin-1")
-        declared = None
-        for part in header.split(";")[1:]:
-            name, _, value = part.strip().partition("=")
-            if name.strip().lower() == "charset":
-                declared = value.strip().strip("'\"") or None
-        return decode_html(response.body, declared)
-
-    def _html_facts(self, response: Response, text: str | None = None) -> tuple[Any, str, str, bool]:
-        """(tree, title, fingerprint, looks-like-error) of an HTML response."""
-
-        if text is None:
-            text = self._decoded(response)[0]
-        try:
-            try:
-                tree = lxml.html.document_fromstring(text)
-            except ValueError:
-                # XHTML with an ``<?xml … encoding=…?>`` declaration: lxml refuses it as text.
-                tree = lxml.html.document_fromstring(response.body)
-        except (etree.ParserError, ValueError):
-            return None, "", fingerprint(""), False
-        title = page_title(tree)
-        text = visible_text(tree)
-        return tree, title, fingerprint(text), looks_like_error_page(title, text)
+        facts = html_facts(response.body, response.url, response.headers.get(b"Content-Type", b"").decode("latin-1"),
+                           links=False)
+        return facts[3], facts[4], facts[5]
 
     # -- callbacks --------------------------------------------------------------------------
     @_schedules
     def _on_calibration(self, response: Response):
         fp, title, error_like = None, "", False
         if isinstance(response, TextResponse):
-            _, title, fp, error_like = self._html_facts(response)
+            title, fp, error_like = self._html_facts(response)
         return self._record(response.request, response, None, fp, title, error_like)
 
     @_schedules
@@ -690,7 +684,7 @@ class AuditSpider(scrapy.Spider):
         if isinstance(response, TextResponse) and 200 <= response.status < 300 and "html" in (
             response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         ):
-            _, title, fp, error_like = self._html_facts(response)
+            title, fp, error_like = self._html_facts(response)
             cal = self._calibration_request(response.url)
             out = self._record(request, response, None, fp, title, error_like)
             return [cal, *out] if cal is not None else out
@@ -762,6 +756,34 @@ class AuditSpider(scrapy.Spider):
 
     @_schedules
     def _on_page(self, response: Response):
+        return self._page_output(response, None)
+
+    async def _on_page_in_worker(self, response: Response) -> list[Any]:
+        """:meth:`_on_page` with the page's parse and link extraction done by the parse worker
+        first: the reactor goes on downloading while it works. Nothing of the spider's state is
+        touched before the await; everything after it is :meth:`_on_page`'s, on the worker's answer."""
+
+        if self.stop_reason:
+            raise CloseSpider(self.stop_reason)
+        meta = response.request.meta
+        items: list[Any] = []
+        if (held := self.fetch_ahead.hold(response, response.request)) is not None:
+            # fetched ahead of its level: held (or dropped) before the worker spends a parse on it
+            self._dispatch_all(held, items.append)
+            return journal_group(items, self.journal)
+        pre: tuple[str, Any] | None = None
+        try:
+            plan = self._parse_plan(response, meta["ga_purpose"], meta.get("ga_depth") or 0)
+            if plan is not None and self.parse_worker is not None:
+                pre = (plan[0], await self.parse_worker.run(*plan))
+        except (WorkerError, WorkerCrashed) as exc:
+            pre = ("failed", exc)
+        except Exception:  # noqa: BLE001 - the worker's trouble is never the page's: it is parsed here
+            log.warning("parse worker failed; parsing %s in the crawl process", response.url, exc_info=True)
+        self._dispatch_all(self._page_output(response, pre), items.append)
+        return journal_group(items, self.journal)
+
+    def _page_output(self, response: Response, pre: tuple[str, Any] | None) -> list[Any]:
         if self.stop_reason:
             raise CloseSpider(self.stop_reason)
         request = response.request
@@ -772,22 +794,54 @@ class AuditSpider(scrapy.Spider):
         depth = meta.get("ga_depth") or 0
         out: list[Any] = []
         try:
-            out.extend(self._handle_page(response, purpose, depth))
+            out.extend(self._handle_page(response, purpose, depth, pre))
         except Exception as exc:  # noqa: BLE001 - one broken page never stops the audit
-            log.exception("page handling failed: %s", response.url)
-            out.append(ErrorItem("crawl", f"{type(exc).__name__}: {exc}", url=response.url))
+            if isinstance(exc, WorkerError):
+                log.warning("page handling failed: %s: %s", response.url, exc)
+            else:
+                log.exception("page handling failed: %s", response.url)
+            message = str(exc) if isinstance(exc, WorkerError) else f"{type(exc).__name__}: {exc}"
+            out.append(ErrorItem("crawl", message, url=response.url))
         if purpose == "page":
             self.pages_inflight -= 1
             out.extend(self._maybe_promote())
         return out
 
-    def _handle_page(self, response: Response, purpose: str, depth: int) -> list[Any]:
-        request = response.request
-        meta = request.meta
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    @staticmethod
+    def _page_kind(response: Response, purpose: str) -> tuple[str, str, str]:
+        """(Content-Type as sent, lowercased, kind: html / pdf / docx … / other)."""
+
+        header = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        ctype = header.lower()
         kind = attachment_type(response.url, ctype)
         if purpose == "page" and kind != "html" and not ctype and isinstance(response, TextResponse):
             kind = "html"
+        return header, ctype, kind
+
+    def _parse_plan(self, response: Response, purpose: str, depth: int) -> tuple[str, tuple[Any, ...]] | None:
+        """The page work :meth:`_handle_page` will want for ``response``, for the worker to do
+        first. A guess on the generous side (what it leaves out, _handle_page does in-process):
+        its answer depends only on the response, so either way the result is the same."""
+
+        meta = response.request.meta
+        if not 200 <= response.status < 300 or "dataloss" in response.flags or meta.get("ga_truncated"):
+            return None
+        if not (self._in_scope(response.url) or depth == 0):
+            return None
+        header, ctype, kind = self._page_kind(response, purpose)
+        if kind == "html" and isinstance(response, TextResponse):
+            return "html", (response.body, response.url, header)
+        if kind in PARSEABLE_ATTACHMENTS and not ("image/svg+xml" in ctype and purpose == "page"):
+            return "attachment", (kind, response.body)
+        return None
+
+    def _handle_page(self, response: Response, purpose: str, depth: int, pre: tuple[str, Any] | None = None) -> list[Any]:
+        """``pre``: the parse worker's answer for this response (``(op, result)``, or
+        ``("failed", exception)``), used in place of doing that work here."""
+
+        request = response.request
+        meta = request.meta
+        header, ctype, kind = self._page_kind(response, purpose)
         on_site = self._in_scope(response.url)
         ok = 200 <= response.status < 300
         truncated = request.meta.get("ga_truncated")
@@ -809,11 +863,15 @@ class AuditSpider(scrapy.Spider):
         if not (ok and on_site):
             return self._record(request, response, None)
         if kind == "html" and isinstance(response, TextResponse):
-            text, encoding, mismatch = self._decoded(response)
-            tree, title, fp, error_like = self._html_facts(response, text)
-            out = self._record(request, response, None, fp, title, error_like)
+            if pre is not None and pre[0] == "failed" and isinstance(pre[1], WorkerCrashed):
+                # the parser took its process down on this body: the fetch stands, the page is an error
+                return [*self._record(request, response, None), ErrorItem("crawl", str(pre[1]), url=url)]
+            encoding, mismatch, parsed, title, fp, error_like, found, packed = _worked(
+                pre, "html", lambda: html_facts(response.body, response.url, header))
+            kept = _kept_headers(response)
+            out = self._record(request, response, None, fp, title, error_like, kept)
             final = normalise_url(response.url) or response.url
-            if final in self.parsed_final or tree is None:
+            if final in self.parsed_final or not parsed:
                 return out
             self.parsed_final.add(final)
             self.job.stats.pages += 1
@@ -822,26 +880,26 @@ class AuditSpider(scrapy.Spider):
                     "url": url, "reason": "charset_mismatch", "declared": mismatch, "used": encoding, "title": title,
                     "content_type": ctype}))
             out.append(PageItem(url, response.url, response.status, ctype, encoding, depth, title, "html",
-                                response.body, _kept_headers(response)))
+                                response.body, dict(kept), packed))
             edges = []
-            for link in html_links(tree, response.url, encoding):
-                edges.append(LinkEdge(url, link.url, link.anchor, link.region, link.tag, link.position,
-                                      attribute=link.attribute, fragment=link.fragment))
-                if link.malformed:
+            for target, anchor, region, tag, position, attribute, fragment, nav, malformed in found:
+                edges.append(LinkEdge(url, target, anchor, REGIONS[region], tag, position,
+                                      attribute=attribute, fragment=fragment))
+                if malformed:
                     continue  # stored as written and judged malformed; nothing to fetch
-                if link.tag == "meta" and link.attribute == "refresh" and depth == 0 and purpose == "page" \
-                        and link.url not in self.seen and not meta.get("ga_refresh_of_start"):
+                if tag == "meta" and attribute == "refresh" and depth == 0 and purpose == "page" \
+                        and target not in self.seen and not meta.get("ga_refresh_of_start"):
                     # The start page refreshes elsewhere: its own links are audited (above), and the
                     # refresh target is fetched as the homepage's continuation, at depth 0 — on its
                     # host too, as an HTTP redirect of the homepage would be (x.gov.cn → www.x.gov.cn).
-                    self.scope.add((urlsplit(link.url).hostname or "").lower())
-                    self.targets.add(link.url)
-                    self.seen.add(link.url)
-                    req = self._page_request(link.url, 0)
+                    self.scope.add((urlsplit(target).hostname or "").lower())
+                    self.targets.add(target)
+                    self.seen.add(target)
+                    req = self._page_request(target, 0)
                     req.meta["ga_refresh_of_start"] = True
                     out.append(req)
                     continue
-                self._target(link.url, depth + 1, link.tag, out, nav=link.nav)
+                self._target(target, depth + 1, tag, out, nav=nav)
             out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
             return out
@@ -857,8 +915,10 @@ class AuditSpider(scrapy.Spider):
             out.append(PageItem(url, response.url, response.status, ctype, None, depth, "", kind, response.body))
             self.job.stats.pages += 1
         if kind in PARSEABLE_ATTACHMENTS:
+            if pre is not None and pre[0] == "failed" and isinstance(pre[1], WorkerCrashed):
+                return [*out, ErrorItem("crawl", str(pre[1]), url=url)]
             edges = []
-            found, fault = read_attachment_links(kind, response.body)
+            found, fault = _worked(pre, "attachment", lambda: read_attachment_links(kind, response.body))
             if fault:
                 out.append(RecordItem("crawl.fault", url, {
                     "url": url, "reason": "corrupt_attachment", "kind": kind, "error": fault, "size": len(response.body)}))
@@ -871,6 +931,18 @@ class AuditSpider(scrapy.Spider):
             out.append(LinksItem(url, edges))
             self.job.stats.links += len(edges)
         return out
+
+
+def _worked(pre: tuple[str, Any] | None, op: str, here: Any) -> Any:
+    """The worker's result for ``op`` when it did it, its failure raised where the work would have
+    raised in-process, else the work done here (``here()``)."""
+
+    if pre is not None:
+        if pre[0] == op:
+            return pre[1]
+        if pre[0] == "failed":
+            raise pre[1]
+    return here()
 
 
 def _dataloss(response: Response) -> tuple[str, str]:
@@ -913,6 +985,10 @@ def crawl_settings(job: CrawlJob, pack: Any = None) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
             # a meta refresh is a link of its page (auditor.crawl.extract), never a silent redirect
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            # HTTPCACHE_ENABLED is off: listed, it would only be imported and refuse itself
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+            # the User-Agent is one of DEFAULT_REQUEST_HEADERS below: one middleware less per request
+            "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
             PoliteRetryMiddleware: 550,
             AddressGuardMiddleware: 1,  # before anything else, on every request and redirect hop
             HeldResponseMiddleware: 0,  # fetch-ahead's held answers, replayed at the level barrier
@@ -922,6 +998,9 @@ def crawl_settings(job: CrawlJob, pack: Any = None) -> dict[str, Any]:
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+            # callbacks hand their requests to the engine directly, so it never saw them; what it
+            # still did was a request_scheduled signal handler on every request (redirect hops)
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
         },
         "EXTENSIONS": {
             "scrapy.extensions.logcount.LogCount": None,
@@ -932,12 +1011,19 @@ def crawl_settings(job: CrawlJob, pack: Any = None) -> dict[str, Any]:
             # CoreStats listens to item_scraped: one signal task per item for a counter nobody
             # reads (the close reason comes from AuditSpider.closed instead)
             "scrapy.extensions.corestats.CoreStats": None,
+            # off by the settings above anyway; listed they are still imported at every audit
+            # (RemoteControl pulls in aiohttp.web: ≈0.4 s)
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.memusage.MemoryUsage": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+            **({} if cfg.delay > 0 else {"scrapy.extensions.throttle.AutoThrottle": None}),
         },
         "REDIRECT_MAX_TIMES": 10,
         "METAREFRESH_MAXDELAY": 10,
         "COOKIES_ENABLED": True,
         "USER_AGENT": cfg.user_agent,
         "DEFAULT_REQUEST_HEADERS": {
+            "User-Agent": cfg.user_agent,
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
         },
@@ -955,6 +1041,9 @@ def crawl_settings(job: CrawlJob, pack: Any = None) -> dict[str, Any]:
         "LOG_FORMATTER": QuietLogFormatter,
         "GOVAUDIT_COMMIT_ROWS": DEFAULT_COMMIT_ROWS,
         "GOVAUDIT_COMMIT_SECONDS": DEFAULT_COMMIT_SECONDS,
+        # 1: pages parsed (and their links extracted) in a worker process, so the crawl uses a
+        # second core; 0: in this process (auditor.crawl.parsework)
+        "GOVAUDIT_PARSE_WORKERS": default_workers(),
     }
     if pack is not None:
         settings["REDIRECT_MAX_TIMES"] = int(pack.value("links.redirect_max"))
@@ -1037,6 +1126,9 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         "link_targets": len(spider.targets),
         "fetch_ahead": spider.fetch_ahead.summary(),
     }
+    if spider.parse_worker is not None:  # how the pages were parsed (auditor.crawl.parsework)
+        w = spider.parse_worker
+        coverage["parse_worker"] = {"pages": w.sent, "restarts": w.restarts, "in_process_after_failure": w.failed}
     if job.reuse is not None:
         coverage["incremental"] = job.reuse.summary()
     return CrawlResult(spider.homepage_url, spider.start_error, close_reason, coverage, counts)

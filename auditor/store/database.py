@@ -440,6 +440,7 @@ class EvidenceStore:
         kind: str,
         body: bytes,
         headers: dict[str, str] | None = None,
+        packed: bytes | None = None,  # ``body`` compressed already (the crawl's parse worker does it)
     ) -> None:
         self._add(
             pages,
@@ -453,7 +454,7 @@ class EvidenceStore:
                 "depth": depth,
                 "title": title,
                 "kind": kind,
-                "body": compress(body),
+                "body": packed if packed is not None else compress(body),
                 "headers": headers or {},
             },
         )
