@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.hostile import GBK_TITLE, TRUNCATED_PDF
 from tests.support.servers import run_cli, serve
 from tests.support.sites import Request, Site
 
@@ -40,8 +41,8 @@ class ChangingSite:
         self.site = Site()
         self.site.fallback(self._answer)
 
-    def set(self, path: str, body: str, ctype: str = "text/html; charset=utf-8") -> None:
-        self.content[path] = (ctype, body.encode("utf-8"))
+    def set(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8") -> None:
+        self.content[path] = (ctype, body if isinstance(body, bytes) else body.encode("utf-8"))
 
     def _answer(self, req: Request) -> tuple[int, dict[str, str], bytes]:
         entry = self.content.get(req.path)
@@ -79,8 +80,8 @@ def _site() -> ChangingSite:
     return s
 
 
-def _audit(base: str, db: Path, out: Path, *extra: str) -> dict:
-    proc = run_cli("check", base, "--as-of", AS_OF, "--checks", "links", "--a11y", "off", "--format", "json",
+def _audit(base: str, db: Path, out: Path, *extra: str, checks: str = "links") -> dict:
+    proc = run_cli("check", base, "--as-of", AS_OF, "--checks", checks, "--a11y", "off", "--format", "json",
                    "--db", str(db), "--out", str(out), "--ignore-robots", *extra)
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     # no silent cap (#15 item 4): the default page budget is said at the start and in the summary
@@ -149,3 +150,42 @@ def test_incremental_reaudit_reuses_unchanged_pages_and_finds_the_same(tmp_path:
     assert {f["id"] for f in second["findings"]} == {f["id"] for f in full["findings"]}
     assert second["stats"]["pages"] == full["stats"]["pages"] == 4
     assert second["stats"]["link_verdicts"] == full["stats"]["link_verdicts"]
+
+
+def test_incremental_keeps_what_the_crawl_saw_in_an_unchanged_body(tmp_path: Path) -> None:
+    """A page whose declared charset does not match its bytes and a corrupt PDF, both unchanged
+    (answered 304, reused), keep their crawl.charset_mismatch / crawl.corrupt_attachment findings,
+    and an attachment over the size cap is still counted as skipped ``too_large`` — findings and skip
+    counts as a full re-audit's. Before, a reused page's ``crawl.fault`` records were not carried
+    over: both findings vanished from the incremental run."""
+
+    site = ChangingSite()
+    site.set("/", _html("测试县人民政府", "<a href='/gbk.html'>目录</a><a href='/files/bad.pdf'>附件</a>"
+                                       "<a href='/files/big.zip'>大附件</a><a href='/ok.html'>正常页</a>"))
+    gbk = f"<html><head><title>{GBK_TITLE}</title></head><body><p>{'政府信息公开。' * 30}</p></body></html>".encode("gbk")
+    site.set("/gbk.html", gbk, "text/html; charset=utf-8")  # GBK bytes under a UTF-8 header
+    site.set("/files/bad.pdf", TRUNCATED_PDF, "application/pdf")
+    site.set("/files/big.zip", b"PK\x03\x04" + b"\x00" * 20_000, "application/zip")  # over page_max_bytes below
+    site.set("/ok.html", _html("正常页", "<p>正常。</p>"))
+    db = tmp_path / "ga.sqlite"
+    config = tmp_path / "c.toml"
+    config.write_text("page_max_bytes = 8192\n", "utf-8")
+    faults = {"crawl.charset_mismatch": "gbk.html", "crawl.corrupt_attachment": "bad.pdf"}
+
+    def found(report: dict) -> dict[str, str]:
+        return {f["rule"]: f["url"].rsplit("/", 1)[-1] for f in report["findings"] if f["rule"] in faults}
+
+    with serve(site.site) as srv:
+        base = srv.base_url + "/"
+        first = _audit(base, db, tmp_path / "r1", "--config", str(config), checks="crawl,links")
+        assert found(first) == faults
+        assert first["coverage"]["skipped"].get("too_large") == 1
+        site.clear()
+        second = _audit(base, db, tmp_path / "r2", "--config", str(config), checks="crawl,links")
+        for path in ("/gbk.html", "/files/bad.pdf", "/files/big.zip"):
+            assert [s for _, _, s in site.requests_for(path)] == [304], (path, site.requests_for(path))  # reused
+        assert second["coverage"]["incremental"]["pages_reused"] == 4
+        full = _audit(base, db, tmp_path / "r3", "--config", str(config), "--no-incremental", checks="crawl,links")
+    assert found(second) == faults == found(full)
+    assert {f["id"] for f in second["findings"]} == {f["id"] for f in full["findings"]} == {f["id"] for f in first["findings"]}
+    assert second["coverage"]["skipped"] == full["coverage"]["skipped"]
