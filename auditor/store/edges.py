@@ -110,8 +110,19 @@ def targets_statement(referring: bool) -> Select[Any]:
 
     if not referring:
         return select(links.c.target_url).where(links.c.run_id == _RUN).distinct().order_by(links.c.target_url)
-    own = select(links.c.target_url).where(links.c.run_id == _RUN, links.c.origin_run.is_(None))
-    u = union(own, _referred(lambda o, ref: [o.c.target_url])).subquery()
+    # own rows: every row but the references (the only rows with an empty target: index-only)
+    own = select(links.c.target_url).where(links.c.run_id == _RUN, links.c.target_url != REF_TARGET)
+    # referred to: each distinct target of the origins kept if one referenced source links to it —
+    # one probe per target (the first source usually is referenced), not one per edge: joining
+    # every origin edge to its reference cost ≈3 µs an edge, seconds on a 20,000-page site
+    candidates = select(links.c.target_url).where(links.c.run_id.in_(_ORIGINS), links.c.target_url != REF_TARGET) \
+        .distinct().subquery("d")
+    o, ref = links.alias("o"), links.alias("ref")
+    linked = (select(literal_column("1"))
+              .select_from(o.join(ref, and_(ref.c.run_id == _RUN, ref.c.source_url == o.c.source_url,
+                                            ref.c.origin_run == o.c.run_id)))
+              .where(o.c.run_id.in_(_ORIGINS), o.c.target_url == candidates.c.target_url).exists())
+    u = union(own, select(candidates.c.target_url).where(linked)).subquery()
     return select(u.c.target_url).order_by(u.c.target_url)
 
 
