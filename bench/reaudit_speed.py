@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--profile", action="store_true", help="month 1, then month 2 unchanged under py-spy (no timings)")
+    ap.add_argument("--unchanged-only", action="store_true", help="month 1 and month 2 unchanged only (a quicker look)")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="govaudit-reaudit-"))
     work.chmod(0o755)
@@ -159,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
                 profile_month2(base, work, args.pages, args.concurrency)
                 return 0
             m2 = run("month 2 unchanged (incr.)", incremental=True)
+            if args.unchanged_only:
+                print(f"\nunchanged: {rows[0][1] / rows[1][1]:.1f}× faster than month 1 (CPU {m1['_cpu'] / max(m2['_cpu'], 0.01):.1f}×); "
+                      f"findings identical: {ids(m2) == ids(m1)}")
+                return 0 if ids(m2) == ids(m1) else 1
             n = change_pages(site, args.changed)
             print(f"changed {n} pages ({args.changed:.0%})", flush=True)
             m3 = run(f"month 2 {args.changed:.0%} changed (incr.)", incremental=True)
