@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from auditor.model import Basis, FetchRecord, Finding, LinkEdge, LinkResult, Severity, Verdict
 
@@ -298,7 +298,11 @@ class EvidenceStore:
                 if "duplicate column" not in str(exc).lower():
                     raise
         for index in _MIGRATED_INDEXES:
-            index.create(self.engine, checkfirst=True)
+            try:
+                index.create(self.engine, checkfirst=True)
+            except (OperationalError, ProgrammingError) as exc:  # another process created it first
+                if "already exists" not in str(exc).lower():
+                    raise
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, site: str, start_url: str, as_of: str, options: dict[str, Any], version: str) -> str:
