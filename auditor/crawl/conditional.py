@@ -51,12 +51,7 @@ REVALIDATE_PURPOSES = ("page", "attachment")
 # through SQLAlchemy's execution layer it was most of the time a reused page costs. The previous
 # run's page rows and references are read once in prepare(); the page row is copied inside the
 # database (CopyItem → INSERT … SELECT), the edges are referred to (auditor.store.edges).
-# Read a few hundred pages at a time (the next ones in the previous run's page order, which is the
-# BFS order this crawl serves them in): one query per page was half of a reused page's cost.
-_LINKS_SQL = ("SELECT source_url, target_url, tag FROM links WHERE run_id = ? AND source_url IN ({}) "
-              "AND origin_run IS NULL ORDER BY id")
-PREFETCH = 400  # pages whose edges one query reads
-PREFETCH_HELD = 8000  # pages' edges held at most (a crawl serving far from the previous order drops them)
+_LINKS_SQL = "SELECT target_url, tag FROM links WHERE run_id = ? AND source_url = ? AND origin_run IS NULL ORDER BY id"
 
 
 @dataclass
@@ -71,9 +66,6 @@ class Reuse:
     page_rows: dict[str, tuple[int, str]] = field(default_factory=dict)  # url → previous (page id, kind)
     edge_origin: dict[str, str] = field(default_factory=dict)  # url → run holding its previous edges, if not the previous
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # url → previous crawl.fault data
-    order: list[str] = field(default_factory=list)  # unchanged pages in the previous run's page order
-    _position: dict[str, int] = field(default_factory=dict)
-    _edges: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # prefetched: url → (target, tag)
     too_large: set[str] = field(default_factory=set)  # attachments the previous run skipped as too_large
     asked: int = 0  # conditional requests sent
     not_modified: int = 0  # of which answered 304
@@ -124,24 +116,6 @@ class Reuse:
         finally:
             cur.close()
 
-    def _edges_of(self, url: str) -> list[tuple[str, str]]:
-        """The previous edges (target, tag) of ``url``, read with the next :data:`PREFETCH` pages'."""
-
-        if url not in self._edges:
-            if len(self._edges) > PREFETCH_HELD:
-                self._edges.clear()
-            at = self._position.get(url)
-            batch = [url] if at is None else [u for u in self.order[at:at + PREFETCH] if u == url or u not in self._edges]
-            by_origin: dict[str, list[str]] = {}
-            for u in batch:
-                by_origin.setdefault(self.edge_origin.get(u, self.previous_run), []).append(u)
-                self._edges[u] = []
-            for origin, urls in by_origin.items():
-                sql = _LINKS_SQL.format(",".join("?" * len(urls)))
-                for source, target, tag in self._query(sql, (origin, *urls)):
-                    self._edges[source].append((target, tag))
-        return self._edges.pop(url)
-
     def close(self) -> None:
         """Return the lookup connection (after the crawl)."""
 
@@ -191,7 +165,7 @@ class Reuse:
             spider.job.stats.pages += 1
             # a reference never points at a reference: to the run that last parsed this page
             origin = self.edge_origin.get(url, self.previous_run)
-            edges = self._edges_of(url)
+            edges = self._query(_LINKS_SQL, (origin, url))
             if edges:
                 self._write(RowItem("links", ref_row(url, origin)))
                 spider.job.stats.links += len(edges)
@@ -274,9 +248,6 @@ def prepare(store: Any, run_id: str, config: Any, pack: Any, resolver: Any) -> R
             if status == 304:
                 reuse.unchanged[url] = last[url]
         reuse.not_modified = len(reuse.unchanged)
-    by_id = sorted((page_id, url) for url, (page_id, _kind) in reuse.page_rows.items() if url in reuse.unchanged)
-    reuse.order = [url for _, url in by_id]
-    reuse._position = {url: i for i, url in enumerate(reuse.order)}
     reuse.revalidate_seconds = time.perf_counter() - started
     log.info("incremental: %d of %d pages unchanged since run %s, %d ok verdicts reusable",
              len(reuse.unchanged), len(candidates), prev, len(reuse.cached_ok))
