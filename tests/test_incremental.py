@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.hostile import GBK_TITLE, TRUNCATED_PDF
 from tests.support.servers import run_cli, serve
 from tests.support.sites import Request, Site
 
@@ -40,8 +41,8 @@ class ChangingSite:
         self.site = Site()
         self.site.fallback(self._answer)
 
-    def set(self, path: str, body: str, ctype: str = "text/html; charset=utf-8") -> None:
-        self.content[path] = (ctype, body.encode("utf-8"))
+    def set(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8") -> None:
+        self.content[path] = (ctype, body if isinstance(body, bytes) else body.encode("utf-8"))
 
     def _answer(self, req: Request) -> tuple[int, dict[str, str], bytes]:
         entry = self.content.get(req.path)
@@ -79,8 +80,8 @@ def _site() -> ChangingSite:
     return s
 
 
-def _audit(base: str, db: Path, out: Path, *extra: str) -> dict:
-    proc = run_cli("check", base, "--as-of", AS_OF, "--checks", "links", "--a11y", "off", "--format", "json",
+def _audit(base: str, db: Path, out: Path, *extra: str, checks: str = "links") -> dict:
+    proc = run_cli("check", base, "--as-of", AS_OF, "--checks", checks, "--a11y", "off", "--format", "json",
                    "--db", str(db), "--out", str(out), "--ignore-robots", *extra)
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     # no silent cap (#15 item 4): the default page budget is said at the start and in the summary
@@ -149,3 +150,71 @@ def test_incremental_reaudit_reuses_unchanged_pages_and_finds_the_same(tmp_path:
     assert {f["id"] for f in second["findings"]} == {f["id"] for f in full["findings"]}
     assert second["stats"]["pages"] == full["stats"]["pages"] == 4
     assert second["stats"]["link_verdicts"] == full["stats"]["link_verdicts"]
+
+
+def test_incremental_keeps_what_the_crawl_saw_in_an_unchanged_body(tmp_path: Path) -> None:
+    """A page whose declared charset does not match its bytes and a corrupt PDF, both unchanged
+    (answered 304, reused), keep their crawl.charset_mismatch / crawl.corrupt_attachment findings,
+    and an attachment over the size cap is still counted as skipped ``too_large`` — findings and skip
+    counts as a full re-audit's. Before, a reused page's ``crawl.fault`` records were not carried
+    over: both findings vanished from the incremental run. Months 2 and 3 store no edge of a reused
+    page again, only a reference to month 1 (month 3 too: never to month 2's reference), and read
+    exactly the edges of a full re-audit."""
+
+    site = ChangingSite()
+    site.set("/", _html("测试县人民政府", "<a href='/gbk.html'>目录</a><a href='/files/bad.pdf'>附件</a>"
+                                       "<a href='/files/big.zip'>大附件</a><a href='/ok.html'>正常页</a>"))
+    gbk = f"<html><head><title>{GBK_TITLE}</title></head><body><p>{'政府信息公开。' * 30}</p></body></html>".encode("gbk")
+    site.set("/gbk.html", gbk, "text/html; charset=utf-8")  # GBK bytes under a UTF-8 header
+    site.set("/files/bad.pdf", TRUNCATED_PDF, "application/pdf")
+    site.set("/files/big.zip", b"PK\x03\x04" + b"\x00" * 20_000, "application/zip")  # over page_max_bytes below
+    site.set("/ok.html", _html("正常页", "<p>正常。</p><a href='/deep.html'>下一层</a><a href='/gone.html'>已删除</a>"
+                                       "<a href='/'>首页</a>"))
+    site.set("/deep.html", _html("下一层", "<p>只能经由正常页到达。</p>"))
+    db = tmp_path / "ga.sqlite"
+    config = tmp_path / "c.toml"
+    config.write_text("page_max_bytes = 8192\n", "utf-8")
+    faults = {"crawl.charset_mismatch": "gbk.html", "crawl.corrupt_attachment": "bad.pdf", "links.dead": "gone.html"}
+
+    def found(report: dict) -> dict[str, str]:
+        return {f["rule"]: f["url"].rsplit("/", 1)[-1] for f in report["findings"] if f["rule"] in faults}
+
+    with serve(site.site) as srv:
+        base = srv.base_url + "/"
+        first = _audit(base, db, tmp_path / "r1", "--config", str(config), checks="crawl,links")
+        assert found(first) == faults
+        assert first["coverage"]["skipped"].get("too_large") == 1
+        site.clear()
+        second = _audit(base, db, tmp_path / "r2", "--config", str(config), checks="crawl,links")
+        for path in ("/gbk.html", "/files/bad.pdf", "/files/big.zip"):
+            assert [s for _, _, s in site.requests_for(path)] == [304], (path, site.requests_for(path))  # reused
+        assert second["coverage"]["incremental"]["pages_reused"] == 5
+        # month 3, still unchanged: its references point at month 1, which parsed the pages, not at month 2's references
+        third = _audit(base, db, tmp_path / "r3", "--config", str(config), checks="crawl,links")
+        full = _audit(base, db, tmp_path / "r4", "--config", str(config), "--no-incremental", checks="crawl,links")
+    assert found(second) == faults == found(third) == found(full)
+    ids = [{f["id"] for f in r["findings"]} for r in (first, second, third, full)]
+    assert ids[0] == ids[1] == ids[2] == ids[3]
+    assert second["coverage"]["skipped"] == third["coverage"]["skipped"] == full["coverage"]["skipped"]
+
+    # the edges: stored once (month 1), referred to by months 2 and 3, read as a full re-audit's
+    from auditor.store.database import EvidenceStore
+
+    store = EvidenceStore(db)
+    try:
+        def edges(run: str) -> list[tuple]:
+            return sorted((e["source_url"], e["target_url"], e["anchor"], e["tag"], e["position"], e["region"])
+                          for e in store.iter_links(run))
+
+        assert edges(third["run_id"]) == edges(full["run_id"]) == edges(first["run_id"]) and edges(full["run_id"])
+        assert store.count("links", third["run_id"]) == store.count("links", full["run_id"])
+        assert list(store.iter_link_targets(third["run_id"])) == list(store.iter_link_targets(full["run_id"]))
+        with sqlite3.connect(db) as conn:
+            refs = conn.execute("select run_id, origin_run from links where origin_run is not null").fetchall()
+            own = {r: {row[0] for row in conn.execute("select source_url from links where run_id = ? and origin_run is null",
+                                                      (r,))} for r in (second["run_id"], third["run_id"])}
+        assert {r for r, _ in refs} == {second["run_id"], third["run_id"]} and {o for _, o in refs} == {first["run_id"]}
+        # nothing copied: the only edges stored again are the homepage's (always fetched, never reused)
+        assert own == {second["run_id"]: {base}, third["run_id"]: {base}}
+    finally:
+        store.close()

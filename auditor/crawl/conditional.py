@@ -10,9 +10,12 @@ to the ordinary crawl, with its retries and rules.
 
 During the crawl the spider hands each request to :meth:`Reuse.serve` first. For an unchanged page
 it writes the previous run's fetch (a real request was made: ``fetched_at`` is now, the header
-``x-govaudit-conditional: 304`` says how it was obtained; the body hash is the previous one), and
-copies its stored page row (the body as stored) and its link edges inside the database
-(``INSERT … SELECT``: they never pass through Python), and triages those links
+``x-govaudit-conditional: 304`` says how it was obtained; the body hash is the previous one),
+copies its stored page row (the body as stored) inside the database (``INSERT … SELECT``: it never
+passes through Python), writes one *reference* to its link edges instead of copying them
+(:mod:`auditor.store.edges`: ≈36 edge rows a page were most of an unchanged re-audit's time), writes
+again what the crawl recorded about that page's body (``crawl.fault`` records — a charset mismatch, a
+corrupt attachment — and the ``too_large`` skip of an attachment over the cap), and triages its links
 exactly as if the page had just been parsed — the BFS level order, the page budget and the set of
 pages audited are the same as a full crawl's, so the findings are too. Link targets the previous
 run judged **ok**, checked (really, not reused) within ``links.verdict_cache_days`` of the rule
@@ -36,18 +39,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auditor.crawl.pipeline import CopyItem, RowItem, SkipItem, write_item
-from auditor.store.database import fetches, link_results, runs
+from auditor.crawl.pipeline import CopyItem, RecordItem, RowItem, SkipItem, write_item
+from auditor.store.database import fetches, link_results, links, pages, records, runs, skips
+from auditor.store.edges import ref_row
 
 log = logging.getLogger(__name__)
 
 REUSED_HEADER = "x-govaudit-conditional"
 REVALIDATE_PURPOSES = ("page", "attachment")
-# Two lookups per reused page, on one DB-API connection held for the crawl: through SQLAlchemy's
-# execution layer they were most of the time a reused page costs.
-# The rows themselves are copied inside the database (CopyItem → INSERT … SELECT).
-_PAGE_SQL = "SELECT id, kind FROM pages WHERE run_id = ? AND url = ? ORDER BY id LIMIT 1"
-_LINKS_SQL = "SELECT target_url, tag FROM links WHERE run_id = ? AND source_url = ? ORDER BY id"
+# One look-up per reused page (its previous edges), on one DB-API connection held for the crawl:
+# through SQLAlchemy's execution layer it was most of the time a reused page costs. The previous
+# run's page rows and references are read once in prepare(); the page row is copied inside the
+# database (CopyItem → INSERT … SELECT), the edges are referred to (auditor.store.edges).
+_LINKS_SQL = "SELECT target_url, tag FROM links WHERE run_id = ? AND source_url = ? AND origin_run IS NULL ORDER BY id"
 
 
 @dataclass
@@ -59,6 +63,10 @@ class Reuse:
     previous_run: str
     unchanged: dict[str, dict[str, Any]] = field(default_factory=dict)  # url → previous fetch row
     cached_ok: dict[str, dict[str, Any]] = field(default_factory=dict)  # url → previous check fetch row
+    page_rows: dict[str, tuple[int, str]] = field(default_factory=dict)  # url → previous (page id, kind)
+    edge_origin: dict[str, str] = field(default_factory=dict)  # url → run holding its previous edges, if not the previous
+    faults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # url → previous crawl.fault data
+    too_large: set[str] = field(default_factory=set)  # attachments the previous run skipped as too_large
     asked: int = 0  # conditional requests sent
     not_modified: int = 0  # of which answered 304
     served_pages: int = 0
@@ -143,17 +151,23 @@ class Reuse:
             spider.pages_fetched += 1
         out: list[Any] = []
         url = request.url
-        found = self._query(_PAGE_SQL, (self.previous_run, url))
+        if url in self.too_large:
+            out.append(spider._skip(url, "too_large"))
+        found = self.page_rows.get(url)
         final = prior.get("final_url") or url
         if found and final not in spider.parsed_final:
-            page_id, kind = found[0]
+            page_id, kind = found
             if kind == "html":
                 spider.parsed_final.add(final)
+            # what the crawl saw in this body is true of the same body now (findings as a full re-audit's)
+            out.extend(RecordItem("crawl.fault", url, data) for data in self.faults.get(url, ()))
             self._write(CopyItem("pages", (self.run_id, depth, page_id)))
             spider.job.stats.pages += 1
-            edges = self._query(_LINKS_SQL, (self.previous_run, url))
+            # a reference never points at a reference: to the run that last parsed this page
+            origin = self.edge_origin.get(url, self.previous_run)
+            edges = self._query(_LINKS_SQL, (origin, url))
             if edges:
-                self._write(CopyItem("links", (self.run_id, self.previous_run, url), len(edges)))
+                self._write(RowItem("links", ref_row(url, origin)))
                 spider.job.stats.links += len(edges)
                 for target, tag in edges:
                     spider._target(target, depth + 1, tag, out)
@@ -199,6 +213,17 @@ def prepare(store: Any, run_id: str, config: Any, pack: Any, resolver: Any) -> R
         for row in conn.execute(select(fetches).where(fetches.c.run_id == prev).order_by(fetches.c.id)).mappings():
             if row["purpose"] in ("page", "attachment", "check"):
                 last[row["url"]] = dict(row)  # later answers win, as in the link-judging stage
+        reuse.page_rows = {}
+        for url, page_id, kind in conn.execute(select(pages.c.url, pages.c.id, pages.c.kind)
+                                               .where(pages.c.run_id == prev).order_by(pages.c.id.desc())):
+            reuse.page_rows[url] = (page_id, kind)  # the first row of a URL wins, as a look-up by id would
+        reuse.edge_origin = {url: origin for url, origin in conn.execute(
+            select(links.c.source_url, links.c.origin_run).where(links.c.run_id == prev, links.c.origin_run.is_not(None)))}
+        for row in conn.execute(select(records.c.key, records.c.data).where(
+                records.c.run_id == prev, records.c.kind == "crawl.fault").order_by(records.c.id)):
+            reuse.faults.setdefault(row.key, []).append(row.data)
+        reuse.too_large = {r[0] for r in conn.execute(select(skips.c.url).where(
+            skips.c.run_id == prev, skips.c.reason == "too_large"))}
         ok = set()
         if horizon is not None:
             ok = {r[0] for r in conn.execute(select(link_results.c.target_url).where(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from auditor.store.database import fetches, links, pages, skips
+from auditor.store.database import fetches, pages, skips
 from auditor.store.journal import Frontier, crawl_journal
 
 if TYPE_CHECKING:  # the spider imports this module
@@ -103,10 +103,8 @@ def restore(spider: Any, frontier: Frontier, normalise: Any) -> list[Request]:
     store, run_id = job.store, job.run_id
     store.flush()
     with store.engine.connect() as conn:
-        targets = [r[0] for r in conn.execute(select(links.c.target_url).where(links.c.run_id == run_id).distinct())]
         stored = conn.execute(select(pages.c.url, pages.c.final_url, pages.c.depth, pages.c.kind)
                               .where(pages.c.run_id == run_id).order_by(pages.c.id)).all()
-        job.stats.links = int(conn.execute(select(func.count()).select_from(links).where(links.c.run_id == run_id)).scalar_one())
         job.stats.bytes = int(conn.execute(select(func.coalesce(func.sum(fetches.c.size), 0))
                                            .where(fetches.c.run_id == run_id)).scalar_one())
         for reason, n in conn.execute(select(skips.c.reason, func.count()).where(skips.c.run_id == run_id)
@@ -114,6 +112,9 @@ def restore(spider: Any, frontier: Frontier, normalise: Any) -> list[Request]:
             spider.skip_counts[reason] = int(n)
             if reason in ("max_pages", "max_depth"):
                 spider.limited_by.add(reason)
+    # through the store: edges an incremental run referred to in an earlier run are this run's too
+    targets = list(store.iter_link_targets(run_id))
+    job.stats.links = store.count("links", run_id)
     spider.targets.update(targets)
     spider.seen.update(targets)
     spider.seen.update(frontier.seen)

@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from auditor.model import Basis, FetchRecord, Finding, LinkEdge, LinkResult, Severity, Verdict
 
@@ -125,9 +125,16 @@ links = Table(
     Column("position", Integer),
     Column("attribute", String(32)),  # which attribute held the URL (href, srcset, refresh, url…)
     Column("fragment", Text),  # the "#…" of a navigation link, checked against the target's anchors
+    # set only on a *reference* row: this run's edges of source_url are those stored under origin_run
+    # (an incremental re-audit's unchanged page; auditor.store.edges expands it for every reader)
+    Column("origin_run", String(32)),
     Index("ix_links_run_target", "run_id", "target_url"),
     Index("ix_links_run_source", "run_id", "source_url"),
 )
+# partial: only reference rows are in it, so it costs a full audit's edge inserts nothing
+# (source_url last: a reader joining an origin edge to its reference finds it in one probe)
+ix_links_run_origin = Index("ix_links_run_origin", links.c.run_id, links.c.origin_run, links.c.source_url,
+                            sqlite_where=links.c.origin_run.is_not(None), postgresql_where=links.c.origin_run.is_not(None))
 
 link_results = Table(
     "link_results",
@@ -208,7 +215,9 @@ _MIGRATIONS = (
     ("fetches", "latency", "FLOAT"),
     ("links", "attribute", "VARCHAR(32)"),
     ("links", "fragment", "TEXT"),
+    ("links", "origin_run", "VARCHAR(32)"),
 )
+_MIGRATED_INDEXES = (ix_links_run_origin,)  # indexes on migrated columns (create_all skips existing tables)
 
 
 def compress(body: bytes) -> bytes:
@@ -287,6 +296,12 @@ class EvidenceStore:
                     conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sqltype}")
             except OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc).lower():
+                    raise
+        for index in _MIGRATED_INDEXES:
+            try:
+                index.create(self.engine, checkfirst=True)
+            except (OperationalError, ProgrammingError) as exc:  # another process created it first
+                if "already exists" not in str(exc).lower():
                     raise
 
     # -- runs -------------------------------------------------------------------------------
@@ -473,17 +488,16 @@ class EvidenceStore:
                     "position": e.position,
                     "attribute": e.attribute[:32] or None,
                     "fragment": e.fragment[:1000] if e.fragment else None,
+                    "origin_run": None,
                 },
             )
 
     # INSERT … SELECT statements for rows copied from another run inside the database (an
-    # incremental re-audit reuses the previous run's pages and edges without reading them out)
+    # incremental re-audit reuses the previous run's pages without reading them out; its edges are
+    # not copied but referred to, see auditor.store.edges)
     _COPY_SQL = {
         "pages": "INSERT INTO pages (run_id, url, final_url, status, content_type, encoding, depth, title, kind, body, headers) "
                  "SELECT ?, url, final_url, status, content_type, encoding, ?, title, kind, body, headers FROM pages WHERE id = ?",
-        "links": "INSERT INTO links (run_id, source_url, target_url, anchor, region, tag, position, attribute, fragment) "
-                 "SELECT ?, source_url, target_url, anchor, region, tag, position, attribute, fragment FROM links "
-                 "WHERE run_id = ? AND source_url = ? ORDER BY id",
     }
 
     def add_copy(self, table_name: str, params: tuple[Any, ...]) -> None:
@@ -583,10 +597,10 @@ class EvidenceStore:
                                                 & records.c.kind.notlike("crawl.%")))
 
     # -- streaming reads --------------------------------------------------------------------
-    def _stream(self, query: Any, size: int = 500) -> Iterator[dict[str, Any]]:
+    def _stream(self, query: Any, size: int = 500, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         self.flush()
         with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=size).execute(query).mappings()
+            result = conn.execution_options(yield_per=size).execute(query, params).mappings()
             for row in result:
                 yield dict(row)
 
@@ -615,23 +629,34 @@ class EvidenceStore:
     def iter_links(self, run_id: str, source_url: str | None = None, target_url: str | None = None,
                    with_fragment: bool = False) -> Iterator[dict[str, Any]]:
         """A run's link edges in stored order; ``with_fragment``: only those whose href had a
-        ``#fragment`` (what the broken-anchor check reads)."""
+        ``#fragment`` (what the broken-anchor check reads). Edges an incremental re-audit referred
+        to in an earlier run are included, as this run's (:mod:`auditor.store.edges`)."""
 
-        q = select(links).where(links.c.run_id == run_id)
-        if with_fragment:
-            q = q.where(links.c.fragment.is_not(None))
-        if source_url is not None:
-            q = q.where(links.c.source_url == source_url)
-        if target_url is not None:
-            q = q.where(links.c.target_url == target_url)
-        yield from self._stream(q.order_by(links.c.id))
+        from auditor.store.edges import edges_statement, params
+
+        origins = self.link_origins(run_id)
+        q = edges_statement(bool(origins), source_url is not None, target_url is not None, with_fragment)
+        for row in self._stream(q, params=params(run_id, origins, source_url, target_url)):
+            row.pop("origin_run", None)
+            yield row
 
     def iter_link_targets(self, run_id: str) -> Iterator[str]:
         """Every distinct link target of a run, sorted (what the link-judging stage judges)."""
 
-        q = select(links.c.target_url).where(links.c.run_id == run_id).distinct().order_by(links.c.target_url)
-        for row in self._stream(q, size=2000):
+        from auditor.store.edges import params, targets_statement
+
+        origins = self.link_origins(run_id)
+        for row in self._stream(targets_statement(bool(origins)), size=2000, params=params(run_id, origins)):
             yield row["target_url"]
+
+    def link_origins(self, run_id: str) -> list[str]:
+        """The earlier runs whose stored edges ``run_id`` refers to (see :mod:`auditor.store.edges`)."""
+
+        from auditor.store.edges import origins
+
+        self.flush()
+        with self.engine.connect() as conn:
+            return origins(conn, run_id)
 
     def iter_link_results(self, run_id: str, verdict: Verdict | None = None) -> Iterator[LinkResult]:
         q = select(link_results).where(link_results.c.run_id == run_id)
@@ -668,6 +693,12 @@ class EvidenceStore:
         yield from self._stream(select(skips).where(skips.c.run_id == run_id).order_by(skips.c.id))
 
     def count(self, table_name: str, run_id: str, **where: Any) -> int:
+        if table_name == "links" and not where:  # edges referred to in an earlier run count too
+            from auditor.store.edges import count_statement, params
+
+            origins = self.link_origins(run_id)
+            with self.engine.connect() as conn:
+                return int(conn.execute(count_statement(bool(origins)), params(run_id, origins)).scalar_one())
         table = metadata.tables[table_name]
         q = select(func.count()).select_from(table).where(table.c.run_id == run_id)
         for key, value in where.items():
