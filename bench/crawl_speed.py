@@ -397,7 +397,9 @@ def run_govaudit(base: str, work: Path, concurrency: int, pages: int, timeout: f
     exe = BIN / "govaudit"
     out = work / "govaudit-report"
     cmd = [str(exe), "check", base, "--checks", "links", "--concurrency", str(concurrency), "--out", str(out),
-           "--db", str(work / "govaudit.sqlite"), "--max-pages", str(pages + 1000), "--max-depth", "100",
+           "--db", str(work / "govaudit.sqlite"), "--max-pages", str(pages + pages // 10 + 1000),  # a dead page target's 404 counts as a page fetch "--max-depth", "100",
+           # the default 2 GiB byte budget would cut a 100,000-page site (≈22 KB a page) short
+           "--byte-budget", str(max(2 * 1024**3, pages * 100 * 1024)),
            "--format", "json", "--ignore-robots", "--a11y", "off", "--allow-private",  # a loopback site: past the SSRF guard
            *(extra or [])]
     m = run_measured("govaudit", cmd, work, timeout)

@@ -328,12 +328,14 @@ def test_time_budget_gives_a_partial_report(tmp_path: Path) -> None:
     assert "部分结果" in html
 
 
-def test_byte_budget_gives_a_partial_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["config", "option"])
+def test_byte_budget_gives_a_partial_report(tmp_path: Path, where: str) -> None:
     cfg = tmp_path / "budget.toml"
-    cfg.write_text("byte_budget = 3000\nconcurrency = 1\n", "utf-8")
+    cfg.write_text(("byte_budget = 3000\n" if where == "config" else "") + "concurrency = 1\n", "utf-8")
+    extra = ["--byte-budget", "3000"] if where == "option" else []
     with serve(_site(n_news=40)) as srv:
         proc = run_cli("check", "--as-of", AS_OF, srv.base_url + "/", "--config", str(cfg), "--out", str(tmp_path / "r"),
-                       "--db", str(tmp_path / "e.sqlite"), "--checks", "links")
+                       "--db", str(tmp_path / "e.sqlite"), "--checks", "links", *extra)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = _report(tmp_path / "r")
     assert report["status"] == "partial" and report["coverage"]["close_reason"] == "byte_budget"

@@ -107,6 +107,9 @@ def check(
     sibling_host: Annotated[list[str] | None, typer.Option("--sibling-host", help="同属本站的其他主机名")] = None,
     column: Annotated[list[str] | None, typer.Option("--column", help="额外的栏目入口地址（种子）")] = None,
     time_budget: Annotated[float | None, typer.Option("--time-budget", help="抓取时间预算秒 / crawl time budget")] = None,
+    byte_budget: Annotated[
+        int | None, typer.Option("--byte-budget", min=1, help="抓取字节预算 / crawl byte budget (bytes received)")
+    ] = None,
     fetch_ahead: Annotated[int | None, typer.Option("--fetch-ahead", min=0, help="层级屏障前预取的页面数（0 关闭）/ next-level pages fetched ahead of a slow level (0: off)")] = None,
     formats: Annotated[list[str] | None, typer.Option("--format", help="json,html,xlsx,ledger,docx,pdf（默认 json,html,xlsx,ledger；ledger=整改台账，docx=整改通知书，pdf=HTML 报告的 PDF）")] = None,
     a11y: Annotated[str | None, typer.Option("--a11y", help="无障碍抽样: sample | all | off")] = None,
@@ -154,6 +157,7 @@ def check(
             "sibling_hosts": sibling_host,
             "columns": column,
             "time_budget": time_budget,
+            "byte_budget": byte_budget,
             "fetch_ahead_pages": fetch_ahead,
             "formats": _split(formats),
             "verify_tls": False if insecure else None,
