@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,6 +53,19 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
 
 
 IDLE = ("Condition.wait", "Queue.get", "select (", "poll (", "Event.wait", "sleep (")
+
+
+def samples(raw: Path) -> Iterator[tuple[list[str], int]]:
+    """(frames, count) of each stack in a py-spy ``-f raw`` file, stacks of a waiting thread left out."""
+
+    for line in raw.read_text("utf-8", errors="replace").splitlines():
+        stack_text, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        frames = stack_text.split(";")
+        if any(w in frames[-1] for w in IDLE):
+            continue  # a thread waiting (queue, condition, selector) is not working
+        yield frames, int(n)
 
 
 def bucket(stack: list[str]) -> str:
@@ -124,19 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         in_worker: Counter[str] = Counter()
         per_thread: Counter[str] = Counter()
         total = 0
-        for line in raw.read_text("utf-8", errors="replace").splitlines():
-            stack_text, _, n = line.rpartition(" ")
-            if not n.isdigit():
-                continue
-            frames = stack_text.split(";")
-            if any(w in frames[-1] for w in IDLE):
-                continue  # a thread waiting (queue, condition, selector) is not working
+        for frames, n in samples(raw):
             where, who = bucket(frames_of(frames)), thread_of(frames)
-            counts[where] += int(n)
+            counts[where] += n
             if who.startswith("parse worker"):
-                in_worker[where] += int(n)
-            per_thread[who] += int(n)
-            total += int(n)
+                in_worker[where] += n
+            per_thread[who] += n
+            total += n
         print(f"govaudit check --checks links on {args.pages} pages: wall {wall:.1f} s (under py-spy, {args.rate} Hz), "
               f"{total} samples (all threads, waits excluded), exit {proc.returncode}")
         print("\n| where | share of samples | in the crawl process | in the parse worker |\n|---|---:|---:|---:|")

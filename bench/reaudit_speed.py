@@ -59,20 +59,14 @@ def profile_month2(base: str, work: Path, pages: int, concurrency: int, rate: in
     buckets = [*MONTH2_BUCKETS, *profile_crawl.BUCKETS]
     counts: Counter[str] = Counter()
     total = 0
-    for line in raw.read_text("utf-8", errors="replace").splitlines():
-        stack_text, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        frames = stack_text.split(";")
-        if any(w in frames[-1] for w in profile_crawl.IDLE):
-            continue
+    for frames, n in profile_crawl.samples(raw):
         name = "other"
         for frame in reversed(frames):
             name = next((b for b, needles in buckets if any(x in frame for x in needles)), "")
             if name:
                 break
-        counts[name or "other"] += int(n)
-        total += int(n)
+        counts[name or "other"] += n
+        total += n
     print(f"month 2 unchanged under py-spy ({rate} Hz): wall {wall:.1f} s, {total} samples (all threads, waits excluded)")
     print("\n| where | share of samples |\n|---|---:|")
     for name, _ in [*buckets, ("other", ())]:
