@@ -135,6 +135,15 @@ def ensure_nginx() -> str | None:
     return None
 
 
+def _file_cache_size() -> int:
+    """nginx's open_file_cache size: half this process's descriptor limit (nginx inherits it)."""
+
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(100, min(50000, soft // 2))
+
+
 class NginxServer:
     """nginx on a private prefix (no root needed): static files, keep-alive, no access log."""
 
@@ -165,7 +174,9 @@ http {{
     tcp_nopush on;
     keepalive_requests 100000;
     keepalive_timeout 60;
-    {"open_file_cache max=50000 inactive=60s;" if file_cache else "open_file_cache off;"}
+    # at most half the worker's descriptors: a cache of 50,000 on a 20,000-page site ran nginx out of
+    # them ("Too many open files") and it answered 500 to ten pages, which the tools rightly called dead
+    {f"open_file_cache max={_file_cache_size()} inactive=60s;" if file_cache else "open_file_cache off;"}
     # LinkChecker waits 0.1–0.6 s between requests to a host (≈3 requests/s whatever --threads
     # says) unless the server answers with a "LinkChecker" header; this site opts in, so
     # LinkChecker runs at its configured maxrequestspersecond like govaudit runs undelayed.
@@ -361,6 +372,7 @@ def run_measured(tool: str, cmd: list[str], cwd: Path, timeout: float) -> Measur
                         if p.pid not in cpu_by:
                             cmd = " ".join(p.cmdline())
                             cpu_by[p.pid] = ("main" if p.pid == proc.pid else "parse worker" if "parsework" in cmd
+                                             else "store writer" if "auditor.store.writer" in cmd
                                              else Path(p.name()).name, 0.0)
                         cpu_by[p.pid] = (cpu_by[p.pid][0], t.user + t.system)
                     except psutil.Error:
@@ -397,7 +409,8 @@ def run_govaudit(base: str, work: Path, concurrency: int, pages: int, timeout: f
     exe = BIN / "govaudit"
     out = work / "govaudit-report"
     cmd = [str(exe), "check", base, "--checks", "links", "--concurrency", str(concurrency), "--out", str(out),
-           "--db", str(work / "govaudit.sqlite"), "--max-pages", str(pages + pages // 10 + 1000),  # a dead page target's 404 counts as a page fetch "--max-depth", "100",
+           "--db", str(work / "govaudit.sqlite"), "--max-pages", str(pages + pages // 10 + 1000),  # a dead page target's 404 counts as a page fetch
+           "--max-depth", "100",
            # the default 2 GiB byte budget would cut a 100,000-page site (≈22 KB a page) short
            "--byte-budget", str(max(2 * 1024**3, pages * 100 * 1024)),
            "--format", "json", "--ignore-robots", "--a11y", "off", "--allow-private",  # a loopback site: past the SSRF guard

@@ -83,7 +83,8 @@ def thread_of(frames: list[str]) -> str:
 
     procs = [i for i, f in enumerate(frames[:4]) if f.startswith("process ")]
     last = procs[-1] if procs else 0
-    proc = "parse worker" if "parsework" in frames[last] else "main process"
+    proc = ("parse worker" if "parsework" in frames[last] else "store writer" if "auditor.store.writer" in frames[last]
+            else "main process")
     thread = next((f.split(":", 1)[1].strip() for f in frames[last + 1:last + 2] if f.startswith("thread (") and ":" in f), "?")
     return f"{proc}: {thread}"
 
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         counts: Counter[str] = Counter()
         in_worker: Counter[str] = Counter()
+        in_writer: Counter[str] = Counter()
         per_thread: Counter[str] = Counter()
         total = 0
         for frames, n in samples(raw):
@@ -143,15 +145,19 @@ def main(argv: list[str] | None = None) -> int:
             counts[where] += n
             if who.startswith("parse worker"):
                 in_worker[where] += n
+            elif who.startswith("store writer"):
+                in_writer[where] += n
             per_thread[who] += n
             total += n
         print(f"govaudit check --checks links on {args.pages} pages: wall {wall:.1f} s (under py-spy, {args.rate} Hz), "
               f"{total} samples (all threads, waits excluded), exit {proc.returncode}")
-        print("\n| where | share of samples | in the crawl process | in the parse worker |\n|---|---:|---:|---:|")
+        print("\n| where | share of samples | in the crawl process | in the parse worker | in the store writer |"
+              "\n|---|---:|---:|---:|---:|")
         for name, _ in [*BUCKETS, ("other", ())]:
             if total:
-                print(f"| {name} | {counts[name] / total:.1%} | {(counts[name] - in_worker[name]) / total:.1%} "
-                      f"| {in_worker[name] / total:.1%} |")
+                crawl = counts[name] - in_worker[name] - in_writer[name]
+                print(f"| {name} | {counts[name] / total:.1%} | {crawl / total:.1%} "
+                      f"| {in_worker[name] / total:.1%} | {in_writer[name] / total:.1%} |")
         # the crawl's wall time is set by its busiest thread, not by the sum: say which one it is
         print("\n| process / thread | share of samples |\n|---|---:|")
         for name, n in per_thread.most_common(8):

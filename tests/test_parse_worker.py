@@ -1,7 +1,8 @@
 """The crawl's page work in a worker process (``auditor.crawl.parsework``, ``GOVAUDIT_PARSE_WORKERS``).
 
-One loopback site is audited twice through the real CLI, parsing in the crawl process (``=0``) and in
-the worker (``=1``); every stored page, link edge, fetch fact, crawl fault, error, link verdict and
+One loopback site is audited twice through the real CLI, parsing and writing in the crawl process
+(``=0``, ``GOVAUDIT_STORE_WRITER=inline``) and in the worker and the store writer process (``=1``,
+``process``); every stored page, link edge, fetch fact, crawl fault, error, link verdict and
 finding id must be the same. The site is made of the pages where a second code path would differ:
 a GBK page whose header says UTF-8 (decoded by validation, a charset-mismatch fault), a GBK XHTML
 page with an ``<?xml encoding?>`` declaration (lxml refuses it as text: parsed from the bytes), a
@@ -83,7 +84,9 @@ def _audit(tmp: Path, base: str, workers: str) -> dict:
     out = tmp / f"w{workers}"
     proc = run_cli("check", base, "--out", str(out / "report"), "--db", str(out / "e.sqlite"), "--as-of", AS_OF,
                    "--checks", "links", "--a11y", "off", "--format", "json",
-                   env={**os.environ, "GOVAUDIT_PARSE_WORKERS": workers}, timeout=300)
+                   # the in-process run also writes in-process; the worker run through the writer process
+                   env={**os.environ, "GOVAUDIT_PARSE_WORKERS": workers,
+                        "GOVAUDIT_STORE_WRITER": "process" if workers == "1" else "inline"}, timeout=300)
     report_path = out / "report" / "report.json"
     assert report_path.exists(), f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     assert "Traceback" not in proc.stderr
@@ -112,6 +115,10 @@ def test_the_worker_really_parsed_and_the_in_process_run_did_not(both) -> None:
     assert "parse_worker" not in here["coverage"]
     worker = there["coverage"]["parse_worker"]
     assert worker["pages"] >= 10 and worker["restarts"] == 0 and not worker["in_process_after_failure"]
+    assert here["coverage"]["store_writer"]["mode"] == "inline"
+    writer = there["coverage"]["store_writer"]
+    assert writer["mode"] == "process" and writer["commits"] >= 1
+    assert writer["written_here_after_writer_loss"] == 0 and writer["failed_rows"] == 0
 
 
 @pytest.mark.parametrize("table", list(ROWS))

@@ -86,11 +86,16 @@ def default_workers() -> int:
             return 1 if int(value) > 0 else 0
         except ValueError:
             log.warning("%s=%r is not 0 or 1; using the default", ENV, value)
+    return 1 if usable_cpus() >= 2 else 0
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's share, not the host's count)."""
+
     try:
-        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may run on (a container's share)
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return 1 if cpus >= 2 else 0
+        return os.cpu_count() or 1
 
 
 def declared_charset(content_type: str) -> str | None:

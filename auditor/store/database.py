@@ -131,6 +131,7 @@ links = Table(
     Index("ix_links_run_target", "run_id", "target_url"),
     Index("ix_links_run_source", "run_id", "source_url"),
 )
+LINK_COLUMNS = tuple(c.name for c in links.c if c.name != "id")  # a buffered edge row's tuple order (add_links)
 # partial: only reference rows are in it, so it costs a full audit's edge inserts nothing
 # (source_url last: a reader joining an origin edge to its reference finds it in one probe)
 ix_links_run_origin = Index("ix_links_run_origin", links.c.run_id, links.c.origin_run, links.c.source_url,
@@ -247,7 +248,10 @@ class EvidenceStore:
 
     BATCH = 2000
 
-    def __init__(self, db: str | Path | None = None):
+    def __init__(self, db: str | Path | None = None, *, prepare: bool = True):
+        """``prepare=False``: only connect (no schema creation, migration or dead-run marking) —
+        for :mod:`auditor.store.writer`'s process, which writes into a store the audit opened."""
+
         if db is None:
             db = default_db_path()
         url = _db_url(db)
@@ -259,13 +263,16 @@ class EvidenceStore:
         self.engine: Engine = create_engine(url, future=True, connect_args={"timeout": 60} if sqlite else {})
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._create_schema()
-        from auditor.store.journal import mark_dead_runs
+        self.interrupted_runs: list[str] = []
+        if prepare:
+            self._create_schema()
+            from auditor.store.journal import mark_dead_runs
 
-        self.interrupted_runs = mark_dead_runs(self)  # a run whose process died reads "interrupted", in the row
+            self.interrupted_runs = mark_dead_runs(self)  # a run whose process died reads "interrupted", in the row
         self._buffers: dict[str, list[dict[str, Any]]] = {}
-        cols = [c.name for c in links.c if c.name != "id"]
-        compiled = links.insert().values({c: None for c in cols}).compile(dialect=self.engine.dialect)
+        compiled = links.insert().values({c: None for c in LINK_COLUMNS}).compile(dialect=self.engine.dialect)
+        if compiled.positiontup is not None and tuple(compiled.positiontup) != LINK_COLUMNS:
+            raise RuntimeError(f"links insert binds {compiled.positiontup}, not {LINK_COLUMNS}")
         self._links_insert = (str(compiled), compiled.positiontup)
 
     def _create_schema(self) -> None:
@@ -399,12 +406,13 @@ class EvidenceStore:
                     conn.exec_driver_sql(sql, list(rows))
                 elif name == "links":
                     # The hottest table (≈30 rows a page): plain DB-API executemany, no per-row
-                    # parameter processing (it has no JSON or typed columns to convert).
+                    # parameter processing (it has no JSON or typed columns to convert). Rows are
+                    # LINK_COLUMNS tuples (add_links) or mappings (a reference row, add_row).
                     sql, cols = self._links_insert
                     if cols is None:  # named paramstyle (psycopg): rows as mappings
-                        conn.exec_driver_sql(sql, [{c: r[c] for c in r} for r in rows])
+                        conn.exec_driver_sql(sql, [dict(zip(LINK_COLUMNS, r, strict=True)) if type(r) is tuple else r for r in rows])
                     else:
-                        conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
+                        conn.exec_driver_sql(sql, [r if type(r) is tuple else tuple(r.get(c) for c in cols) for r in rows])
                 else:
                     conn.execute(metadata.tables[name].insert(), rows)
 
@@ -475,22 +483,13 @@ class EvidenceStore:
         )
 
     def add_links(self, run_id: str, edges: Iterable[LinkEdge]) -> None:
-        for e in edges:
-            self._add(
-                links,
-                {
-                    "run_id": run_id,
-                    "source_url": e.source_url,
-                    "target_url": e.target_url,
-                    "anchor": e.anchor[:500],
-                    "region": e.region.value,
-                    "tag": e.tag,
-                    "position": e.position,
-                    "attribute": e.attribute[:32] or None,
-                    "fragment": e.fragment[:1000] if e.fragment else None,
-                    "origin_run": None,
-                },
-            )
+        # tuples in LINK_COLUMNS order, not mappings: the hottest rows of a crawl (≈30 a page) are
+        # built, pickled to the writer process and bound without a dict each
+        buf = self._buffers.setdefault(links.name, [])
+        buf.extend((run_id, e.source_url, e.target_url, e.anchor[:500], e.region.value, e.tag, e.position,
+                    e.attribute[:32] or None, e.fragment[:1000] if e.fragment else None, None) for e in edges)
+        if len(buf) >= self.BATCH:
+            self.flush()
 
     # INSERT … SELECT statements for rows copied from another run inside the database (an
     # incremental re-audit reuses the previous run's pages without reading them out; its edges are
