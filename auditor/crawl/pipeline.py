@@ -88,10 +88,15 @@ class PageItem:
 
 @dataclass(slots=True)
 class LinksItem:
-    """Every link edge found on one page (one item per page: ≈30 edges, one pipeline call)."""
+    """Every link edge found on one page (one item per page: ≈30 edges, one pipeline call).
+
+    ``rows``: an HTML page's edges as the parse answer gave them — (source, target, anchor, region
+    value, tag, position, attribute, fragment) — stored without a :class:`LinkEdge` each (the
+    crawl's hottest objects; see :meth:`auditor.store.database.EvidenceStore.add_link_rows`)."""
 
     source_url: str
-    edges: list[LinkEdge]
+    edges: list[LinkEdge] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -149,7 +154,8 @@ def write_item(store: Any, run_id: str, item: Any) -> int | None:
         return 1
     if isinstance(item, LinksItem):
         store.add_links(run_id, item.edges)
-        return len(item.edges)
+        store.add_link_rows(run_id, item.rows)
+        return len(item.edges) + len(item.rows)
     if isinstance(item, PageItem):
         store.add_page(run_id, item.url, item.final_url, item.status, item.content_type, item.encoding,
                        item.depth, item.title, item.kind, item.body, item.headers, packed=item.packed)

@@ -483,11 +483,19 @@ class EvidenceStore:
         )
 
     def add_links(self, run_id: str, edges: Iterable[LinkEdge]) -> None:
-        # tuples in LINK_COLUMNS order, not mappings: the hottest rows of a crawl (≈30 a page) are
-        # built, pickled to the writer process and bound without a dict each
+        self.add_link_rows(run_id, ((e.source_url, e.target_url, e.anchor, e.region.value, e.tag, e.position,
+                                     e.attribute, e.fragment) for e in edges))
+
+    def add_link_rows(self, run_id: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Edges as (source, target, anchor, region value, tag, position, attribute, fragment).
+
+        Buffered as tuples in LINK_COLUMNS order, not mappings: the hottest rows of a crawl (≈30 a
+        page) are built, pickled to the writer process and bound without a dict each."""
+
         buf = self._buffers.setdefault(links.name, [])
-        buf.extend((run_id, e.source_url, e.target_url, e.anchor[:500], e.region.value, e.tag, e.position,
-                    e.attribute[:32] or None, e.fragment[:1000] if e.fragment else None, None) for e in edges)
+        buf.extend((run_id, source, target, anchor[:500], region, tag, position, attribute[:32] or None,
+                    fragment[:1000] if fragment else None, None)
+                   for source, target, anchor, region, tag, position, attribute, fragment in rows)
         if len(buf) >= self.BATCH:
             self.flush()
 
