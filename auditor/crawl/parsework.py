@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import gc
 import logging
 import os
 import pickle
@@ -368,6 +369,7 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the crawl stops us
     logging.disable(logging.CRITICAL)  # faults come back in the answers (see ParseWorker._start)
+    gc.set_threshold(50_000, 10, 10)  # a page's link tuples die with its answer (see auditor.crawl.spider._crawl_gc)
     warnings.simplefilter("ignore")
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a library printing to stdout must not corrupt the frames
