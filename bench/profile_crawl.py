@@ -7,7 +7,7 @@ recognisable frame is doing.
 
 Buckets (first match from the innermost frame outwards wins):
 
-* ``store writes`` — auditor/store, SQLAlchemy, sqlite3 (the pipeline's writer thread included);
+* ``store writes`` — auditor/store, SQLAlchemy, sqlite3 (the store writer process included);
 * ``link verdicts`` — auditor/linkjudge and the link-check worker;
 * ``URL normalisation`` — ``normalise_url`` and urllib.parse under it;
 * ``link extraction`` — ``html_links`` (walking the tree for links, anchors, regions);
@@ -77,7 +77,7 @@ def bucket(stack: list[str]) -> str:
 
 
 def thread_of(frames: list[str]) -> str:
-    """``main process: MainThread``, ``main process: govaudit-store-writer``, ``parse worker: MainThread``…
+    """``main process: MainThread``, ``store writer: MainThread``, ``parse worker: MainThread``…
     from py-spy's ``process N:"cmd"`` and ``thread (N): name`` frames (``--threads -s``; a child's
     stack starts with its parent's process frame, then its own)."""
 

@@ -124,7 +124,7 @@ class Reuse:
             self._raw = None
 
     def _write(self, item: Any) -> None:
-        """Through the crawl's item pipeline when it is open (its commits, its writer thread),
+        """Through the crawl's item pipeline when it is open (its commits, its writer),
         else straight into the store's buffers."""
 
         if self.pipeline is not None:

@@ -188,10 +188,12 @@ class StorePipeline:
     Rows are buffered in :class:`~auditor.store.database.EvidenceStore`; when ``rows`` rows arrived since
     the last commit, or ``seconds`` passed with rows pending (a timer checks even when no item
     arrives, so a slow site's last pages are not left in memory), the buffered rows are handed
-    to one writer thread that inserts them in one transaction. The reactor never waits for
-    SQLite (commits, WAL checkpoints, a disk shared with other jobs), so small batches cost the
-    crawl almost nothing; one thread keeps the batches — and the fetch ids — in crawl order.
-    SQLite runs in WAL mode: a committed batch survives the process being killed.
+    to one writer — the writer process of :mod:`auditor.store.writer` (``mode`` ``process``), a
+    thread here (``thread``) — that inserts them in one transaction. The reactor never waits for
+    SQLite (commits, WAL checkpoints, a disk shared with other jobs); one writer keeps the batches —
+    and the fetch ids — in crawl order. SQLite runs in WAL mode: a committed batch survives the
+    process being killed. ``inline`` writes on the reactor thread (tests; an in-memory database
+    gets ``thread``, since another process cannot open it).
     """
 
     def __init__(self, crawler: Any, rows: int, seconds: float, threaded: bool = True, writer: str | None = None):
