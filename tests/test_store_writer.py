@@ -165,3 +165,58 @@ def test_a_crawl_killed_with_kill_9_leaves_its_sent_batches_committed(tmp_path: 
     pages, edges, _ = _stored(db, run_id)
     assert pages == [f"http://h/p{n}.html" for n in range(20)]
     assert edges == 20 * 30
+
+
+def test_auto_moves_from_the_thread_to_the_process_in_order(tmp_path: Path, monkeypatch) -> None:
+    """``auto`` (the default on two CPUs): the thread writes a small crawl's rows; past
+    ``PROCESS_AFTER_ROWS`` the thread finishes its queue and the process takes over — every page
+    stored once, in the order handed over, with its journal row in the same transaction."""
+
+    from types import SimpleNamespace
+
+    import auditor.crawl.pipeline as pl
+    from auditor.crawl.journal import CrawlJournal
+    from auditor.crawl.journal import group as journal_group
+
+    class NoTimer:  # no reactor here: the row count alone decides when to commit
+        def __init__(self, *_a: object) -> None:
+            self.running = False
+
+        def start(self, *_a: object, **_k: object) -> None:
+            self.running = True
+
+        def stop(self) -> None:
+            self.running = False
+
+    monkeypatch.setattr(pl.task, "LoopingCall", NoTimer)
+    monkeypatch.setattr(pl, "PROCESS_AFTER_ROWS", 400)
+    store, run_id, db = _store(tmp_path)
+    pipe = pl.StorePipeline(SimpleNamespace(spider=SimpleNamespace(job=SimpleNamespace(store=store, run_id=run_id))),
+                            rows=64, seconds=3600, writer="auto")
+    pipe.open_spider()
+    assert pipe._writer is not None and pipe._process is None  # the thread first
+    journal = CrawlJournal()
+    for n in range(40):
+        url = f"http://h/p{n}.html"
+        request = SimpleNamespace(url=url, method="GET", meta={"ga_purpose": "page", "ga_depth": 1})
+        journal.fetched(url, request)
+        items = [pl.FetchItem(FetchRecord(url, "page", status=200)),
+                 pl.PageItem(url, url, 200, "text/html", "utf-8", 1, "t", "html", b"<html></html>"),
+                 pl.LinksItem(url, rows=[(url, f"http://h/t{n}-{i}.html", "", "content", "a", i, "href", None)
+                                         for i in range(30)])]
+        for g in journal_group(items, journal):
+            pipe.process_item(g)
+        if n == 5:
+            assert pipe._process is None  # 6 × 33 rows: still below 400
+    assert pipe._process is not None and pipe._writer is None  # moved over
+    pipe.close_spider()
+    summary = pipe.summary()
+    assert summary["mode"] == "process" and summary["process_after_rows"] >= 400
+    assert summary["rows"] == 40 * 33 and summary["failed_rows"] == 0
+    pages, edges, fetches = _stored(db, run_id)
+    assert pages == fetches == [f"http://h/p{n}.html" for n in range(40)]
+    assert edges == 40 * 30
+    with sqlite3.connect(db) as conn:
+        done = conn.execute("select count(*) from crawl_journal where run_id=? and state='done'", (run_id,)).fetchone()[0]
+    assert done == 40
+    store.close()

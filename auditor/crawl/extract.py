@@ -75,6 +75,7 @@ _ERROR_TEXT = re.compile(
     r"页面不存在|您访问的页面|找不到(该|此|您要)?页面|页面已(被)?删除|无法找到|页面未找到|not\s+found|404\s*错误|抱歉.{0,12}(不存在|找不到)", re.I
 )
 _PATH_IN_TEXT = re.compile(r"[/\\][\w\-.%/?=&;~+]*", re.ASCII)
+_DIGITS_AND_SPACE = re.compile(r"[\d\s]+")
 _URL_IN_TEXT = re.compile(r"https?://[\w\-.:%/?&=#~+@!$,;*()\[\]]+", re.I)
 
 
@@ -422,9 +423,12 @@ def visible_text(tree: object) -> str:
     return " ".join(" ".join(xpath(tree)).split())
 
 
+_STRING = etree.XPath("string()")  # HtmlElement.text_content(), for any lxml element
+
+
 def page_title(tree: object) -> str:
     t = tree.find(".//title")  # type: ignore[attr-defined]
-    return " ".join((t.text_content() if t is not None else "").split())[:300]
+    return " ".join((_STRING(t) if t is not None else "").split())[:300]
 
 
 def fingerprint(text: str) -> str:
@@ -436,7 +440,7 @@ def fingerprint(text: str) -> str:
 
     norm = _URL_IN_TEXT.sub("", text)
     norm = _PATH_IN_TEXT.sub("", norm)  # the requested path echoed back ("/missing/page.html")
-    norm = re.sub(r"[\d\s]+", "", norm)
+    norm = _DIGITS_AND_SPACE.sub("", norm)
     return hashlib.sha1(norm.encode("utf-8", "replace")).hexdigest()[:20]
 
 

@@ -13,8 +13,10 @@ hands its item group to the pipeline directly, see the spider's docstring). Why:
   the target index, so 1,000-row commits cost the writer a third more CPU than 10,000-row ones
   (5,000-page bench site: 5.5 against 3.7 CPU-s; 200-row commits had cost ≈10 % of the crawl).
 * the rows are written by one writer process (:mod:`auditor.store.writer`; ``GOVAUDIT_STORE_WRITER``
-  ``process``, the default on two CPUs or more), by a writer thread (``thread``) or on the reactor
-  thread (``inline``). The process keeps SQLite's per-row GIL traffic out of the crawl process.
+  ``process``), by a writer thread (``thread``) or on the reactor thread (``inline``); ``auto``, the
+  default on two CPUs or more, starts with the thread and moves to the process once the crawl has
+  handed over :data:`PROCESS_AFTER_ROWS` rows. The process keeps SQLite's per-row GIL traffic out of
+  the crawl process; it is not worth its start-up on a small site.
 * the spider makes no judgement the store cannot replay: link verdicts are a later stage over
   the stored fetches (:func:`auditor.linkjudge.judge_run`), so ``govaudit recheck`` can re-judge
   links under another rule pack.
@@ -45,12 +47,19 @@ DEFAULT_COMMIT_ROWS = 10000
 DEFAULT_COMMIT_SECONDS = 1.0
 WRITER_BACKLOG = 4  # batches handed to the writer thread and not yet written
 WRITER_ENV = "GOVAUDIT_STORE_WRITER"
-WRITER_MODES = ("process", "thread", "inline")
+WRITER_MODES = ("auto", "process", "thread", "inline")
+# "auto": the writer thread until this many rows were handed over, then the writer process. A
+# process costs ≈0.45 CPU-s to start (its imports): on a 100-page fleet site that was a quarter
+# of the site's CPU (30 sites × 100 pages, 2 workers: 2,702 sites/h against 3,231 with the
+# thread), while on a big site the thread's GIL traffic is what costs (bench/README.md).
+# 50,000 rows ≈ 1,400 pages of 36 links: a few seconds of a fast crawl.
+PROCESS_AFTER_ROWS = 50_000
 
 
 def default_writer() -> str:
-    """Where the crawl's rows are written: ``GOVAUDIT_STORE_WRITER`` when set, else ``process``
-    (:mod:`auditor.store.writer`) on a machine with two CPUs or more, ``thread`` on one."""
+    """Where the crawl's rows are written: ``GOVAUDIT_STORE_WRITER`` when set, else ``auto``
+    (thread, then :mod:`auditor.store.writer`'s process once the crawl is big) on a machine with
+    two CPUs or more, ``thread`` on one."""
 
     from auditor.crawl.parsework import usable_cpus
 
@@ -59,7 +68,7 @@ def default_writer() -> str:
         return value
     if value:
         log.warning("%s=%r is not one of %s; using the default", WRITER_ENV, value, "/".join(WRITER_MODES))
-    return "process" if usable_cpus() >= 2 else "thread"
+    return "auto" if usable_cpus() >= 2 else "thread"
 
 
 @dataclass(slots=True)
@@ -208,6 +217,8 @@ class StorePipeline:
         self.commits = 0
         self.failed_rows = 0
         self.fallbacks = 0  # batches the writer process did not acknowledge, written here instead
+        self.rows_handed = 0
+        self.switched_after_rows: int | None = None  # "auto": rows the thread wrote before the process took over
         self._timer: task.LoopingCall | None = None
         # bounded: a writer that falls behind (a slow disk) slows the crawl instead of piling
         # batches up in memory
@@ -239,18 +250,12 @@ class StorePipeline:
         # the reactor thread, ahead of the batches still queued for the writer.
         self._store_batch = vars(self.store).get("BATCH")
         self.store.BATCH = sys.maxsize
-        if self.mode == "process" and _file_backed(self.store.url):
-            from auditor.store.writer import WriterProcess
-
-            self._process = WriterProcess(self.store)
-            if not self._process.alive:
-                self._process = None
-                self.mode = "thread"
-        elif self.mode == "process":
+        if self.mode in ("process", "auto") and not _file_backed(self.store.url):
             self.mode = "thread"  # an in-memory database exists in this process only
-        if self.mode == "thread":
-            self._writer = threading.Thread(target=self._write_loop, name="govaudit-store-writer", daemon=True)
-            self._writer.start()
+        if self.mode == "process":
+            self._start_process()
+        if self.mode in ("thread", "auto"):
+            self._start_thread()
         self._timer = task.LoopingCall(self._commit_if_due)
         self._timer.start(self.seconds / 2, now=False)  # rows wait at most 1.5 × seconds
 
@@ -277,8 +282,9 @@ class StorePipeline:
     def summary(self) -> dict[str, Any]:
         """For the run's coverage: where the crawl's rows were written, and whether all of them were."""
 
-        return {"mode": self.mode, "commits": self.commits, "written_here_after_writer_loss": self.fallbacks,
-                "failed_rows": self.failed_rows}
+        return {"mode": self.mode, "commits": self.commits, "rows": self.rows_handed,
+                "process_after_rows": self.switched_after_rows,
+                "written_here_after_writer_loss": self.fallbacks, "failed_rows": self.failed_rows}
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ItemGroup):
@@ -315,12 +321,40 @@ class StorePipeline:
         if not batch:
             return
         self.commits += 1
+        self.rows_handed += sum(len(rows) for rows in batch.values())
+        if self.mode == "auto" and self.rows_handed >= PROCESS_AFTER_ROWS:
+            self._to_process()
         if self._process is not None:
             self._process.write(batch)
         elif self._writer is not None:
             self._queue.put(batch)
         else:
             self._write(batch)
+
+    def _start_thread(self) -> None:
+        self._writer = threading.Thread(target=self._write_loop, name="govaudit-store-writer", daemon=True)
+        self._writer.start()
+
+    def _start_process(self) -> None:
+        from auditor.store.writer import WriterProcess
+
+        self._process = WriterProcess(self.store)
+        if not self._process.alive:
+            self._process = None
+            self.mode = "thread"
+            self._start_thread()
+
+    def _to_process(self) -> None:
+        """``auto``: the crawl is big enough — the thread finishes what it was given (batches stay
+        in crawl order), then the process takes over."""
+
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
+        self.switched_after_rows = self.rows_handed
+        self.mode = "process"
+        self._start_process()
 
     def _write_loop(self) -> None:
         while True:
