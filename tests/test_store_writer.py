@@ -22,6 +22,7 @@ from pathlib import Path
 from auditor.model import FetchRecord, LinkEdge
 from auditor.store.database import EvidenceStore
 from auditor.store.writer import WriterProcess
+from tests.support.postgres import postgres_url  # noqa: F401 - session fixture
 
 AS_OF = "2026-11-22"
 
@@ -220,3 +221,26 @@ def test_auto_moves_from_the_thread_to_the_process_in_order(tmp_path: Path, monk
         done = conn.execute("select count(*) from crawl_journal where run_id=? and state='done'", (run_id,)).fetchone()[0]
     assert done == 40
     store.close()
+
+
+def test_the_writer_process_writes_to_postgresql(postgres_url: str) -> None:  # noqa: F811
+    """The database URL goes through the pipe (never the command line: a password would show in
+    ``ps``); link rows, buffered as tuples, reach psycopg's named parameters as mappings."""
+
+    store = EvidenceStore("postgresql+psycopg://" + postgres_url.split("://", 1)[1])
+    try:
+        run_id = store.start_run("h", "http://h/", AS_OF, {}, "t")
+        writer = WriterProcess(store)
+        assert writer._proc is not None
+        with open(f"/proc/{writer._proc.pid}/cmdline", "rb") as f:
+            assert b"postgresql" not in f.read()
+        for n in range(5):
+            writer.write(_batch(store, run_id, n))
+        writer.close()
+        assert writer.fallbacks == 0 and writer.failed_rows == 0
+        assert [p["url"] for p in store.iter_pages(run_id, with_body=False)] == [f"http://h/p{n}.html" for n in range(5)]
+        assert store.count("links", run_id) == 5 * 30
+        assert {e["target_url"] for e in store.iter_links(run_id, source_url="http://h/p3.html")} == \
+            {f"http://h/t3-{i}.html" for i in range(30)}
+    finally:
+        store.close()
