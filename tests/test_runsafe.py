@@ -636,18 +636,8 @@ def test_a_page_with_5000_links_is_committed_whole_with_its_journal_row(tmp_path
     from auditor.crawl.journal import CrawlJournal, group
     from auditor.model import FetchRecord, LinkEdge
     from auditor.store.database import EvidenceStore
+    from tests.support.pipeline import bare_pipeline
 
-    class NoTimer:  # no reactor here: the row count alone decides when to commit
-        def __init__(self, *_a: Any) -> None:
-            self.running = False
-
-        def start(self, *_a: Any, **_k: Any) -> None:
-            self.running = True
-
-        def stop(self) -> None:
-            self.running = False
-
-    monkeypatch.setattr(pl.task, "LoopingCall", NoTimer)
     store = EvidenceStore(tmp_path / "g.sqlite")
     run_id = store.start_run("h", "http://h/", AS_OF, {}, "t")
     transactions: list[dict[str, int]] = []
@@ -658,8 +648,7 @@ def test_a_page_with_5000_links_is_committed_whole_with_its_journal_row(tmp_path
         transactions.append({name: len(rows) for name, rows in pending.items()})
 
     monkeypatch.setattr(store, "_write", recording_write)
-    pipe = pl.StorePipeline(SimpleNamespace(spider=SimpleNamespace(job=SimpleNamespace(store=store, run_id=run_id))),
-                            rows=50, seconds=3600, threaded=False)
+    pipe = bare_pipeline(monkeypatch, store, run_id, rows=50, seconds=3600, threaded=False)
     pipe.open_spider()
     journal = CrawlJournal()
 

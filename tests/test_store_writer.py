@@ -178,22 +178,11 @@ def test_auto_moves_from_the_thread_to_the_process_in_order(tmp_path: Path, monk
     import auditor.crawl.pipeline as pl
     from auditor.crawl.journal import CrawlJournal
     from auditor.crawl.journal import group as journal_group
+    from tests.support.pipeline import bare_pipeline
 
-    class NoTimer:  # no reactor here: the row count alone decides when to commit
-        def __init__(self, *_a: object) -> None:
-            self.running = False
-
-        def start(self, *_a: object, **_k: object) -> None:
-            self.running = True
-
-        def stop(self) -> None:
-            self.running = False
-
-    monkeypatch.setattr(pl.task, "LoopingCall", NoTimer)
     monkeypatch.setattr(pl, "PROCESS_AFTER_ROWS", 400)
     store, run_id, db = _store(tmp_path)
-    pipe = pl.StorePipeline(SimpleNamespace(spider=SimpleNamespace(job=SimpleNamespace(store=store, run_id=run_id))),
-                            rows=64, seconds=3600, writer="auto")
+    pipe = bare_pipeline(monkeypatch, store, run_id, rows=64, seconds=3600, writer="auto")
     pipe.open_spider()
     assert pipe._writer is not None and pipe._process is None  # the thread first
     journal = CrawlJournal()
