@@ -677,3 +677,49 @@ def test_a_page_with_5000_links_is_committed_whole_with_its_journal_row(tmp_path
     assert sum(t.get("links", 0) for t in transactions) == 5000 + 9 * 20
     assert store.BATCH == EvidenceStore.BATCH  # later stages buffer as before
     store.close()
+
+
+def test_a_whole_level_of_pending_rows_leaves_in_chunks_after_its_group(tmp_path: Path, monkeypatch) -> None:
+    """A level barrier requests thousands of pages in one callback. Their ``pending`` rows follow
+    that callback's group in groups of ``PENDING_CHUNK``, in order, so they are never one huge
+    batch; the group's own rows (its fetch and ``done`` row) stay together in the first."""
+
+    from types import SimpleNamespace
+
+    from auditor.crawl import journal as jr
+    from auditor.crawl import pipeline as pl
+    from auditor.model import FetchRecord
+    from auditor.store.database import EvidenceStore
+    from tests.support.pipeline import bare_pipeline
+
+    journal = jr.CrawlJournal()
+    done = SimpleNamespace(url="http://h/last.html", method="GET", meta={"ga_purpose": "page", "ga_depth": 1})
+    journal.fetched(done.url, done)
+    for i in range(12_000):
+        journal.requested(SimpleNamespace(url=f"http://h/n{i}.html", method="GET", meta={"ga_purpose": "page", "ga_depth": 2}))
+    fetch = pl.FetchItem(FetchRecord(done.url, "page", status=200))
+    groups = jr.group([fetch], journal)
+    assert [len(g.items) for g in groups] == [2, 1, 1, 1]
+    first = groups[0].items
+    assert first[0] is fetch and [r["state"] for r in first[1].rows] == ["done"]
+    chunks = [g.items[0].rows for g in groups[1:]]
+    assert [len(c) for c in chunks] == [5000, 5000, 2000]
+    assert [r["url"] for c in chunks for r in c] == [f"http://h/n{i}.html" for i in range(12_000)]
+    assert jr.group([], jr.CrawlJournal()) == []
+
+    store = EvidenceStore(tmp_path / "c.sqlite")
+    run_id = store.start_run("h", "http://h/", AS_OF, {}, "t")
+    transactions: list[int] = []
+    real_write = store._write
+    monkeypatch.setattr(store, "_write", lambda pending: (real_write(pending), transactions.append(
+        sum(len(rows) for rows in pending.values())))[0])
+    pipe = bare_pipeline(monkeypatch, store, run_id, rows=5000, seconds=3600, threaded=False)
+    pipe.open_spider()
+    for g in groups:
+        pipe.process_item(g)
+    pipe.close_spider()
+    assert len(transactions) >= 3 and max(transactions) <= 5002, transactions
+    with sqlite3.connect(tmp_path / "c.sqlite") as conn:
+        states = dict(conn.execute("select state, count(*) from crawl_journal where run_id=? group by state", (run_id,)).fetchall())
+    assert states == {"done": 1, "pending": 12_000}
+    store.close()

@@ -551,7 +551,7 @@ class AuditSpider(scrapy.Spider):
         requests = self._promote(in_callback=False)
         if requests:
             self._dispatch_all(requests, lambda item: None)  # from idle, _promote makes no items
-            self.journal.write(self.job.store, self.job.run_id)  # no items from a signal handler
+            self.journal.write(self.job.store, self.job.run_id, self.job.pipeline)  # no items from a signal handler
             raise DontCloseSpider
 
     def _dispatch_all(self, outputs: Any, emit: Any) -> None:
