@@ -210,7 +210,12 @@ class FetchAhead:
         # held: the answer goes back through Scrapy to the callback (HeldResponseMiddleware)
         self._release(spec)
         result = spec.result
-        req = result.request
+        # a copy, not the request itself: the callback that held this answer may still be inside
+        # Scrapy's scraper, and one Request object scraped twice at once is a KeyError in Scrapy
+        # (Scraper.finish_response) that loses the second answer — seen under load in CI
+        req = result.request.copy()
+        if not isinstance(result, Failure):
+            result.request = req  # the callback reads response.request: this one, with its meta
         req.meta["ga_replay"] = True
         req.priority = PAGE_PRIORITY  # nothing to download: process it as soon as the engine can
         # the fetch record's ``elapsed`` is the download's, not the wait at the barrier
