@@ -208,7 +208,8 @@ class StorePipeline:
     def __init__(self, crawler: Any, rows: int, seconds: float, threaded: bool = True, writer: str | None = None):
         self.crawler = crawler
         # "process": batches go to auditor.store.writer's process; "thread": to a writer thread
-        # here; "inline": written on the reactor thread (tests, and the last resort)
+        # here; "auto": the thread, then the process past PROCESS_AFTER_ROWS; "inline": written
+        # on the reactor thread (tests, and the last resort)
         self.mode = writer if writer in WRITER_MODES else ("thread" if threaded else "inline")
         self.rows = max(1, rows)
         self.seconds = max(0.05, seconds)
