@@ -223,3 +223,36 @@ def test_a_page_the_parser_is_stuck_on_is_given_up_and_the_queue_goes_on() -> No
     assert isinstance(results[0], WorkerCrashed) and "0.2 s" in str(results[0])
     assert results[1] == html_facts(small, "http://h.example/", "text/html")
     assert worker.restarts == 1
+
+
+def test_the_plain_parser_and_the_flat_text_path_read_pages_as_lxml_html_did() -> None:
+    """Two speed-ups must not change a byte: the parse without lxml.html's element classes, and
+    visible text without an ancestor walk when a page has no <noscript>/<template>. Held against
+    lxml.html's tree and the full ancestor XPath on the pages where they could differ."""
+
+    import lxml.html
+
+    from auditor.crawl import extract as ex
+
+    pages = [
+        "<html><head><title>标题 <b>粗</b></title></head><body><p>甲<script>var a='<p>x</p>';</script>乙"
+        "<style>p{}</style></p><a href='/a.html'>链接<span>一</span></a><a href='/b.html'></a></body></html>",
+        "<html><body><noscript><div id=n>不可见</div></noscript><div id=v>可见 <a href='/c.html'>丙</a></div>"
+        "<template><p>模板</p></template></body></html>",
+        "<html><body><script><p>not a p</p></script>after<!-- c --><textarea>ta</textarea></body></html>",
+    ]
+    pages += [p.read_text("utf-8", errors="replace") for p in sorted(Path(__file__).parent.rglob("*.html"))[:40]]
+    compared = 0
+    for html in filter(None, pages):
+        old = lxml.html.document_fromstring(html)
+        facts = html_facts(html.encode("utf-8"), "http://h.example/x/", "text/html; charset=utf-8")
+        title = old.find(".//title")
+        assert facts[3] == " ".join((title.text_content() if title is not None else "").split())[:300]
+        assert facts[4] == ex.fingerprint(" ".join(" ".join(ex._TEXT_XPATH(old)).split()))
+        links = [(k.url, k.anchor, k.region.value, k.tag, k.position, k.attribute, k.fragment, k.nav, k.malformed)
+                 for k in ex.html_links(old, "http://h.example/x/", "utf-8")]
+        assert facts[6] == links
+        for el in old.iter("div", "p", "body"):  # sub-elements too: ancestor:: reaches past them
+            assert ex.visible_text(el) == " ".join(" ".join(ex._TEXT_XPATH(el)).split())
+        compared += 1
+    assert compared >= 3
