@@ -89,6 +89,17 @@ def default_workers() -> int:
     return 1 if usable_cpus() >= 2 else 0
 
 
+def enlarge_pipes(*pipes: Any, size: int = PIPE_BYTES) -> None:
+    """Give a helper process's pipes ``size`` bytes of buffer (Linux, up to pipe-max-size; else
+    nothing): a page body or a store batch then crosses in one write, not sixteen."""
+
+    for pipe in pipes:
+        with contextlib.suppress(OSError, AttributeError, ImportError):
+            import fcntl
+
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, size)
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on (a container's share, not the host's count)."""
 
@@ -246,11 +257,7 @@ class ParseWorker:
             proc = subprocess.Popen([sys.executable, "-m", "auditor.crawl.parsework"], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
             assert proc.stdin is not None and proc.stdout is not None
-            for pipe in (proc.stdin, proc.stdout):
-                with contextlib.suppress(OSError, AttributeError, ImportError):  # Linux only, up to pipe-max-size
-                    import fcntl
-
-                    fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+            enlarge_pipes(proc.stdin, proc.stdout)
             self._writer, _ = await loop.connect_write_pipe(lambda: _PipeEnd(self, False), proc.stdin)
             self._reader, _ = await loop.connect_read_pipe(lambda: _PipeEnd(self, True), proc.stdout)
             self._proc = proc

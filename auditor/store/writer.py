@@ -103,11 +103,9 @@ class WriterProcess:
             log.warning("store writer process could not start (%s): writing in the crawl process", exc)
             return
         assert proc.stdin is not None and proc.stdout is not None
-        for pipe in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError, AttributeError, ImportError):  # Linux only, up to pipe-max-size
-                import fcntl
+        from auditor.crawl.parsework import enlarge_pipes  # the crawl side only (the writer needs no lxml)
 
-                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        enlarge_pipes(proc.stdin, proc.stdout, size=PIPE_BYTES)
         os.set_blocking(proc.stdout.fileno(), False)  # acknowledgements are read when there are some
         self._proc = proc
         self._sender = threading.Thread(target=self._send_loop, args=(proc.stdin.fileno(),),
